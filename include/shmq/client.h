@@ -1,0 +1,114 @@
+// The entry point of libshmq: one namespace of queues on this host, and the queue-management
+// actions of SQS (create, delete, list, attributes, tags, purge, dead-letter queues, message move
+// tasks). Queues are named as in SQS; URLs and ARNs are derived from names (queue_url, queue_arn)
+// and any URL whose last path segment is a queue name is accepted (name_from_url).
+//
+// Thread contract: a Client may be shared by threads; it holds no mutable state after open.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmq/clock.h"
+#include "shmq/error.h"
+#include "shmq/queue.h"
+
+namespace shmq {
+
+using QueueAttributes = std::map<std::string, std::string, std::less<>>;
+using QueueTags = std::map<std::string, std::string, std::less<>>;
+
+struct ClientOptions {
+    // Empty: $SHMQ_NAMESPACE, then "default". [A-Za-z0-9_-], at most 64 characters.
+    std::string namespace_name;
+    // Directory holding namespace directories. Empty: $SHMQ_SHM_DIR, then /dev/shm.
+    std::string shm_dir;
+    // Null: the system clock. Must outlive the client and every queue opened from it.
+    const Clock* clock = nullptr;
+};
+
+// Fixed when a queue is created (its region does not grow).
+struct QueueCapacity {
+    std::uint32_t slot_count = 0;           // 0: default; messages the queue holds at once
+    std::uint64_t blob_bytes_per_class = 0; // 0: default; bytes for bodies over the inline size
+    std::uint32_t permissions = 0600;       // region file mode (0660: group may use it)
+};
+
+struct ListQueuesPage {
+    std::vector<std::string> queue_urls;
+    std::string next_token; // empty: no more
+};
+
+struct MessageMoveTask {
+    std::string task_handle;
+    std::string status; // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
+    std::string source_arn;
+    std::string destination_arn;                   // empty: each message's own source queue
+    std::int64_t max_number_of_messages_per_second = -1; // -1: not set
+    std::int64_t approximate_number_of_messages_moved = 0;
+    std::int64_t approximate_number_of_messages_to_move = 0;
+    std::string failure_reason;
+    std::int64_t started_timestamp_ms = 0;
+};
+
+class Client {
+  public:
+    [[nodiscard]] static Result<Client> open(const ClientOptions& options = {});
+
+    [[nodiscard]] const std::string& namespace_name() const noexcept { return namespace_name_; }
+    [[nodiscard]] const std::string& namespace_dir() const noexcept { return namespace_dir_; }
+    [[nodiscard]] const Clock& clock() const noexcept { return *clock_; }
+
+    // --- names, URLs, ARNs ---
+    [[nodiscard]] static std::string queue_url(std::string_view name);
+    [[nodiscard]] static std::string queue_arn(std::string_view name);
+    // The last path segment of a URL (or the name itself); empty when there is none.
+    [[nodiscard]] static std::string name_from_url(std::string_view url_or_name);
+    // The queue name of an SQS ARN; empty if the text is not a queue ARN.
+    [[nodiscard]] static std::string name_from_arn(std::string_view arn);
+
+    // --- queue management; each returns what the SQS action returns ---
+    [[nodiscard]] Result<std::string> create_queue(std::string_view name,
+                                                   const QueueAttributes& attributes = {},
+                                                   const QueueTags& tags = {},
+                                                   const QueueCapacity& capacity = {}) const;
+    [[nodiscard]] Status delete_queue(std::string_view name) const;
+    [[nodiscard]] Result<std::string> get_queue_url(std::string_view name) const;
+    [[nodiscard]] Result<ListQueuesPage> list_queues(std::string_view prefix = {},
+                                                     std::int32_t max_results = -1,
+                                                     std::string_view next_token = {}) const;
+    // names may hold "All"; unknown names are InvalidAttributeName.
+    [[nodiscard]] Result<QueueAttributes> get_queue_attributes(
+        std::string_view name, const std::vector<std::string>& attribute_names) const;
+    [[nodiscard]] Status set_queue_attributes(std::string_view name,
+                                              const QueueAttributes& attributes) const;
+    [[nodiscard]] Status purge_queue(std::string_view name) const;
+    [[nodiscard]] Status tag_queue(std::string_view name, const QueueTags& tags) const;
+    [[nodiscard]] Status untag_queue(std::string_view name, const std::vector<std::string>& keys) const;
+    [[nodiscard]] Result<QueueTags> list_queue_tags(std::string_view name) const;
+    [[nodiscard]] Result<std::vector<std::string>> list_dead_letter_source_queues(
+        std::string_view name) const;
+
+    // --- message move tasks (redrive from a dead-letter queue) ---
+    [[nodiscard]] Result<std::string> start_message_move_task(
+        std::string_view source_arn, std::string_view destination_arn = {},
+        std::int64_t max_number_of_messages_per_second = -1) const;
+    [[nodiscard]] Result<std::int64_t> cancel_message_move_task(std::string_view task_handle) const;
+    [[nodiscard]] Result<std::vector<MessageMoveTask>> list_message_move_tasks(
+        std::string_view source_arn, std::int32_t max_results = -1) const;
+
+    // --- message operations ---
+    [[nodiscard]] Result<Queue> open_queue(std::string_view name) const;
+
+  private:
+    Client(std::string namespace_name, std::string namespace_dir, const Clock* clock);
+    std::string namespace_name_;
+    std::string namespace_dir_;
+    const Clock* clock_ = nullptr;
+};
+
+} // namespace shmq

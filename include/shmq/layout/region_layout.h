@@ -1,0 +1,229 @@
+// What every byte of a queue's shared-memory region means. One region per queue, a file in the
+// namespace directory (<shm_dir>/shmq/<namespace>/<queue>.q), mapped by every process that uses
+// the queue. Only plain structs of atomics and offsets live here: no pointers, no vtables, no
+// heap containers. Bytes written by another process are untrusted: openers check the header
+// (magic, layout version, sizes, offsets inside the file) before using anything.
+//
+//  offset 0  ┌──────────────────────────────────────────────────────────────┐
+//            │ RegionHeader: identity · geometry · hot attributes · timers  │
+//            │   · wait sets (futex words) · config (robust mutex, 2 JSON   │
+//            │   buffers) · process table (255 × 128 B)                     │
+//  slots     ├──────────────────────────────────────────────────────────────┤
+//            │ slot_count × (SlotHeader 64 B + inline bytes 128 B)          │
+//  free ring ├──────────────────────────────────────────────────────────────┤
+//            │ free_ring_capacity × u64 cells   (slot indices, FREE slots)  │
+//  ready ring├──────────────────────────────────────────────────────────────┤
+//            │ ready_ring_capacity × u64 cells  (slot indices, READY slots) │
+//  blob c=0..5├─────────────────────────────────────────────────────────────┤
+//            │ tags u64[n_c] · next u32[n_c] · data (n_c × class bytes)     │
+//            └──────────────────────────────────────────────────────────────┘
+//
+// The truth about a message is its slot's state word; rings are indexes into the slots and may
+// hold stale or duplicate entries, which every pop validates with a CAS on the state word. That
+// is what makes every step one publishing CAS or store and any dead process recoverable.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "shmq/limits.h"
+
+namespace shmq::layout {
+
+inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff\0SHMQ1\n"
+// Bump when any shared byte changes meaning or position; openers refuse another version.
+inline constexpr std::uint32_t layout_version = 1;
+inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
+inline constexpr std::size_t slot_header_bytes = 64;
+inline constexpr std::size_t slot_stride = slot_header_bytes + limits::slot_inline_bytes;
+inline constexpr std::size_t config_buffer_bytes = 32 * 1024;
+inline constexpr std::size_t queue_name_bytes = 96;
+inline constexpr std::uint32_t blob_none = 0xFFFF'FFFFu;
+inline constexpr std::size_t blob_overhead_max = 4'096; // attribute framing beyond SQS's count
+
+// Bytes of one block of blob class c: 1 KiB, 4 KiB, 16 KiB, 64 KiB, 256 KiB, then 1 MiB plus
+// room for the attribute framing of a maximal message.
+[[nodiscard]] constexpr std::uint64_t blob_class_bytes(std::size_t c) noexcept {
+    return c + 1 == limits::blob_class_count
+               ? limits::message_size_max + blob_overhead_max
+               : std::uint64_t{limits::blob_class_bytes_min} << (2 * c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slot state word (SlotHeader::state):
+//   bits  0..7   SlotState
+//   bits  8..15  owner: process-table index + 1 of the process mid-write or mid-free (0: none)
+//   bits 16..31  epoch: bumped on every change of the deadline, so a CAS that read an old
+//                deadline fails (the visibility-expiry race)
+//   bits 32..63  generation: bumped each time the slot is freed; a receipt handle names one
+enum class SlotState : std::uint8_t {
+    free = 0,      // in (or on its way to) the free ring
+    writing = 1,   // a producer owns it
+    ready = 2,     // visible; listed in the ready ring
+    delayed = 3,   // invisible until deadline_ns (DelaySeconds)
+    in_flight = 4, // received; visible again at deadline_ns
+    freeing = 5,   // a deleter owns it and is releasing its blob
+};
+
+struct SlotWord {
+    std::uint64_t raw = 0;
+    [[nodiscard]] constexpr SlotState state() const noexcept { return static_cast<SlotState>(raw & 0xFFu); }
+    [[nodiscard]] constexpr std::uint32_t owner() const noexcept { return static_cast<std::uint32_t>((raw >> 8) & 0xFFu); }
+    [[nodiscard]] constexpr std::uint32_t epoch() const noexcept { return static_cast<std::uint32_t>((raw >> 16) & 0xFFFFu); }
+    [[nodiscard]] constexpr std::uint32_t generation() const noexcept { return static_cast<std::uint32_t>(raw >> 32); }
+    [[nodiscard]] static constexpr SlotWord make(SlotState state, std::uint32_t owner, std::uint32_t epoch,
+                                                 std::uint32_t generation) noexcept {
+        return SlotWord{static_cast<std::uint64_t>(state) | (std::uint64_t{owner & 0xFFu} << 8) |
+                        (std::uint64_t{epoch & 0xFFFFu} << 16) | (std::uint64_t{generation} << 32)};
+    }
+    // Same message, new state; the epoch moves on so concurrent deadline readers notice.
+    [[nodiscard]] constexpr SlotWord with(SlotState state, std::uint32_t owner = 0) const noexcept {
+        return make(state, owner, epoch() + 1, generation());
+    }
+};
+
+//  0        8            16        24                   28           32                 48
+//  ┌────────┬────────────┬─────────┬────────────────────┬────────────┬──────────────────┐
+//  │ state  │ deadline_ns│ sent_ns │ first_receive_delay│ sender_uid │ message_id[16]   │
+//  ├────────┴──────┬─────┴─────────┴┬───────────────────┴┬───────────┴──────────────────┘
+//  │ receive_count │ body_size      │ attributes_size     │ blob (class<<28 | block)      64
+struct SlotHeader {
+    std::atomic<std::uint64_t> state;          // SlotWord; every transition is a CAS or release store
+    std::atomic<std::int64_t> deadline_ns;     // IN_FLIGHT: visible again; DELAYED: visible from
+    std::int64_t sent_ns;                      // written while WRITING, read after acquiring state
+    std::atomic<std::uint32_t> first_receive_delay_ms; // ms after sent_ns + 1; 0: never received
+    std::uint32_t sender_uid;
+    std::uint8_t message_id[16];
+    std::atomic<std::uint32_t> receive_count;
+    std::uint32_t body_size;
+    std::uint32_t attributes_size;             // encoded attributes follow the body
+    std::uint32_t blob;                        // blob_none: body and attributes are inline
+};
+static_assert(sizeof(SlotHeader) == slot_header_bytes, "a slot header is one cache line");
+static_assert(std::is_standard_layout_v<SlotHeader>, "shared layouts must be standard layout");
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared atomics must be lock-free");
+static_assert(std::atomic<std::int64_t>::is_always_lock_free, "shared atomics must be lock-free");
+
+// ---------------------------------------------------------------------------------------------
+// A ring's shared counters. Cells carry their own lap, so these are hints: a stale hint only
+// costs a few extra cell loads (see ring/cell_ring.h).
+struct RingHeader {
+    alignas(cache_block) std::atomic<std::uint64_t> tail_hint;
+    alignas(cache_block) std::atomic<std::uint64_t> head_hint;
+    std::uint8_t pad_[cache_block - sizeof(std::uint64_t)];
+};
+static_assert(offsetof(RingHeader, head_hint) - offsetof(RingHeader, tail_hint) == cache_block,
+              "head and tail on separate 128-byte blocks: producers and consumers don't share");
+
+// Futex word and registered sleepers of one direction (readable: long polls; writable: blocked
+// senders). Wakers make a syscall only when registered_mask is non-zero.
+struct WaitSet {
+    alignas(cache_block) std::atomic<std::uint32_t> futex_word; // bumped before every wake
+    std::atomic<std::uint32_t> zero_wakes;                      // wakes that found nobody
+    std::atomic<std::uint64_t> registered_mask;                 // bit i: sleeper_pid[i] in use
+    std::atomic<std::uint32_t> sleeper_pid[limits::sleepers_max];
+};
+static_assert(limits::sleepers_max == 64, "registered_mask has one bit per sleeper");
+
+// One process (one Queue handle) attached to the region. pid is the claim word: 0 free, a pid,
+// or recovering_bit | the recovering process's pid while a dead entry is cleaned up.
+struct ProcessEntry {
+    static constexpr std::uint32_t recovering_bit = 0x8000'0000u;
+    alignas(cache_block) std::atomic<std::uint32_t> pid;
+    std::atomic<std::uint32_t> pending_count;  // slots whose ring push may not have happened yet
+    std::atomic<std::uint64_t> start_ticks;    // /proc/<pid>/stat start time: pid reuse guard
+    std::atomic<std::uint32_t> pending_slot[limits::pending_slots_per_process];
+    std::atomic<std::uint64_t> sent, received, deleted; // folded into the header when freed
+};
+static_assert(sizeof(ProcessEntry) == cache_block, "process entries do not share cache lines");
+
+// Queue attributes read on the hot path, as atomics; the rest (policies, tags, KMS settings)
+// live as JSON in the config buffers and change under config_mutex.
+struct HotAttributes {
+    std::atomic<std::uint32_t> visibility_timeout_s;
+    std::atomic<std::uint32_t> delay_s;
+    std::atomic<std::uint32_t> retention_s;
+    std::atomic<std::uint32_t> maximum_message_size;
+    std::atomic<std::uint32_t> receive_wait_time_s;
+    std::atomic<std::uint32_t> max_receive_count; // 0: no RedrivePolicy
+    std::atomic<std::uint32_t> config_version;    // bumped after every config change
+    std::atomic<std::uint32_t> reserved_;
+};
+
+struct RegionHeader {
+    // --- identity: written once at creation, before the file is linked into the directory ---
+    std::uint64_t magic;
+    std::atomic<std::uint32_t> layout_version; // written last (release); 0 while initializing
+    std::uint32_t header_bytes;
+    std::uint64_t region_bytes;
+    std::uint64_t queue_nonce;                 // random; receipt handles carry it
+    std::int64_t created_ns;
+    char name[queue_name_bytes];
+    std::uint32_t fifo;                        // FifoQueue (fixed at creation)
+    std::uint32_t reserved_identity_[7];
+
+    // --- geometry (offsets from the region start) ---
+    std::uint32_t slot_count;
+    std::uint32_t free_ring_capacity;          // power of two >= 2 × slot_count
+    std::uint32_t ready_ring_capacity;         // power of two >= 2 × slot_count
+    std::uint32_t reserved_geometry_;
+    std::uint64_t slots_offset;
+    std::uint64_t free_ring_offset;
+    std::uint64_t ready_ring_offset;
+    std::uint64_t blob_tags_offset[limits::blob_class_count];
+    std::uint64_t blob_next_offset[limits::blob_class_count];
+    std::uint64_t blob_data_offset[limits::blob_class_count];
+    std::uint32_t blob_block_count[limits::blob_class_count];
+    std::uint64_t blob_bytes_per_class;
+
+    // --- life ---
+    alignas(cache_block) std::atomic<std::uint32_t> deleted; // DeleteQueue ran; handles stop
+    std::atomic<std::int64_t> last_modified_ns;
+    std::atomic<std::int64_t> last_purge_ns;
+
+    alignas(cache_block) HotAttributes hot;
+
+    // --- timers (see sqs/timer_sweep.h) ---
+    alignas(cache_block) std::atomic<std::int64_t> next_due_ns;   // hot path reads only this
+    std::atomic<std::int64_t> slot_due_ns;      // earliest slot deadline found by the last pass
+    std::atomic<std::int64_t> pending_due_ns;   // deadlines set since the current pass began
+    std::atomic<std::int64_t> liveness_due_ns;  // next dead-process check
+    std::atomic<std::int64_t> sweep_lease_until_ns;
+    std::atomic<std::uint32_t> sweep_cursor;
+    std::atomic<std::int64_t> sweep_pass_min_ns;
+
+    // --- totals (live processes count in their ProcessEntry) ---
+    alignas(cache_block) std::atomic<std::uint64_t> sent_total;
+    std::atomic<std::uint64_t> received_total;
+    std::atomic<std::uint64_t> deleted_total;
+    std::atomic<std::uint64_t> expired_total;
+    std::atomic<std::uint64_t> dead_lettered_total;
+    std::atomic<std::uint64_t> recovered_total;
+
+    RingHeader free_ring;
+    RingHeader ready_ring;
+    WaitSet readable;
+    WaitSet writable;
+
+    // --- blob heap: one Treiber stack per class, (tag:32 | block index:32), index ~0u: empty ---
+    alignas(cache_block) std::atomic<std::uint64_t> blob_free_head[limits::blob_class_count];
+
+    // --- configuration: JSON text, double-buffered so a writer killed mid-write leaves the
+    //     active buffer intact; config_mutex is robust ---
+    alignas(cache_block) pthread_mutex_t config_mutex;
+    std::atomic<std::uint32_t> config_active; // 0 or 1
+    std::uint32_t config_length[2];
+    char config[2][config_buffer_bytes];
+
+    ProcessEntry processes[limits::process_table_entries];
+};
+static_assert(std::is_standard_layout_v<RegionHeader>, "shared layouts must be standard layout");
+static_assert(offsetof(RegionHeader, layout_version) == 8,
+              "magic and version stay where every shmq version looks for them");
+static_assert(sizeof(pthread_mutex_t) == 40, "the mutex size is part of the layout (glibc x86-64)");
+
+} // namespace shmq::layout

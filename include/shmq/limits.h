@@ -1,0 +1,63 @@
+// Every bound shmq enforces, in one place (SQS limits first, then the region's own). Anything
+// that loops, allocates or sizes shared memory takes its bound from here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shmq::limits {
+
+// --- Amazon SQS limits (API version 2012-11-05) ---
+inline constexpr std::size_t queue_name_length_max = 80;
+inline constexpr std::size_t message_size_max = 1'048'576;       // body + message attributes
+inline constexpr std::size_t message_size_min_setting = 1'024;   // MaximumMessageSize floor
+inline constexpr std::size_t message_attributes_max = 10;
+inline constexpr std::size_t message_attribute_name_length_max = 256;
+inline constexpr std::size_t message_attribute_type_length_max = 256;
+inline constexpr std::size_t number_attribute_digits_max = 38;
+inline constexpr std::uint32_t receive_batch_max = 10;
+inline constexpr std::uint32_t send_batch_max = 10;
+inline constexpr std::size_t batch_entry_id_length_max = 80;
+inline constexpr std::int64_t visibility_timeout_s_max = 43'200;
+inline constexpr std::int64_t visibility_timeout_s_default = 30;
+inline constexpr std::int64_t delay_s_max = 900;
+inline constexpr std::int64_t retention_s_min = 60;
+inline constexpr std::int64_t retention_s_max = 1'209'600;
+inline constexpr std::int64_t retention_s_default = 345'600;
+inline constexpr std::int64_t wait_time_s_max = 20;
+inline constexpr std::int64_t purge_interval_s = 60;
+inline constexpr std::size_t tags_per_queue_max = 50;
+inline constexpr std::size_t tag_key_length_max = 128;
+inline constexpr std::size_t tag_value_length_max = 256;
+inline constexpr std::size_t redrive_allow_source_queues_max = 10;
+inline constexpr std::int64_t max_receive_count_max = 1'000;
+inline constexpr std::size_t policy_length_max = 8'192;
+inline constexpr std::size_t move_tasks_listed_max = 10;
+
+// --- the region ---
+// Slots (messages a queue holds at once) and the blob heap (bytes of bodies larger than a
+// slot's inline area) are fixed when a queue is created.
+inline constexpr std::uint32_t slot_count_min = 16;
+inline constexpr std::uint32_t slot_count_max = 1u << 24;          // ring values are 32-bit
+inline constexpr std::uint32_t slot_count_default = 1u << 16;
+inline constexpr std::size_t slot_inline_bytes = 128;              // body + attributes held in the slot
+inline constexpr std::size_t blob_class_count = 6;                 // 1 KiB, 4 KiB, ... 1 MiB
+inline constexpr std::size_t blob_class_bytes_min = 1'024;
+inline constexpr std::uint64_t blob_bytes_per_class_default = 64ull << 20; // virtual; tmpfs is sparse
+inline constexpr std::uint64_t blob_bytes_per_class_max = 4ull << 30;
+inline constexpr std::uint32_t process_table_entries = 255;        // owner ids fit 8 bits, 0 = none
+inline constexpr std::uint32_t pending_slots_per_process = 16;     // >= send_batch_max
+inline constexpr std::uint32_t sleepers_max = 64;                  // registered futex sleepers
+inline constexpr std::uint32_t timer_sweep_slots_per_call = 4'096; // bounded lazy timer work
+inline constexpr std::int64_t liveness_check_interval_ns = 1'000'000'000;
+inline constexpr std::int64_t sweep_lease_ns = 200'000'000;        // a dead sweeper is replaced after this
+inline constexpr std::uint32_t ring_scan_max = 1u << 20;           // bounded skipping in CellRing
+inline constexpr std::uint32_t spin_before_sleep = 2'000;          // then futex
+
+static_assert(blob_class_bytes_min << (2 * (blob_class_count - 1)) == message_size_max,
+              "the largest blob class must hold the largest message");
+static_assert(pending_slots_per_process >= send_batch_max,
+              "a whole batch must fit in a process's pending list");
+static_assert(slot_count_max <= (1u << 31), "ring values reserve the top bit");
+
+} // namespace shmq::limits

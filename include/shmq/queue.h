@@ -1,0 +1,101 @@
+// A process-local handle on one queue's shared-memory region: the message operations of SQS
+// (send, receive, delete, change visibility, their batch forms). Standard-queue operations are
+// lock-free and make no syscall unless a consumer sleeps in a long poll or a sender blocks.
+//
+// Thread contract: a Queue may be used by one thread at a time (it owns a per-process entry in
+// the region's process table); open one Queue per thread. Any number of processes and threads
+// may hold handles on the same queue.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shmq/clock.h"
+#include "shmq/error.h"
+#include "shmq/message.h"
+
+namespace shmq {
+
+namespace engine {
+class QueueEngine;
+}
+
+// Counts and positions of a region, for `shmq inspect` and GetQueueAttributes.
+struct QueueInspection {
+    std::string name;
+    std::uint32_t layout_version = 0;
+    std::uint64_t region_bytes = 0;
+    std::uint32_t slot_count = 0;
+    std::uint64_t blob_bytes_per_class = 0;
+    std::uint64_t ready_ring_head = 0, ready_ring_tail = 0;
+    std::uint64_t free_ring_head = 0, free_ring_tail = 0;
+    std::uint32_t free = 0, writing = 0, ready = 0, in_flight = 0, delayed = 0, freeing = 0;
+    std::uint32_t registered_processes = 0;
+    std::uint32_t sleeping_receivers = 0;
+    std::int64_t next_timer_due_ns = 0;
+    std::uint64_t sent_total = 0, received_total = 0, deleted_total = 0, expired_total = 0,
+                  dead_lettered_total = 0, recovered_total = 0;
+};
+
+class Queue {
+  public:
+    Queue(Queue&&) noexcept;
+    Queue& operator=(Queue&&) noexcept;
+    ~Queue();
+
+    [[nodiscard]] const std::string& name() const noexcept;
+
+    // SendMessage. Fails with queue_full when the region is full unless options block.
+    [[nodiscard]] Result<MessageId> send(const SendEntry& entry, const SendOptions& options = {});
+    // SendMessageBatch: 1..10 entries; outcomes[i] tells how entry i went. The Status covers
+    // request-level errors only (empty or oversized batch).
+    [[nodiscard]] Status send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
+                                    const SendOptions& options = {});
+
+    // The error (code and SQS message text) that sending this entry gives, or ok: for reporting
+    // a failed batch entry.
+    [[nodiscard]] Status explain_send_error(const SendEntry& entry, Errc outcome) const;
+
+    // ReceiveMessage, zero-copy: calls visit(const MessageView&) for each message received, in
+    // receive order; returns how many. Waits up to the request's wait time for a first message.
+    template <class Visitor>
+    [[nodiscard]] Result<std::uint32_t> receive_views(const ReceiveRequest& request, Visitor&& visit) {
+        return receive_views_impl(
+            request,
+            [](void* context, const MessageView& view) { (*static_cast<Visitor*>(context))(view); },
+            &visit);
+    }
+    // ReceiveMessage, copying bodies and decoded attributes out of the region.
+    [[nodiscard]] Result<std::vector<ReceivedMessage>> receive(const ReceiveRequest& request);
+
+    // DeleteMessage. A standard queue deletes the message while it exists, even with an older
+    // receipt handle of it (as SQS does); a handle of a message already gone succeeds silently.
+    [[nodiscard]] Status delete_message(const ReceiptHandle& handle);
+    // DeleteMessageBatch: errors[i] for handle i.
+    void delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors);
+
+    // ChangeMessageVisibility: the message becomes visible timeout_s seconds from now (0: at once).
+    [[nodiscard]] Status change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s);
+    void change_visibility_batch(std::span<const ReceiptHandle> handles,
+                                 std::span<const std::int32_t> timeouts_s, std::span<Errc> errors);
+
+    // Runs due timers (visibility, delay, retention, dead-process recovery), bounded work.
+    // Every operation does this already; call it to drive timers of an otherwise idle queue.
+    void advance_timers();
+
+    [[nodiscard]] QueueInspection inspect() const;
+
+  private:
+    friend class Client;
+    using RawVisitor = void (*)(void* context, const MessageView& view);
+    explicit Queue(std::unique_ptr<engine::QueueEngine> engine);
+    [[nodiscard]] engine::QueueEngine& engine() noexcept { return *engine_; }
+    [[nodiscard]] Result<std::uint32_t> receive_views_impl(const ReceiveRequest& request,
+                                                           RawVisitor visit, void* context);
+    std::unique_ptr<engine::QueueEngine> engine_;
+};
+
+} // namespace shmq

@@ -1,0 +1,424 @@
+// Queue management of a namespace (see client.h). Each queue is one region file in the
+// namespace directory; creation links a fully built file (so CreateQueue races resolve to one
+// winner), deletion marks the region deleted (handles in use stop) and unlinks it.
+#include "shmq/client.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "engine/config_store.h"
+#include "engine/queue_engine.h"
+#include "engine/wait_set.h"
+#include "region/region.h"
+#include "sqs/message_validation.h"
+#include "sqs/queue_config.h"
+
+namespace shmq {
+namespace {
+
+constexpr std::string_view url_prefix = "http://127.0.0.1:9324/000000000000/";
+constexpr std::string_view arn_prefix = "arn:aws:sqs:us-east-1:000000000000:";
+constexpr std::int32_t list_queues_max = 1000;
+
+bool valid_namespace(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+}
+
+Status make_directory(const std::string& path) {
+    if (mkdir(path.c_str(), 01777) != 0 && errno != EEXIST) {
+        return {Errc::system_error, "mkdir " + path + ": " + std::strerror(errno)};
+    }
+    return {};
+}
+
+Status validate_tags(const QueueTags& tags) {
+    for (const auto& [key, value] : tags) {
+        if (key.empty() || key.size() > limits::tag_key_length_max) {
+            return {Errc::invalid_parameter_value, "Tag keys must be between 1 and 128 characters in length."};
+        }
+        if (value.size() > limits::tag_value_length_max) {
+            return {Errc::invalid_parameter_value, "Tag values may only be up to 256 characters in length."};
+        }
+        if (key.starts_with("aws:")) {
+            return {Errc::invalid_parameter_value, "Tag keys must not start with aws:."};
+        }
+    }
+    return {};
+}
+
+Status queue_missing() { return {Errc::queue_does_not_exist, "The specified queue does not exist."}; }
+
+} // namespace
+
+Client::Client(std::string namespace_name, std::string namespace_dir, const Clock* clock)
+    : namespace_name_(std::move(namespace_name)), namespace_dir_(std::move(namespace_dir)), clock_(clock) {}
+
+Result<Client> Client::open(const ClientOptions& options) {
+    std::string name = options.namespace_name;
+    if (name.empty()) {
+        const char* env = std::getenv("SHMQ_NAMESPACE");
+        name = env != nullptr && *env != '\0' ? env : "default";
+    }
+    if (!valid_namespace(name)) {
+        return Error{Errc::invalid_parameter_value,
+                     "namespace '" + name + "' is invalid: use 1 to 64 of [A-Za-z0-9_-]"};
+    }
+    std::string root = options.shm_dir;
+    if (root.empty()) {
+        const char* env = std::getenv("SHMQ_SHM_DIR");
+        root = env != nullptr && *env != '\0' ? env : "/dev/shm";
+    }
+    const std::string parent = root + "/shmq";
+    const std::string directory = parent + "/" + name;
+    if (Status status = make_directory(parent); !status) {
+        return status.error();
+    }
+    if (Status status = make_directory(directory); !status) {
+        return status.error();
+    }
+    const Clock* clock = options.clock != nullptr ? options.clock : &SystemClock::instance();
+    return Client(std::move(name), directory, clock);
+}
+
+std::string Client::queue_url(std::string_view name) { return std::string(url_prefix) + std::string(name); }
+std::string Client::queue_arn(std::string_view name) { return std::string(arn_prefix) + std::string(name); }
+
+std::string Client::name_from_url(std::string_view url_or_name) {
+    std::string_view text = url_or_name.substr(0, url_or_name.find_first_of("?#"));
+    while (!text.empty() && text.back() == '/') {
+        text.remove_suffix(1);
+    }
+    const std::size_t slash = text.rfind('/');
+    return std::string(slash == std::string_view::npos ? text : text.substr(slash + 1));
+}
+
+std::string Client::name_from_arn(std::string_view arn) {
+    // arn:aws:sqs:<region>:<account>:<name>
+    std::size_t colons = 0;
+    std::size_t last = 0;
+    for (std::size_t i = 0; i < arn.size(); ++i) {
+        if (arn[i] == ':') {
+            ++colons;
+            last = i;
+        }
+    }
+    if (colons != 5 || !arn.starts_with("arn:") || arn.substr(arn.find(':', 4) + 1, 4) != "sqs:") {
+        return {};
+    }
+    return std::string(arn.substr(last + 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// A RedrivePolicy must name an existing queue of the same type that allows this source.
+Status check_redrive_target(const std::string& directory, std::string_view source_name, const sqs::QueueConfig& config) {
+    if (config.dead_letter_target_name.empty()) {
+        return {};
+    }
+    const auto invalid = [&](std::string_view reason) {
+        return Status{Errc::invalid_parameter_value, "Value " + config.redrive_policy +
+                                                         " for parameter RedrivePolicy is invalid. Reason: " +
+                                                         std::string(reason)};
+    };
+    auto region = region::Region::open(directory, config.dead_letter_target_name);
+    if (!region) {
+        return invalid("Dead-letter target does not exist.");
+    }
+    auto target = engine::read_config(*region.value());
+    if (!target) {
+        return target.error();
+    }
+    if (target->first.fifo != config.fifo) {
+        return invalid(config.fifo ? "Dead-letter queue must be a FIFO queue for a FIFO source queue."
+                                   : "Dead-letter queue must be a standard queue for a standard source queue.");
+    }
+    if (!sqs::redrive_allowed(target->first, source_name)) {
+        return invalid("Dead-letter target does not allow this source queue (RedriveAllowPolicy).");
+    }
+    return {};
+}
+
+} // namespace
+
+Result<std::string> Client::create_queue(std::string_view name, const QueueAttributes& attributes,
+                                         const QueueTags& tags, const QueueCapacity& capacity) const {
+    if (Status status = sqs::validate_queue_name(name); !status) {
+        return status.error();
+    }
+    if (tags.size() > limits::tags_per_queue_max) {
+        return Error{Errc::invalid_parameter_value, "Too many tags added for queue " + std::string(name) + "."};
+    }
+    if (Status status = validate_tags(tags); !status) {
+        return status.error();
+    }
+    sqs::QueueConfig config;
+    config.fifo = false;
+    if (Status status = sqs::apply_attributes(config, attributes, true, name); !status) {
+        return status.error();
+    }
+    if (Status status = check_redrive_target(namespace_dir_, name, config); !status) {
+        return status.error();
+    }
+    layout::HotAttributes hot{};
+    engine::fill_hot_attributes(config, hot);
+    const std::int64_t now = clock_->now_ns();
+    auto created = region::Region::create(namespace_dir_, name, capacity, sqs::serialize_config(config, tags),
+                                          config.fifo, hot, now);
+    if (created) {
+        return queue_url(name);
+    }
+    if (created.code() != Errc::queue_name_exists) {
+        return created.error();
+    }
+    // It exists: CreateQueue is idempotent when every given attribute matches.
+    auto existing_region = region::Region::open(namespace_dir_, name);
+    if (!existing_region) {
+        return existing_region.error();
+    }
+    auto existing = engine::read_config(*existing_region.value());
+    if (!existing) {
+        return existing.error();
+    }
+    for (const auto& [attribute, value] : attributes) {
+        (void)value;
+        if (sqs::attribute_value(existing->first, attribute) != sqs::attribute_value(config, attribute)) {
+            return Error{Errc::queue_name_exists,
+                         "A queue already exists with the same name and a different value for attribute " + attribute};
+        }
+    }
+    return queue_url(name);
+}
+
+Status Client::delete_queue(std::string_view name) const {
+    auto region = region::Region::open(namespace_dir_, name);
+    if (!region) {
+        return region.code() == Errc::queue_does_not_exist ? queue_missing() : region.status();
+    }
+    layout::RegionHeader& header = region.value()->header();
+    header.deleted.store(1, std::memory_order_release);
+    // Sleepers return at once and see the queue gone.
+    engine::wake(header.readable, INT32_MAX);
+    engine::wake(header.writable, INT32_MAX);
+    const std::string path = region::Region::path_of(namespace_dir_, name);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+        return {Errc::system_error, "unlink " + path + ": " + std::strerror(errno)};
+    }
+    return {};
+}
+
+Result<std::string> Client::get_queue_url(std::string_view name) const {
+    auto region = region::Region::open(namespace_dir_, name);
+    if (!region) {
+        return region.code() == Errc::queue_does_not_exist ? queue_missing().error() : region.error();
+    }
+    if (region.value()->header().deleted.load(std::memory_order_acquire) != 0) {
+        return queue_missing().error();
+    }
+    return queue_url(name);
+}
+
+Result<ListQueuesPage> Client::list_queues(std::string_view prefix, std::int32_t max_results,
+                                           std::string_view next_token) const {
+    if (max_results != -1 && (max_results < 1 || max_results > list_queues_max)) {
+        return Error{Errc::invalid_parameter_value, "Value " + std::to_string(max_results) +
+                                                        " for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."};
+    }
+    DIR* directory = opendir(namespace_dir_.c_str());
+    if (directory == nullptr) {
+        return Error{Errc::system_error, "opendir " + namespace_dir_ + ": " + std::strerror(errno)};
+    }
+    std::vector<std::string> names;
+    while (const dirent* entry = readdir(directory)) {
+        std::string_view file = entry->d_name;
+        if (!file.ends_with(".q")) {
+            continue;
+        }
+        file.remove_suffix(2);
+        if (file.starts_with(prefix) && (next_token.empty() || file > next_token)) {
+            names.emplace_back(file);
+        }
+    }
+    closedir(directory);
+    std::sort(names.begin(), names.end());
+    ListQueuesPage page;
+    const std::size_t limit = max_results == -1 ? static_cast<std::size_t>(list_queues_max)
+                                                : static_cast<std::size_t>(max_results);
+    for (std::size_t i = 0; i < names.size() && i < limit; ++i) {
+        page.queue_urls.push_back(queue_url(names[i]));
+    }
+    if (max_results != -1 && names.size() > limit) {
+        page.next_token = names[limit - 1];
+    }
+    return page;
+}
+
+Result<QueueAttributes> Client::get_queue_attributes(std::string_view name,
+                                                     const std::vector<std::string>& attribute_names) const {
+    const auto& known = sqs::all_attribute_names();
+    bool all = false;
+    for (const std::string& attribute : attribute_names) {
+        if (attribute == "All") {
+            all = true;
+        } else if (std::find(known.begin(), known.end(), attribute) == known.end()) {
+            return Error{Errc::invalid_attribute_name, "Unknown Attribute " + attribute + "."};
+        }
+    }
+    auto opened = open_queue(name);
+    if (!opened) {
+        return opened.error();
+    }
+    engine::QueueEngine& engine = opened->engine();
+    auto config = engine::read_config(engine.region());
+    if (!config) {
+        return config.error();
+    }
+    const QueueInspection counts = engine.inspect();
+    const layout::RegionHeader& header = engine.region().header();
+    QueueAttributes out;
+    const auto wanted = [&](std::string_view attribute) {
+        return all || std::find(attribute_names.begin(), attribute_names.end(), attribute) != attribute_names.end();
+    };
+    for (const std::string& attribute : known) {
+        if (!wanted(attribute)) {
+            continue;
+        }
+        std::string value;
+        if (attribute == "ApproximateNumberOfMessages") {
+            value = std::to_string(counts.ready);
+        } else if (attribute == "ApproximateNumberOfMessagesNotVisible") {
+            value = std::to_string(counts.in_flight);
+        } else if (attribute == "ApproximateNumberOfMessagesDelayed") {
+            value = std::to_string(counts.delayed);
+        } else if (attribute == "CreatedTimestamp") {
+            value = std::to_string(header.created_ns / 1'000'000'000);
+        } else if (attribute == "LastModifiedTimestamp") {
+            value = std::to_string(header.last_modified_ns.load(std::memory_order_relaxed) / 1'000'000'000);
+        } else if (attribute == "QueueArn") {
+            value = queue_arn(name);
+        } else {
+            value = sqs::attribute_value(config->first, attribute);
+        }
+        if (!value.empty()) {
+            out.emplace(attribute, std::move(value));
+        }
+    }
+    return out;
+}
+
+Status Client::set_queue_attributes(std::string_view name, const QueueAttributes& attributes) const {
+    auto region = region::Region::open(namespace_dir_, name);
+    if (!region) {
+        return region.code() == Errc::queue_does_not_exist ? queue_missing() : region.status();
+    }
+    const std::string directory = namespace_dir_;
+    return engine::update_config(*region.value(), clock_->now_ns(), [&](sqs::QueueConfig& config, QueueTags&) {
+        if (Status status = sqs::apply_attributes(config, attributes, false, name); !status) {
+            return status;
+        }
+        return check_redrive_target(directory, name, config);
+    });
+}
+
+Status Client::purge_queue(std::string_view name) const {
+    auto opened = open_queue(name);
+    if (!opened) {
+        return opened.status();
+    }
+    return opened->engine().purge();
+}
+
+Status Client::tag_queue(std::string_view name, const QueueTags& tags) const {
+    if (Status status = validate_tags(tags); !status) {
+        return status;
+    }
+    auto region = region::Region::open(namespace_dir_, name);
+    if (!region) {
+        return region.code() == Errc::queue_does_not_exist ? queue_missing() : region.status();
+    }
+    return engine::update_config(*region.value(), clock_->now_ns(), [&](sqs::QueueConfig&, QueueTags& current) {
+        QueueTags merged = current;
+        for (const auto& [key, value] : tags) {
+            merged[key] = value;
+        }
+        if (merged.size() > limits::tags_per_queue_max) {
+            return Status{Errc::invalid_parameter_value, "Too many tags added for queue " + std::string(name) + "."};
+        }
+        current = std::move(merged);
+        return Status{};
+    });
+}
+
+Status Client::untag_queue(std::string_view name, const std::vector<std::string>& keys) const {
+    auto region = region::Region::open(namespace_dir_, name);
+    if (!region) {
+        return region.code() == Errc::queue_does_not_exist ? queue_missing() : region.status();
+    }
+    return engine::update_config(*region.value(), clock_->now_ns(), [&](sqs::QueueConfig&, QueueTags& current) {
+        for (const std::string& key : keys) {
+            current.erase(key);
+        }
+        return Status{};
+    });
+}
+
+Result<QueueTags> Client::list_queue_tags(std::string_view name) const {
+    auto region = region::Region::open(namespace_dir_, name);
+    if (!region) {
+        return region.code() == Errc::queue_does_not_exist ? queue_missing().error() : region.error();
+    }
+    auto config = engine::read_config(*region.value());
+    if (!config) {
+        return config.error();
+    }
+    return config->second;
+}
+
+Result<std::vector<std::string>> Client::list_dead_letter_source_queues(std::string_view name) const {
+    if (auto url = get_queue_url(name); !url) {
+        return url.error();
+    }
+    auto page = list_queues();
+    if (!page) {
+        return page.error();
+    }
+    std::vector<std::string> sources;
+    for (const std::string& url : page->queue_urls) {
+        const std::string candidate = name_from_url(url);
+        auto region = region::Region::open(namespace_dir_, candidate);
+        if (!region) {
+            continue;
+        }
+        auto config = engine::read_config(*region.value());
+        if (config && config->first.dead_letter_target_name == name) {
+            sources.push_back(url);
+        }
+    }
+    return sources;
+}
+
+Result<Queue> Client::open_queue(std::string_view name) const {
+    auto region = region::Region::open(namespace_dir_, name);
+    if (!region) {
+        return region.code() == Errc::queue_does_not_exist ? queue_missing().error() : region.error();
+    }
+    if (region.value()->header().deleted.load(std::memory_order_acquire) != 0) {
+        return queue_missing().error();
+    }
+    auto engine = engine::QueueEngine::attach(std::move(region.value()), namespace_dir_, *clock_);
+    if (!engine) {
+        return engine.error();
+    }
+    return Queue(std::move(engine.value()));
+}
+
+} // namespace shmq

@@ -1,0 +1,1143 @@
+// The message protocols on a region (see queue_engine.h and docs/memory-ordering.md).
+#include "engine/queue_engine.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "engine/config_store.h"
+#include "engine/crash_point.h"
+#include "engine/wait_set.h"
+#include "sqs/message_validation.h"
+
+namespace shmq::engine {
+
+using layout::SlotHeader;
+using layout::SlotState;
+using layout::SlotWord;
+
+namespace {
+
+constexpr std::int64_t ns_per_s = 1'000'000'000;
+constexpr std::int64_t ns_per_ms = 1'000'000;
+constexpr std::int64_t never_ns = INT64_MAX;
+
+// Bumped in the child after fork, so a handle inherited across fork re-registers (its process
+// entry belongs to the parent).
+std::atomic<std::uint32_t> fork_generation{0};
+std::once_flag fork_hook_once;
+
+void install_fork_hook() {
+    std::call_once(fork_hook_once, [] {
+        pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1, std::memory_order_relaxed); });
+    });
+}
+
+void fetch_min(std::atomic<std::int64_t>& target, std::int64_t value) noexcept {
+    std::int64_t current = target.load(std::memory_order_acquire);
+    while (value < current &&
+           !target.compare_exchange_weak(current, value, std::memory_order_acq_rel, std::memory_order_acquire)) {
+    }
+}
+
+// Start time of a process in clock ticks (field 22 of /proc/<pid>/stat); 0 if unreadable.
+std::uint64_t process_start_ticks(std::uint32_t pid) {
+    std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    if (!std::getline(file, text)) {
+        return 0;
+    }
+    const std::size_t close = text.rfind(')'); // the command name may hold spaces
+    if (close == std::string::npos) {
+        return 0;
+    }
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    for (int index = 3; index <= 22 && rest >> field; ++index) {
+        if (index == 22) {
+            return std::strtoull(field.c_str(), nullptr, 10);
+        }
+    }
+    return 0;
+}
+
+bool process_alive(std::uint32_t pid, std::uint64_t start_ticks) {
+    if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        return false;
+    }
+    // Same pid, another process (pid reuse): the one we knew is gone.
+    return start_ticks == 0 || process_start_ticks(pid) == start_ticks;
+}
+
+std::uint64_t blob_tag(std::uint32_t slot, std::uint32_t generation) noexcept {
+    return (std::uint64_t{1} << 63) | (std::uint64_t{slot} << 32) | generation;
+}
+
+std::size_t blob_class_for(std::size_t bytes) noexcept {
+    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
+        if (bytes <= layout::blob_class_bytes(c)) {
+            return c;
+        }
+    }
+    return limits::blob_class_count;
+}
+
+std::uint64_t splitmix(std::uint64_t& state) noexcept {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// Our own entry's counters have one writer: a plain add, no locked instruction.
+void add_local(std::atomic<std::uint64_t>& counter, std::uint64_t amount, std::memory_order) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
+}
+
+Status invalid_parameter(std::string_view parameter, std::int64_t value, std::string_view reason) {
+    return {Errc::invalid_parameter_value, "Value " + std::to_string(value) + " for parameter " +
+                                               std::string(parameter) + " is invalid. Reason: " + std::string(reason)};
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Attaching
+
+QueueEngine::QueueEngine(std::shared_ptr<region::Region> region, std::string directory, const Clock& clock)
+    : region_(std::move(region)), directory_(std::move(directory)), clock_(clock), header_(region_->header()) {}
+
+Result<std::unique_ptr<QueueEngine>> QueueEngine::attach(std::shared_ptr<region::Region> region,
+                                                         std::string directory, const Clock& clock) {
+    install_fork_hook();
+    std::unique_ptr<QueueEngine> engine(new QueueEngine(std::move(region), std::move(directory), clock));
+    if (Status status = engine->register_process(); !status) {
+        return status.error();
+    }
+    std::uint64_t seed[2]{};
+    if (getentropy(seed, sizeof seed) != 0) {
+        return Error{Errc::system_error, std::string("getentropy: ") + std::strerror(errno)};
+    }
+    engine->random_state_[0] = seed[0];
+    engine->random_state_[1] = seed[1];
+    engine->uid_ = static_cast<std::uint32_t>(getuid());
+    return engine;
+}
+
+Status QueueEngine::register_process() {
+    pid_ = static_cast<std::uint32_t>(getpid());
+    fork_generation_ = fork_generation.load(std::memory_order_relaxed);
+    const std::uint64_t start_ticks = process_start_ticks(pid_);
+    for (std::uint32_t attempt = 0; attempt < 2; ++attempt) {
+        for (std::uint32_t i = 0; i < limits::process_table_entries; ++i) {
+            layout::ProcessEntry& entry = header_.processes[i];
+            std::uint32_t expected = 0;
+            if (entry.pid.load(std::memory_order_relaxed) == 0 &&
+                entry.pid.compare_exchange_strong(expected, pid_, std::memory_order_acq_rel)) {
+                entry.start_ticks.store(start_ticks, std::memory_order_relaxed);
+                entry.pending_count.store(0, std::memory_order_relaxed);
+                entry.sent.store(0, std::memory_order_relaxed);
+                entry.received.store(0, std::memory_order_relaxed);
+                entry.deleted.store(0, std::memory_order_release);
+                process_index_ = i;
+                me_ = &entry;
+                return {};
+            }
+        }
+        check_liveness(); // the table may hold dead processes: reclaim and retry once
+    }
+    return {Errc::over_limit, "too many processes attached to queue " + name() + " (255)"};
+}
+
+void QueueEngine::ensure_registered() {
+    if (fork_generation.load(std::memory_order_relaxed) != fork_generation_) {
+        // Inherited across fork: the entry is the parent's; take our own.
+        me_ = nullptr;
+        (void)register_process();
+    }
+}
+
+QueueEngine::~QueueEngine() {
+    if (me_ != nullptr && fork_generation.load(std::memory_order_relaxed) == fork_generation_) {
+        header_.sent_total.fetch_add(me_->sent.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        header_.received_total.fetch_add(me_->received.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        header_.deleted_total.fetch_add(me_->deleted.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        me_->pending_count.store(0, std::memory_order_relaxed);
+        me_->pid.store(0, std::memory_order_release);
+    }
+}
+
+Status QueueEngine::check_usable() {
+    ensure_registered();
+    if (me_ == nullptr) {
+        return {Errc::over_limit, "too many processes attached to queue " + name() + " (255)"};
+    }
+    if (header_.deleted.load(std::memory_order_relaxed) != 0) {
+        return {Errc::queue_does_not_exist, "The specified queue does not exist."};
+    }
+    return {};
+}
+
+MessageId QueueEngine::next_message_id() noexcept {
+    MessageId id;
+    const std::uint64_t high = splitmix(random_state_[0]);
+    const std::uint64_t low = splitmix(random_state_[1]);
+    std::memcpy(id.bytes.data(), &high, 8);
+    std::memcpy(id.bytes.data() + 8, &low, 8);
+    id.bytes[6] = static_cast<std::uint8_t>((id.bytes[6] & 0x0F) | 0x40); // UUID version 4
+    id.bytes[8] = static_cast<std::uint8_t>((id.bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+    return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pending list: slots whose ring push may not have happened if we die now. Recovery re-pushes
+// them according to their state; duplicates in a ring are harmless (pops validate).
+
+void QueueEngine::pend(std::span<const std::uint32_t> slots) noexcept {
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        me_->pending_slot[i].store(slots[i], std::memory_order_relaxed);
+    }
+    me_->pending_count.store(static_cast<std::uint32_t>(slots.size()), std::memory_order_release);
+}
+
+void QueueEngine::unpend() noexcept { me_->pending_count.store(0, std::memory_order_release); }
+
+// ---------------------------------------------------------------------------------------------
+// Slots
+
+std::byte* QueueEngine::payload_of(std::uint32_t slot) const noexcept {
+    const std::uint32_t blob = region_->slot(slot).blob;
+    if (blob == layout::blob_none) {
+        return region_->slot_inline(slot);
+    }
+    return region_->blob_data(blob >> 28, blob & 0x0FFF'FFFFu);
+}
+
+bool QueueEngine::claim_free_slot(std::uint32_t& slot, SlotWord& word) noexcept {
+    const std::uint32_t slot_count = region_->slot_count();
+    const std::uint32_t owner = process_index_ + 1;
+    // Send protocol S1: peek a free-ring entry, CAS its slot FREE→WRITING (ours), consume.
+    const std::uint32_t claimed = region_->free_ring().pop(1, [&](std::uint32_t candidate) {
+        if (candidate >= slot_count) {
+            return ring::ClaimResult::stale;
+        }
+        std::atomic<std::uint64_t>& state = region_->slot(candidate).state;
+        SlotWord seen{state.load(std::memory_order_acquire)};
+        if (seen.state() != SlotState::free) {
+            return ring::ClaimResult::stale; // a duplicate entry of a slot in use
+        }
+        const SlotWord writing = seen.with(SlotState::writing, owner);
+        if (!state.compare_exchange_strong(seen.raw, writing.raw, std::memory_order_acq_rel)) {
+            return ring::ClaimResult::stale;
+        }
+        slot = candidate;
+        word = writing;
+        return ring::ClaimResult::claimed;
+    });
+    return claimed == 1;
+}
+
+bool QueueEngine::claim_free_slot_blocking(std::uint32_t& slot, SlotWord& word, const SendOptions& options) {
+    if (claim_free_slot(slot, word)) {
+        return true;
+    }
+    if (!options.block_when_full) {
+        advance_timers(); // expiries may free room
+        return claim_free_slot(slot, word);
+    }
+    const std::int64_t start = clock_.now_ns();
+    const std::int64_t deadline = options.block_timeout_ns < 0 ? never_ns : start + options.block_timeout_ns;
+    WaitSetRegistration registration(header_.writable, pid_);
+    for (;;) {
+        const std::uint32_t seen = header_.writable.futex_word.load(std::memory_order_seq_cst);
+        if (claim_free_slot(slot, word)) {
+            return true;
+        }
+        const std::int64_t now = clock_.now_ns();
+        if (now >= deadline) {
+            return false;
+        }
+        advance_timers_slow(now);
+        const std::int64_t until = std::min(deadline, header_.next_due_ns.load(std::memory_order_acquire));
+        // Unregistered (64 sleepers already) or clock-driven: poll every millisecond.
+        const std::int64_t wait = registration.registered() ? until - now : std::min<std::int64_t>(until - now, ns_per_ms);
+        wait_on(header_.writable, seen, std::max<std::int64_t>(wait, ns_per_ms / 10));
+    }
+}
+
+bool QueueEngine::write_slot(std::uint32_t slot, SlotWord word, std::string_view body, std::size_t attributes_size,
+                             const MessageAttributes* attributes, const sqs::EncodedAttributes* moved_attributes,
+                             std::string_view dead_letter_source, std::int64_t sent_ns) noexcept {
+    SlotHeader& header = region_->slot(slot);
+    const std::size_t total = body.size() + attributes_size;
+    std::byte* payload = nullptr;
+    if (total <= limits::slot_inline_bytes) {
+        header.blob = layout::blob_none;
+        payload = region_->slot_inline(slot);
+    } else {
+        std::uint32_t block = ring::BlobStack::none;
+        std::size_t c = blob_class_for(total);
+        for (; c < limits::blob_class_count; ++c) { // a larger class when this one is exhausted
+            block = region_->blob_stack(c).pop();
+            if (block != ring::BlobStack::none) {
+                break;
+            }
+        }
+        if (block == ring::BlobStack::none) {
+            return false;
+        }
+        // Tag before recording: recovery releases a block only if its tag names this message.
+        region_->blob_tag(c, block).store(blob_tag(slot, word.generation()), std::memory_order_relaxed);
+        header.blob = static_cast<std::uint32_t>(c << 28) | block;
+        payload = region_->blob_data(c, block);
+    }
+    // Send protocol S2: plain stores; S3's release store publishes them.
+    std::memcpy(payload, body.data(), body.size());
+    const std::span<std::byte> attribute_bytes(payload + body.size(), attributes_size);
+    if (moved_attributes != nullptr) {
+        sqs::reencode(*moved_attributes, dead_letter_source, attribute_bytes);
+    } else {
+        sqs::encode_attributes(attributes, dead_letter_source, attribute_bytes);
+    }
+    header.body_size = static_cast<std::uint32_t>(body.size());
+    header.attributes_size = static_cast<std::uint32_t>(attributes_size);
+    header.sent_ns = sent_ns;
+    header.sender_uid = uid_;
+    header.receive_count.store(0, std::memory_order_relaxed);
+    header.first_receive_delay_ms.store(0, std::memory_order_relaxed);
+    return true;
+}
+
+void QueueEngine::abandon_slot(std::uint32_t slot, SlotWord word) noexcept {
+    // Nothing was published: back to FREE at the same generation.
+    std::uint32_t one = slot;
+    pend({&one, 1});
+    region_->slot(slot).state.store(word.with(SlotState::free).raw, std::memory_order_release);
+    (void)region_->free_ring().push(slot);
+    unpend();
+}
+
+void QueueEngine::publish(std::span<const std::uint32_t> slots, std::span<const std::int64_t> visible_at_ns,
+                          std::int64_t now_ns) {
+    pend(slots);
+    SHMQ_CRASH_POINT("send.before_publish");
+    std::int64_t earliest_delay = never_ns;
+    int ready = 0;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        SlotHeader& header = region_->slot(slots[i]);
+        const SlotWord writing{header.state.load(std::memory_order_relaxed)};
+        if (visible_at_ns[i] > now_ns) {
+            header.deadline_ns.store(visible_at_ns[i], std::memory_order_relaxed);
+            earliest_delay = std::min(earliest_delay, visible_at_ns[i]);
+            // Send protocol S3: the release store publishes body and header.
+            header.state.store(writing.with(SlotState::delayed).raw, std::memory_order_release);
+        } else {
+            header.state.store(writing.with(SlotState::ready).raw, std::memory_order_release);
+        }
+    }
+    SHMQ_CRASH_POINT("send.after_publish");
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        if (visible_at_ns[i] <= now_ns) {
+            // Send protocol S4: list it. A full ring (only possible with many stale entries)
+            // turns the message into a due delayed one, which the sweep lists later.
+            if (!region_->ready_ring().push(slots[i])) {
+                SlotHeader& header = region_->slot(slots[i]);
+                SlotWord seen{header.state.load(std::memory_order_acquire)};
+                header.deadline_ns.store(now_ns, std::memory_order_relaxed);
+                if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::delayed).raw,
+                                                         std::memory_order_acq_rel)) {
+                    earliest_delay = std::min(earliest_delay, now_ns);
+                }
+            } else {
+                ++ready;
+            }
+        }
+    }
+    unpend();
+    SHMQ_CRASH_POINT("send.after_list");
+    if (earliest_delay != never_ns) {
+        note_deadline(earliest_delay);
+    }
+    note_deadline(now_ns + std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s);
+    if (ready > 0) {
+        wake(header_.readable, ready);
+    }
+}
+
+void QueueEngine::release_blob(std::uint32_t slot, std::uint32_t generation) noexcept {
+    const std::uint32_t blob = region_->slot(slot).blob;
+    if (blob == layout::blob_none) {
+        return;
+    }
+    const std::size_t c = blob >> 28;
+    const std::uint32_t block = blob & 0x0FFF'FFFFu;
+    if (c >= limits::blob_class_count || block >= region_->blob_block_count(c)) {
+        return; // a torn or foreign value: never push a block we cannot vouch for
+    }
+    // Only the holder of the tag pushes the block, so a release repeated by recovery is a no-op.
+    std::uint64_t expected = blob_tag(slot, generation);
+    if (region_->blob_tag(c, block).compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
+        region_->blob_stack(c).push(block);
+    }
+}
+
+void QueueEngine::finish_free(std::uint32_t slot, SlotWord freeing) noexcept {
+    release_blob(slot, freeing.generation());
+    std::uint32_t one = slot;
+    pend({&one, 1});
+    SHMQ_CRASH_POINT("delete.before_free");
+    const SlotWord free = SlotWord::make(SlotState::free, 0, freeing.epoch() + 1, freeing.generation() + 1);
+    region_->slot(slot).state.store(free.raw, std::memory_order_release);
+    SHMQ_CRASH_POINT("delete.after_free");
+    (void)region_->free_ring().push(slot);
+    unpend();
+    wake(header_.writable, 1);
+}
+
+bool QueueEngine::free_message(std::uint32_t slot, SlotWord word) noexcept {
+    std::atomic<std::uint64_t>& state = region_->slot(slot).state;
+    const SlotWord freeing = word.with(SlotState::freeing, process_index_ + 1);
+    if (!state.compare_exchange_strong(word.raw, freeing.raw, std::memory_order_acq_rel)) {
+        return false;
+    }
+    finish_free(slot, freeing);
+    return true;
+}
+
+MessageView QueueEngine::view_of(std::uint32_t slot, std::uint32_t generation, std::uint32_t receive_count) const noexcept {
+    const SlotHeader& header = region_->slot(slot);
+    const std::byte* payload = payload_of(slot);
+    MessageView view;
+    std::memcpy(view.message_id.bytes.data(), header.message_id, 16);
+    view.receipt_handle = ReceiptHandle{header_.queue_nonce, slot, generation, receive_count};
+    view.body = {reinterpret_cast<const char*>(payload), header.body_size};
+    view.encoded_attributes = {reinterpret_cast<const char*>(payload) + header.body_size, header.attributes_size};
+    if (auto parts = sqs::split_attributes(view.encoded_attributes); parts) {
+        view.dead_letter_source_queue = parts->dead_letter_source;
+    }
+    view.sent_timestamp_ms = header.sent_ns / ns_per_ms;
+    const std::uint32_t first = header.first_receive_delay_ms.load(std::memory_order_relaxed);
+    view.first_receive_timestamp_ms = first == 0 ? 0 : view.sent_timestamp_ms + first - 1;
+    view.receive_count = receive_count;
+    view.sender_uid = header.sender_uid;
+    return view;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SendMessage(Batch)
+
+Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
+                               const SendOptions& options) {
+    if (entries.empty()) {
+        return {Errc::empty_batch_request, "There should be at least one SendMessageBatchRequestEntry in the request."};
+    }
+    if (entries.size() > limits::send_batch_max) {
+        return {Errc::too_many_entries_in_batch,
+                "Maximum number of entries per request are 10. You have sent " + std::to_string(entries.size()) + "."};
+    }
+    if (outcomes.size() < entries.size()) {
+        return {Errc::invalid_parameter_value, "outcomes must have room for every entry"};
+    }
+    if (Status status = check_usable(); !status) {
+        return status;
+    }
+    const std::int64_t now = clock_.now_ns();
+    if (now >= header_.next_due_ns.load(std::memory_order_relaxed)) {
+        advance_timers_slow(now);
+    }
+    const std::size_t maximum_size = header_.hot.maximum_message_size.load(std::memory_order_relaxed);
+    const std::int64_t queue_delay_s = header_.hot.delay_s.load(std::memory_order_relaxed);
+    std::size_t batch_bytes = 0;
+    for (const SendEntry& entry : entries) {
+        batch_bytes += entry.body.size();
+    }
+    if (entries.size() > 1 && batch_bytes > limits::message_size_max) {
+        return {Errc::batch_request_too_long, "Batch requests cannot be longer than 1048576 bytes. You have sent " +
+                                                  std::to_string(batch_bytes) + " bytes."};
+    }
+
+    std::array<std::uint32_t, limits::send_batch_max> slots{};
+    std::array<std::int64_t, limits::send_batch_max> visible_at{};
+    std::size_t claimed = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const SendEntry& entry = entries[i];
+        SendOutcome& outcome = outcomes[i];
+        outcome = SendOutcome{};
+        if (Status status = sqs::validate_message(entry.body, entry.attributes, maximum_size); !status) {
+            outcome.error = status.code();
+            continue;
+        }
+        const std::int64_t delay_s = entry.delay_seconds < 0 ? queue_delay_s : entry.delay_seconds;
+        if (delay_s > limits::delay_s_max) {
+            outcome.error = Errc::invalid_parameter_value;
+            continue;
+        }
+        const std::size_t attributes_size = sqs::encoded_attributes_size(entry.attributes);
+        std::uint32_t slot = 0;
+        SlotWord word;
+        if (!claim_free_slot_blocking(slot, word, options)) {
+            outcome.error = options.block_when_full ? Errc::timed_out : Errc::queue_full;
+            continue;
+        }
+        SHMQ_CRASH_POINT("send.after_claim");
+        if (!write_slot(slot, word, entry.body, attributes_size, entry.attributes, nullptr, {}, now)) {
+            abandon_slot(slot, word);
+            outcome.error = Errc::queue_full;
+            continue;
+        }
+        outcome.message_id = next_message_id();
+        std::memcpy(region_->slot(slot).message_id, outcome.message_id.bytes.data(), 16);
+        slots[claimed] = slot;
+        visible_at[claimed] = now + delay_s * ns_per_s;
+        ++claimed;
+    }
+    if (claimed > 0) {
+        publish({slots.data(), claimed}, {visible_at.data(), claimed}, now);
+        add_local(me_->sent, claimed, std::memory_order_relaxed);
+    }
+    return {};
+}
+
+Status QueueEngine::explain_entry(const SendEntry& entry) const {
+    const std::size_t maximum_size = header_.hot.maximum_message_size.load(std::memory_order_relaxed);
+    if (Status status = sqs::validate_message(entry.body, entry.attributes, maximum_size); !status) {
+        return status;
+    }
+    if (entry.delay_seconds > limits::delay_s_max) {
+        return sqs::validate_delay_seconds(entry.delay_seconds);
+    }
+    return {};
+}
+
+Status QueueEngine::send_moved(const MovedMessage& message) {
+    if (Status status = check_usable(); !status) {
+        return status;
+    }
+    auto parts = sqs::split_attributes(message.encoded_attributes);
+    if (!parts) {
+        return parts.error();
+    }
+    const std::int64_t now = clock_.now_ns();
+    std::uint32_t slot = 0;
+    SlotWord word;
+    if (!claim_free_slot(slot, word)) {
+        return {Errc::queue_full, "queue " + name() + " is full"};
+    }
+    const std::size_t attributes_size = sqs::reencoded_size(*parts, message.dead_letter_source);
+    if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.dead_letter_source,
+                    message.sent_ns)) {
+        abandon_slot(slot, word);
+        return {Errc::queue_full, "queue " + name() + " is full"};
+    }
+    region_->slot(slot).sender_uid = message.sender_uid;
+    std::memcpy(region_->slot(slot).message_id, message.message_id.bytes.data(), 16);
+    const std::int64_t visible_at = now;
+    publish({&slot, 1}, {&visible_at, 1}, now);
+    add_local(me_->sent, 1, std::memory_order_relaxed);
+    return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// ReceiveMessage
+
+std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
+                                       std::array<std::uint32_t, limits::receive_batch_max>& slots,
+                                       std::array<std::uint32_t, limits::receive_batch_max>& generations) {
+    const std::uint32_t slot_count = region_->slot_count();
+    const std::int64_t retention_ns = std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s;
+    const std::uint32_t max_receive_count = header_.hot.max_receive_count.load(std::memory_order_relaxed);
+    const std::int64_t deadline = now_ns + visibility_ns;
+    std::uint32_t taken = 0;
+    (void)region_->ready_ring().pop(max, [&](std::uint32_t candidate) {
+        if (candidate >= slot_count) {
+            return ring::ClaimResult::stale;
+        }
+        SlotHeader& header = region_->slot(candidate);
+        SlotWord seen{header.state.load(std::memory_order_acquire)};
+        for (int attempt = 0; attempt < 4; ++attempt) {
+            if (seen.state() != SlotState::ready) {
+                return ring::ClaimResult::stale; // taken, deleted, or a duplicate entry
+            }
+            if (header.sent_ns + retention_ns <= now_ns) {
+                // Past MessageRetentionPeriod: deleted instead of delivered.
+                if (free_message(candidate, seen)) {
+                    header_.expired_total.fetch_add(1, std::memory_order_relaxed);
+                    return ring::ClaimResult::stale;
+                }
+                seen.raw = header.state.load(std::memory_order_acquire);
+                continue;
+            }
+            const std::uint32_t receive_count = header.receive_count.load(std::memory_order_relaxed) + 1;
+            if (max_receive_count != 0 && receive_count > max_receive_count && dead_letter(candidate, seen, now_ns)) {
+                return ring::ClaimResult::stale;
+            }
+            // Receive protocol R1: the deadline first, so a sweeper that sees IN_FLIGHT (acquire)
+            // also sees this deadline, never the previous receive's.
+            header.deadline_ns.store(deadline, std::memory_order_relaxed);
+            // R2: claim. The epoch moves on, so a concurrent expiry CAS of an older state fails.
+            if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::in_flight).raw,
+                                                     std::memory_order_acq_rel, std::memory_order_acquire)) {
+                header.receive_count.store(receive_count, std::memory_order_relaxed);
+                if (header.first_receive_delay_ms.load(std::memory_order_relaxed) == 0) {
+                    const std::int64_t delay_ms = std::max<std::int64_t>(0, (now_ns - header.sent_ns) / ns_per_ms);
+                    header.first_receive_delay_ms.store(static_cast<std::uint32_t>(std::min<std::int64_t>(delay_ms + 1, UINT32_MAX)),
+                                                        std::memory_order_relaxed);
+                }
+                slots[taken] = candidate;
+                generations[taken] = seen.generation();
+                ++taken;
+                SHMQ_CRASH_POINT("receive.after_claim");
+                return ring::ClaimResult::claimed;
+            }
+        }
+        return ring::ClaimResult::stale;
+    });
+    if (taken > 0) {
+        note_deadline(deadline);
+    }
+    return taken;
+}
+
+Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVisitor visit, void* context) {
+    if (request.max_number_of_messages < 1 || request.max_number_of_messages > limits::receive_batch_max) {
+        return invalid_parameter("MaxNumberOfMessages", request.max_number_of_messages,
+                                 "Must be between 1 and 10, if provided.").error();
+    }
+    if (request.visibility_timeout_s > limits::visibility_timeout_s_max || request.visibility_timeout_s < -1) {
+        return invalid_parameter("VisibilityTimeout", request.visibility_timeout_s,
+                                 "Must be >= 0 and <= 43200, if provided.").error();
+    }
+    if (request.wait_time_s > limits::wait_time_s_max || request.wait_time_s < -1) {
+        return invalid_parameter("WaitTimeSeconds", request.wait_time_s, "Must be >= 0 and <= 20, if provided.").error();
+    }
+    if (Status status = check_usable(); !status) {
+        return status.error();
+    }
+    std::int64_t now = clock_.now_ns();
+    if (now >= header_.next_due_ns.load(std::memory_order_relaxed)) {
+        advance_timers_slow(now);
+    }
+    const std::int64_t visibility_s = request.visibility_timeout_s >= 0
+                                          ? std::int64_t{request.visibility_timeout_s}
+                                          : std::int64_t{header_.hot.visibility_timeout_s.load(std::memory_order_relaxed)};
+    const std::int64_t wait_s = request.wait_time_s >= 0
+                                    ? std::int64_t{request.wait_time_s}
+                                    : std::int64_t{header_.hot.receive_wait_time_s.load(std::memory_order_relaxed)};
+    std::array<std::uint32_t, limits::receive_batch_max> slots{};
+    std::array<std::uint32_t, limits::receive_batch_max> generations{};
+    const std::int64_t visibility_ns = visibility_s * ns_per_s;
+    std::uint32_t count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
+
+    if (count == 0 && wait_s > 0) {
+        // Long poll: spin briefly (a message in flight arrives within the wake-up cost), then
+        // sleep on the readable futex until a send, a due timer, or the wait time.
+        const std::int64_t wait_deadline = now + wait_s * ns_per_s;
+        for (std::uint32_t spin = 0; spin < limits::spin_before_sleep && count == 0; ++spin) {
+            if (!region_->ready_ring().looks_empty()) {
+                count = try_receive(request.max_number_of_messages, visibility_ns, clock_.now_ns(), slots, generations);
+            } else {
+                __builtin_ia32_pause();
+            }
+        }
+        if (count == 0) {
+            WaitSetRegistration registration(header_.readable, pid_);
+            while (count == 0) {
+                const std::uint32_t seen = header_.readable.futex_word.load(std::memory_order_seq_cst);
+                now = clock_.now_ns();
+                count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
+                if (count > 0 || now >= wait_deadline) {
+                    break;
+                }
+                if (now >= header_.next_due_ns.load(std::memory_order_relaxed)) {
+                    advance_timers_slow(now);
+                    continue;
+                }
+                const std::int64_t until = std::min(wait_deadline, header_.next_due_ns.load(std::memory_order_acquire));
+                std::int64_t timeout = until - now;
+                if (!registration.registered()) {
+                    timeout = std::min<std::int64_t>(timeout, ns_per_ms);
+                }
+                wait_on(header_.readable, seen, std::max<std::int64_t>(timeout, 1'000));
+            }
+        }
+    }
+    for (std::uint32_t i = 0; i < count; ++i) {
+        const std::uint32_t receive_count = region_->slot(slots[i]).receive_count.load(std::memory_order_relaxed);
+        const MessageView view = view_of(slots[i], generations[i], receive_count);
+        visit(context, view);
+    }
+    if (count > 0) {
+        add_local(me_->received, count, std::memory_order_relaxed);
+    }
+    return count;
+}
+
+bool QueueEngine::dead_letter(std::uint32_t slot, SlotWord word, std::int64_t now_ns) {
+    QueueEngine* target = dead_letter_queue();
+    if (target == nullptr) {
+        return false; // no usable dead-letter queue: deliver as usual
+    }
+    SlotHeader& header = region_->slot(slot);
+    // Own the message first (FREEING: only we may touch it), copy it, then free it here. Dying
+    // in between leaves it FREEING under our dead owner id: recovery frees it, and the copy in
+    // the dead-letter queue is the one that counts (at-least-once).
+    const SlotWord freeing = word.with(SlotState::freeing, process_index_ + 1);
+    if (!header.state.compare_exchange_strong(word.raw, freeing.raw, std::memory_order_acq_rel)) {
+        return false;
+    }
+    const std::byte* payload = payload_of(slot);
+    MovedMessage moved;
+    moved.body = {reinterpret_cast<const char*>(payload), header.body_size};
+    moved.encoded_attributes = {reinterpret_cast<const char*>(payload) + header.body_size, header.attributes_size};
+    moved.dead_letter_source = name();
+    std::memcpy(moved.message_id.bytes.data(), header.message_id, 16);
+    moved.sent_ns = header.sent_ns; // SQS keeps a standard message's enqueue time
+    moved.sender_uid = header.sender_uid;
+    if (Status status = target->send_moved(moved); !status) {
+        // Could not move it: give it back, visible, and deliver it normally this time.
+        header.state.store(freeing.with(SlotState::ready).raw, std::memory_order_release);
+        (void)now_ns;
+        return false;
+    }
+    SHMQ_CRASH_POINT("dead_letter.after_copy");
+    finish_free(slot, freeing);
+    header_.dead_lettered_total.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+QueueEngine* QueueEngine::dead_letter_queue() {
+    const std::uint32_t version = header_.hot.config_version.load(std::memory_order_acquire);
+    if (version != dead_letter_config_version_) {
+        dead_letter_config_version_ = version;
+        auto config = read_config(*region_);
+        const std::string target = config ? config->first.dead_letter_target_name : std::string{};
+        if (target != dead_letter_name_) {
+            dead_letter_name_ = target;
+            dead_letter_engine_.reset();
+        }
+    }
+    if (dead_letter_name_.empty() || dead_letter_name_ == name()) {
+        return nullptr;
+    }
+    if (dead_letter_engine_ == nullptr ||
+        dead_letter_engine_->header_.deleted.load(std::memory_order_relaxed) != 0) {
+        dead_letter_engine_.reset();
+        auto region = region::Region::open(directory_, dead_letter_name_);
+        if (!region) {
+            return nullptr;
+        }
+        auto engine = attach(std::move(region.value()), directory_, clock_);
+        if (!engine) {
+            return nullptr;
+        }
+        dead_letter_engine_ = std::move(engine.value());
+    }
+    return dead_letter_engine_.get();
+}
+
+// ---------------------------------------------------------------------------------------------
+// DeleteMessage, ChangeMessageVisibility
+
+Status QueueEngine::delete_message(const ReceiptHandle& handle) {
+    if (Status status = check_usable(); !status) {
+        return status;
+    }
+    if (handle.queue_nonce != header_.queue_nonce || handle.slot >= region_->slot_count()) {
+        return {Errc::receipt_handle_is_invalid,
+                "The input receipt handle \"" + handle.to_string() + "\" is not a valid receipt handle."};
+    }
+    std::atomic<std::uint64_t>& state = region_->slot(handle.slot).state;
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        const SlotWord seen{state.load(std::memory_order_acquire)};
+        if (seen.generation() != handle.generation) {
+            return {}; // already deleted: SQS answers success
+        }
+        switch (seen.state()) {
+        case SlotState::ready:
+        case SlotState::delayed:
+        case SlotState::in_flight:
+            // Delete protocol D1: own it (FREEING), then D2..D4 in finish_free.
+            if (free_message(handle.slot, seen)) {
+                add_local(me_->deleted, 1, std::memory_order_relaxed);
+                return {};
+            }
+            continue; // the state moved under us (expiry, another receive): look again
+        case SlotState::free:
+        case SlotState::writing:
+        case SlotState::freeing:
+            return {}; // being deleted or never published under this generation
+        }
+    }
+    return {};
+}
+
+Status QueueEngine::change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s) {
+    if (timeout_s < 0 || timeout_s > limits::visibility_timeout_s_max) {
+        return invalid_parameter("VisibilityTimeout", timeout_s, "Must be >= 0 and <= 43200, if provided.");
+    }
+    if (Status status = check_usable(); !status) {
+        return status;
+    }
+    if (handle.queue_nonce != header_.queue_nonce || handle.slot >= region_->slot_count()) {
+        return {Errc::receipt_handle_is_invalid,
+                "The input receipt handle \"" + handle.to_string() + "\" is not a valid receipt handle."};
+    }
+    SlotHeader& header = region_->slot(handle.slot);
+    const std::int64_t now = clock_.now_ns();
+    const std::int64_t deadline = now + std::int64_t{timeout_s} * ns_per_s;
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        SlotWord seen{header.state.load(std::memory_order_acquire)};
+        if (seen.generation() != handle.generation || seen.state() == SlotState::free ||
+            seen.state() == SlotState::freeing || seen.state() == SlotState::writing) {
+            return {Errc::invalid_parameter_value,
+                    "Value " + handle.to_string() +
+                        " for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."};
+        }
+        if (seen.state() != SlotState::in_flight ||
+            header.receive_count.load(std::memory_order_relaxed) != handle.receive_count) {
+            return {Errc::message_not_inflight, "Message is not in flight."};
+        }
+        // Same order as receive: deadline, then an epoch-bumping CAS that a racing expiry loses.
+        header.deadline_ns.store(deadline, std::memory_order_relaxed);
+        if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::in_flight).raw,
+                                                 std::memory_order_acq_rel)) {
+            note_deadline(deadline);
+            return {};
+        }
+    }
+    return {Errc::message_not_inflight, "Message is not in flight."};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers: visibility, delay, retention, and dead-process recovery.
+
+void QueueEngine::note_deadline(std::int64_t deadline_ns) noexcept {
+    // Order matters: pending first. A sweep pass starting after this sees the slot (written
+    // before); one already running takes pending_due into account when it ends.
+    fetch_min(header_.pending_due_ns, deadline_ns);
+    fetch_min(header_.next_due_ns, deadline_ns);
+}
+
+void QueueEngine::advance_timers() {
+    if (!check_usable()) {
+        return;
+    }
+    const std::int64_t now = clock_.now_ns();
+    if (now >= header_.next_due_ns.load(std::memory_order_relaxed)) {
+        advance_timers_slow(now);
+    }
+}
+
+void QueueEngine::advance_timers_slow(std::int64_t now_ns) {
+    std::int64_t liveness_due = header_.liveness_due_ns.load(std::memory_order_acquire);
+    if (now_ns >= liveness_due &&
+        header_.liveness_due_ns.compare_exchange_strong(liveness_due, now_ns + limits::liveness_check_interval_ns,
+                                                        std::memory_order_acq_rel)) {
+        check_liveness();
+    }
+    const bool pass_running = header_.sweep_cursor.load(std::memory_order_acquire) != 0;
+    const std::int64_t slot_due = std::min(header_.slot_due_ns.load(std::memory_order_acquire),
+                                           header_.pending_due_ns.load(std::memory_order_acquire));
+    if (pass_running || now_ns >= slot_due) {
+        sweep_step(now_ns);
+    } else {
+        const std::int64_t next = std::min(slot_due, header_.liveness_due_ns.load(std::memory_order_acquire));
+        header_.next_due_ns.store(next, std::memory_order_release);
+        fetch_min(header_.next_due_ns, header_.pending_due_ns.load(std::memory_order_acquire));
+    }
+}
+
+void QueueEngine::sweep_step(std::int64_t now_ns) {
+    std::int64_t lease = header_.sweep_lease_until_ns.load(std::memory_order_acquire);
+    if (lease > now_ns ||
+        !header_.sweep_lease_until_ns.compare_exchange_strong(lease, now_ns + limits::sweep_lease_ns,
+                                                              std::memory_order_acq_rel)) {
+        return; // another process sweeps (or died doing so: its lease runs out)
+    }
+    const std::uint32_t slot_count = region_->slot_count();
+    std::uint32_t cursor = header_.sweep_cursor.load(std::memory_order_acquire);
+    if (cursor >= slot_count) {
+        cursor = 0;
+    }
+    if (cursor == 0) {
+        // A new pass: deadlines noted before now are in the slots it will scan.
+        header_.sweep_pass_min_ns.store(never_ns, std::memory_order_relaxed);
+        header_.pending_due_ns.store(never_ns, std::memory_order_seq_cst);
+    }
+    const std::uint32_t end = std::min(slot_count, cursor + limits::timer_sweep_slots_per_call);
+    std::int64_t earliest = never_ns;
+    for (std::uint32_t slot = cursor; slot < end; ++slot) {
+        sweep_slot(slot, now_ns, earliest);
+    }
+    fetch_min(header_.sweep_pass_min_ns, earliest);
+    if (end == slot_count) {
+        header_.slot_due_ns.store(header_.sweep_pass_min_ns.load(std::memory_order_acquire), std::memory_order_release);
+        header_.sweep_cursor.store(0, std::memory_order_release);
+        const std::int64_t next = std::min(header_.slot_due_ns.load(std::memory_order_acquire),
+                                           header_.liveness_due_ns.load(std::memory_order_acquire));
+        header_.next_due_ns.store(next, std::memory_order_seq_cst);
+        // A deadline noted while we computed `next` must not be lost.
+        fetch_min(header_.next_due_ns, header_.pending_due_ns.load(std::memory_order_seq_cst));
+    } else {
+        header_.sweep_cursor.store(end, std::memory_order_release);
+    }
+    header_.sweep_lease_until_ns.store(0, std::memory_order_release);
+}
+
+void QueueEngine::make_visible(std::uint32_t slot, SlotWord word) noexcept {
+    std::uint32_t one = slot;
+    pend({&one, 1});
+    if (region_->slot(slot).state.compare_exchange_strong(word.raw, word.with(SlotState::ready).raw,
+                                                          std::memory_order_acq_rel)) {
+        SHMQ_CRASH_POINT("sweep.after_visible");
+        if (region_->ready_ring().push(slot)) {
+            wake(header_.readable, 1);
+        }
+    }
+    unpend();
+}
+
+void QueueEngine::sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::int64_t& earliest_ns) {
+    SlotHeader& header = region_->slot(slot);
+    const SlotWord seen{header.state.load(std::memory_order_acquire)};
+    const std::int64_t retention_ns = std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s;
+    switch (seen.state()) {
+    case SlotState::in_flight: {
+        const std::int64_t deadline = header.deadline_ns.load(std::memory_order_acquire);
+        if (deadline <= now_ns) {
+            make_visible(slot, seen); // visibility timeout over
+        } else {
+            earliest_ns = std::min(earliest_ns, deadline);
+        }
+        return;
+    }
+    case SlotState::delayed:
+    case SlotState::ready: {
+        const std::int64_t expires = header.sent_ns + retention_ns;
+        if (expires <= now_ns) {
+            if (free_message(slot, seen)) {
+                header_.expired_total.fetch_add(1, std::memory_order_relaxed);
+            }
+            return;
+        }
+        earliest_ns = std::min(earliest_ns, expires);
+        if (seen.state() == SlotState::delayed) {
+            const std::int64_t visible_at = header.deadline_ns.load(std::memory_order_acquire);
+            if (visible_at <= now_ns) {
+                make_visible(slot, seen);
+            } else {
+                earliest_ns = std::min(earliest_ns, visible_at);
+            }
+        }
+        return;
+    }
+    case SlotState::free:
+    case SlotState::writing:
+    case SlotState::freeing:
+        return; // owners that died are handled by recover_process
+    }
+}
+
+void QueueEngine::check_liveness() {
+    for (std::uint32_t i = 0; i < limits::process_table_entries; ++i) {
+        layout::ProcessEntry& entry = header_.processes[i];
+        std::uint32_t pid = entry.pid.load(std::memory_order_acquire);
+        if (pid == 0 || pid == pid_) {
+            continue;
+        }
+        const bool recovering = (pid & layout::ProcessEntry::recovering_bit) != 0;
+        const std::uint32_t real_pid = pid & ~layout::ProcessEntry::recovering_bit;
+        if (real_pid == pid_ ||
+            process_alive(real_pid, recovering ? 0 : entry.start_ticks.load(std::memory_order_relaxed))) {
+            continue;
+        }
+        if (!entry.pid.compare_exchange_strong(pid, pid_ | layout::ProcessEntry::recovering_bit,
+                                               std::memory_order_acq_rel)) {
+            continue;
+        }
+        recover_process(i);
+    }
+}
+
+void QueueEngine::recover_process(std::uint32_t index) {
+    layout::ProcessEntry& entry = header_.processes[index];
+    const std::uint32_t slot_count = region_->slot_count();
+    // 1. Pending slots: finish the ring push their owner may not have made.
+    const std::uint32_t pending = std::min(entry.pending_count.load(std::memory_order_acquire),
+                                           limits::pending_slots_per_process);
+    for (std::uint32_t k = 0; k < pending; ++k) {
+        const std::uint32_t slot = entry.pending_slot[k].load(std::memory_order_relaxed);
+        if (slot >= slot_count) {
+            continue;
+        }
+        const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
+        if (seen.state() == SlotState::free) {
+            (void)region_->free_ring().push(slot);
+        } else if (seen.state() == SlotState::ready) {
+            (void)region_->ready_ring().push(slot);
+        }
+    }
+    // 2. Slots it was writing or freeing: free them (a message it never finished sending was
+    //    never acknowledged; one it was deleting or dead-lettering had been handed over).
+    const std::uint32_t owner = index + 1;
+    std::uint64_t recovered = 0;
+    for (std::uint32_t slot = 0; slot < slot_count; ++slot) {
+        std::atomic<std::uint64_t>& state = region_->slot(slot).state;
+        SlotWord seen{state.load(std::memory_order_acquire)};
+        if (seen.owner() != owner ||
+            (seen.state() != SlotState::writing && seen.state() != SlotState::freeing)) {
+            continue;
+        }
+        release_blob(slot, seen.generation());
+        const SlotWord free = SlotWord::make(SlotState::free, 0, seen.epoch() + 1, seen.generation() + 1);
+        if (state.compare_exchange_strong(seen.raw, free.raw, std::memory_order_acq_rel)) {
+            (void)region_->free_ring().push(slot);
+            ++recovered;
+        }
+    }
+    header_.sent_total.fetch_add(entry.sent.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    header_.received_total.fetch_add(entry.received.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    header_.deleted_total.fetch_add(entry.deleted.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    header_.recovered_total.fetch_add(recovered + 1, std::memory_order_relaxed);
+    entry.pending_count.store(0, std::memory_order_relaxed);
+    entry.sent.store(0, std::memory_order_relaxed);
+    entry.received.store(0, std::memory_order_relaxed);
+    entry.deleted.store(0, std::memory_order_relaxed);
+    entry.pid.store(0, std::memory_order_release);
+    if (recovered > 0) {
+        wake(header_.writable, static_cast<int>(std::min<std::uint64_t>(recovered, INT_MAX)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Management helpers
+
+Status QueueEngine::purge() {
+    if (Status status = check_usable(); !status) {
+        return status;
+    }
+    const std::int64_t now = clock_.now_ns();
+    std::int64_t last = header_.last_purge_ns.load(std::memory_order_acquire);
+    if (last != 0 && now - last < limits::purge_interval_s * ns_per_s) {
+        return {Errc::purge_queue_in_progress,
+                "Only one PurgeQueue operation on " + name() + " is allowed every 60 seconds."};
+    }
+    if (!header_.last_purge_ns.compare_exchange_strong(last, now, std::memory_order_acq_rel)) {
+        return {Errc::purge_queue_in_progress,
+                "Only one PurgeQueue operation on " + name() + " is allowed every 60 seconds."};
+    }
+    for (std::uint32_t slot = 0; slot < region_->slot_count(); ++slot) {
+        for (int attempt = 0; attempt < 4; ++attempt) {
+            const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
+            const SlotState state = seen.state();
+            if (state != SlotState::ready && state != SlotState::delayed && state != SlotState::in_flight) {
+                break;
+            }
+            if (free_message(slot, seen)) {
+                break;
+            }
+        }
+    }
+    return {};
+}
+
+std::uint32_t QueueEngine::count_ready() const noexcept {
+    std::uint32_t count = 0;
+    for (std::uint32_t slot = 0; slot < region_->slot_count(); ++slot) {
+        count += SlotWord{region_->slot(slot).state.load(std::memory_order_relaxed)}.state() == SlotState::ready ? 1u : 0u;
+    }
+    return count;
+}
+
+std::uint32_t QueueEngine::drain(std::uint32_t max, const std::function<bool(const MovedMessage&)>& move) {
+    if (!check_usable()) {
+        return 0;
+    }
+    std::uint32_t moved_count = 0;
+    std::array<std::uint32_t, limits::receive_batch_max> slots{};
+    std::array<std::uint32_t, limits::receive_batch_max> generations{};
+    while (moved_count < max) {
+        const std::uint32_t want = std::min<std::uint32_t>(limits::receive_batch_max, max - moved_count);
+        // Taken as a receive with a short visibility: if we die, the messages come back.
+        const std::int64_t now = clock_.now_ns();
+        const std::uint32_t count = try_receive(want, 30 * ns_per_s, now, slots, generations);
+        if (count == 0) {
+            break;
+        }
+        for (std::uint32_t i = 0; i < count; ++i) {
+            SlotHeader& header = region_->slot(slots[i]);
+            const MessageView view = view_of(slots[i], generations[i], header.receive_count.load(std::memory_order_relaxed));
+            MovedMessage message;
+            message.body = view.body;
+            message.encoded_attributes = view.encoded_attributes;
+            message.message_id = view.message_id;
+            message.sent_ns = header.sent_ns;
+            message.sender_uid = header.sender_uid;
+            message.dead_letter_source = view.dead_letter_source_queue;
+            if (move(message)) {
+                (void)delete_message(view.receipt_handle);
+                ++moved_count;
+            } else {
+                (void)change_visibility(view.receipt_handle, 0);
+                return moved_count;
+            }
+        }
+    }
+    return moved_count;
+}
+
+QueueInspection QueueEngine::inspect() const {
+    QueueInspection out;
+    const layout::RegionHeader& h = header_;
+    out.name = name();
+    out.layout_version = h.layout_version.load(std::memory_order_acquire);
+    out.region_bytes = h.region_bytes;
+    out.slot_count = h.slot_count;
+    out.blob_bytes_per_class = h.blob_bytes_per_class;
+    out.ready_ring_head = region_->ready_ring().head_hint();
+    out.ready_ring_tail = region_->ready_ring().tail_hint();
+    out.free_ring_head = region_->free_ring().head_hint();
+    out.free_ring_tail = region_->free_ring().tail_hint();
+    for (std::uint32_t slot = 0; slot < h.slot_count; ++slot) {
+        switch (SlotWord{region_->slot(slot).state.load(std::memory_order_relaxed)}.state()) {
+        case SlotState::free: ++out.free; break;
+        case SlotState::writing: ++out.writing; break;
+        case SlotState::ready: ++out.ready; break;
+        case SlotState::delayed: ++out.delayed; break;
+        case SlotState::in_flight: ++out.in_flight; break;
+        case SlotState::freeing: ++out.freeing; break;
+        }
+    }
+    std::uint64_t sent = h.sent_total.load(std::memory_order_relaxed);
+    std::uint64_t received = h.received_total.load(std::memory_order_relaxed);
+    std::uint64_t deleted = h.deleted_total.load(std::memory_order_relaxed);
+    for (const layout::ProcessEntry& entry : h.processes) {
+        if (entry.pid.load(std::memory_order_relaxed) != 0) {
+            ++out.registered_processes;
+            sent += entry.sent.load(std::memory_order_relaxed);
+            received += entry.received.load(std::memory_order_relaxed);
+            deleted += entry.deleted.load(std::memory_order_relaxed);
+        }
+    }
+    out.sleeping_receivers = static_cast<std::uint32_t>(
+        __builtin_popcountll(h.readable.registered_mask.load(std::memory_order_relaxed)));
+    out.next_timer_due_ns = h.next_due_ns.load(std::memory_order_relaxed);
+    out.sent_total = sent;
+    out.received_total = received;
+    out.deleted_total = deleted;
+    out.expired_total = h.expired_total.load(std::memory_order_relaxed);
+    out.dead_lettered_total = h.dead_lettered_total.load(std::memory_order_relaxed);
+    out.recovered_total = h.recovered_total.load(std::memory_order_relaxed);
+    return out;
+}
+
+} // namespace shmq::engine

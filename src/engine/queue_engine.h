@@ -1,0 +1,130 @@
+// QueueEngine: the SQS message protocols on one region, for one process (one Queue handle).
+// Protocols (docs/memory-ordering.md has the numbered steps):
+//   send     claim a FREE slot from the free ring (peek, CAS FREE→WRITING, consume), write,
+//            log the slots as pending, store READY|DELAYED (release), push to the ready ring
+//   receive  peek the ready ring, store the deadline, CAS READY→IN_FLIGHT, consume the entry
+//   delete   CAS →FREEING, release the blob, log pending, store FREE(gen+1), push free ring
+//   timers   a bounded sweep over slot states (visibility, delay, retention), run lazily by
+//            whichever call finds next_due_ns passed, under a lease
+//   recovery dead processes are found by a liveness check each second; their pending slots
+//            are re-pushed and their WRITING/FREEING slots freed
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include <functional>
+
+#include "region/region.h"
+#include "shmq/clock.h"
+#include "shmq/message.h"
+#include "shmq/queue.h"
+#include "sqs/attribute_codec.h"
+
+namespace shmq::engine {
+
+// A message being moved between queues (dead-lettering, move tasks): identity is kept.
+struct MovedMessage {
+    std::string_view body;
+    std::string_view encoded_attributes;
+    std::string_view dead_letter_source; // trailer to store in the destination
+    MessageId message_id;
+    std::int64_t sent_ns = 0;
+    std::uint32_t sender_uid = 0;
+};
+
+class QueueEngine {
+  public:
+    using RawVisitor = void (*)(void* context, const MessageView& view);
+
+    [[nodiscard]] static Result<std::unique_ptr<QueueEngine>> attach(std::shared_ptr<region::Region> region,
+                                                                     std::string directory, const Clock& clock);
+    ~QueueEngine();
+    QueueEngine(const QueueEngine&) = delete;
+    QueueEngine& operator=(const QueueEngine&) = delete;
+
+    [[nodiscard]] const std::string& name() const noexcept { return region_->name(); }
+    [[nodiscard]] region::Region& region() noexcept { return *region_; }
+
+    [[nodiscard]] Status send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
+                                    const SendOptions& options);
+    [[nodiscard]] Status explain_entry(const SendEntry& entry) const;
+    [[nodiscard]] Result<std::uint32_t> receive(const ReceiveRequest& request, RawVisitor visit, void* context);
+    [[nodiscard]] Status delete_message(const ReceiptHandle& handle);
+    [[nodiscard]] Status change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s);
+    void advance_timers();
+    [[nodiscard]] QueueInspection inspect() const;
+
+    // Management helpers (Client).
+    [[nodiscard]] Status purge();
+    // Moves one message into this queue keeping its identity; queue_full when there is no room.
+    [[nodiscard]] Status send_moved(const MovedMessage& message);
+    // Takes up to max READY messages out of this queue, giving each to move(message) which
+    // returns true when it has stored the message elsewhere; those are then deleted here.
+    std::uint32_t drain(std::uint32_t max, const std::function<bool(const MovedMessage&)>& move);
+    // READY messages now (a scan; for move tasks and attributes).
+    [[nodiscard]] std::uint32_t count_ready() const noexcept;
+
+  private:
+    QueueEngine(std::shared_ptr<region::Region> region, std::string directory, const Clock& clock);
+    [[nodiscard]] Status register_process();
+    void ensure_registered();
+    [[nodiscard]] Status check_usable();
+
+    // --- slots ---
+    [[nodiscard]] bool claim_free_slot(std::uint32_t& slot, layout::SlotWord& word) noexcept;
+    [[nodiscard]] bool claim_free_slot_blocking(std::uint32_t& slot, layout::SlotWord& word, const SendOptions& options);
+    [[nodiscard]] bool write_slot(std::uint32_t slot, layout::SlotWord word, std::string_view body,
+                                  std::size_t attributes_size, const MessageAttributes* attributes,
+                                  const sqs::EncodedAttributes* moved_attributes, std::string_view dead_letter_source,
+                                  std::int64_t sent_ns) noexcept;
+    void abandon_slot(std::uint32_t slot, layout::SlotWord word) noexcept;
+    void publish(std::span<const std::uint32_t> slots, std::span<const std::int64_t> visible_at_ns, std::int64_t now_ns);
+    // From FREEING (owned by us or a dead owner) to FREE(gen+1), in the free ring.
+    void finish_free(std::uint32_t slot, layout::SlotWord freeing) noexcept;
+    [[nodiscard]] bool free_message(std::uint32_t slot, layout::SlotWord word) noexcept;
+    void release_blob(std::uint32_t slot, std::uint32_t generation) noexcept;
+    [[nodiscard]] MessageView view_of(std::uint32_t slot, std::uint32_t generation, std::uint32_t receive_count) const noexcept;
+    [[nodiscard]] std::byte* payload_of(std::uint32_t slot) const noexcept;
+
+    // --- receive ---
+    [[nodiscard]] std::uint32_t try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
+                                            std::array<std::uint32_t, limits::receive_batch_max>& slots,
+                                            std::array<std::uint32_t, limits::receive_batch_max>& generations);
+    [[nodiscard]] bool dead_letter(std::uint32_t slot, layout::SlotWord word, std::int64_t now_ns);
+    [[nodiscard]] QueueEngine* dead_letter_queue();
+
+    // --- timers and recovery ---
+    void note_deadline(std::int64_t deadline_ns) noexcept;
+    void advance_timers_slow(std::int64_t now_ns);
+    void sweep_step(std::int64_t now_ns);
+    void sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::int64_t& earliest_ns);
+    void make_visible(std::uint32_t slot, layout::SlotWord word) noexcept;
+    void check_liveness();
+    void recover_process(std::uint32_t index);
+    void pend(std::span<const std::uint32_t> slots) noexcept;
+    void unpend() noexcept;
+
+    [[nodiscard]] MessageId next_message_id() noexcept;
+
+    std::shared_ptr<region::Region> region_;
+    std::string directory_;
+    const Clock& clock_;
+    layout::RegionHeader& header_;
+    std::uint32_t pid_ = 0;
+    std::uint32_t uid_ = 0;
+    std::uint32_t fork_generation_ = 0;
+    std::uint32_t process_index_ = 0; // our ProcessEntry; owner id is index + 1
+    layout::ProcessEntry* me_ = nullptr;
+    std::uint64_t random_state_[2]{};
+    std::uint64_t sent_ = 0, received_ = 0, deleted_ = 0; // flushed into me_ per call
+
+    std::uint32_t dead_letter_config_version_ = 0;
+    std::string dead_letter_name_;
+    std::unique_ptr<QueueEngine> dead_letter_engine_;
+};
+
+} // namespace shmq::engine

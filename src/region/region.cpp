@@ -1,0 +1,283 @@
+// Creating, opening and validating queue regions (see region.h).
+#include "region/region.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+namespace shmq::region {
+namespace {
+
+constexpr std::uint64_t page_bytes = 4096;
+
+constexpr std::uint64_t round_up(std::uint64_t value, std::uint64_t to) { return (value + to - 1) / to * to; }
+
+Error system_error(std::string what) {
+    return Error{Errc::system_error, what + ": " + std::strerror(errno)};
+}
+
+struct Geometry {
+    std::uint32_t slot_count = 0;
+    std::uint32_t ring_capacity = 0;
+    std::uint64_t header_bytes = 0;
+    std::uint64_t slots_offset = 0;
+    std::uint64_t free_ring_offset = 0;
+    std::uint64_t ready_ring_offset = 0;
+    std::uint64_t blob_tags_offset[limits::blob_class_count]{};
+    std::uint64_t blob_next_offset[limits::blob_class_count]{};
+    std::uint64_t blob_data_offset[limits::blob_class_count]{};
+    std::uint32_t blob_block_count[limits::blob_class_count]{};
+    std::uint64_t total_bytes = 0;
+};
+
+Geometry compute_geometry(std::uint32_t slot_count, std::uint64_t blob_bytes_per_class) {
+    Geometry g;
+    g.slot_count = slot_count;
+    // Twice the slots: rings may briefly hold stale or duplicate entries (see cell_ring.h).
+    g.ring_capacity = std::bit_ceil(slot_count) * 2;
+    g.header_bytes = round_up(sizeof(layout::RegionHeader), page_bytes);
+    std::uint64_t offset = g.header_bytes;
+    g.slots_offset = offset;
+    offset = round_up(offset + std::uint64_t{slot_count} * layout::slot_stride, page_bytes);
+    g.free_ring_offset = offset;
+    offset = round_up(offset + std::uint64_t{g.ring_capacity} * 8, page_bytes);
+    g.ready_ring_offset = offset;
+    offset = round_up(offset + std::uint64_t{g.ring_capacity} * 8, page_bytes);
+    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
+        const std::uint64_t block_bytes = layout::blob_class_bytes(c);
+        const std::uint64_t blocks = std::max<std::uint64_t>(2, blob_bytes_per_class / block_bytes);
+        g.blob_block_count[c] = static_cast<std::uint32_t>(std::min<std::uint64_t>(blocks, 1u << 27));
+        g.blob_tags_offset[c] = offset;
+        offset += std::uint64_t{g.blob_block_count[c]} * 8;
+        g.blob_next_offset[c] = offset;
+        offset = round_up(offset + std::uint64_t{g.blob_block_count[c]} * 4, page_bytes);
+        g.blob_data_offset[c] = offset;
+        offset = round_up(offset + std::uint64_t{g.blob_block_count[c]} * block_bytes, page_bytes);
+    }
+    g.total_bytes = offset;
+    return g;
+}
+
+Status initialize_mutex(pthread_mutex_t& mutex) {
+    pthread_mutexattr_t attributes;
+    pthread_mutexattr_init(&attributes);
+    pthread_mutexattr_setpshared(&attributes, PTHREAD_PROCESS_SHARED);
+    // Robust: a process killed while holding it leaves EOWNERDEAD, not a deadlock.
+    pthread_mutexattr_setrobust(&attributes, PTHREAD_MUTEX_ROBUST);
+    const int rc = pthread_mutex_init(&mutex, &attributes);
+    pthread_mutexattr_destroy(&attributes);
+    if (rc != 0) {
+        errno = rc;
+        return system_error("pthread_mutex_init");
+    }
+    return {};
+}
+
+bool within(std::uint64_t offset, std::uint64_t bytes, std::uint64_t size) {
+    return offset <= size && bytes <= size - offset;
+}
+
+} // namespace
+
+Region::Region(std::byte* base, std::uint64_t size, std::string name)
+    : base_(base), size_(size), name_(std::move(name)), header_(reinterpret_cast<layout::RegionHeader*>(base)) {}
+
+Region::~Region() {
+    if (base_ != nullptr) {
+        munmap(base_, size_);
+    }
+}
+
+std::string Region::path_of(const std::string& directory, std::string_view name) {
+    return directory + "/" + std::string(name) + ".q";
+}
+
+void Region::bind_parts() noexcept {
+    layout::RegionHeader& h = *header_;
+    slots_offset_ = h.slots_offset;
+    slot_count_ = h.slot_count;
+    free_ring_ = ring::CellRing(h.free_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.free_ring_offset),
+                                h.free_ring_capacity);
+    ready_ring_ = ring::CellRing(h.ready_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.ready_ring_offset),
+                                 h.ready_ring_capacity);
+    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
+        blob_stacks_[c] = ring::BlobStack(h.blob_free_head[c],
+                                          reinterpret_cast<std::atomic<std::uint32_t>*>(base_ + h.blob_next_offset[c]),
+                                          h.blob_block_count[c]);
+    }
+}
+
+Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std::string_view name,
+                                               const QueueCapacity& capacity, std::string_view config_json,
+                                               bool fifo, const layout::HotAttributes& hot, std::int64_t now_ns) {
+    const std::uint32_t slot_count = capacity.slot_count == 0 ? limits::slot_count_default : capacity.slot_count;
+    if (slot_count < limits::slot_count_min || slot_count > limits::slot_count_max) {
+        return Error{Errc::invalid_parameter_value, "slot count must be between 16 and 16777216"};
+    }
+    const std::uint64_t blob_bytes =
+        capacity.blob_bytes_per_class == 0 ? limits::blob_bytes_per_class_default : capacity.blob_bytes_per_class;
+    if (blob_bytes > limits::blob_bytes_per_class_max) {
+        return Error{Errc::invalid_parameter_value, "blob bytes per class must be at most 4 GiB"};
+    }
+    if (config_json.size() > layout::config_buffer_bytes) {
+        return Error{Errc::invalid_parameter_value, "queue configuration too large"};
+    }
+    const Geometry g = compute_geometry(slot_count, blob_bytes);
+
+    // An unnamed file: nobody can open it until it is complete and linked.
+    const int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return system_error("open(O_TMPFILE) in " + directory);
+    }
+    struct FdCloser {
+        int fd;
+        ~FdCloser() { ::close(fd); }
+    } closer{fd};
+    if (fchmod(fd, static_cast<mode_t>(capacity.permissions & 0777)) != 0) {
+        return system_error("fchmod");
+    }
+    if (ftruncate(fd, static_cast<off_t>(g.total_bytes)) != 0) {
+        return system_error("ftruncate");
+    }
+    void* mapped = mmap(nullptr, g.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mapped == MAP_FAILED) {
+        return system_error("mmap");
+    }
+    std::shared_ptr<Region> region(new Region(static_cast<std::byte*>(mapped), g.total_bytes, std::string(name)));
+    // The file is zero-filled: slots start FREE at generation 0, counters at 0. Construct the
+    // header in place so its atomics begin their lifetime.
+    auto* h = new (mapped) layout::RegionHeader;
+    h->magic = layout::region_magic;
+    h->header_bytes = static_cast<std::uint32_t>(g.header_bytes);
+    h->region_bytes = g.total_bytes;
+    std::uint64_t nonce = 0;
+    if (getentropy(&nonce, sizeof nonce) != 0) {
+        return system_error("getentropy");
+    }
+    h->queue_nonce = nonce;
+    h->created_ns = now_ns;
+    std::memcpy(h->name, name.data(), std::min(name.size(), layout::queue_name_bytes - 1));
+    h->fifo = fifo ? 1 : 0;
+    h->slot_count = slot_count;
+    h->free_ring_capacity = g.ring_capacity;
+    h->ready_ring_capacity = g.ring_capacity;
+    h->slots_offset = g.slots_offset;
+    h->free_ring_offset = g.free_ring_offset;
+    h->ready_ring_offset = g.ready_ring_offset;
+    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
+        h->blob_tags_offset[c] = g.blob_tags_offset[c];
+        h->blob_next_offset[c] = g.blob_next_offset[c];
+        h->blob_data_offset[c] = g.blob_data_offset[c];
+        h->blob_block_count[c] = g.blob_block_count[c];
+    }
+    h->blob_bytes_per_class = blob_bytes;
+    h->last_modified_ns.store(now_ns, std::memory_order_relaxed);
+    h->last_purge_ns.store(0, std::memory_order_relaxed);
+    h->hot.visibility_timeout_s.store(hot.visibility_timeout_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.delay_s.store(hot.delay_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.retention_s.store(hot.retention_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.maximum_message_size.store(hot.maximum_message_size.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.receive_wait_time_s.store(hot.receive_wait_time_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.max_receive_count.store(hot.max_receive_count.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.config_version.store(1, std::memory_order_relaxed);
+    const std::int64_t never = INT64_MAX;
+    h->next_due_ns.store(now_ns, std::memory_order_relaxed); // first call checks liveness
+    h->slot_due_ns.store(never, std::memory_order_relaxed);
+    h->pending_due_ns.store(never, std::memory_order_relaxed);
+    h->liveness_due_ns.store(now_ns, std::memory_order_relaxed);
+    h->sweep_pass_min_ns.store(never, std::memory_order_relaxed);
+    if (Status status = initialize_mutex(h->config_mutex); !status) {
+        return status.error();
+    }
+    std::memcpy(h->config[0], config_json.data(), config_json.size());
+    h->config_length[0] = static_cast<std::uint32_t>(config_json.size());
+    h->config_active.store(0, std::memory_order_relaxed);
+
+    region->bind_parts();
+    auto* base = static_cast<std::byte*>(mapped);
+    ring::CellRing::initialize(h->free_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base + g.free_ring_offset),
+                               g.ring_capacity, slot_count);
+    ring::CellRing::initialize(h->ready_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base + g.ready_ring_offset),
+                               g.ring_capacity, 0);
+    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
+        ring::BlobStack::initialize(h->blob_free_head[c],
+                                    reinterpret_cast<std::atomic<std::uint32_t>*>(base + g.blob_next_offset[c]),
+                                    g.blob_block_count[c]);
+    }
+    // Publish: version last, then the name appears in the directory.
+    h->layout_version.store(layout::layout_version, std::memory_order_release);
+    const std::string path = path_of(directory, name);
+    const std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
+    if (linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        if (errno == EEXIST) {
+            return Error{Errc::queue_name_exists, "A queue already exists with the same name"};
+        }
+        return system_error("linkat " + path);
+    }
+    return region;
+}
+
+Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::string_view name) {
+    const std::string path = path_of(directory, name);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return Error{Errc::queue_does_not_exist, "The specified queue does not exist."};
+        }
+        return system_error("open " + path);
+    }
+    struct stat info{};
+    if (fstat(fd, &info) != 0) {
+        const Error error = system_error("fstat " + path);
+        ::close(fd);
+        return error;
+    }
+    const auto size = static_cast<std::uint64_t>(info.st_size);
+    if (size < sizeof(layout::RegionHeader)) {
+        ::close(fd);
+        return Error{Errc::corrupt_region, "region " + path + " is smaller than a region header"};
+    }
+    void* mapped = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (mapped == MAP_FAILED) {
+        return system_error("mmap " + path);
+    }
+    std::shared_ptr<Region> region(new Region(static_cast<std::byte*>(mapped), size, std::string(name)));
+    const layout::RegionHeader& h = region->header();
+    if (h.magic != layout::region_magic) {
+        return Error{Errc::corrupt_region, "region " + path + " has no shmq magic"};
+    }
+    const std::uint32_t version = h.layout_version.load(std::memory_order_acquire);
+    if (version != layout::layout_version) {
+        return Error{Errc::layout_version_mismatch, "region " + path + " has layout version " + std::to_string(version) +
+                                                         "; this shmq reads version " +
+                                                         std::to_string(layout::layout_version)};
+    }
+    // Every offset must lie inside the file: the bytes may come from a buggy or hostile process.
+    bool sane = h.region_bytes == size && h.slot_count >= limits::slot_count_min &&
+                h.slot_count <= limits::slot_count_max && std::has_single_bit(h.free_ring_capacity) &&
+                std::has_single_bit(h.ready_ring_capacity) && h.free_ring_capacity >= h.slot_count &&
+                h.ready_ring_capacity >= h.slot_count &&
+                within(h.slots_offset, std::uint64_t{h.slot_count} * layout::slot_stride, size) &&
+                within(h.free_ring_offset, std::uint64_t{h.free_ring_capacity} * 8, size) &&
+                within(h.ready_ring_offset, std::uint64_t{h.ready_ring_capacity} * 8, size);
+    for (std::size_t c = 0; sane && c < limits::blob_class_count; ++c) {
+        const std::uint64_t blocks = h.blob_block_count[c];
+        sane = blocks < (1u << 28) && within(h.blob_tags_offset[c], blocks * 8, size) &&
+               within(h.blob_next_offset[c], blocks * 4, size) &&
+               within(h.blob_data_offset[c], blocks * layout::blob_class_bytes(c), size);
+    }
+    if (!sane) {
+        return Error{Errc::corrupt_region, "region " + path + " has an inconsistent header"};
+    }
+    region->bind_parts();
+    return region;
+}
+
+} // namespace shmq::region

@@ -1,0 +1,73 @@
+// Region: one queue's shared-memory file, mapped into this process. Creates it (fully
+// initialised in an unnamed tmpfs file, then linked into the namespace directory, so no process
+// ever sees a half-built region), opens it (checking magic, version and every offset against the
+// file size), and gives typed access to its parts. Process-local; shared by the handles of one
+// process through shared_ptr.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "shmq/client.h"
+#include "shmq/error.h"
+#include "shmq/layout/region_layout.h"
+#include "shmq/ring/blob_stack.h"
+#include "shmq/ring/cell_ring.h"
+
+namespace shmq::region {
+
+class Region {
+  public:
+    ~Region();
+    Region(const Region&) = delete;
+    Region& operator=(const Region&) = delete;
+
+    // Creates the queue file <directory>/<name>.q. When a queue of that name exists, returns
+    // Errc::queue_name_exists and leaves it alone (the caller compares attributes).
+    [[nodiscard]] static Result<std::shared_ptr<Region>> create(const std::string& directory, std::string_view name,
+                                                                const QueueCapacity& capacity,
+                                                                std::string_view config_json, bool fifo,
+                                                                const layout::HotAttributes& hot,
+                                                                std::int64_t now_ns);
+    [[nodiscard]] static Result<std::shared_ptr<Region>> open(const std::string& directory, std::string_view name);
+    [[nodiscard]] static std::string path_of(const std::string& directory, std::string_view name);
+
+    [[nodiscard]] layout::RegionHeader& header() const noexcept { return *header_; }
+    [[nodiscard]] layout::SlotHeader& slot(std::uint32_t index) const noexcept {
+        return *reinterpret_cast<layout::SlotHeader*>(base_ + slots_offset_ + std::size_t{index} * layout::slot_stride);
+    }
+    [[nodiscard]] std::byte* slot_inline(std::uint32_t index) const noexcept {
+        return base_ + slots_offset_ + std::size_t{index} * layout::slot_stride + layout::slot_header_bytes;
+    }
+    [[nodiscard]] std::uint32_t slot_count() const noexcept { return slot_count_; }
+    [[nodiscard]] ring::CellRing& free_ring() noexcept { return free_ring_; }
+    [[nodiscard]] ring::CellRing& ready_ring() noexcept { return ready_ring_; }
+    [[nodiscard]] ring::BlobStack& blob_stack(std::size_t c) noexcept { return blob_stacks_[c]; }
+    [[nodiscard]] std::atomic<std::uint64_t>& blob_tag(std::size_t c, std::uint32_t block) const noexcept {
+        return reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + header_->blob_tags_offset[c])[block];
+    }
+    [[nodiscard]] std::byte* blob_data(std::size_t c, std::uint32_t block) const noexcept {
+        return base_ + header_->blob_data_offset[c] + std::size_t{block} * layout::blob_class_bytes(c);
+    }
+    [[nodiscard]] std::uint32_t blob_block_count(std::size_t c) const noexcept { return header_->blob_block_count[c]; }
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] std::uint64_t size_bytes() const noexcept { return size_; }
+
+  private:
+    Region(std::byte* base, std::uint64_t size, std::string name);
+    void bind_parts() noexcept;
+
+    std::byte* base_ = nullptr;
+    std::uint64_t size_ = 0;
+    std::string name_;
+    layout::RegionHeader* header_ = nullptr;
+    std::uint64_t slots_offset_ = 0;
+    std::uint32_t slot_count_ = 0;
+    ring::CellRing free_ring_;
+    ring::CellRing ready_ring_;
+    ring::BlobStack blob_stacks_[limits::blob_class_count];
+};
+
+} // namespace shmq::region

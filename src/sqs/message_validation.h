@@ -1,0 +1,30 @@
+// SQS's rules for what a request may carry: queue names, message bodies (size and character
+// set), message attributes (count, names, types, values) and batch entry ids. Each check returns
+// the SQS error code and message a real SQS gives for the same input.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "shmq/error.h"
+#include "shmq/message.h"
+
+namespace shmq::sqs {
+
+// [A-Za-z0-9_-]{1,80}, a ".fifo" suffix allowed (and counted).
+[[nodiscard]] Status validate_queue_name(std::string_view name);
+// The SQS character set: #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF in valid UTF-8.
+[[nodiscard]] Status validate_message_characters(std::string_view text, std::string_view what);
+// Attribute count, names, types and values; on success, the size SQS counts (names + types +
+// values) is added to size.
+[[nodiscard]] Status validate_message_attributes(const MessageAttributes& attributes, std::size_t& size);
+// A whole message against the queue's MaximumMessageSize.
+[[nodiscard]] Status validate_message(std::string_view body, const MessageAttributes* attributes,
+                                      std::size_t maximum_message_size);
+[[nodiscard]] Status validate_delay_seconds(std::int64_t delay_s);
+// Batch entry ids: [A-Za-z0-9_-]{1,80}, distinct; 1..10 entries.
+[[nodiscard]] Status validate_batch_entry_ids(std::span<const std::string> ids);
+
+} // namespace shmq::sqs
