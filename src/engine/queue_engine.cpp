@@ -251,7 +251,7 @@ bool QueueEngine::claim_free_slot_blocking(std::uint32_t& slot, SlotWord& word, 
         return true;
     }
     if (!options.block_when_full) {
-        advance_timers(); // expiries may free room
+        finish_due_timers(clock_.now_ns()); // expiries may free room
         return claim_free_slot(slot, word);
     }
     const std::int64_t start = clock_.now_ns();
@@ -266,7 +266,9 @@ bool QueueEngine::claim_free_slot_blocking(std::uint32_t& slot, SlotWord& word, 
         if (now >= deadline) {
             return false;
         }
-        advance_timers_slow(now);
+        if (finish_due_timers(now)) {
+            continue;
+        }
         const std::int64_t until = std::min(deadline, header_.next_due_ns.load(std::memory_order_acquire));
         // Unregistered (64 sleepers already) or clock-driven: poll every millisecond.
         const std::int64_t wait = registration.registered() ? until - now : std::min<std::int64_t>(until - now, ns_per_ms);
@@ -556,6 +558,9 @@ std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibilit
     const std::int64_t retention_ns = std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s;
     const std::uint32_t max_receive_count = header_.hot.max_receive_count.load(std::memory_order_relaxed);
     const std::int64_t deadline = now_ns + visibility_ns;
+    // Noted before any claim: a receiver killed right after claiming must still have its
+    // deadline reach the timer sweep, or the message would wait for an unrelated pass.
+    note_deadline(deadline);
     std::uint32_t taken = 0;
     (void)region_->ready_ring().pop(max, [&](std::uint32_t candidate) {
         if (candidate >= slot_count) {
@@ -601,9 +606,6 @@ std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibilit
         }
         return ring::ClaimResult::stale;
     });
-    if (taken > 0) {
-        note_deadline(deadline);
-    }
     return taken;
 }
 
@@ -636,6 +638,9 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
     std::array<std::uint32_t, limits::receive_batch_max> generations{};
     const std::int64_t visibility_ns = visibility_s * ns_per_s;
     std::uint32_t count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
+    if (count == 0 && finish_due_timers(now)) {
+        count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
+    }
 
     if (count == 0 && wait_s > 0) {
         // Long poll: spin briefly (a message in flight arrives within the wake-up cost), then
@@ -657,8 +662,7 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
                 if (count > 0 || now >= wait_deadline) {
                     break;
                 }
-                if (now >= header_.next_due_ns.load(std::memory_order_relaxed)) {
-                    advance_timers_slow(now);
+                if (finish_due_timers(now)) {
                     continue;
                 }
                 const std::int64_t until = std::min(wait_deadline, header_.next_due_ns.load(std::memory_order_acquire));
@@ -831,10 +835,27 @@ void QueueEngine::advance_timers() {
     if (!check_usable()) {
         return;
     }
-    const std::int64_t now = clock_.now_ns();
-    if (now >= header_.next_due_ns.load(std::memory_order_relaxed)) {
-        advance_timers_slow(now);
+    finish_due_timers(clock_.now_ns());
+}
+
+bool QueueEngine::finish_due_timers(std::int64_t now_ns) {
+    // A pass visits timer_sweep_slots_per_call slots per step; finishing one is bounded by
+    // slot_count / that + 1 steps. Callers are on a path with nothing else to do (an empty
+    // receive, a full send), where a due expiry is exactly what they wait for.
+    const std::uint32_t steps_max = region_->slot_count() / limits::timer_sweep_slots_per_call + 2;
+    bool ran = false;
+    for (std::uint32_t step = 0; step < steps_max; ++step) {
+        const bool pass_running = header_.sweep_cursor.load(std::memory_order_acquire) != 0;
+        if (!pass_running && now_ns < header_.next_due_ns.load(std::memory_order_acquire)) {
+            break;
+        }
+        if (header_.sweep_lease_until_ns.load(std::memory_order_acquire) > now_ns) {
+            break; // another process is sweeping
+        }
+        advance_timers_slow(now_ns);
+        ran = true;
     }
+    return ran;
 }
 
 void QueueEngine::advance_timers_slow(std::int64_t now_ns) {
@@ -1016,6 +1037,8 @@ void QueueEngine::recover_process(std::uint32_t index) {
     if (recovered > 0) {
         wake(header_.writable, static_cast<int>(std::min<std::uint64_t>(recovered, INT_MAX)));
     }
+    // Whatever the dead process was doing, a full sweep pass soon looks at every slot.
+    note_deadline(clock_.now_ns());
 }
 
 // ---------------------------------------------------------------------------------------------

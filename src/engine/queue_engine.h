@@ -100,6 +100,8 @@ class QueueEngine {
     // --- timers and recovery ---
     void note_deadline(std::int64_t deadline_ns) noexcept;
     void advance_timers_slow(std::int64_t now_ns);
+    // Runs timer work until nothing is due; true if it did any.
+    bool finish_due_timers(std::int64_t now_ns);
     void sweep_step(std::int64_t now_ns);
     void sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::int64_t& earliest_ns);
     void make_visible(std::uint32_t slot, layout::SlotWord word) noexcept;

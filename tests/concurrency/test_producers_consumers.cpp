@@ -1,0 +1,213 @@
+// Goal: no message is lost or duplicated, and each producer's messages reach each consumer in
+// send order, with N producer and M consumer processes (fork) or threads (for TSan) on one
+// queue. Method: bodies carry (producer, sequence); consumers record every reception in a shared
+// counter array (MAP_SHARED) and check per-producer order themselves; the parent checks counts.
+#include <sys/mman.h>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "support/child_process.h"
+#include "support/test_namespace.h"
+
+using namespace shmq;
+using shmq::testing::ChildProcess;
+
+namespace {
+
+constexpr std::uint32_t producers = 3;
+constexpr std::uint32_t consumers = 2;
+
+struct SharedCounts {
+    std::atomic<std::uint32_t> received_total;
+    std::atomic<std::uint32_t> order_violations;
+    std::atomic<std::uint8_t> seen[1]; // producers × messages_each, allocated beyond the struct
+};
+
+SharedCounts* map_counts(std::size_t messages) {
+    void* memory = mmap(nullptr, sizeof(SharedCounts) + messages, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(memory != MAP_FAILED);
+    return new (memory) SharedCounts{};
+}
+
+std::string body_of(std::uint32_t producer, std::uint32_t sequence) {
+    return std::to_string(producer) + ":" + std::to_string(sequence) + ":" + std::string(40, 'p');
+}
+
+void produce(Queue& queue, std::uint32_t producer, std::uint32_t count, std::uint32_t batch) {
+    std::vector<std::string> bodies(batch);
+    std::vector<SendEntry> entries(batch);
+    std::vector<SendOutcome> outcomes(batch);
+    SendOptions blocking;
+    blocking.block_when_full = true;
+    for (std::uint32_t sequence = 0; sequence < count;) {
+        const std::uint32_t n = std::min(batch, count - sequence);
+        for (std::uint32_t i = 0; i < n; ++i) {
+            bodies[i] = body_of(producer, sequence + i);
+            entries[i] = SendEntry{.body = bodies[i]};
+        }
+        REQUIRE(queue.send_batch({entries.data(), n}, {outcomes.data(), n}, blocking));
+        for (std::uint32_t i = 0; i < n; ++i) {
+            REQUIRE(outcomes[i].error == Errc::ok);
+        }
+        sequence += n;
+    }
+}
+
+void consume(Queue& queue, SharedCounts& counts, std::uint32_t each, std::uint32_t total) {
+    std::vector<std::int64_t> last(producers, -1);
+    ReceiveRequest request;
+    request.max_number_of_messages = 10;
+    request.wait_time_s = 1;
+    std::vector<ReceiptHandle> handles;
+    std::vector<Errc> errors(10);
+    while (counts.received_total.load(std::memory_order_acquire) < total) {
+        handles.clear();
+        auto received = queue.receive_views(request, [&](const MessageView& view) {
+            std::uint32_t producer = 0, sequence = 0;
+            if (std::sscanf(std::string(view.body).c_str(), "%u:%u:", &producer, &sequence) == 2 && producer < producers) {
+                if (static_cast<std::int64_t>(sequence) <= last[producer]) {
+                    counts.order_violations.fetch_add(1, std::memory_order_relaxed);
+                }
+                last[producer] = sequence;
+                counts.seen[producer * each + sequence].fetch_add(1, std::memory_order_relaxed);
+            }
+            handles.push_back(view.receipt_handle);
+        });
+        REQUIRE(received);
+        queue.delete_batch(handles, errors);
+        counts.received_total.fetch_add(received.value(), std::memory_order_acq_rel);
+    }
+}
+
+void check_counts(const SharedCounts& counts, std::uint32_t total) {
+    std::uint32_t missing = 0, duplicated = 0;
+    for (std::uint32_t i = 0; i < total; ++i) {
+        const std::uint8_t seen = counts.seen[i].load(std::memory_order_relaxed);
+        missing += seen == 0 ? 1u : 0u;
+        duplicated += seen > 1 ? 1u : 0u;
+    }
+    CHECK(missing == 0);
+    CHECK(duplicated == 0);
+    CHECK(counts.order_violations.load() == 0);
+    CHECK(counts.received_total.load() == total);
+}
+
+} // namespace
+
+TEST_CASE("N producer processes x M consumer processes: nothing lost, nothing duplicated, in order", "[concurrency]") {
+    const std::uint32_t batch = GENERATE(1u, 10u);
+    CAPTURE(batch);
+    constexpr std::uint32_t each = 20'000;
+    constexpr std::uint32_t total = producers * each;
+    testing::TestNamespace ns;
+    // A small queue, so producers block on back-pressure and slots are reused many times.
+    (void)ns.make_queue("many", {}, QueueCapacity{.slot_count = 1024, .blob_bytes_per_class = 1 << 20, .permissions = 0600});
+    SharedCounts* counts = map_counts(total);
+    std::vector<ChildProcess> children;
+    for (std::uint32_t c = 0; c < consumers; ++c) {
+        children.push_back(ChildProcess::fork_run([&] {
+            auto queue = ns.client().open_queue("many");
+            consume(queue.value(), *counts, each, total);
+            return 0;
+        }));
+    }
+    for (std::uint32_t p = 0; p < producers; ++p) {
+        children.push_back(ChildProcess::fork_run([&, p] {
+            auto queue = ns.client().open_queue("many");
+            produce(queue.value(), p, each, batch);
+            return 0;
+        }));
+    }
+    for (ChildProcess& child : children) {
+        const int status = child.wait();
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    check_counts(*counts, total);
+    munmap(counts, sizeof(SharedCounts) + total);
+}
+
+TEST_CASE("N producer threads x M consumer threads, one handle each", "[concurrency]") {
+    constexpr std::uint32_t each = 5'000;
+    constexpr std::uint32_t total = producers * each;
+    testing::TestNamespace ns;
+    (void)ns.make_queue("threads", {}, QueueCapacity{.slot_count = 256, .blob_bytes_per_class = 1 << 20, .permissions = 0600});
+    SharedCounts* counts = map_counts(total);
+    std::vector<std::thread> threads;
+    for (std::uint32_t c = 0; c < consumers; ++c) {
+        threads.emplace_back([&] {
+            auto queue = ns.client().open_queue("threads");
+            consume(queue.value(), *counts, each, total);
+        });
+    }
+    for (std::uint32_t p = 0; p < producers; ++p) {
+        threads.emplace_back([&, p] {
+            auto queue = ns.client().open_queue("threads");
+            produce(queue.value(), p, each, 10);
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    check_counts(*counts, total);
+    munmap(counts, sizeof(SharedCounts) + total);
+}
+
+TEST_CASE("a long poll sleeps until a send wakes it", "[concurrency]") {
+    testing::TestNamespace ns;
+    Queue consumer = ns.make_queue("long-poll");
+    auto producer = ns.client().open_queue("long-poll");
+    REQUIRE(producer);
+    std::atomic<bool> done{false};
+    std::vector<ReceivedMessage> got;
+    std::thread waiter([&] {
+        ReceiveRequest request;
+        request.wait_time_s = 20;
+        auto received = consumer.receive(request);
+        REQUIRE(received);
+        got = std::move(received.value());
+        done = true;
+    });
+    // Send only once the consumer is registered as a sleeper, so the wake path is what we test.
+    for (int i = 0; i < 20'000 && producer->inspect().sleeping_receivers == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    CHECK(producer->inspect().sleeping_receivers == 1);
+    CHECK_FALSE(done.load());
+    REQUIRE(producer->send({.body = "wake up"}));
+    waiter.join();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].body == "wake up");
+    CHECK(producer->inspect().sleeping_receivers == 0);
+}
+
+TEST_CASE("a blocked sender resumes when a delete makes room", "[concurrency]") {
+    testing::TestNamespace ns;
+    Queue sender = ns.make_queue("back-pressure", {}, QueueCapacity{.slot_count = 16, .blob_bytes_per_class = 0, .permissions = 0600});
+    for (int i = 0; i < 16; ++i) {
+        REQUIRE(sender.send({.body = "fill"}));
+    }
+    std::atomic<bool> sent{false};
+    std::thread blocked([&] {
+        SendOptions options;
+        options.block_when_full = true;
+        REQUIRE(sender.send({.body = "waited"}, options));
+        sent = true;
+    });
+    auto consumer = ns.client().open_queue("back-pressure");
+    REQUIRE(consumer);
+    ReceiveRequest request;
+    request.wait_time_s = 0;
+    auto received = consumer->receive(request);
+    REQUIRE(received);
+    REQUIRE(received->size() == 1);
+    CHECK_FALSE(sent.load());
+    REQUIRE(consumer->delete_message(received->front().receipt_handle));
+    blocked.join();
+    CHECK(sent.load());
+    CHECK(consumer->inspect().ready == 16);
+}

@@ -1,0 +1,142 @@
+// Goal: dead-letter queues as SQS runs them — RedrivePolicy validation, the move on the receive
+// that would exceed maxReceiveCount (identity and enqueue time kept, source recorded),
+// RedriveAllowPolicy, ListDeadLetterSourceQueues, and message move tasks back to each message's
+// own source or to a chosen destination, with cancel and the errors SQS gives. ManualClock.
+#include <catch2/catch.hpp>
+
+#include "support/test_namespace.h"
+
+using namespace shmq;
+
+namespace {
+
+std::vector<ReceivedMessage> receive_now(Queue& queue, std::uint32_t max = 10) {
+    ReceiveRequest request;
+    request.max_number_of_messages = max;
+    request.wait_time_s = 0;
+    auto received = queue.receive(request);
+    REQUIRE(received);
+    return std::move(received.value());
+}
+
+std::string redrive_to(const std::string& dead_letter, int max_receive_count) {
+    return R"({"deadLetterTargetArn":")" + Client::queue_arn(dead_letter) + R"(","maxReceiveCount":)" +
+           std::to_string(max_receive_count) + "}";
+}
+
+} // namespace
+
+TEST_CASE("a message received maxReceiveCount times moves to the dead-letter queue", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue dead = ns.make_queue("dlq");
+    Queue source = ns.make_queue("work", {{"VisibilityTimeout", "1"}, {"RedrivePolicy", redrive_to("dlq", 2)}});
+    MessageAttributes attributes;
+    attributes["k"] = {.data_type = "String", .string_value = "v", .binary_value = {}};
+    auto id = source.send({.body = "poison", .attributes = &attributes});
+    REQUIRE(id);
+    const std::int64_t sent_ms = clock.now_ns() / 1'000'000;
+    for (int receive = 1; receive <= 2; ++receive) {
+        auto got = receive_now(source);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].receive_count == static_cast<std::uint32_t>(receive));
+        clock.advance_s(1);
+    }
+    CHECK(receive_now(source).empty()); // the third receive moved it instead
+    auto moved = receive_now(dead);
+    REQUIRE(moved.size() == 1);
+    CHECK(moved[0].message_id == id.value());
+    CHECK(moved[0].body == "poison");
+    CHECK(moved[0].attributes == attributes);
+    CHECK(moved[0].sent_timestamp_ms == sent_ms);
+    CHECK(moved[0].dead_letter_source_queue == "work");
+    CHECK(source.inspect().dead_lettered_total == 1);
+}
+
+TEST_CASE("RedrivePolicy must name an existing queue that allows the source", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    const Client& client = ns.client();
+    CHECK(client.create_queue("src", {{"RedrivePolicy", redrive_to("missing", 3)}}).code() ==
+          Errc::invalid_parameter_value);
+    CHECK(client.create_queue("src", {{"RedrivePolicy", "not json"}}).code() == Errc::invalid_parameter_value);
+    REQUIRE(client.create_queue("closed", {{"RedriveAllowPolicy", R"({"redrivePermission":"denyAll"})"}}));
+    CHECK(client.create_queue("src", {{"RedrivePolicy", redrive_to("closed", 3)}}).code() ==
+          Errc::invalid_parameter_value);
+    REQUIRE(client.create_queue("picky", {{"RedriveAllowPolicy", R"({"redrivePermission":"byQueue","sourceQueueArns":[")" +
+                                                                         Client::queue_arn("src") + R"("]})"}}));
+    REQUIRE(client.create_queue("src", {{"RedrivePolicy", redrive_to("picky", 3)}}));
+    CHECK(client.create_queue("other", {{"RedrivePolicy", redrive_to("picky", 3)}}).code() ==
+          Errc::invalid_parameter_value);
+    auto sources = client.list_dead_letter_source_queues("picky");
+    REQUIRE(sources);
+    CHECK(sources.value() == std::vector<std::string>{Client::queue_url("src")});
+    CHECK(client.list_dead_letter_source_queues("nope").code() == Errc::queue_does_not_exist);
+}
+
+TEST_CASE("a move task sends dead letters back to their own source queues", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    const Client& client = ns.client();
+    Queue dead = ns.make_queue("dlq");
+    Queue first = ns.make_queue("first", {{"VisibilityTimeout", "0"}, {"RedrivePolicy", redrive_to("dlq", 1)}});
+    Queue second = ns.make_queue("second", {{"VisibilityTimeout", "0"}, {"RedrivePolicy", redrive_to("dlq", 1)}});
+    REQUIRE(first.send({.body = "from first"}));
+    REQUIRE(second.send({.body = "from second"}));
+    for (Queue* queue : {&first, &second}) {
+        REQUIRE(receive_now(*queue).size() == 1); // receive 1
+        CHECK(receive_now(*queue).empty());       // receive 2 would exceed: moved
+    }
+    CHECK(dead.inspect().ready == 2);
+
+    CHECK(client.start_message_move_task(Client::queue_arn("first")).error().message ==
+          "Source queue must be configured as a Dead Letter Queue.");
+    auto handle = client.start_message_move_task(Client::queue_arn("dlq"));
+    REQUIRE(handle);
+    auto tasks = client.list_message_move_tasks(Client::queue_arn("dlq"));
+    REQUIRE(tasks);
+    REQUIRE(tasks->size() == 1);
+    CHECK(tasks->at(0).status == "COMPLETED");
+    CHECK(tasks->at(0).approximate_number_of_messages_moved == 2);
+    CHECK(tasks->at(0).approximate_number_of_messages_to_move == 2);
+    auto back_first = receive_now(first);
+    auto back_second = receive_now(second);
+    REQUIRE(back_first.size() == 1);
+    REQUIRE(back_second.size() == 1);
+    CHECK(back_first[0].body == "from first");
+    CHECK(back_second[0].body == "from second");
+    CHECK(back_first[0].dead_letter_source_queue.empty());
+    CHECK(dead.inspect().ready == 0);
+}
+
+TEST_CASE("a throttled move task runs, can be cancelled, and reports errors", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    const Client& client = ns.client();
+    Queue dead = ns.make_queue("dlq");
+    Queue target = ns.make_queue("target");
+    REQUIRE(client.create_queue("src", {{"RedrivePolicy", redrive_to("dlq", 5)}}));
+    for (int i = 0; i < 10; ++i) {
+        REQUIRE(dead.send({.body = "m" + std::to_string(i)}));
+    }
+    CHECK(client.start_message_move_task(Client::queue_arn("dlq"), Client::queue_arn("absent")).code() ==
+          Errc::resource_not_found);
+    auto handle = client.start_message_move_task(Client::queue_arn("dlq"), Client::queue_arn("target"), 1);
+    REQUIRE(handle);
+    CHECK(client.start_message_move_task(Client::queue_arn("dlq")).error().message ==
+          "There is already a task running. Only one active task is allowed for a source queue arn at a given time.");
+    clock.advance_s(2);
+    auto running = client.list_message_move_tasks(Client::queue_arn("dlq"));
+    REQUIRE(running);
+    CHECK(running->at(0).status == "RUNNING");
+    CHECK(running->at(0).approximate_number_of_messages_moved == 3);
+    CHECK(running->at(0).max_number_of_messages_per_second == 1);
+    auto cancelled = client.cancel_message_move_task(handle.value());
+    REQUIRE(cancelled);
+    CHECK(cancelled.value() == 3);
+    CHECK(target.inspect().ready == 3);
+    CHECK(dead.inspect().ready == 7);
+    CHECK(client.cancel_message_move_task(handle.value()).code() == Errc::invalid_parameter_value);
+    CHECK(client.cancel_message_move_task("nonsense").error().message == "Value for parameter TaskHandle is invalid.");
+    CHECK(client.cancel_message_move_task("abc.dlq").error().message == "Task does not exist.");
+}
