@@ -38,7 +38,7 @@ inline constexpr std::size_t move_tasks_listed_max = 10;
 // Slots (messages a queue holds at once) and the blob heap (bytes of bodies larger than a
 // slot's inline area) are fixed when a queue is created.
 inline constexpr std::uint32_t slot_count_min = 16;
-inline constexpr std::uint32_t slot_count_max = 1u << 24;          // ring values are 32-bit
+inline constexpr std::uint32_t slot_count_max = (1u << 24) - 1;    // ring values: 24-bit slot + 8-bit generation
 inline constexpr std::uint32_t slot_count_default = 1u << 16;
 inline constexpr std::size_t slot_inline_bytes = 128;              // body + attributes held in the slot
 inline constexpr std::size_t blob_class_count = 6;                 // 1 KiB, 4 KiB, ... 1 MiB
@@ -58,6 +58,6 @@ static_assert(blob_class_bytes_min << (2 * (blob_class_count - 1)) == message_si
               "the largest blob class must hold the largest message");
 static_assert(pending_slots_per_process >= send_batch_max,
               "a whole batch must fit in a process's pending list");
-static_assert(slot_count_max <= (1u << 31), "ring values reserve the top bit");
+static_assert(slot_count_max < (1u << 24), "a ring value holds a 24-bit slot index and an 8-bit generation tag");
 
 } // namespace shmq::limits

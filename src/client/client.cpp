@@ -213,6 +213,9 @@ Status Client::delete_queue(std::string_view name) const {
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
         return {Errc::system_error, "unlink " + path + ": " + std::strerror(errno)};
     }
+    // Its message move tasks go with it.
+    const std::string tasks = namespace_dir_ + "/" + std::string(name) + ".tasks";
+    unlink(tasks.c_str());
     return {};
 }
 

@@ -226,14 +226,15 @@ bool QueueEngine::claim_free_slot(std::uint32_t& slot, SlotWord& word) noexcept 
     const std::uint32_t slot_count = region_->slot_count();
     const std::uint32_t owner = process_index_ + 1;
     // Send protocol S1: peek a free-ring entry, CAS its slot FREE→WRITING (ours), consume.
-    const std::uint32_t claimed = region_->free_ring().pop(1, [&](std::uint32_t candidate) {
+    const std::uint32_t claimed = region_->free_ring().pop(1, [&](std::uint32_t value) {
+        const std::uint32_t candidate = layout::ring_slot(value);
         if (candidate >= slot_count) {
             return ring::ClaimResult::stale;
         }
         std::atomic<std::uint64_t>& state = region_->slot(candidate).state;
         SlotWord seen{state.load(std::memory_order_acquire)};
-        if (seen.state() != SlotState::free) {
-            return ring::ClaimResult::stale; // a duplicate entry of a slot in use
+        if (seen.state() != SlotState::free || !layout::ring_generation_matches(value, seen.generation())) {
+            return ring::ClaimResult::stale; // a duplicate entry, or one that outlived its slot's use
         }
         const SlotWord writing = seen.with(SlotState::writing, owner);
         if (!state.compare_exchange_strong(seen.raw, writing.raw, std::memory_order_acq_rel)) {
@@ -324,7 +325,7 @@ void QueueEngine::abandon_slot(std::uint32_t slot, SlotWord word) noexcept {
     std::uint32_t one = slot;
     pend({&one, 1});
     region_->slot(slot).state.store(word.with(SlotState::free).raw, std::memory_order_release);
-    (void)region_->free_ring().push(slot);
+    (void)region_->free_ring().push(layout::ring_value(slot, word.generation()));
     unpend();
 }
 
@@ -351,7 +352,8 @@ void QueueEngine::publish(std::span<const std::uint32_t> slots, std::span<const 
         if (visible_at_ns[i] <= now_ns) {
             // Send protocol S4: list it. A full ring (only possible with many stale entries)
             // turns the message into a due delayed one, which the sweep lists later.
-            if (!region_->ready_ring().push(slots[i])) {
+            const SlotWord published{region_->slot(slots[i]).state.load(std::memory_order_relaxed)};
+            if (!region_->ready_ring().push(layout::ring_value(slots[i], published.generation()))) {
                 SlotHeader& header = region_->slot(slots[i]);
                 SlotWord seen{header.state.load(std::memory_order_acquire)};
                 header.deadline_ns.store(now_ns, std::memory_order_relaxed);
@@ -400,7 +402,7 @@ void QueueEngine::finish_free(std::uint32_t slot, SlotWord freeing) noexcept {
     const SlotWord free = SlotWord::make(SlotState::free, 0, freeing.epoch() + 1, freeing.generation() + 1);
     region_->slot(slot).state.store(free.raw, std::memory_order_release);
     SHMQ_CRASH_POINT("delete.after_free");
-    (void)region_->free_ring().push(slot);
+    (void)region_->free_ring().push(layout::ring_value(slot, free.generation()));
     unpend();
     wake(header_.writable, 1);
 }
@@ -562,14 +564,15 @@ std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibilit
     // deadline reach the timer sweep, or the message would wait for an unrelated pass.
     note_deadline(deadline);
     std::uint32_t taken = 0;
-    (void)region_->ready_ring().pop(max, [&](std::uint32_t candidate) {
+    (void)region_->ready_ring().pop(max, [&](std::uint32_t value) {
+        const std::uint32_t candidate = layout::ring_slot(value);
         if (candidate >= slot_count) {
             return ring::ClaimResult::stale;
         }
         SlotHeader& header = region_->slot(candidate);
         SlotWord seen{header.state.load(std::memory_order_acquire)};
         for (int attempt = 0; attempt < 4; ++attempt) {
-            if (seen.state() != SlotState::ready) {
+            if (seen.state() != SlotState::ready || !layout::ring_generation_matches(value, seen.generation())) {
                 return ring::ClaimResult::stale; // taken, deleted, or a duplicate entry
             }
             if (header.sent_ns + retention_ns <= now_ns) {
@@ -920,7 +923,7 @@ void QueueEngine::make_visible(std::uint32_t slot, SlotWord word) noexcept {
     if (region_->slot(slot).state.compare_exchange_strong(word.raw, word.with(SlotState::ready).raw,
                                                           std::memory_order_acq_rel)) {
         SHMQ_CRASH_POINT("sweep.after_visible");
-        if (region_->ready_ring().push(slot)) {
+        if (region_->ready_ring().push(layout::ring_value(slot, word.generation()))) {
             wake(header_.readable, 1);
         }
     }
@@ -1002,9 +1005,9 @@ void QueueEngine::recover_process(std::uint32_t index) {
         }
         const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
         if (seen.state() == SlotState::free) {
-            (void)region_->free_ring().push(slot);
+            (void)region_->free_ring().push(layout::ring_value(slot, seen.generation()));
         } else if (seen.state() == SlotState::ready) {
-            (void)region_->ready_ring().push(slot);
+            (void)region_->ready_ring().push(layout::ring_value(slot, seen.generation()));
         }
     }
     // 2. Slots it was writing or freeing: free them (a message it never finished sending was
@@ -1021,7 +1024,7 @@ void QueueEngine::recover_process(std::uint32_t index) {
         release_blob(slot, seen.generation());
         const SlotWord free = SlotWord::make(SlotState::free, 0, seen.epoch() + 1, seen.generation() + 1);
         if (state.compare_exchange_strong(seen.raw, free.raw, std::memory_order_acq_rel)) {
-            (void)region_->free_ring().push(slot);
+            (void)region_->free_ring().push(layout::ring_value(slot, free.generation()));
             ++recovered;
         }
     }

@@ -118,7 +118,7 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
                                                bool fifo, const layout::HotAttributes& hot, std::int64_t now_ns) {
     const std::uint32_t slot_count = capacity.slot_count == 0 ? limits::slot_count_default : capacity.slot_count;
     if (slot_count < limits::slot_count_min || slot_count > limits::slot_count_max) {
-        return Error{Errc::invalid_parameter_value, "slot count must be between 16 and 16777216"};
+        return Error{Errc::invalid_parameter_value, "slot count must be between 16 and 16777215"};
     }
     const std::uint64_t blob_bytes =
         capacity.blob_bytes_per_class == 0 ? limits::blob_bytes_per_class_default : capacity.blob_bytes_per_class;

@@ -7,10 +7,11 @@ codes, and real queue behaviour underneath (messages sent are received with corr
 attributes, deleted messages are gone).
 
 Method: run the built binary as a subprocess in a namespace of its own (SHMQ_NAMESPACE is unique
-per run, so nothing else on the host is touched) and check its stdout, stderr and exit code.
+per run, and SHMQ_SHM_DIR points at a fresh directory under /dev/shm, so nothing else on the
+host is touched) and check its stdout, stderr and exit code.
 Expected shapes and codes were taken from awscli 1.45 talking to moto and from responses
 recorded against AWS (/work/shared/reference/aws-recorded). Every queue a test creates is deleted
-at the end, even when tests fail.
+at the end, even when tests fail, and the run's directory is then removed.
 
 Usage: test_cli.py PATH_TO_SHMQ_BINARY [unittest arguments]
 """
@@ -19,6 +20,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -28,6 +30,7 @@ import uuid
 
 SHMQ = None  # set from argv in main
 NAMESPACE = "cli-test-" + uuid.uuid4().hex[:12]
+SHM_DIR = None  # a fresh directory per run, set in main
 CREATED_QUEUES = set()
 
 USAGE_EXIT = 2  # argparse errors in aws v1
@@ -51,7 +54,7 @@ class Run:
 
 
 def shmq(*args, stdin=None):
-    env = dict(os.environ, SHMQ_NAMESPACE=NAMESPACE)
+    env = dict(os.environ, SHMQ_NAMESPACE=NAMESPACE, SHMQ_SHM_DIR=SHM_DIR)
     completed = subprocess.run(
         [SHMQ, *args], capture_output=True, text=True, env=env, input=stdin, timeout=60
     )
@@ -578,6 +581,11 @@ class ErrorTest(ShmqTestCase):
         run = shmq("send-message", "help")
         self.assert_ok(run)
         self.assertIn("--message-body", run.out)
+        # "help" as an option's value is a value, not a request for help.
+        _, url = new_queue(self)
+        run = shmq("send-message", "--queue-url", url, "--message-body", "help")
+        self.assert_ok(run)
+        self.assertEqual(run.json()["MD5OfMessageBody"], md5_hex("help"))
         # Options that only matter to aws are accepted, so aws command lines run unchanged.
         run = shmq("list-queues", "--queue-name-prefix", "zz-none", "--endpoint-url",
                    "http://127.0.0.1:9324", "--region", "us-east-1", "--output", "json")
@@ -624,15 +632,18 @@ def delete_created_queues():
 
 
 def main():
-    global SHMQ
+    global SHMQ, SHM_DIR
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     SHMQ = os.path.abspath(sys.argv[1])
+    SHM_DIR = tempfile.mkdtemp(prefix="shmq-cli-test.",
+                               dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     try:
         program = unittest.main(argv=[sys.argv[0], *sys.argv[2:]], exit=False, verbosity=2)
     finally:
         delete_created_queues()
+        shutil.rmtree(SHM_DIR, ignore_errors=True)
     return 0 if program.result.wasSuccessful() else 1
 
 

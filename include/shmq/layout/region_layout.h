@@ -108,6 +108,17 @@ static_assert(std::is_standard_layout_v<SlotHeader>, "shared layouts must be sta
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared atomics must be lock-free");
 static_assert(std::atomic<std::int64_t>::is_always_lock_free, "shared atomics must be lock-free");
 
+// A ring entry names a slot and the low 8 bits of the generation it was listed for, so an entry
+// that outlived its message (the slot was freed and reused meanwhile) is recognised as stale
+// instead of handing out the slot's next message out of order.
+[[nodiscard]] constexpr std::uint32_t ring_value(std::uint32_t slot, std::uint32_t generation) noexcept {
+    return ((generation & 0xFFu) << 24) | slot;
+}
+[[nodiscard]] constexpr std::uint32_t ring_slot(std::uint32_t value) noexcept { return value & 0x00FF'FFFFu; }
+[[nodiscard]] constexpr bool ring_generation_matches(std::uint32_t value, std::uint32_t generation) noexcept {
+    return (value >> 24) == (generation & 0xFFu);
+}
+
 // ---------------------------------------------------------------------------------------------
 // A ring's shared counters. Cells carry their own lap, so these are hints: a stale hint only
 // costs a few extra cell loads (see ring/cell_ring.h).
