@@ -77,9 +77,7 @@ Result<std::vector<ReceivedMessage>> Queue::receive(const ReceiveRequest& reques
 Status Queue::delete_message(const ReceiptHandle& handle) { return engine_->delete_message(handle); }
 
 void Queue::delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors) {
-    for (std::size_t i = 0; i < handles.size() && i < errors.size(); ++i) {
-        errors[i] = engine_->delete_message(handles[i]).code();
-    }
+    engine_->delete_batch(handles, errors);
 }
 
 Status Queue::change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s) {

@@ -223,10 +223,15 @@ std::byte* QueueEngine::payload_of(std::uint32_t slot) const noexcept {
 }
 
 bool QueueEngine::claim_free_slot(std::uint32_t& slot, SlotWord& word) noexcept {
+    return claim_free_slots(1, &slot, &word) == 1;
+}
+
+std::uint32_t QueueEngine::claim_free_slots(std::uint32_t count, std::uint32_t* slots, SlotWord* words) noexcept {
     const std::uint32_t slot_count = region_->slot_count();
     const std::uint32_t owner = process_index_ + 1;
+    std::uint32_t claimed = 0;
     // Send protocol S1: peek a free-ring entry, CAS its slot FREE→WRITING (ours), consume.
-    const std::uint32_t claimed = region_->free_ring().pop(1, [&](std::uint32_t value) {
+    (void)region_->free_ring().pop(count, [&](std::uint32_t value) {
         const std::uint32_t candidate = layout::ring_slot(value);
         if (candidate >= slot_count) {
             return ring::ClaimResult::stale;
@@ -240,11 +245,12 @@ bool QueueEngine::claim_free_slot(std::uint32_t& slot, SlotWord& word) noexcept 
         if (!state.compare_exchange_strong(seen.raw, writing.raw, std::memory_order_acq_rel)) {
             return ring::ClaimResult::stale;
         }
-        slot = candidate;
-        word = writing;
+        slots[claimed] = candidate;
+        words[claimed] = writing;
+        ++claimed;
         return ring::ClaimResult::claimed;
     });
-    return claimed == 1;
+    return claimed;
 }
 
 bool QueueEngine::claim_free_slot_blocking(std::uint32_t& slot, SlotWord& word, const SendOptions& options) {
@@ -348,22 +354,27 @@ void QueueEngine::publish(std::span<const std::uint32_t> slots, std::span<const 
         }
     }
     SHMQ_CRASH_POINT("send.after_publish");
+    // Send protocol S4: list the visible ones, one ring pass for the batch.
+    std::array<std::uint32_t, limits::send_batch_max> values{};
+    std::array<std::uint32_t, limits::send_batch_max> listed_slots{};
+    std::uint32_t to_list = 0;
     for (std::size_t i = 0; i < slots.size(); ++i) {
         if (visible_at_ns[i] <= now_ns) {
-            // Send protocol S4: list it. A full ring (only possible with many stale entries)
-            // turns the message into a due delayed one, which the sweep lists later.
             const SlotWord published{region_->slot(slots[i]).state.load(std::memory_order_relaxed)};
-            if (!region_->ready_ring().push(layout::ring_value(slots[i], published.generation()))) {
-                SlotHeader& header = region_->slot(slots[i]);
-                SlotWord seen{header.state.load(std::memory_order_acquire)};
-                header.deadline_ns.store(now_ns, std::memory_order_relaxed);
-                if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::delayed).raw,
-                                                         std::memory_order_acq_rel)) {
-                    earliest_delay = std::min(earliest_delay, now_ns);
-                }
-            } else {
-                ++ready;
-            }
+            listed_slots[to_list] = slots[i];
+            values[to_list++] = layout::ring_value(slots[i], published.generation());
+        }
+    }
+    const std::uint32_t listed = region_->ready_ring().push_many(values.data(), to_list);
+    ready = static_cast<int>(listed);
+    for (std::uint32_t i = listed; i < to_list; ++i) {
+        // A full ring (only possible with many stale entries): the message becomes a due
+        // delayed one, which the sweep lists later.
+        SlotHeader& header = region_->slot(listed_slots[i]);
+        SlotWord seen{header.state.load(std::memory_order_acquire)};
+        header.deadline_ns.store(now_ns, std::memory_order_relaxed);
+        if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::delayed).raw, std::memory_order_acq_rel)) {
+            earliest_delay = std::min(earliest_delay, now_ns);
         }
     }
     unpend();
@@ -471,24 +482,41 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
 
     std::array<std::uint32_t, limits::send_batch_max> slots{};
     std::array<std::int64_t, limits::send_batch_max> visible_at{};
-    std::size_t claimed = 0;
+    std::uint32_t valid = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const SendEntry& entry = entries[i];
         SendOutcome& outcome = outcomes[i];
         outcome = SendOutcome{};
         if (Status status = sqs::validate_message(entry.body, entry.attributes, maximum_size); !status) {
             outcome.error = status.code();
+        } else if (entry.delay_seconds > limits::delay_s_max) {
+            outcome.error = Errc::invalid_parameter_value;
+        } else {
+            ++valid;
+        }
+    }
+    // S1 for the whole batch at once (one pass over the free ring); a full queue then falls
+    // back to one slot at a time, blocking if asked to.
+    std::array<std::uint32_t, limits::send_batch_max> free_slots{};
+    std::array<SlotWord, limits::send_batch_max> free_words{};
+    const std::uint32_t available = claim_free_slots(valid, free_slots.data(), free_words.data());
+    std::uint32_t next_free = 0;
+    std::size_t claimed = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const SendEntry& entry = entries[i];
+        SendOutcome& outcome = outcomes[i];
+        if (outcome.error != Errc::ok) {
             continue;
         }
         const std::int64_t delay_s = entry.delay_seconds < 0 ? queue_delay_s : entry.delay_seconds;
-        if (delay_s > limits::delay_s_max) {
-            outcome.error = Errc::invalid_parameter_value;
-            continue;
-        }
         const std::size_t attributes_size = sqs::encoded_attributes_size(entry.attributes);
         std::uint32_t slot = 0;
         SlotWord word;
-        if (!claim_free_slot_blocking(slot, word, options)) {
+        if (next_free < available) {
+            slot = free_slots[next_free];
+            word = free_words[next_free];
+            ++next_free;
+        } else if (!claim_free_slot_blocking(slot, word, options)) {
             outcome.error = options.block_when_full ? Errc::timed_out : Errc::queue_full;
             continue;
         }
@@ -785,6 +813,63 @@ Status QueueEngine::delete_message(const ReceiptHandle& handle) {
         }
     }
     return {};
+}
+
+void QueueEngine::delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors) {
+    if (Status status = check_usable(); !status) {
+        std::fill(errors.begin(), errors.end(), status.code());
+        return;
+    }
+    // D1 and D2 per message, then D3 and D4 for the whole batch: one pending list, one ring
+    // pass, one wake check.
+    std::array<std::uint32_t, limits::send_batch_max> freed{};
+    std::array<std::uint32_t, limits::send_batch_max> values{};
+    std::uint32_t count = 0;
+    const std::size_t n = std::min(handles.size(), errors.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        const ReceiptHandle& handle = handles[i];
+        errors[i] = Errc::ok;
+        if (count == freed.size()) {
+            errors[i] = delete_message(handle).code(); // beyond SQS's 10: one by one
+            continue;
+        }
+        if (handle.queue_nonce != header_.queue_nonce || handle.slot >= region_->slot_count()) {
+            errors[i] = Errc::receipt_handle_is_invalid;
+            continue;
+        }
+        std::atomic<std::uint64_t>& state = region_->slot(handle.slot).state;
+        for (int attempt = 0; attempt < 16; ++attempt) {
+            SlotWord seen{state.load(std::memory_order_acquire)};
+            const SlotState current = seen.state();
+            if (seen.generation() != handle.generation ||
+                (current != SlotState::ready && current != SlotState::delayed && current != SlotState::in_flight)) {
+                break; // already gone: success, as SQS answers
+            }
+            const SlotWord freeing = seen.with(SlotState::freeing, process_index_ + 1);
+            if (state.compare_exchange_strong(seen.raw, freeing.raw, std::memory_order_acq_rel)) {
+                release_blob(handle.slot, freeing.generation());
+                freed[count] = handle.slot;
+                values[count] = layout::ring_value(handle.slot, freeing.generation() + 1);
+                ++count;
+                break;
+            }
+        }
+    }
+    if (count == 0) {
+        return;
+    }
+    pend({freed.data(), count});
+    for (std::uint32_t k = 0; k < count; ++k) {
+        std::atomic<std::uint64_t>& state = region_->slot(freed[k]).state;
+        const SlotWord freeing{state.load(std::memory_order_relaxed)};
+        state.store(SlotWord::make(SlotState::free, 0, freeing.epoch() + 1, freeing.generation() + 1).raw,
+                    std::memory_order_release);
+    }
+    SHMQ_CRASH_POINT("delete.after_free");
+    (void)region_->free_ring().push_many(values.data(), count);
+    unpend();
+    add_local(me_->deleted, count, std::memory_order_relaxed);
+    wake(header_.writable, static_cast<int>(count));
 }
 
 Status QueueEngine::change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s) {

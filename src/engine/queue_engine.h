@@ -54,6 +54,7 @@ class QueueEngine {
     [[nodiscard]] Status explain_entry(const SendEntry& entry) const;
     [[nodiscard]] Result<std::uint32_t> receive(const ReceiveRequest& request, RawVisitor visit, void* context);
     [[nodiscard]] Status delete_message(const ReceiptHandle& handle);
+    void delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors);
     [[nodiscard]] Status change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s);
     void advance_timers();
     [[nodiscard]] QueueInspection inspect() const;
@@ -76,6 +77,8 @@ class QueueEngine {
 
     // --- slots ---
     [[nodiscard]] bool claim_free_slot(std::uint32_t& slot, layout::SlotWord& word) noexcept;
+    [[nodiscard]] std::uint32_t claim_free_slots(std::uint32_t count, std::uint32_t* slots,
+                                                 layout::SlotWord* words) noexcept;
     [[nodiscard]] bool claim_free_slot_blocking(std::uint32_t& slot, layout::SlotWord& word, const SendOptions& options);
     [[nodiscard]] bool write_slot(std::uint32_t slot, layout::SlotWord word, std::string_view body,
                                   std::size_t attributes_size, const MessageAttributes* attributes,

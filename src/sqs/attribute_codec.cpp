@@ -22,6 +22,9 @@ void put(std::byte*& cursor, T value) {
 }
 
 void put_bytes(std::byte*& cursor, std::string_view bytes) {
+    if (bytes.empty()) {
+        return; // an empty view may have a null data(): memcpy must not see it
+    }
     std::memcpy(cursor, bytes.data(), bytes.size());
     cursor += bytes.size();
 }

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "shmq/client.h"
 
@@ -53,8 +54,12 @@ int main(int argc, char** argv) {
     } else if (mode == "consume" || mode == "loop-consume") {
         request.wait_time_s = 1;
         if (mode == "loop-consume") {
+            // Batches of 10, deleted with DeleteMessageBatch: the batched delete protocol.
             request.visibility_timeout_s = 1;
+            request.max_number_of_messages = 10;
         }
+        std::vector<ReceiptHandle> handles;
+        std::vector<Errc> errors(10);
         for (long done = 0; mode == "loop-consume" || done < count;) {
             auto received = queue->receive(request);
             if (!received || received->empty()) {
@@ -63,12 +68,17 @@ int main(int argc, char** argv) {
                 }
                 continue;
             }
+            handles.clear();
             for (const ReceivedMessage& message : received.value()) {
                 std::printf("got %s\n", message.body.c_str());
-                if (queue->delete_message(message.receipt_handle)) {
+                if (mode == "consume" && queue->delete_message(message.receipt_handle)) {
                     std::printf("del %s\n", message.body.c_str());
                 }
+                handles.push_back(message.receipt_handle);
                 ++done;
+            }
+            if (mode == "loop-consume") {
+                queue->delete_batch(handles, errors);
             }
         }
     } else if (mode == "hold") {

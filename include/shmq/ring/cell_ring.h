@@ -55,22 +55,27 @@ class CellRing {
 
     // Appends one value; false when the ring is full. Lock-free; the CAS is seq_cst because
     // wakers load the sleeper mask right after it (Dekker pairing with WaitSet registration).
-    [[nodiscard]] bool push(std::uint32_t value) noexcept {
+    [[nodiscard]] bool push(std::uint32_t value) noexcept { return push_many(&value, 1) == 1; }
+
+    // Appends values in order (others' values may interleave); returns how many fit. The tail
+    // hint moves once for the whole batch.
+    [[nodiscard]] std::uint32_t push_many(const std::uint32_t* values, std::uint32_t count) noexcept {
         std::uint64_t position = header_->tail_hint.load(std::memory_order_acquire);
-        for (std::uint32_t step = 0; step < limits::ring_scan_max; ++step) {
+        std::uint32_t pushed = 0;
+        for (std::uint32_t step = 0; step < limits::ring_scan_max && pushed < count; ++step) {
             std::atomic<std::uint64_t>& target = cells_[position & mask_];
             std::uint64_t seen = target.load(std::memory_order_acquire);
             const std::uint32_t cell_lap = lap_of_cell(seen);
             const std::uint32_t position_lap = lap_of(position);
             if (cell_lap == position_lap) {
                 if (value_of_cell(seen) == empty_value) {
-                    if (target.compare_exchange_strong(seen, cell(position_lap, value),
+                    if (target.compare_exchange_strong(seen, cell(position_lap, values[pushed]),
                                                        std::memory_order_seq_cst,
                                                        std::memory_order_acquire)) {
-                        advance(header_->tail_hint, position + 1);
-                        return true;
+                        ++pushed;
+                        ++position;
                     }
-                    continue; // lost the race for this cell: look at it again
+                    continue; // pushed, or lost the race for this cell: look again
                 }
                 ++position; // another producer's value of this lap
                 continue;
@@ -79,9 +84,10 @@ class CellRing {
                 ++position; // already produced and consumed: our tail hint was stale
                 continue;
             }
-            return false; // the previous lap's value is still unconsumed: full
+            break; // the previous lap's value is still unconsumed: full
         }
-        return false;
+        advance(header_->tail_hint, position);
+        return pushed;
     }
 
     // Pops up to max_count entries in order. For each FULL cell, claim(value) decides; claimed
