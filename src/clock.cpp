@@ -1,7 +1,7 @@
 // The system clock: CLOCK_REALTIME through the vDSO (no syscall on x86-64 Linux).
-#include <ctime>
-
 #include "shmq/clock.h"
+
+#include <ctime>
 
 namespace shmq {
 

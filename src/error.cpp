@@ -5,49 +5,81 @@ namespace shmq {
 
 std::string_view sqs_error_code(Errc code) noexcept {
     switch (code) {
-    case Errc::ok: return "";
-    case Errc::queue_does_not_exist: return "AWS.SimpleQueueService.NonExistentQueue";
-    case Errc::queue_name_exists: return "QueueAlreadyExists";
-    case Errc::invalid_parameter_value: return "InvalidParameterValue";
-    case Errc::missing_parameter: return "MissingParameter";
-    case Errc::invalid_attribute_name: return "InvalidAttributeName";
-    case Errc::invalid_attribute_value: return "InvalidAttributeValue";
-    case Errc::invalid_message_contents: return "InvalidMessageContents";
-    case Errc::message_too_long: return "InvalidParameterValue";
-    case Errc::receipt_handle_is_invalid: return "ReceiptHandleIsInvalid";
-    case Errc::message_not_inflight: return "AWS.SimpleQueueService.MessageNotInflight";
-    case Errc::over_limit: return "OverLimit";
-    case Errc::queue_full: return "OverLimit";
-    case Errc::purge_queue_in_progress: return "AWS.SimpleQueueService.PurgeQueueInProgress";
-    case Errc::unsupported_operation: return "AWS.SimpleQueueService.UnsupportedOperation";
-    case Errc::too_many_entries_in_batch: return "AWS.SimpleQueueService.TooManyEntriesInBatchRequest";
-    case Errc::empty_batch_request: return "AWS.SimpleQueueService.EmptyBatchRequest";
-    case Errc::batch_entry_ids_not_distinct: return "AWS.SimpleQueueService.BatchEntryIdsNotDistinct";
-    case Errc::invalid_batch_entry_id: return "AWS.SimpleQueueService.InvalidBatchEntryId";
-    case Errc::batch_request_too_long: return "AWS.SimpleQueueService.BatchRequestTooLong";
-    case Errc::resource_not_found: return "ResourceNotFoundException";
-    case Errc::timed_out: return "RequestTimeout";
-    case Errc::layout_version_mismatch: return "InternalError";
-    case Errc::corrupt_region: return "InternalError";
-    case Errc::system_error: return "InternalError";
+    case Errc::ok:
+        return "";
+    case Errc::queue_does_not_exist:
+        return "AWS.SimpleQueueService.NonExistentQueue";
+    case Errc::queue_name_exists:
+        return "QueueAlreadyExists";
+    case Errc::invalid_parameter_value:
+        return "InvalidParameterValue";
+    case Errc::missing_parameter:
+        return "MissingParameter";
+    case Errc::invalid_attribute_name:
+        return "InvalidAttributeName";
+    case Errc::invalid_attribute_value:
+        return "InvalidAttributeValue";
+    case Errc::invalid_message_contents:
+        return "InvalidMessageContents";
+    case Errc::message_too_long:
+        return "InvalidParameterValue";
+    case Errc::receipt_handle_is_invalid:
+        return "ReceiptHandleIsInvalid";
+    case Errc::message_not_inflight:
+        return "AWS.SimpleQueueService.MessageNotInflight";
+    case Errc::over_limit:
+        return "OverLimit";
+    case Errc::queue_full:
+        return "OverLimit";
+    case Errc::purge_queue_in_progress:
+        return "AWS.SimpleQueueService.PurgeQueueInProgress";
+    case Errc::unsupported_operation:
+        return "AWS.SimpleQueueService.UnsupportedOperation";
+    case Errc::too_many_entries_in_batch:
+        return "AWS.SimpleQueueService.TooManyEntriesInBatchRequest";
+    case Errc::empty_batch_request:
+        return "AWS.SimpleQueueService.EmptyBatchRequest";
+    case Errc::batch_entry_ids_not_distinct:
+        return "AWS.SimpleQueueService.BatchEntryIdsNotDistinct";
+    case Errc::invalid_batch_entry_id:
+        return "AWS.SimpleQueueService.InvalidBatchEntryId";
+    case Errc::batch_request_too_long:
+        return "AWS.SimpleQueueService.BatchRequestTooLong";
+    case Errc::resource_not_found:
+        return "ResourceNotFoundException";
+    case Errc::timed_out:
+        return "RequestTimeout";
+    case Errc::layout_version_mismatch:
+        return "InternalError";
+    case Errc::corrupt_region:
+        return "InternalError";
+    case Errc::system_error:
+        return "InternalError";
     }
     return "InternalError";
 }
 
 int sqs_http_status(Errc code) noexcept {
     switch (code) {
-    case Errc::ok: return 200;
+    case Errc::ok:
+        return 200;
     case Errc::over_limit:
     case Errc::queue_full:
-    case Errc::purge_queue_in_progress: return 403;
-    case Errc::resource_not_found: return 404;
+    case Errc::purge_queue_in_progress:
+        return 403;
+    case Errc::resource_not_found:
+        return 404;
     case Errc::layout_version_mismatch:
     case Errc::corrupt_region:
-    case Errc::system_error: return 500;
-    default: return 400;
+    case Errc::system_error:
+        return 500;
+    default:
+        return 400;
     }
 }
 
-bool is_sender_fault(Errc code) noexcept { return sqs_http_status(code) < 500; }
+bool is_sender_fault(Errc code) noexcept {
+    return sqs_http_status(code) < 500;
+}
 
 } // namespace shmq

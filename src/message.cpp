@@ -1,12 +1,12 @@
 // Text forms of message identifiers and the MD5 digests SQS returns. These run at the doors
 // (CLI, HTTP, copying receive), never inside the lock-free send/receive path.
-#include <openssl/evp.h>
+#include "shmq/message.h"
 
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <openssl/evp.h>
 
-#include "shmq/message.h"
 #include "sqs/attribute_codec.h"
 
 namespace shmq {
@@ -42,10 +42,9 @@ struct Md5 {
     void update(const void* data, std::size_t size) { EVP_DigestUpdate(context, data, size); }
     void update_length_prefixed(std::string_view bytes) {
         const auto length = static_cast<std::uint32_t>(bytes.size());
-        const std::array<std::uint8_t, 4> prefix{static_cast<std::uint8_t>(length >> 24),
-                                                 static_cast<std::uint8_t>(length >> 16),
-                                                 static_cast<std::uint8_t>(length >> 8),
-                                                 static_cast<std::uint8_t>(length)};
+        const std::array<std::uint8_t, 4> prefix{
+            static_cast<std::uint8_t>(length >> 24), static_cast<std::uint8_t>(length >> 16),
+            static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)};
         update(prefix.data(), prefix.size());
         update(bytes.data(), bytes.size());
     }

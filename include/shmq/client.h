@@ -47,7 +47,7 @@ struct MessageMoveTask {
     std::string task_handle;
     std::string status; // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
     std::string source_arn;
-    std::string destination_arn;                   // empty: each message's own source queue
+    std::string destination_arn;                         // empty: each message's own source queue
     std::int64_t max_number_of_messages_per_second = -1; // -1: not set
     std::int64_t approximate_number_of_messages_moved = 0;
     std::int64_t approximate_number_of_messages_to_move = 0;
@@ -72,34 +72,30 @@ class Client {
     [[nodiscard]] static std::string name_from_arn(std::string_view arn);
 
     // --- queue management; each returns what the SQS action returns ---
-    [[nodiscard]] Result<std::string> create_queue(std::string_view name,
-                                                   const QueueAttributes& attributes = {},
+    [[nodiscard]] Result<std::string> create_queue(std::string_view name, const QueueAttributes& attributes = {},
                                                    const QueueTags& tags = {},
                                                    const QueueCapacity& capacity = {}) const;
     [[nodiscard]] Status delete_queue(std::string_view name) const;
     [[nodiscard]] Result<std::string> get_queue_url(std::string_view name) const;
-    [[nodiscard]] Result<ListQueuesPage> list_queues(std::string_view prefix = {},
-                                                     std::int32_t max_results = -1,
+    [[nodiscard]] Result<ListQueuesPage> list_queues(std::string_view prefix = {}, std::int32_t max_results = -1,
                                                      std::string_view next_token = {}) const;
     // names may hold "All"; unknown names are InvalidAttributeName.
-    [[nodiscard]] Result<QueueAttributes> get_queue_attributes(
-        std::string_view name, const std::vector<std::string>& attribute_names) const;
-    [[nodiscard]] Status set_queue_attributes(std::string_view name,
-                                              const QueueAttributes& attributes) const;
+    [[nodiscard]] Result<QueueAttributes> get_queue_attributes(std::string_view name,
+                                                               const std::vector<std::string>& attribute_names) const;
+    [[nodiscard]] Status set_queue_attributes(std::string_view name, const QueueAttributes& attributes) const;
     [[nodiscard]] Status purge_queue(std::string_view name) const;
     [[nodiscard]] Status tag_queue(std::string_view name, const QueueTags& tags) const;
     [[nodiscard]] Status untag_queue(std::string_view name, const std::vector<std::string>& keys) const;
     [[nodiscard]] Result<QueueTags> list_queue_tags(std::string_view name) const;
-    [[nodiscard]] Result<std::vector<std::string>> list_dead_letter_source_queues(
-        std::string_view name) const;
+    [[nodiscard]] Result<std::vector<std::string>> list_dead_letter_source_queues(std::string_view name) const;
 
     // --- message move tasks (redrive from a dead-letter queue) ---
-    [[nodiscard]] Result<std::string> start_message_move_task(
-        std::string_view source_arn, std::string_view destination_arn = {},
-        std::int64_t max_number_of_messages_per_second = -1) const;
+    [[nodiscard]] Result<std::string>
+    start_message_move_task(std::string_view source_arn, std::string_view destination_arn = {},
+                            std::int64_t max_number_of_messages_per_second = -1) const;
     [[nodiscard]] Result<std::int64_t> cancel_message_move_task(std::string_view task_handle) const;
-    [[nodiscard]] Result<std::vector<MessageMoveTask>> list_message_move_tasks(
-        std::string_view source_arn, std::int32_t max_results = -1) const;
+    [[nodiscard]] Result<std::vector<MessageMoveTask>> list_message_move_tasks(std::string_view source_arn,
+                                                                               std::int32_t max_results = -1) const;
 
     // --- message operations ---
     [[nodiscard]] Result<Queue> open_queue(std::string_view name) const;

@@ -28,12 +28,8 @@ class SystemClock final : public Clock {
 class ManualClock final : public Clock {
   public:
     explicit ManualClock(std::int64_t start_ns = 1'700'000'000'000'000'000) : now_ns_(start_ns) {}
-    [[nodiscard]] std::int64_t now_ns() const noexcept override {
-        return now_ns_.load(std::memory_order_acquire);
-    }
-    void advance_ns(std::int64_t delta_ns) noexcept {
-        now_ns_.fetch_add(delta_ns, std::memory_order_acq_rel);
-    }
+    [[nodiscard]] std::int64_t now_ns() const noexcept override { return now_ns_.load(std::memory_order_acquire); }
+    void advance_ns(std::int64_t delta_ns) noexcept { now_ns_.fetch_add(delta_ns, std::memory_order_acq_rel); }
     void advance_s(std::int64_t delta_s) noexcept { advance_ns(delta_s * 1'000'000'000); }
     void set_ns(std::int64_t value_ns) noexcept { now_ns_.store(value_ns, std::memory_order_release); }
 

@@ -13,30 +13,30 @@ namespace shmq {
 
 enum class Errc : std::uint8_t {
     ok = 0,
-    queue_does_not_exist,      // AWS.SimpleQueueService.NonExistentQueue
-    queue_name_exists,         // QueueAlreadyExists (JSON: QueueNameExists)
-    invalid_parameter_value,   // InvalidParameterValue
-    missing_parameter,         // MissingParameter
-    invalid_attribute_name,    // InvalidAttributeName
-    invalid_attribute_value,   // InvalidAttributeValue
-    invalid_message_contents,  // InvalidMessageContents
-    message_too_long,          // InvalidParameterValue (body or attributes over MaximumMessageSize)
-    receipt_handle_is_invalid, // ReceiptHandleIsInvalid
-    message_not_inflight,      // AWS.SimpleQueueService.MessageNotInflight
-    over_limit,                // OverLimit (403)
-    queue_full,                // shmq: the region's capacity is reached (SQS never fills)
-    purge_queue_in_progress,   // AWS.SimpleQueueService.PurgeQueueInProgress (403)
-    unsupported_operation,     // AWS.SimpleQueueService.UnsupportedOperation
-    too_many_entries_in_batch, // AWS.SimpleQueueService.TooManyEntriesInBatchRequest
-    empty_batch_request,       // AWS.SimpleQueueService.EmptyBatchRequest
+    queue_does_not_exist,         // AWS.SimpleQueueService.NonExistentQueue
+    queue_name_exists,            // QueueAlreadyExists (JSON: QueueNameExists)
+    invalid_parameter_value,      // InvalidParameterValue
+    missing_parameter,            // MissingParameter
+    invalid_attribute_name,       // InvalidAttributeName
+    invalid_attribute_value,      // InvalidAttributeValue
+    invalid_message_contents,     // InvalidMessageContents
+    message_too_long,             // InvalidParameterValue (body or attributes over MaximumMessageSize)
+    receipt_handle_is_invalid,    // ReceiptHandleIsInvalid
+    message_not_inflight,         // AWS.SimpleQueueService.MessageNotInflight
+    over_limit,                   // OverLimit (403)
+    queue_full,                   // shmq: the region's capacity is reached (SQS never fills)
+    purge_queue_in_progress,      // AWS.SimpleQueueService.PurgeQueueInProgress (403)
+    unsupported_operation,        // AWS.SimpleQueueService.UnsupportedOperation
+    too_many_entries_in_batch,    // AWS.SimpleQueueService.TooManyEntriesInBatchRequest
+    empty_batch_request,          // AWS.SimpleQueueService.EmptyBatchRequest
     batch_entry_ids_not_distinct, // AWS.SimpleQueueService.BatchEntryIdsNotDistinct
-    invalid_batch_entry_id,    // AWS.SimpleQueueService.InvalidBatchEntryId
-    batch_request_too_long,    // AWS.SimpleQueueService.BatchRequestTooLong
-    resource_not_found,        // ResourceNotFoundException (message move tasks)
-    timed_out,                 // shmq: a blocking call ran out of time
-    layout_version_mismatch,   // shmq: the region was made by an incompatible shmq
-    corrupt_region,            // shmq: bytes in shared memory fail their checks
-    system_error,              // shmq: an OS call failed (errno in the message)
+    invalid_batch_entry_id,       // AWS.SimpleQueueService.InvalidBatchEntryId
+    batch_request_too_long,       // AWS.SimpleQueueService.BatchRequestTooLong
+    resource_not_found,           // ResourceNotFoundException (message move tasks)
+    timed_out,                    // shmq: a blocking call ran out of time
+    layout_version_mismatch,      // shmq: the region was made by an incompatible shmq
+    corrupt_region,               // shmq: bytes in shared memory fail their checks
+    system_error,                 // shmq: an OS call failed (errno in the message)
 };
 
 // The SQS error code for an Errc, as the Query protocol names it (JSON adds its own prefix).
@@ -68,13 +68,12 @@ class [[nodiscard]] Status {
 };
 
 // A value or an Error (std::expected arrives with C++23; this is the part we need).
-template <class T>
-class [[nodiscard]] Result {
+template <class T> class [[nodiscard]] Result {
   public:
-    Result(T value) : state_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-    Result(Error error) : state_(std::move(error)) {}    // NOLINT(google-explicit-constructor)
+    Result(T value) : state_(std::move(value)) {}     // NOLINT(google-explicit-constructor)
+    Result(Error error) : state_(std::move(error)) {} // NOLINT(google-explicit-constructor)
     Result(Errc code, std::string message) : state_(Error{code, std::move(message)}) {}
-    Result(Status status) : state_(status.error()) {}    // NOLINT(google-explicit-constructor)
+    Result(Status status) : state_(status.error()) {} // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool ok() const noexcept { return state_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }

@@ -9,8 +9,8 @@ namespace shmq::limits {
 
 // --- Amazon SQS limits (API version 2012-11-05) ---
 inline constexpr std::size_t queue_name_length_max = 80;
-inline constexpr std::size_t message_size_max = 1'048'576;       // body + message attributes
-inline constexpr std::size_t message_size_min_setting = 1'024;   // MaximumMessageSize floor
+inline constexpr std::size_t message_size_max = 1'048'576;     // body + message attributes
+inline constexpr std::size_t message_size_min_setting = 1'024; // MaximumMessageSize floor
 inline constexpr std::size_t message_attributes_max = 10;
 inline constexpr std::size_t message_attribute_name_length_max = 256;
 inline constexpr std::size_t message_attribute_type_length_max = 256;
@@ -38,10 +38,10 @@ inline constexpr std::size_t move_tasks_listed_max = 10;
 // Slots (messages a queue holds at once) and the blob heap (bytes of bodies larger than a
 // slot's inline area) are fixed when a queue is created.
 inline constexpr std::uint32_t slot_count_min = 16;
-inline constexpr std::uint32_t slot_count_max = (1u << 24) - 1;    // ring values: 24-bit slot + 8-bit generation
+inline constexpr std::uint32_t slot_count_max = (1u << 24) - 1; // ring values: 24-bit slot + 8-bit generation
 inline constexpr std::uint32_t slot_count_default = 1u << 16;
-inline constexpr std::size_t slot_inline_bytes = 128;              // body + attributes held in the slot
-inline constexpr std::size_t blob_class_count = 6;                 // 1 KiB, 4 KiB, ... 1 MiB
+inline constexpr std::size_t slot_inline_bytes = 128; // body + attributes held in the slot
+inline constexpr std::size_t blob_class_count = 6;    // 1 KiB, 4 KiB, ... 1 MiB
 inline constexpr std::size_t blob_class_bytes_min = 1'024;
 inline constexpr std::uint64_t blob_bytes_per_class_default = 64ull << 20; // virtual; tmpfs is sparse
 inline constexpr std::uint64_t blob_bytes_per_class_max = 4ull << 30;
@@ -50,14 +50,13 @@ inline constexpr std::uint32_t pending_slots_per_process = 16;     // >= send_ba
 inline constexpr std::uint32_t sleepers_max = 64;                  // registered futex sleepers
 inline constexpr std::uint32_t timer_sweep_slots_per_call = 4'096; // bounded lazy timer work
 inline constexpr std::int64_t liveness_check_interval_ns = 1'000'000'000;
-inline constexpr std::int64_t sweep_lease_ns = 200'000'000;        // a dead sweeper is replaced after this
-inline constexpr std::uint32_t ring_scan_max = 1u << 20;           // bounded skipping in CellRing
-inline constexpr std::uint32_t spin_before_sleep = 2'000;          // then futex
+inline constexpr std::int64_t sweep_lease_ns = 200'000'000; // a dead sweeper is replaced after this
+inline constexpr std::uint32_t ring_scan_max = 1u << 20;    // bounded skipping in CellRing
+inline constexpr std::uint32_t spin_before_sleep = 2'000;   // then futex
 
 static_assert(blob_class_bytes_min << (2 * (blob_class_count - 1)) == message_size_max,
               "the largest blob class must hold the largest message");
-static_assert(pending_slots_per_process >= send_batch_max,
-              "a whole batch must fit in a process's pending list");
+static_assert(pending_slots_per_process >= send_batch_max, "a whole batch must fit in a process's pending list");
 static_assert(slot_count_max < (1u << 24), "a ring value holds a 24-bit slot index and an 8-bit generation tag");
 
 } // namespace shmq::limits

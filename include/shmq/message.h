@@ -38,9 +38,9 @@ struct MessageId {
 // Identifies one receive of one message. The text form (to_string / parse) is what SQS clients
 // pass around; the binary form is what the hot path uses.
 struct ReceiptHandle {
-    std::uint64_t queue_nonce = 0; // which queue (a random id fixed at creation)
-    std::uint32_t slot = 0;        // where the message lives in the region
-    std::uint32_t generation = 0;  // which message has lived in that slot
+    std::uint64_t queue_nonce = 0;   // which queue (a random id fixed at creation)
+    std::uint32_t slot = 0;          // where the message lives in the region
+    std::uint32_t generation = 0;    // which message has lived in that slot
     std::uint32_t receive_count = 0; // which receive of that message (1 for the first)
 
     [[nodiscard]] std::string to_string() const;
@@ -64,7 +64,7 @@ struct SendEntry {
 
 // How a send behaves when the region is full (SQS itself never fills; a region does).
 struct SendOptions {
-    bool block_when_full = false;   // false: fail with Errc::queue_full
+    bool block_when_full = false;       // false: fail with Errc::queue_full
     std::int64_t block_timeout_ns = -1; // with block_when_full: -1 waits forever
 };
 
@@ -85,7 +85,7 @@ struct MessageView {
     MessageId message_id;
     ReceiptHandle receipt_handle;
     std::string_view body;
-    std::string_view encoded_attributes; // decode with decode_message_attributes
+    std::string_view encoded_attributes;       // decode with decode_message_attributes
     std::string_view dead_letter_source_queue; // name of the queue it was dead-lettered from
     std::int64_t sent_timestamp_ms = 0;
     std::int64_t first_receive_timestamp_ms = 0;

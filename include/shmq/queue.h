@@ -36,8 +36,8 @@ struct QueueInspection {
     std::uint32_t registered_processes = 0;
     std::uint32_t sleeping_receivers = 0;
     std::int64_t next_timer_due_ns = 0;
-    std::uint64_t sent_total = 0, received_total = 0, deleted_total = 0, expired_total = 0,
-                  dead_lettered_total = 0, recovered_total = 0;
+    std::uint64_t sent_total = 0, received_total = 0, deleted_total = 0, expired_total = 0, dead_lettered_total = 0,
+                  recovered_total = 0;
 };
 
 class Queue {
@@ -64,9 +64,7 @@ class Queue {
     template <class Visitor>
     [[nodiscard]] Result<std::uint32_t> receive_views(const ReceiveRequest& request, Visitor&& visit) {
         return receive_views_impl(
-            request,
-            [](void* context, const MessageView& view) { (*static_cast<Visitor*>(context))(view); },
-            &visit);
+            request, [](void* context, const MessageView& view) { (*static_cast<Visitor*>(context))(view); }, &visit);
     }
     // ReceiveMessage, copying bodies and decoded attributes out of the region.
     [[nodiscard]] Result<std::vector<ReceivedMessage>> receive(const ReceiveRequest& request);
@@ -79,8 +77,8 @@ class Queue {
 
     // ChangeMessageVisibility: the message becomes visible timeout_s seconds from now (0: at once).
     [[nodiscard]] Status change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s);
-    void change_visibility_batch(std::span<const ReceiptHandle> handles,
-                                 std::span<const std::int32_t> timeouts_s, std::span<Errc> errors);
+    void change_visibility_batch(std::span<const ReceiptHandle> handles, std::span<const std::int32_t> timeouts_s,
+                                 std::span<Errc> errors);
 
     // Runs due timers (visibility, delay, retention, dead-process recovery), bounded work.
     // Every operation does this already; call it to drive timers of an otherwise idle queue.
@@ -93,8 +91,8 @@ class Queue {
     using RawVisitor = void (*)(void* context, const MessageView& view);
     explicit Queue(std::unique_ptr<engine::QueueEngine> engine);
     [[nodiscard]] engine::QueueEngine& engine() noexcept { return *engine_; }
-    [[nodiscard]] Result<std::uint32_t> receive_views_impl(const ReceiveRequest& request,
-                                                           RawVisitor visit, void* context);
+    [[nodiscard]] Result<std::uint32_t> receive_views_impl(const ReceiveRequest& request, RawVisitor visit,
+                                                           void* context);
     std::unique_ptr<engine::QueueEngine> engine_;
 };
 

@@ -38,8 +38,7 @@ shmq_errc shmq_queue_open(shmq_client* client, const char* name, shmq_queue** ou
 void shmq_queue_close(shmq_queue* queue);
 
 /* Sends one message; message_id_out (37 bytes) receives the MessageId text when not NULL. */
-shmq_errc shmq_send(shmq_queue* queue, const void* body, size_t body_size, int32_t delay_seconds,
-                    char* message_id_out);
+shmq_errc shmq_send(shmq_queue* queue, const void* body, size_t body_size, int32_t delay_seconds, char* message_id_out);
 
 /* One received message, valid until the next receive on the same queue handle. */
 typedef struct shmq_message {
@@ -53,8 +52,8 @@ typedef struct shmq_message {
 
 /* Receives up to max_messages (1..10) into messages; *received_out tells how many.
  * visibility_timeout_s and wait_time_s: -1 for the queue's settings. */
-shmq_errc shmq_receive(shmq_queue* queue, uint32_t max_messages, int32_t visibility_timeout_s,
-                       int32_t wait_time_s, shmq_message* messages, uint32_t* received_out);
+shmq_errc shmq_receive(shmq_queue* queue, uint32_t max_messages, int32_t visibility_timeout_s, int32_t wait_time_s,
+                       shmq_message* messages, uint32_t* received_out);
 shmq_errc shmq_delete(shmq_queue* queue, const char* receipt_handle);
 shmq_errc shmq_change_visibility(shmq_queue* queue, const char* receipt_handle, int32_t timeout_s);
 

@@ -1,13 +1,12 @@
 // The C API (include/shmq/shmq.h) over the C++ API. Errors become codes plus a per-thread
 // message; received bodies are copied into per-handle storage so the C caller needs no
 // lifetime rules beyond "until the next receive".
-#include "shmq/shmq.h"
-
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "shmq/client.h"
+#include "shmq/shmq.h"
 
 struct shmq_client {
     shmq::Client client;
@@ -42,7 +41,9 @@ void copy_text(char* out, std::size_t capacity, const std::string& text) {
 
 extern "C" {
 
-const char* shmq_last_error_message(void) { return last_error.c_str(); }
+const char* shmq_last_error_message(void) {
+    return last_error.c_str();
+}
 
 const char* shmq_error_code(shmq_errc code) {
     // Views into static storage: sqs_error_code returns literals.
@@ -62,7 +63,9 @@ shmq_errc shmq_client_open(const char* namespace_name, shmq_client** out) {
     return succeed();
 }
 
-void shmq_client_close(shmq_client* client) { delete client; }
+void shmq_client_close(shmq_client* client) {
+    delete client;
+}
 
 shmq_errc shmq_create_queue(shmq_client* client, const char* name, const char* const* attributes,
                             size_t attribute_count) {
@@ -93,13 +96,14 @@ shmq_errc shmq_queue_open(shmq_client* client, const char* name, shmq_queue** ou
     return succeed();
 }
 
-void shmq_queue_close(shmq_queue* queue) { delete queue; }
+void shmq_queue_close(shmq_queue* queue) {
+    delete queue;
+}
 
 shmq_errc shmq_send(shmq_queue* queue, const void* body, size_t body_size, int32_t delay_seconds,
                     char* message_id_out) {
-    const shmq::SendEntry entry{.body = {static_cast<const char*>(body), body_size},
-                                .attributes = nullptr,
-                                .delay_seconds = delay_seconds};
+    const shmq::SendEntry entry{
+        .body = {static_cast<const char*>(body), body_size}, .attributes = nullptr, .delay_seconds = delay_seconds};
     auto id = queue->queue.send(entry);
     if (!id) {
         return fail(id.error());

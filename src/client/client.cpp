@@ -4,13 +4,13 @@
 #include "shmq/client.h"
 
 #include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <sys/stat.h>
 
 #include "engine/config_store.h"
 #include "engine/queue_engine.h"
@@ -54,7 +54,9 @@ Status validate_tags(const QueueTags& tags) {
     return {};
 }
 
-Status queue_missing() { return {Errc::queue_does_not_exist, "The specified queue does not exist."}; }
+Status queue_missing() {
+    return {Errc::queue_does_not_exist, "The specified queue does not exist."};
+}
 
 } // namespace
 
@@ -88,8 +90,12 @@ Result<Client> Client::open(const ClientOptions& options) {
     return Client(std::move(name), directory, clock);
 }
 
-std::string Client::queue_url(std::string_view name) { return std::string(url_prefix) + std::string(name); }
-std::string Client::queue_arn(std::string_view name) { return std::string(arn_prefix) + std::string(name); }
+std::string Client::queue_url(std::string_view name) {
+    return std::string(url_prefix) + std::string(name);
+}
+std::string Client::queue_arn(std::string_view name) {
+    return std::string(arn_prefix) + std::string(name);
+}
 
 std::string Client::name_from_url(std::string_view url_or_name) {
     std::string_view text = url_or_name.substr(0, url_or_name.find_first_of("?#"));
@@ -121,14 +127,15 @@ std::string Client::name_from_arn(std::string_view arn) {
 namespace {
 
 // A RedrivePolicy must name an existing queue of the same type that allows this source.
-Status check_redrive_target(const std::string& directory, std::string_view source_name, const sqs::QueueConfig& config) {
+Status check_redrive_target(const std::string& directory, std::string_view source_name,
+                            const sqs::QueueConfig& config) {
     if (config.dead_letter_target_name.empty()) {
         return {};
     }
     const auto invalid = [&](std::string_view reason) {
-        return Status{Errc::invalid_parameter_value, "Value " + config.redrive_policy +
-                                                         " for parameter RedrivePolicy is invalid. Reason: " +
-                                                         std::string(reason)};
+        return Status{Errc::invalid_parameter_value,
+                      "Value " + config.redrive_policy +
+                          " for parameter RedrivePolicy is invalid. Reason: " + std::string(reason)};
     };
     auto region = region::Region::open(directory, config.dead_letter_target_name);
     if (!region) {
@@ -233,8 +240,10 @@ Result<std::string> Client::get_queue_url(std::string_view name) const {
 Result<ListQueuesPage> Client::list_queues(std::string_view prefix, std::int32_t max_results,
                                            std::string_view next_token) const {
     if (max_results != -1 && (max_results < 1 || max_results > list_queues_max)) {
-        return Error{Errc::invalid_parameter_value, "Value " + std::to_string(max_results) +
-                                                        " for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."};
+        return Error{
+            Errc::invalid_parameter_value,
+            "Value " + std::to_string(max_results) +
+                " for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."};
     }
     DIR* directory = opendir(namespace_dir_.c_str());
     if (directory == nullptr) {
@@ -254,8 +263,8 @@ Result<ListQueuesPage> Client::list_queues(std::string_view prefix, std::int32_t
     closedir(directory);
     std::sort(names.begin(), names.end());
     ListQueuesPage page;
-    const std::size_t limit = max_results == -1 ? static_cast<std::size_t>(list_queues_max)
-                                                : static_cast<std::size_t>(max_results);
+    const std::size_t limit =
+        max_results == -1 ? static_cast<std::size_t>(list_queues_max) : static_cast<std::size_t>(max_results);
     for (std::size_t i = 0; i < names.size() && i < limit; ++i) {
         page.queue_urls.push_back(queue_url(names[i]));
     }

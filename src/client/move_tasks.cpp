@@ -8,16 +8,15 @@
 // its destination (identity kept) before it is deleted from the dead-letter queue, so a process
 // killed mid-move leaves at most a duplicate, never a loss.
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <sys/file.h>
 
 #include "engine/config_store.h"
 #include "engine/queue_engine.h"
@@ -187,7 +186,9 @@ void advance_task(StoredTask& stored, const std::string& directory, const Clock&
     }
 }
 
-Status invalid_handle() { return {Errc::invalid_parameter_value, "Value for parameter TaskHandle is invalid."}; }
+Status invalid_handle() {
+    return {Errc::invalid_parameter_value, "Value for parameter TaskHandle is invalid."};
+}
 
 } // namespace
 
@@ -195,7 +196,8 @@ Result<std::string> Client::start_message_move_task(std::string_view source_arn,
                                                     std::int64_t max_number_of_messages_per_second) const {
     const std::string source = name_from_arn(source_arn);
     if (source.empty() || !get_queue_url(source)) {
-        return Error{Errc::resource_not_found, "The resource that you specified for the SourceArn parameter doesn't exist."};
+        return Error{Errc::resource_not_found,
+                     "The resource that you specified for the SourceArn parameter doesn't exist."};
     }
     if (!destination_arn.empty()) {
         const std::string destination = name_from_arn(destination_arn);
@@ -226,8 +228,8 @@ Result<std::string> Client::start_message_move_task(std::string_view source_arn,
         advance_task(stored, namespace_dir_, *clock_);
         if (stored.task.status == "RUNNING") {
             save_tasks(path, tasks);
-            return Error{Errc::invalid_parameter_value,
-                         "There is already a task running. Only one active task is allowed for a source queue arn at a given time."};
+            return Error{Errc::invalid_parameter_value, "There is already a task running. Only one active task is "
+                                                        "allowed for a source queue arn at a given time."};
         }
     }
     auto source_queue = open_queue(source);
@@ -265,7 +267,8 @@ Result<std::int64_t> Client::cancel_message_move_task(std::string_view task_hand
     }
     const std::string source(task_handle.substr(dot + 1));
     if (!get_queue_url(source)) {
-        return Error{Errc::resource_not_found, "The resource that you specified for the SourceArn parameter doesn't exist."};
+        return Error{Errc::resource_not_found,
+                     "The resource that you specified for the SourceArn parameter doesn't exist."};
     }
     const std::string path = tasks_path(namespace_dir_, source);
     TaskFileLock lock(path);
@@ -290,11 +293,13 @@ Result<std::vector<MessageMoveTask>> Client::list_message_move_tasks(std::string
                                                                      std::int32_t max_results) const {
     const std::string source = name_from_arn(source_arn);
     if (source.empty() || !get_queue_url(source)) {
-        return Error{Errc::resource_not_found, "The resource that you specified for the SourceArn parameter doesn't exist."};
+        return Error{Errc::resource_not_found,
+                     "The resource that you specified for the SourceArn parameter doesn't exist."};
     }
     if (max_results != -1 && (max_results < 1 || max_results > 10)) {
-        return Error{Errc::invalid_parameter_value,
-                     "Value for parameter MaxResults is invalid. Reason: You must enter a number that's between 1 and 10."};
+        return Error{
+            Errc::invalid_parameter_value,
+            "Value for parameter MaxResults is invalid. Reason: You must enter a number that's between 1 and 10."};
     }
     const std::string path = tasks_path(namespace_dir_, source);
     TaskFileLock lock(path);

@@ -11,7 +11,9 @@ Queue::Queue(Queue&&) noexcept = default;
 Queue& Queue::operator=(Queue&&) noexcept = default;
 Queue::~Queue() = default;
 
-const std::string& Queue::name() const noexcept { return engine_->name(); }
+const std::string& Queue::name() const noexcept {
+    return engine_->name();
+}
 
 Result<MessageId> Queue::send(const SendEntry& entry, const SendOptions& options) {
     SendOutcome outcome;
@@ -24,7 +26,8 @@ Result<MessageId> Queue::send(const SendEntry& entry, const SendOptions& options
     return outcome.message_id;
 }
 
-Status Queue::send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes, const SendOptions& options) {
+Status Queue::send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
+                         const SendOptions& options) {
     return engine_->send_batch(entries, outcomes, options);
 }
 
@@ -74,7 +77,9 @@ Result<std::vector<ReceivedMessage>> Queue::receive(const ReceiveRequest& reques
     return messages;
 }
 
-Status Queue::delete_message(const ReceiptHandle& handle) { return engine_->delete_message(handle); }
+Status Queue::delete_message(const ReceiptHandle& handle) {
+    return engine_->delete_message(handle);
+}
 
 void Queue::delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors) {
     engine_->delete_batch(handles, errors);
@@ -91,8 +96,12 @@ void Queue::change_visibility_batch(std::span<const ReceiptHandle> handles, std:
     }
 }
 
-void Queue::advance_timers() { engine_->advance_timers(); }
+void Queue::advance_timers() {
+    engine_->advance_timers();
+}
 
-QueueInspection Queue::inspect() const { return engine_->inspect(); }
+QueueInspection Queue::inspect() const {
+    return engine_->inspect();
+}
 
 } // namespace shmq

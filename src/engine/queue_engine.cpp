@@ -116,8 +116,8 @@ Status invalid_parameter(std::string_view parameter, std::int64_t value, std::st
 QueueEngine::QueueEngine(std::shared_ptr<region::Region> region, std::string directory, const Clock& clock)
     : region_(std::move(region)), directory_(std::move(directory)), clock_(clock), header_(region_->header()) {}
 
-Result<std::unique_ptr<QueueEngine>> QueueEngine::attach(std::shared_ptr<region::Region> region,
-                                                         std::string directory, const Clock& clock) {
+Result<std::unique_ptr<QueueEngine>> QueueEngine::attach(std::shared_ptr<region::Region> region, std::string directory,
+                                                         const Clock& clock) {
     install_fork_hook();
     std::unique_ptr<QueueEngine> engine(new QueueEngine(std::move(region), std::move(directory), clock));
     if (Status status = engine->register_process(); !status) {
@@ -209,7 +209,9 @@ void QueueEngine::pend(std::span<const std::uint32_t> slots) noexcept {
     me_->pending_count.store(static_cast<std::uint32_t>(slots.size()), std::memory_order_release);
 }
 
-void QueueEngine::unpend() noexcept { me_->pending_count.store(0, std::memory_order_release); }
+void QueueEngine::unpend() noexcept {
+    me_->pending_count.store(0, std::memory_order_release);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Slots
@@ -278,7 +280,8 @@ bool QueueEngine::claim_free_slot_blocking(std::uint32_t& slot, SlotWord& word, 
         }
         const std::int64_t until = std::min(deadline, header_.next_due_ns.load(std::memory_order_acquire));
         // Unregistered (64 sleepers already) or clock-driven: poll every millisecond.
-        const std::int64_t wait = registration.registered() ? until - now : std::min<std::int64_t>(until - now, ns_per_ms);
+        const std::int64_t wait =
+            registration.registered() ? until - now : std::min<std::int64_t>(until - now, ns_per_ms);
         wait_on(header_.writable, seen, std::max<std::int64_t>(wait, ns_per_ms / 10));
     }
 }
@@ -373,7 +376,8 @@ void QueueEngine::publish(std::span<const std::uint32_t> slots, std::span<const 
         SlotHeader& header = region_->slot(listed_slots[i]);
         SlotWord seen{header.state.load(std::memory_order_acquire)};
         header.deadline_ns.store(now_ns, std::memory_order_relaxed);
-        if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::delayed).raw, std::memory_order_acq_rel)) {
+        if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::delayed).raw,
+                                                 std::memory_order_acq_rel)) {
             earliest_delay = std::min(earliest_delay, now_ns);
         }
     }
@@ -428,7 +432,8 @@ bool QueueEngine::free_message(std::uint32_t slot, SlotWord word) noexcept {
     return true;
 }
 
-MessageView QueueEngine::view_of(std::uint32_t slot, std::uint32_t generation, std::uint32_t receive_count) const noexcept {
+MessageView QueueEngine::view_of(std::uint32_t slot, std::uint32_t generation,
+                                 std::uint32_t receive_count) const noexcept {
     const SlotHeader& header = region_->slot(slot);
     const std::byte* payload = payload_of(slot);
     MessageView view;
@@ -625,8 +630,9 @@ std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibilit
                 header.receive_count.store(receive_count, std::memory_order_relaxed);
                 if (header.first_receive_delay_ms.load(std::memory_order_relaxed) == 0) {
                     const std::int64_t delay_ms = std::max<std::int64_t>(0, (now_ns - header.sent_ns) / ns_per_ms);
-                    header.first_receive_delay_ms.store(static_cast<std::uint32_t>(std::min<std::int64_t>(delay_ms + 1, UINT32_MAX)),
-                                                        std::memory_order_relaxed);
+                    header.first_receive_delay_ms.store(
+                        static_cast<std::uint32_t>(std::min<std::int64_t>(delay_ms + 1, UINT32_MAX)),
+                        std::memory_order_relaxed);
                 }
                 slots[taken] = candidate;
                 generations[taken] = seen.generation();
@@ -643,14 +649,17 @@ std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibilit
 Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVisitor visit, void* context) {
     if (request.max_number_of_messages < 1 || request.max_number_of_messages > limits::receive_batch_max) {
         return invalid_parameter("MaxNumberOfMessages", request.max_number_of_messages,
-                                 "Must be between 1 and 10, if provided.").error();
+                                 "Must be between 1 and 10, if provided.")
+            .error();
     }
     if (request.visibility_timeout_s > limits::visibility_timeout_s_max || request.visibility_timeout_s < -1) {
         return invalid_parameter("VisibilityTimeout", request.visibility_timeout_s,
-                                 "Must be >= 0 and <= 43200, if provided.").error();
+                                 "Must be >= 0 and <= 43200, if provided.")
+            .error();
     }
     if (request.wait_time_s > limits::wait_time_s_max || request.wait_time_s < -1) {
-        return invalid_parameter("WaitTimeSeconds", request.wait_time_s, "Must be >= 0 and <= 20, if provided.").error();
+        return invalid_parameter("WaitTimeSeconds", request.wait_time_s, "Must be >= 0 and <= 20, if provided.")
+            .error();
     }
     if (Status status = check_usable(); !status) {
         return status.error();
@@ -659,9 +668,10 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
     if (now >= header_.next_due_ns.load(std::memory_order_relaxed)) {
         advance_timers_slow(now);
     }
-    const std::int64_t visibility_s = request.visibility_timeout_s >= 0
-                                          ? std::int64_t{request.visibility_timeout_s}
-                                          : std::int64_t{header_.hot.visibility_timeout_s.load(std::memory_order_relaxed)};
+    const std::int64_t visibility_s =
+        request.visibility_timeout_s >= 0
+            ? std::int64_t{request.visibility_timeout_s}
+            : std::int64_t{header_.hot.visibility_timeout_s.load(std::memory_order_relaxed)};
     const std::int64_t wait_s = request.wait_time_s >= 0
                                     ? std::int64_t{request.wait_time_s}
                                     : std::int64_t{header_.hot.receive_wait_time_s.load(std::memory_order_relaxed)};
@@ -763,8 +773,7 @@ QueueEngine* QueueEngine::dead_letter_queue() {
     if (dead_letter_name_.empty() || dead_letter_name_ == name()) {
         return nullptr;
     }
-    if (dead_letter_engine_ == nullptr ||
-        dead_letter_engine_->header_.deleted.load(std::memory_order_relaxed) != 0) {
+    if (dead_letter_engine_ == nullptr || dead_letter_engine_->header_.deleted.load(std::memory_order_relaxed) != 0) {
         dead_letter_engine_.reset();
         auto region = region::Region::open(directory_, dead_letter_name_);
         if (!region) {
@@ -890,9 +899,9 @@ Status QueueEngine::change_visibility(const ReceiptHandle& handle, std::int32_t 
         SlotWord seen{header.state.load(std::memory_order_acquire)};
         if (seen.generation() != handle.generation || seen.state() == SlotState::free ||
             seen.state() == SlotState::freeing || seen.state() == SlotState::writing) {
-            return {Errc::invalid_parameter_value,
-                    "Value " + handle.to_string() +
-                        " for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."};
+            return {Errc::invalid_parameter_value, "Value " + handle.to_string() +
+                                                       " for parameter ReceiptHandle is invalid. Reason: Message does "
+                                                       "not exist or is not available for visibility timeout change."};
         }
         if (seen.state() != SlotState::in_flight ||
             header.receive_count.load(std::memory_order_relaxed) != handle.receive_count) {
@@ -967,9 +976,8 @@ void QueueEngine::advance_timers_slow(std::int64_t now_ns) {
 
 void QueueEngine::sweep_step(std::int64_t now_ns) {
     std::int64_t lease = header_.sweep_lease_until_ns.load(std::memory_order_acquire);
-    if (lease > now_ns ||
-        !header_.sweep_lease_until_ns.compare_exchange_strong(lease, now_ns + limits::sweep_lease_ns,
-                                                              std::memory_order_acq_rel)) {
+    if (lease > now_ns || !header_.sweep_lease_until_ns.compare_exchange_strong(lease, now_ns + limits::sweep_lease_ns,
+                                                                                std::memory_order_acq_rel)) {
         return; // another process sweeps (or died doing so: its lease runs out)
     }
     const std::uint32_t slot_count = region_->slot_count();
@@ -1081,8 +1089,8 @@ void QueueEngine::recover_process(std::uint32_t index) {
     layout::ProcessEntry& entry = header_.processes[index];
     const std::uint32_t slot_count = region_->slot_count();
     // 1. Pending slots: finish the ring push their owner may not have made.
-    const std::uint32_t pending = std::min(entry.pending_count.load(std::memory_order_acquire),
-                                           limits::pending_slots_per_process);
+    const std::uint32_t pending =
+        std::min(entry.pending_count.load(std::memory_order_acquire), limits::pending_slots_per_process);
     for (std::uint32_t k = 0; k < pending; ++k) {
         const std::uint32_t slot = entry.pending_slot[k].load(std::memory_order_relaxed);
         if (slot >= slot_count) {
@@ -1102,8 +1110,7 @@ void QueueEngine::recover_process(std::uint32_t index) {
     for (std::uint32_t slot = 0; slot < slot_count; ++slot) {
         std::atomic<std::uint64_t>& state = region_->slot(slot).state;
         SlotWord seen{state.load(std::memory_order_acquire)};
-        if (seen.owner() != owner ||
-            (seen.state() != SlotState::writing && seen.state() != SlotState::freeing)) {
+        if (seen.owner() != owner || (seen.state() != SlotState::writing && seen.state() != SlotState::freeing)) {
             continue;
         }
         release_blob(slot, seen.generation());
@@ -1164,7 +1171,8 @@ Status QueueEngine::purge() {
 std::uint32_t QueueEngine::count_ready() const noexcept {
     std::uint32_t count = 0;
     for (std::uint32_t slot = 0; slot < region_->slot_count(); ++slot) {
-        count += SlotWord{region_->slot(slot).state.load(std::memory_order_relaxed)}.state() == SlotState::ready ? 1u : 0u;
+        count +=
+            SlotWord{region_->slot(slot).state.load(std::memory_order_relaxed)}.state() == SlotState::ready ? 1u : 0u;
     }
     return count;
 }
@@ -1186,7 +1194,8 @@ std::uint32_t QueueEngine::drain(std::uint32_t max, const std::function<bool(con
         }
         for (std::uint32_t i = 0; i < count; ++i) {
             SlotHeader& header = region_->slot(slots[i]);
-            const MessageView view = view_of(slots[i], generations[i], header.receive_count.load(std::memory_order_relaxed));
+            const MessageView view =
+                view_of(slots[i], generations[i], header.receive_count.load(std::memory_order_relaxed));
             MovedMessage message;
             message.body = view.body;
             message.encoded_attributes = view.encoded_attributes;
@@ -1220,12 +1229,24 @@ QueueInspection QueueEngine::inspect() const {
     out.free_ring_tail = region_->free_ring().tail_hint();
     for (std::uint32_t slot = 0; slot < h.slot_count; ++slot) {
         switch (SlotWord{region_->slot(slot).state.load(std::memory_order_relaxed)}.state()) {
-        case SlotState::free: ++out.free; break;
-        case SlotState::writing: ++out.writing; break;
-        case SlotState::ready: ++out.ready; break;
-        case SlotState::delayed: ++out.delayed; break;
-        case SlotState::in_flight: ++out.in_flight; break;
-        case SlotState::freeing: ++out.freeing; break;
+        case SlotState::free:
+            ++out.free;
+            break;
+        case SlotState::writing:
+            ++out.writing;
+            break;
+        case SlotState::ready:
+            ++out.ready;
+            break;
+        case SlotState::delayed:
+            ++out.delayed;
+            break;
+        case SlotState::in_flight:
+            ++out.in_flight;
+            break;
+        case SlotState::freeing:
+            ++out.freeing;
+            break;
         }
     }
     std::uint64_t sent = h.sent_total.load(std::memory_order_relaxed);
@@ -1239,8 +1260,8 @@ QueueInspection QueueEngine::inspect() const {
             deleted += entry.deleted.load(std::memory_order_relaxed);
         }
     }
-    out.sleeping_receivers = static_cast<std::uint32_t>(
-        __builtin_popcountll(h.readable.registered_mask.load(std::memory_order_relaxed)));
+    out.sleeping_receivers =
+        static_cast<std::uint32_t>(__builtin_popcountll(h.readable.registered_mask.load(std::memory_order_relaxed)));
     out.next_timer_due_ns = h.next_due_ns.load(std::memory_order_relaxed);
     out.sent_total = sent;
     out.received_total = received;

@@ -12,11 +12,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
-
-#include <functional>
 
 #include "region/region.h"
 #include "shmq/clock.h"
@@ -79,18 +78,21 @@ class QueueEngine {
     [[nodiscard]] bool claim_free_slot(std::uint32_t& slot, layout::SlotWord& word) noexcept;
     [[nodiscard]] std::uint32_t claim_free_slots(std::uint32_t count, std::uint32_t* slots,
                                                  layout::SlotWord* words) noexcept;
-    [[nodiscard]] bool claim_free_slot_blocking(std::uint32_t& slot, layout::SlotWord& word, const SendOptions& options);
+    [[nodiscard]] bool claim_free_slot_blocking(std::uint32_t& slot, layout::SlotWord& word,
+                                                const SendOptions& options);
     [[nodiscard]] bool write_slot(std::uint32_t slot, layout::SlotWord word, std::string_view body,
                                   std::size_t attributes_size, const MessageAttributes* attributes,
                                   const sqs::EncodedAttributes* moved_attributes, std::string_view dead_letter_source,
                                   std::int64_t sent_ns) noexcept;
     void abandon_slot(std::uint32_t slot, layout::SlotWord word) noexcept;
-    void publish(std::span<const std::uint32_t> slots, std::span<const std::int64_t> visible_at_ns, std::int64_t now_ns);
+    void publish(std::span<const std::uint32_t> slots, std::span<const std::int64_t> visible_at_ns,
+                 std::int64_t now_ns);
     // From FREEING (owned by us or a dead owner) to FREE(gen+1), in the free ring.
     void finish_free(std::uint32_t slot, layout::SlotWord freeing) noexcept;
     [[nodiscard]] bool free_message(std::uint32_t slot, layout::SlotWord word) noexcept;
     void release_blob(std::uint32_t slot, std::uint32_t generation) noexcept;
-    [[nodiscard]] MessageView view_of(std::uint32_t slot, std::uint32_t generation, std::uint32_t receive_count) const noexcept;
+    [[nodiscard]] MessageView view_of(std::uint32_t slot, std::uint32_t generation,
+                                      std::uint32_t receive_count) const noexcept;
     [[nodiscard]] std::byte* payload_of(std::uint32_t slot) const noexcept;
 
     // --- receive ---

@@ -1,14 +1,14 @@
 // Futex sleeping and waking on region wait sets (see wait_set.h).
 #include "engine/wait_set.h"
 
-#include <linux/futex.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <ctime>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 
 namespace shmq::engine {
 namespace {

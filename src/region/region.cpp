@@ -2,21 +2,23 @@
 #include "region/region.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bit>
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 namespace shmq::region {
 namespace {
 
 constexpr std::uint64_t page_bytes = 4096;
 
-constexpr std::uint64_t round_up(std::uint64_t value, std::uint64_t to) { return (value + to - 1) / to * to; }
+constexpr std::uint64_t round_up(std::uint64_t value, std::uint64_t to) {
+    return (value + to - 1) / to * to;
+}
 
 Error system_error(std::string what) {
     return Error{Errc::system_error, what + ": " + std::strerror(errno)};
@@ -104,8 +106,9 @@ void Region::bind_parts() noexcept {
     slot_count_ = h.slot_count;
     free_ring_ = ring::CellRing(h.free_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.free_ring_offset),
                                 h.free_ring_capacity);
-    ready_ring_ = ring::CellRing(h.ready_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.ready_ring_offset),
-                                 h.ready_ring_capacity);
+    ready_ring_ =
+        ring::CellRing(h.ready_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.ready_ring_offset),
+                       h.ready_ring_capacity);
     for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
         blob_stacks_[c] = ring::BlobStack(h.blob_free_head[c],
                                           reinterpret_cast<std::atomic<std::uint32_t>*>(base_ + h.blob_next_offset[c]),
@@ -114,8 +117,8 @@ void Region::bind_parts() noexcept {
 }
 
 Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std::string_view name,
-                                               const QueueCapacity& capacity, std::string_view config_json,
-                                               bool fifo, const layout::HotAttributes& hot, std::int64_t now_ns) {
+                                               const QueueCapacity& capacity, std::string_view config_json, bool fifo,
+                                               const layout::HotAttributes& hot, std::int64_t now_ns) {
     const std::uint32_t slot_count = capacity.slot_count == 0 ? limits::slot_count_default : capacity.slot_count;
     if (slot_count < limits::slot_count_min || slot_count > limits::slot_count_max) {
         return Error{Errc::invalid_parameter_value, "slot count must be between 16 and 16777215"};
@@ -179,11 +182,14 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     h->blob_bytes_per_class = blob_bytes;
     h->last_modified_ns.store(now_ns, std::memory_order_relaxed);
     h->last_purge_ns.store(0, std::memory_order_relaxed);
-    h->hot.visibility_timeout_s.store(hot.visibility_timeout_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.visibility_timeout_s.store(hot.visibility_timeout_s.load(std::memory_order_relaxed),
+                                      std::memory_order_relaxed);
     h->hot.delay_s.store(hot.delay_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
     h->hot.retention_s.store(hot.retention_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    h->hot.maximum_message_size.store(hot.maximum_message_size.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    h->hot.receive_wait_time_s.store(hot.receive_wait_time_s.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.maximum_message_size.store(hot.maximum_message_size.load(std::memory_order_relaxed),
+                                      std::memory_order_relaxed);
+    h->hot.receive_wait_time_s.store(hot.receive_wait_time_s.load(std::memory_order_relaxed),
+                                     std::memory_order_relaxed);
     h->hot.max_receive_count.store(hot.max_receive_count.load(std::memory_order_relaxed), std::memory_order_relaxed);
     h->hot.config_version.store(1, std::memory_order_relaxed);
     const std::int64_t never = INT64_MAX;
@@ -232,7 +238,7 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
         }
         return system_error("open " + path);
     }
-    struct stat info{};
+    struct stat info {};
     if (fstat(fd, &info) != 0) {
         const Error error = system_error("fstat " + path);
         ::close(fd);
@@ -255,9 +261,9 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
     }
     const std::uint32_t version = h.layout_version.load(std::memory_order_acquire);
     if (version != layout::layout_version) {
-        return Error{Errc::layout_version_mismatch, "region " + path + " has layout version " + std::to_string(version) +
-                                                         "; this shmq reads version " +
-                                                         std::to_string(layout::layout_version)};
+        return Error{Errc::layout_version_mismatch, "region " + path + " has layout version " +
+                                                        std::to_string(version) + "; this shmq reads version " +
+                                                        std::to_string(layout::layout_version)};
     }
     // Every offset must lie inside the file: the bytes may come from a buggy or hostile process.
     bool sane = h.region_bytes == size && h.slot_count >= limits::slot_count_min &&

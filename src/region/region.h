@@ -29,8 +29,7 @@ class Region {
     [[nodiscard]] static Result<std::shared_ptr<Region>> create(const std::string& directory, std::string_view name,
                                                                 const QueueCapacity& capacity,
                                                                 std::string_view config_json, bool fifo,
-                                                                const layout::HotAttributes& hot,
-                                                                std::int64_t now_ns);
+                                                                const layout::HotAttributes& hot, std::int64_t now_ns);
     [[nodiscard]] static Result<std::shared_ptr<Region>> open(const std::string& directory, std::string_view name);
     [[nodiscard]] static std::string path_of(const std::string& directory, std::string_view name);
 

@@ -15,8 +15,7 @@ const std::string& value_bytes(const MessageAttributeValue& value) {
     return value.is_binary() ? value.binary_value : value.string_value;
 }
 
-template <class T>
-void put(std::byte*& cursor, T value) {
+template <class T> void put(std::byte*& cursor, T value) {
     std::memcpy(cursor, &value, sizeof value);
     cursor += sizeof value;
 }

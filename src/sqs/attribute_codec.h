@@ -17,7 +17,7 @@ namespace shmq::sqs {
 // Encoded attributes taken apart without allocating.
 struct EncodedAttributes {
     std::uint8_t user_count = 0;
-    std::string_view user_entries;      // the per-attribute records, as stored
+    std::string_view user_entries;       // the per-attribute records, as stored
     std::string_view dead_letter_source; // empty: none
 };
 

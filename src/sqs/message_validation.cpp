@@ -15,8 +15,8 @@ bool is_name_character(char c) {
 }
 
 bool is_allowed_code_point(std::uint32_t cp) {
-    return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-           (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+    return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+           (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
 // Decodes one UTF-8 sequence at text[i]; returns its length or 0 when malformed.
@@ -56,7 +56,9 @@ std::size_t decode_utf8(std::string_view text, std::size_t i, std::uint32_t& cp)
     return length;
 }
 
-Status invalid_parameter(std::string message) { return {Errc::invalid_parameter_value, std::move(message)}; }
+Status invalid_parameter(std::string message) {
+    return {Errc::invalid_parameter_value, std::move(message)};
+}
 
 std::string hex_code_point(std::uint32_t cp) {
     char buffer[16];
@@ -135,7 +137,8 @@ bool is_number(std::string_view text) {
 
 Status validate_queue_name(std::string_view name) {
     const auto invalid = [] {
-        return invalid_parameter("Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
+        return invalid_parameter(
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
     };
     if (name.empty() || name.size() > limits::queue_name_length_max) {
         return invalid();
@@ -163,8 +166,7 @@ Status validate_message_characters(std::string_view text, std::string_view what)
         if (length == 0 || !is_allowed_code_point(cp)) {
             const std::uint32_t shown = length == 0 ? byte : cp;
             return {Errc::invalid_message_contents,
-                    "Invalid binary character '" + hex_code_point(shown) + "' was found in the " +
-                        std::string(what) +
+                    "Invalid binary character '" + hex_code_point(shown) + "' was found in the " + std::string(what) +
                         ", the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | "
                         "#xE000 to #xFFFD | #x10000 to #x10FFFF"};
         }
@@ -185,22 +187,26 @@ Status validate_message_attributes(const MessageAttributes& attributes, std::siz
         const std::string_view type = value.data_type;
         const std::string_view base = type.substr(0, type.find('.'));
         if (type.empty()) {
-            return invalid_parameter("The message attribute '" + name + "' must contain non-empty message attribute type.");
+            return invalid_parameter("The message attribute '" + name +
+                                     "' must contain non-empty message attribute type.");
         }
         if ((base != "String" && base != "Number" && base != "Binary") ||
             type.size() > limits::message_attribute_type_length_max) {
-            return invalid_parameter("The type of message (user) attribute '" + name + "' is invalid. You must use only the following supported type prefixes: Binary, Number, String.");
+            return invalid_parameter(
+                "The type of message (user) attribute '" + name +
+                "' is invalid. You must use only the following supported type prefixes: Binary, Number, String.");
         }
         if (base == "Binary") {
             if (value.binary_value.empty()) {
-                return invalid_parameter("Message (user) attribute '" + name + "' must contain a non-empty value of type 'Binary'.");
+                return invalid_parameter("Message (user) attribute '" + name +
+                                         "' must contain a non-empty value of type 'Binary'.");
             }
             size += name.size() + type.size() + value.binary_value.size();
             continue;
         }
         if (value.string_value.empty()) {
-            return invalid_parameter("Message (user) attribute '" + name + "' must contain a non-empty value of type '" +
-                                     std::string(base) + "'.");
+            return invalid_parameter("Message (user) attribute '" + name +
+                                     "' must contain a non-empty value of type '" + std::string(base) + "'.");
         }
         if (base == "Number" && !is_number(value.string_value)) {
             return invalid_parameter("Can't cast the value of message (user) attribute '" + name + "' to a number.");
@@ -213,8 +219,7 @@ Status validate_message_attributes(const MessageAttributes& attributes, std::siz
     return {};
 }
 
-Status validate_message(std::string_view body, const MessageAttributes* attributes,
-                        std::size_t maximum_message_size) {
+Status validate_message(std::string_view body, const MessageAttributes* attributes, std::size_t maximum_message_size) {
     if (body.empty()) {
         return {Errc::missing_parameter, "The request must contain the parameter MessageBody."};
     }
@@ -233,8 +238,9 @@ Status validate_message(std::string_view body, const MessageAttributes* attribut
 
 Status validate_delay_seconds(std::int64_t delay_s) {
     if (delay_s < 0 || delay_s > limits::delay_s_max) {
-        return invalid_parameter("Value " + std::to_string(delay_s) +
-                                 " for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.");
+        return invalid_parameter(
+            "Value " + std::to_string(delay_s) +
+            " for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.");
     }
     return {};
 }
@@ -251,8 +257,8 @@ Status validate_batch_entry_ids(std::span<const std::string> ids) {
     for (const std::string& id : ids) {
         if (id.empty() || id.size() > limits::batch_entry_id_length_max ||
             !std::all_of(id.begin(), id.end(), is_name_character)) {
-            return {Errc::invalid_batch_entry_id,
-                    "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long."};
+            return {Errc::invalid_batch_entry_id, "A batch entry id can only contain alphanumeric characters, hyphens "
+                                                  "and underscores. It can be at most 80 letters long."};
         }
         if (!seen.insert(id).second) {
             return {Errc::batch_entry_ids_not_distinct, "Id " + id + " repeated."};

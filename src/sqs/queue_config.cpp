@@ -3,7 +3,6 @@
 #include "sqs/queue_config.h"
 
 #include <boost/json.hpp>
-
 #include <charconv>
 
 #include "shmq/limits.h"
@@ -51,9 +50,9 @@ Status apply_redrive_policy(QueueConfig& config, std::string_view text) {
         return {};
     }
     const auto invalid = [&](std::string_view reason) {
-        return Status{Errc::invalid_parameter_value, "Value " + std::string(text) +
-                                                         " for parameter RedrivePolicy is invalid. Reason: " +
-                                                         std::string(reason)};
+        return Status{Errc::invalid_parameter_value,
+                      "Value " + std::string(text) +
+                          " for parameter RedrivePolicy is invalid. Reason: " + std::string(reason)};
     };
     boost::system::error_code error;
     json::value parsed = json::parse(text, error);
@@ -73,12 +72,14 @@ Status apply_redrive_policy(QueueConfig& config, std::string_view text) {
     if (count->is_int64()) {
         const std::int64_t value = count->as_int64();
         if (value < 1 || value > limits::max_receive_count_max) {
-            return invalid("Invalid value for maxReceiveCount: " + std::to_string(value) + ", valid values are from 1 to 1000 both inclusive.");
+            return invalid("Invalid value for maxReceiveCount: " + std::to_string(value) +
+                           ", valid values are from 1 to 1000 both inclusive.");
         }
         max_receive_count = static_cast<std::uint32_t>(value);
     } else if (count->is_string()) {
         if (!parse_uint(count->as_string(), 1, limits::max_receive_count_max, max_receive_count)) {
-            return invalid("Invalid value for maxReceiveCount: " + std::string(count->as_string()) + ", valid values are from 1 to 1000 both inclusive.");
+            return invalid("Invalid value for maxReceiveCount: " + std::string(count->as_string()) +
+                           ", valid values are from 1 to 1000 both inclusive.");
         }
     } else {
         return invalid("Invalid value for maxReceiveCount.");
@@ -102,9 +103,9 @@ Status apply_redrive_allow_policy(QueueConfig& config, std::string_view text) {
         return {};
     }
     const auto invalid = [&](std::string_view reason) {
-        return Status{Errc::invalid_parameter_value, "Value " + std::string(text) +
-                                                         " for parameter RedriveAllowPolicy is invalid. Reason: " +
-                                                         std::string(reason)};
+        return Status{Errc::invalid_parameter_value,
+                      "Value " + std::string(text) +
+                          " for parameter RedriveAllowPolicy is invalid. Reason: " + std::string(reason)};
     };
     boost::system::error_code error;
     json::value parsed = json::parse(text, error);
@@ -120,14 +121,17 @@ Status apply_redrive_allow_policy(QueueConfig& config, std::string_view text) {
     const json::value* sources = object.if_contains("sourceQueueArns");
     if (value == "byQueue") {
         if (sources == nullptr || !sources->is_array() || sources->as_array().empty()) {
-            return invalid("Amazon SQS can't create the redrive allow policy. To specify one or more source queues, you must set redrivePermission to byQueue.");
+            return invalid("Amazon SQS can't create the redrive allow policy. To specify one or more source queues, "
+                           "you must set redrivePermission to byQueue.");
         }
         if (sources->as_array().size() > limits::redrive_allow_source_queues_max) {
-            return invalid("Amazon SQS can't create the redrive allow policy. The maximum number of source queue ARNs you can specify is 10.");
+            return invalid("Amazon SQS can't create the redrive allow policy. The maximum number of source queue ARNs "
+                           "you can specify is 10.");
         }
     } else if (value == "allowAll" || value == "denyAll") {
         if (sources != nullptr) {
-            return invalid("Amazon SQS can't create the redrive allow policy. To specify one or more source queues, you must set redrivePermission to byQueue.");
+            return invalid("Amazon SQS can't create the redrive allow policy. To specify one or more source queues, "
+                           "you must set redrivePermission to byQueue.");
         }
     } else {
         return invalid("Amazon SQS can't create the redrive allow policy, as it’s in an unsupported format.");
@@ -139,21 +143,46 @@ Status apply_redrive_allow_policy(QueueConfig& config, std::string_view text) {
 } // namespace
 
 const std::vector<std::string>& settable_attribute_names() {
-    static const std::vector<std::string> names = {
-        "DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "Policy", "ReceiveMessageWaitTimeSeconds",
-        "VisibilityTimeout", "RedrivePolicy", "RedriveAllowPolicy", "FifoQueue", "ContentBasedDeduplication",
-        "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled", "DeduplicationScope",
-        "FifoThroughputLimit"};
+    static const std::vector<std::string> names = {"DelaySeconds",
+                                                   "MaximumMessageSize",
+                                                   "MessageRetentionPeriod",
+                                                   "Policy",
+                                                   "ReceiveMessageWaitTimeSeconds",
+                                                   "VisibilityTimeout",
+                                                   "RedrivePolicy",
+                                                   "RedriveAllowPolicy",
+                                                   "FifoQueue",
+                                                   "ContentBasedDeduplication",
+                                                   "KmsMasterKeyId",
+                                                   "KmsDataKeyReusePeriodSeconds",
+                                                   "SqsManagedSseEnabled",
+                                                   "DeduplicationScope",
+                                                   "FifoThroughputLimit"};
     return names;
 }
 
 const std::vector<std::string>& all_attribute_names() {
-    static const std::vector<std::string> names = {
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible",
-        "CreatedTimestamp", "DelaySeconds", "LastModifiedTimestamp", "MaximumMessageSize", "MessageRetentionPeriod",
-        "Policy", "QueueArn", "ReceiveMessageWaitTimeSeconds", "RedrivePolicy", "RedriveAllowPolicy",
-        "VisibilityTimeout", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled", "FifoQueue",
-        "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"};
+    static const std::vector<std::string> names = {"ApproximateNumberOfMessages",
+                                                   "ApproximateNumberOfMessagesDelayed",
+                                                   "ApproximateNumberOfMessagesNotVisible",
+                                                   "CreatedTimestamp",
+                                                   "DelaySeconds",
+                                                   "LastModifiedTimestamp",
+                                                   "MaximumMessageSize",
+                                                   "MessageRetentionPeriod",
+                                                   "Policy",
+                                                   "QueueArn",
+                                                   "ReceiveMessageWaitTimeSeconds",
+                                                   "RedrivePolicy",
+                                                   "RedriveAllowPolicy",
+                                                   "VisibilityTimeout",
+                                                   "KmsMasterKeyId",
+                                                   "KmsDataKeyReusePeriodSeconds",
+                                                   "SqsManagedSseEnabled",
+                                                   "FifoQueue",
+                                                   "ContentBasedDeduplication",
+                                                   "DeduplicationScope",
+                                                   "FifoThroughputLimit"};
     return names;
 }
 
@@ -177,7 +206,8 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
     const bool name_is_fifo = queue_name.ends_with(".fifo");
     if (creating && config.fifo != name_is_fifo) {
         return {Errc::invalid_parameter_value,
-                config.fifo ? "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length."
+                config.fifo ? "The name of a FIFO queue can only include alphanumeric characters, hyphens, or "
+                              "underscores, must end with .fifo suffix and be 1 to 80 in length."
                             : "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"};
     }
     for (const auto& [name, value] : attributes) {
@@ -197,7 +227,8 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
                 return invalid_value(name);
             }
         } else if (name == "MaximumMessageSize") {
-            if (!parse_uint(value, limits::message_size_min_setting, limits::message_size_max, config.maximum_message_size)) {
+            if (!parse_uint(value, limits::message_size_min_setting, limits::message_size_max,
+                            config.maximum_message_size)) {
                 return invalid_value(name);
             }
         } else if (name == "ReceiveMessageWaitTimeSeconds") {
@@ -249,7 +280,8 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
             }
         } else if (name == "DeduplicationScope") {
             if (!config.fifo) {
-                return {Errc::invalid_attribute_name, "You can specify the DeduplicationScope only when FifoQueue is set to true."};
+                return {Errc::invalid_attribute_name,
+                        "You can specify the DeduplicationScope only when FifoQueue is set to true."};
             }
             if (value != "queue" && value != "messageGroup") {
                 return invalid_value(name);
@@ -257,7 +289,8 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
             config.deduplication_scope = value;
         } else if (name == "FifoThroughputLimit") {
             if (!config.fifo) {
-                return {Errc::invalid_attribute_name, "You can specify the FifoThroughputLimit only when FifoQueue is set to true."};
+                return {Errc::invalid_attribute_name,
+                        "You can specify the FifoThroughputLimit only when FifoQueue is set to true."};
             }
             if (value != "perQueue" && value != "perMessageGroupId") {
                 return invalid_value(name);
@@ -277,30 +310,46 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
         // SQS: per-message-group throughput needs message-group deduplication scope.
         if (config.fifo_throughput_limit == "perMessageGroupId" && config.deduplication_scope != "messageGroup") {
             return {Errc::invalid_attribute_value,
-                    "Invalid value for the parameter FifoThroughputLimit. Reason: To enable high throughput for FIFO queues, do the following: Set DeduplicationScope to messageGroup. Set FifoThroughputLimit to perMessageGroupId."};
+                    "Invalid value for the parameter FifoThroughputLimit. Reason: To enable high throughput for FIFO "
+                    "queues, do the following: Set DeduplicationScope to messageGroup. Set FifoThroughputLimit to "
+                    "perMessageGroupId."};
         }
     }
     return {};
 }
 
 std::string attribute_value(const QueueConfig& config, std::string_view name) {
-    if (name == "VisibilityTimeout") return std::to_string(config.visibility_timeout_s);
-    if (name == "DelaySeconds") return std::to_string(config.delay_s);
-    if (name == "MessageRetentionPeriod") return std::to_string(config.retention_s);
-    if (name == "MaximumMessageSize") return std::to_string(config.maximum_message_size);
-    if (name == "ReceiveMessageWaitTimeSeconds") return std::to_string(config.receive_wait_time_s);
-    if (name == "Policy") return config.policy;
-    if (name == "RedrivePolicy") return config.redrive_policy;
-    if (name == "RedriveAllowPolicy") return config.redrive_allow_policy;
-    if (name == "KmsMasterKeyId") return config.kms_master_key_id;
+    if (name == "VisibilityTimeout")
+        return std::to_string(config.visibility_timeout_s);
+    if (name == "DelaySeconds")
+        return std::to_string(config.delay_s);
+    if (name == "MessageRetentionPeriod")
+        return std::to_string(config.retention_s);
+    if (name == "MaximumMessageSize")
+        return std::to_string(config.maximum_message_size);
+    if (name == "ReceiveMessageWaitTimeSeconds")
+        return std::to_string(config.receive_wait_time_s);
+    if (name == "Policy")
+        return config.policy;
+    if (name == "RedrivePolicy")
+        return config.redrive_policy;
+    if (name == "RedriveAllowPolicy")
+        return config.redrive_allow_policy;
+    if (name == "KmsMasterKeyId")
+        return config.kms_master_key_id;
     if (name == "KmsDataKeyReusePeriodSeconds") {
         return config.kms_master_key_id.empty() ? std::string{} : std::to_string(config.kms_data_key_reuse_period_s);
     }
-    if (name == "SqsManagedSseEnabled") return config.sqs_managed_sse_enabled ? "true" : "false";
-    if (name == "FifoQueue") return config.fifo ? "true" : "";
-    if (name == "ContentBasedDeduplication") return config.fifo ? (config.content_based_deduplication ? "true" : "false") : "";
-    if (name == "DeduplicationScope") return config.fifo ? config.deduplication_scope : "";
-    if (name == "FifoThroughputLimit") return config.fifo ? config.fifo_throughput_limit : "";
+    if (name == "SqsManagedSseEnabled")
+        return config.sqs_managed_sse_enabled ? "true" : "false";
+    if (name == "FifoQueue")
+        return config.fifo ? "true" : "";
+    if (name == "ContentBasedDeduplication")
+        return config.fifo ? (config.content_based_deduplication ? "true" : "false") : "";
+    if (name == "DeduplicationScope")
+        return config.fifo ? config.deduplication_scope : "";
+    if (name == "FifoThroughputLimit")
+        return config.fifo ? config.fifo_throughput_limit : "";
     return {};
 }
 

@@ -27,7 +27,7 @@ struct QueueConfig {
     std::string kms_master_key_id;
     std::uint32_t kms_data_key_reuse_period_s = 300;
     bool sqs_managed_sse_enabled = true;
-    std::string deduplication_scope;  // FIFO only: queue | messageGroup
+    std::string deduplication_scope;   // FIFO only: queue | messageGroup
     std::string fifo_throughput_limit; // FIFO only: perQueue | perMessageGroupId
 
     // Parsed from redrive_policy.
@@ -41,8 +41,8 @@ struct QueueConfig {
 
 // Applies the attributes onto config. creating: FifoQueue may be set (else it is an error to
 // change it). Unknown names are InvalidAttributeName; bad values InvalidAttributeValue.
-[[nodiscard]] Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes,
-                                      bool creating, std::string_view queue_name);
+[[nodiscard]] Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, bool creating,
+                                      std::string_view queue_name);
 
 // The value GetQueueAttributes reports for a settable attribute; empty if SQS omits it.
 [[nodiscard]] std::string attribute_value(const QueueConfig& config, std::string_view name);

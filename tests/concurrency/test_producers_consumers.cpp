@@ -2,12 +2,10 @@
 // send order, with N producer and M consumer processes (fork) or threads (for TSan) on one
 // queue. Method: bodies carry (producer, sequence); consumers record every reception in a shared
 // counter array (MAP_SHARED) and check per-producer order themselves; the parent checks counts.
-#include <sys/mman.h>
-
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstring>
+#include <sys/mman.h>
 #include <thread>
 
 #include "support/child_process.h"
@@ -30,7 +28,8 @@ struct SharedCounts {
 };
 
 SharedCounts* map_counts(std::size_t messages) {
-    void* memory = mmap(nullptr, sizeof(SharedCounts) + messages, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void* memory =
+        mmap(nullptr, sizeof(SharedCounts) + messages, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     REQUIRE(memory != MAP_FAILED);
     return new (memory) SharedCounts{};
 }
@@ -75,7 +74,8 @@ void consume(Queue& queue, SharedCounts& counts, std::uint32_t each, std::uint32
         handles.clear();
         auto received = queue.receive_views(request, [&](const MessageView& view) {
             std::uint32_t producer = 0, sequence = 0;
-            if (std::sscanf(std::string(view.body).c_str(), "%u:%u:", &producer, &sequence) == 2 && producer < producers) {
+            if (std::sscanf(std::string(view.body).c_str(), "%u:%u:", &producer, &sequence) == 2 &&
+                producer < producers) {
                 if (static_cast<std::int64_t>(sequence) <= last[producer]) {
                     counts.order_violations.fetch_add(1, std::memory_order_relaxed);
                 }
@@ -116,7 +116,8 @@ TEST_CASE("N producer processes x M consumer processes: nothing lost, nothing du
     constexpr std::uint32_t total = producers * each;
     testing::TestNamespace ns;
     // A small queue, so producers block on back-pressure and slots are reused many times.
-    (void)ns.make_queue("many", {}, QueueCapacity{.slot_count = 1024, .blob_bytes_per_class = 1 << 20, .permissions = 0600});
+    (void)ns.make_queue("many", {},
+                        QueueCapacity{.slot_count = 1024, .blob_bytes_per_class = 1 << 20, .permissions = 0600});
     SharedCounts* counts = map_counts(total);
     std::vector<ChildProcess> children;
     for (std::uint32_t c = 0; c < consumers; ++c) {
@@ -146,7 +147,8 @@ TEST_CASE("N producer threads x M consumer threads, one handle each", "[concurre
     constexpr std::uint32_t each = 5'000;
     constexpr std::uint32_t total = producers * each;
     testing::TestNamespace ns;
-    (void)ns.make_queue("threads", {}, QueueCapacity{.slot_count = 256, .blob_bytes_per_class = 1 << 20, .permissions = 0600});
+    (void)ns.make_queue("threads", {},
+                        QueueCapacity{.slot_count = 256, .blob_bytes_per_class = 1 << 20, .permissions = 0600});
     SharedCounts* counts = map_counts(total);
     std::vector<std::thread> threads;
     for (std::uint32_t c = 0; c < consumers; ++c) {
@@ -202,7 +204,8 @@ TEST_CASE("a long poll sleeps until a send wakes it", "[concurrency]") {
 
 TEST_CASE("a blocked sender resumes when a delete makes room", "[concurrency]") {
     testing::TestNamespace ns;
-    Queue sender = ns.make_queue("back-pressure", {}, QueueCapacity{.slot_count = 16, .blob_bytes_per_class = 0, .permissions = 0600});
+    Queue sender = ns.make_queue("back-pressure", {},
+                                 QueueCapacity{.slot_count = 16, .blob_bytes_per_class = 0, .permissions = 0600});
     for (int i = 0; i < 16; ++i) {
         REQUIRE(sender.send({.body = "fill"}));
     }

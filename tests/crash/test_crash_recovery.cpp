@@ -5,16 +5,15 @@
 // ahead of the real one, runs the liveness check and timers, drains the queue and checks
 // delivery and slot accounting.
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <random>
 #include <set>
+#include <sstream>
+#include <sys/wait.h>
 #include <thread>
 
 #include "support/child_process.h"
@@ -28,7 +27,9 @@ namespace {
 constexpr std::int64_t s_to_ns = 1'000'000'000;
 
 // A clock ahead of the real one: the dead worker's liveness deadline (real now + 1 s) is past.
-std::int64_t ahead_of_real_time() { return SystemClock::instance().now_ns() + 10 * s_to_ns; }
+std::int64_t ahead_of_real_time() {
+    return SystemClock::instance().now_ns() + 10 * s_to_ns;
+}
 
 std::set<std::string> prefixed(const std::string& output, const std::string& prefix) {
     std::set<std::string> out;
@@ -93,8 +94,8 @@ const QueueCapacity small{.slot_count = 16, .blob_bytes_per_class = 1 << 16, .pe
 } // namespace
 
 TEST_CASE("a producer killed inside the send protocol loses no acknowledged message and no slot", "[crash]") {
-    const std::string point = GENERATE(as<std::string>{}, "send.after_claim", "send.before_publish",
-                                       "send.after_publish", "send.after_list");
+    const std::string point =
+        GENERATE(as<std::string>{}, "send.after_claim", "send.before_publish", "send.after_publish", "send.after_list");
     CAPTURE(point);
     ManualClock clock(ahead_of_real_time());
     testing::TestNamespace ns(&clock);

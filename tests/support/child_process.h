@@ -4,16 +4,16 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <functional>
 #include <map>
-#include <stdexcept>
-#include <utility>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <sys/wait.h>
+#include <utility>
 #include <vector>
 
 namespace shmq::testing {
@@ -52,19 +52,21 @@ class ChildProcess {
     static ChildProcess exec(const std::string& program, const std::vector<std::string>& arguments,
                              const std::map<std::string, std::string>& environment = {},
                              const std::string& output_path = {}) {
-        return fork_run([&] {
-            for (const auto& [key, value] : environment) {
-                setenv(key.c_str(), value.c_str(), 1);
-            }
-            std::vector<char*> argv;
-            argv.push_back(const_cast<char*>(program.c_str()));
-            for (const std::string& argument : arguments) {
-                argv.push_back(const_cast<char*>(argument.c_str()));
-            }
-            argv.push_back(nullptr);
-            execv(program.c_str(), argv.data());
-            return 127;
-        }, output_path);
+        return fork_run(
+            [&] {
+                for (const auto& [key, value] : environment) {
+                    setenv(key.c_str(), value.c_str(), 1);
+                }
+                std::vector<char*> argv;
+                argv.push_back(const_cast<char*>(program.c_str()));
+                for (const std::string& argument : arguments) {
+                    argv.push_back(const_cast<char*>(argument.c_str()));
+                }
+                argv.push_back(nullptr);
+                execv(program.c_str(), argv.data());
+                return 127;
+            },
+            output_path);
     }
 
     ChildProcess(ChildProcess&& other) noexcept

@@ -63,8 +63,9 @@ TEST_CASE("RedrivePolicy must name an existing queue that allows the source", "[
     REQUIRE(client.create_queue("closed", {{"RedriveAllowPolicy", R"({"redrivePermission":"denyAll"})"}}));
     CHECK(client.create_queue("src", {{"RedrivePolicy", redrive_to("closed", 3)}}).code() ==
           Errc::invalid_parameter_value);
-    REQUIRE(client.create_queue("picky", {{"RedriveAllowPolicy", R"({"redrivePermission":"byQueue","sourceQueueArns":[")" +
-                                                                         Client::queue_arn("src") + R"("]})"}}));
+    REQUIRE(
+        client.create_queue("picky", {{"RedriveAllowPolicy", R"({"redrivePermission":"byQueue","sourceQueueArns":[")" +
+                                                                 Client::queue_arn("src") + R"("]})"}}));
     REQUIRE(client.create_queue("src", {{"RedrivePolicy", redrive_to("picky", 3)}}));
     CHECK(client.create_queue("other", {{"RedrivePolicy", redrive_to("picky", 3)}}).code() ==
           Errc::invalid_parameter_value);

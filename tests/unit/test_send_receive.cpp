@@ -86,7 +86,8 @@ TEST_CASE("oversized and invalid bodies are rejected with SQS errors", "[unit]")
     auto too_long = queue.send({.body = std::string(1025, 'x')});
     REQUIRE_FALSE(too_long);
     CHECK(too_long.code() == Errc::message_too_long);
-    CHECK(too_long.error().message == "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.");
+    CHECK(too_long.error().message ==
+          "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes.");
 
     auto empty = queue.send({.body = ""});
     REQUIRE_FALSE(empty);
@@ -134,7 +135,8 @@ TEST_CASE("bad message attributes are rejected", "[unit]") {
     empty_value["ErrorDetails"] = {.data_type = "String", .string_value = "", .binary_value = {}};
     auto result = queue.send({.body = "x", .attributes = &empty_value});
     CHECK(result.code() == Errc::invalid_parameter_value);
-    CHECK(result.error().message == "Message (user) attribute 'ErrorDetails' must contain a non-empty value of type 'String'.");
+    CHECK(result.error().message ==
+          "Message (user) attribute 'ErrorDetails' must contain a non-empty value of type 'String'.");
     MessageAttributes not_a_number;
     not_a_number["n"] = {.data_type = "Number", .string_value = "12a", .binary_value = {}};
     CHECK(queue.send({.body = "x", .attributes = &not_a_number}).code() == Errc::invalid_parameter_value);
@@ -175,7 +177,8 @@ TEST_CASE("receive parameters are validated", "[unit]") {
     request.max_number_of_messages = 11;
     auto result = queue.receive(request);
     REQUIRE_FALSE(result);
-    CHECK(result.error().message == "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.");
+    CHECK(result.error().message ==
+          "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.");
     request.max_number_of_messages = 1;
     request.wait_time_s = 21;
     CHECK(queue.receive(request).error().message ==
@@ -194,7 +197,8 @@ TEST_CASE("receipt handles parse strictly", "[unit]") {
 TEST_CASE("a full queue fails a send, or blocks it until room appears", "[unit]") {
     ManualClock clock;
     testing::TestNamespace ns(&clock);
-    Queue queue = ns.make_queue("full", {}, QueueCapacity{.slot_count = 16, .blob_bytes_per_class = 0, .permissions = 0600});
+    Queue queue =
+        ns.make_queue("full", {}, QueueCapacity{.slot_count = 16, .blob_bytes_per_class = 0, .permissions = 0600});
     for (int i = 0; i < 16; ++i) {
         REQUIRE(queue.send({.body = "m" + std::to_string(i)}));
     }

@@ -3,11 +3,10 @@
 // people already know them.
 #include "arguments.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
-
-#include <algorithm>
 #include <limits>
 #include <system_error>
 #include <utility>
@@ -106,23 +105,27 @@ std::string repr(const boost::json::value& value) {
     return boost::json::serialize(value);
 }
 
-Failure invalid_type(std::string_view path, const boost::json::value& value,
-                     std::string_view valid_types) {
-    return Failure::validation("Invalid type for parameter " + std::string(path) +
-                               ", value: " + repr(value) + ", type: " + python_type_name(value) +
-                               ", valid types: " + std::string(valid_types));
+Failure invalid_type(std::string_view path, const boost::json::value& value, std::string_view valid_types) {
+    return Failure::validation("Invalid type for parameter " + std::string(path) + ", value: " + repr(value) +
+                               ", type: " + python_type_name(value) + ", valid types: " + std::string(valid_types));
 }
 
 // A scalar as text: strings as they are; numbers and booleans written out (SQS takes every
 // queue attribute and tag as a string, and `VisibilityTimeout: 5` in JSON means "5").
 std::optional<std::string> scalar_text(const boost::json::value& value) {
     switch (value.kind()) {
-    case boost::json::kind::string: return std::string(value.get_string());
-    case boost::json::kind::int64: return std::to_string(value.get_int64());
-    case boost::json::kind::uint64: return std::to_string(value.get_uint64());
-    case boost::json::kind::double_: return boost::json::serialize(value);
-    case boost::json::kind::bool_: return std::string(value.get_bool() ? "true" : "false");
-    default: return std::nullopt;
+    case boost::json::kind::string:
+        return std::string(value.get_string());
+    case boost::json::kind::int64:
+        return std::to_string(value.get_int64());
+    case boost::json::kind::uint64:
+        return std::to_string(value.get_uint64());
+    case boost::json::kind::double_:
+        return boost::json::serialize(value);
+    case boost::json::kind::bool_:
+        return std::string(value.get_bool() ? "true" : "false");
+    default:
+        return std::nullopt;
     }
 }
 
@@ -130,27 +133,32 @@ std::optional<std::string> scalar_text(const boost::json::value& value) {
 
 std::string python_type_name(const boost::json::value& value) {
     switch (value.kind()) {
-    case boost::json::kind::string: return "<class 'str'>";
+    case boost::json::kind::string:
+        return "<class 'str'>";
     case boost::json::kind::int64:
-    case boost::json::kind::uint64: return "<class 'int'>";
-    case boost::json::kind::double_: return "<class 'float'>";
-    case boost::json::kind::bool_: return "<class 'bool'>";
-    case boost::json::kind::array: return "<class 'list'>";
-    case boost::json::kind::object: return "<class 'dict'>";
-    case boost::json::kind::null: return "<class 'NoneType'>";
+    case boost::json::kind::uint64:
+        return "<class 'int'>";
+    case boost::json::kind::double_:
+        return "<class 'float'>";
+    case boost::json::kind::bool_:
+        return "<class 'bool'>";
+    case boost::json::kind::array:
+        return "<class 'list'>";
+    case boost::json::kind::object:
+        return "<class 'dict'>";
+    case boost::json::kind::null:
+        return "<class 'NoneType'>";
     }
     return "<class 'object'>";
 }
 
-void add_text_option(CLI::App& command, TextOption& option, std::string name,
-                     std::string description, bool required) {
+void add_text_option(CLI::App& command, TextOption& option, std::string name, std::string description, bool required) {
     option.name = name;
     option.option = command.add_option(std::move(name), option.value, std::move(description));
     option.option->required(required);
 }
 
-void add_list_option(CLI::App& command, ListOption& option, std::string name,
-                     std::string description, bool required) {
+void add_list_option(CLI::App& command, ListOption& option, std::string name, std::string description, bool required) {
     option.name = name;
     option.option = command.add_option(std::move(name), option.values, std::move(description));
     option.option->required(required);
@@ -183,10 +191,10 @@ CliResult<std::optional<std::int64_t>> load_integer(const TextOption& option) {
     }
     std::int64_t value = 0;
     switch (parse_python_int(text.value(), value)) {
-    case IntegerParse::ok: return std::optional<std::int64_t>{value};
+    case IntegerParse::ok:
+        return std::optional<std::int64_t>{value};
     case IntegerParse::not_a_number:
-        return Failure::parameter(option.name, "invalid literal for int() with base 10: '" +
-                                                   text.value() + "'");
+        return Failure::parameter(option.name, "invalid literal for int() with base 10: '" + text.value() + "'");
     case IntegerParse::out_of_range:
         return Failure::parameter(option.name, "integer out of range: '" + text.value() + "'");
     }
@@ -204,8 +212,8 @@ CliResult<boost::json::value> parse_structure(std::string_view option_name, std:
     std::error_code error;
     boost::json::value value = boost::json::parse(text, error);
     if (error) {
-        return Failure::parameter(option_name, "Invalid JSON: " + error.message() +
-                                                   "\nJSON received: " + std::string(text));
+        return Failure::parameter(option_name,
+                                  "Invalid JSON: " + error.message() + "\nJSON received: " + std::string(text));
     }
     return value;
 }
@@ -227,8 +235,7 @@ CliResult<StringMap> load_string_map(const TextOption& option) {
     for (const auto& member : parsed.value().get_object()) {
         auto member_text = scalar_text(member.value());
         if (!member_text) {
-            return invalid_type(path + "." + std::string(member.key()), member.value(),
-                                "<class 'str'>");
+            return invalid_type(path + "." + std::string(member.key()), member.value(), "<class 'str'>");
         }
         map.emplace(std::string(member.key()), std::move(*member_text));
     }
@@ -272,8 +279,7 @@ CliResult<boost::json::array> load_structure_list(const ListOption& option) {
     const auto& raw = values.value();
     if (!raw.empty() && trim(raw.front()).starts_with("[")) {
         if (raw.size() != 1) {
-            return Failure::parameter(option.name,
-                                      "a JSON list must be the only value of the parameter");
+            return Failure::parameter(option.name, "a JSON list must be the only value of the parameter");
         }
         auto parsed = parse_structure(option.name, raw.front());
         if (!parsed.ok()) {
@@ -295,8 +301,7 @@ CliResult<boost::json::array> load_structure_list(const ListOption& option) {
     return list;
 }
 
-CliResult<MessageAttributes> to_message_attributes(std::string_view path,
-                                                   const boost::json::value& value) {
+CliResult<MessageAttributes> to_message_attributes(std::string_view path, const boost::json::value& value) {
     if (!value.is_object()) {
         return invalid_type(path, value, "<class 'dict'>");
     }
@@ -304,8 +309,7 @@ CliResult<MessageAttributes> to_message_attributes(std::string_view path,
     for (const auto& member : value.get_object()) {
         const std::string member_path = std::string(path) + "." + std::string(member.key());
         const StructureReader reader(member_path, member.value(),
-                                     {"StringValue", "BinaryValue", "StringListValues",
-                                      "BinaryListValues", "DataType"},
+                                     {"StringValue", "BinaryValue", "StringListValues", "BinaryListValues", "DataType"},
                                      {"DataType"});
         if (auto failure = reader.check()) {
             return *failure;
@@ -335,8 +339,8 @@ CliResult<MessageAttributes> to_message_attributes(std::string_view path,
             }
             auto bytes = base64_decode(text.value());
             if (!bytes) {
-                return Failure::validation("Invalid base64 for parameter " + member_path +
-                                           ".BinaryValue: '" + text.value() + "'");
+                return Failure::validation("Invalid base64 for parameter " + member_path + ".BinaryValue: '" +
+                                           text.value() + "'");
             }
             attribute.binary_value = std::move(*bytes);
         }
@@ -377,7 +381,9 @@ std::optional<Failure> StructureReader::check() const {
     return Failure::validation(problems);
 }
 
-bool StructureReader::has(std::string_view name) const { return member(name) != nullptr; }
+bool StructureReader::has(std::string_view name) const {
+    return member(name) != nullptr;
+}
 
 const boost::json::value* StructureReader::member(std::string_view name) const {
     if (!value_.is_object()) {
@@ -410,9 +416,9 @@ CliResult<std::optional<std::int64_t>> StructureReader::integer(std::string_view
         if (parse_python_int(value->get_string(), parsed) == IntegerParse::ok) {
             return std::optional<std::int64_t>{parsed};
         }
-        return Failure::validation("Invalid value for parameter " + path_ + "." +
-                                   std::string(name) + ": invalid literal for int() with base 10: '" +
-                                   std::string(value->get_string()) + "'");
+        return Failure::validation("Invalid value for parameter " + path_ + "." + std::string(name) +
+                                   ": invalid literal for int() with base 10: '" + std::string(value->get_string()) +
+                                   "'");
     }
     return invalid_type(path_ + "." + std::string(name), *value, "<class 'int'>");
 }

@@ -7,11 +7,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -43,10 +41,10 @@ struct ListOption {
     [[nodiscard]] bool given() const { return option != nullptr && option->count() > 0; }
 };
 
-void add_text_option(CLI::App& command, TextOption& option, std::string name,
-                     std::string description, bool required = false);
-void add_list_option(CLI::App& command, ListOption& option, std::string name,
-                     std::string description, bool required = false);
+void add_text_option(CLI::App& command, TextOption& option, std::string name, std::string description,
+                     bool required = false);
+void add_list_option(CLI::App& command, ListOption& option, std::string name, std::string description,
+                     bool required = false);
 
 // The option's value with file:// and fileb:// loaded.
 [[nodiscard]] CliResult<std::string> load_text(const TextOption& option);
@@ -58,8 +56,7 @@ void add_list_option(CLI::App& command, ListOption& option, std::string name,
 [[nodiscard]] CliResult<std::optional<std::int64_t>> load_integer(const TextOption& option);
 
 // JSON if the text starts with '{' or '[' (after spaces), shorthand otherwise.
-[[nodiscard]] CliResult<boost::json::value> parse_structure(std::string_view option_name,
-                                                            std::string_view text);
+[[nodiscard]] CliResult<boost::json::value> parse_structure(std::string_view option_name, std::string_view text);
 
 // A string-to-string map parameter (--attributes, --tags).
 [[nodiscard]] CliResult<StringMap> load_string_map(const TextOption& option);
@@ -78,8 +75,7 @@ void add_list_option(CLI::App& command, ListOption& option, std::string name,
 class StructureReader {
   public:
     // path: "Entries[0]"; allowed: every member SQS defines, in model order.
-    StructureReader(std::string path, const boost::json::value& value,
-                    std::initializer_list<std::string_view> allowed,
+    StructureReader(std::string path, const boost::json::value& value, std::initializer_list<std::string_view> allowed,
                     std::initializer_list<std::string_view> required);
 
     // Unknown or missing members, or not an object: a validation failure.

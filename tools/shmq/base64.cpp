@@ -2,18 +2,16 @@
 // place that converts. Bodies and attributes are at most 1 MiB, far below INT_MAX.
 #include "base64.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <climits>
 #include <cstddef>
+#include <openssl/evp.h>
 
 namespace shmq::cli {
 namespace {
 
 bool is_base64_character(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
 } // namespace
@@ -23,9 +21,9 @@ std::string base64_encode(std::string_view bytes) {
         return {};
     }
     std::string text(4 * ((bytes.size() + 2) / 3) + 1, '\0'); // +1: EVP writes a terminating NUL
-    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()),
-                                        reinterpret_cast<const unsigned char*>(bytes.data()),
-                                        static_cast<int>(bytes.size()));
+    const int written =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()),
+                        reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
     text.resize(static_cast<std::size_t>(std::max(written, 0)));
     return text;
 }
@@ -51,9 +49,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
         return std::string{};
     }
     std::string bytes(text.size() / 4 * 3, '\0');
-    const int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
-                                        reinterpret_cast<const unsigned char*>(text.data()),
-                                        static_cast<int>(text.size()));
+    const int written =
+        EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
+                        reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
     if (written < 0) {
         return std::nullopt;
     }

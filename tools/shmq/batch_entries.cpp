@@ -15,8 +15,8 @@ bool is_valid_entry_id(std::string_view id) {
         return false;
     }
     for (const char c : id) {
-        const bool valid = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                           (c >= '0' && c <= '9') || c == '-' || c == '_';
+        const bool valid =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
         if (!valid) {
             return false;
         }
@@ -26,18 +26,15 @@ bool is_valid_entry_id(std::string_view id) {
 
 } // namespace
 
-std::optional<Failure> check_batch_entry_ids(std::string_view entry_shape,
-                                             const std::vector<std::string>& ids) {
+std::optional<Failure> check_batch_entry_ids(std::string_view entry_shape, const std::vector<std::string>& ids) {
     if (ids.empty()) {
-        return Failure::service(Errc::empty_batch_request, "There should be at least one " +
-                                                               std::string(entry_shape) +
-                                                               " in the request.");
+        return Failure::service(Errc::empty_batch_request,
+                                "There should be at least one " + std::string(entry_shape) + " in the request.");
     }
     if (ids.size() > limits::send_batch_max) {
         return Failure::service(Errc::too_many_entries_in_batch,
-                                "Maximum number of entries per request are " +
-                                    std::to_string(limits::send_batch_max) + ". You have sent " +
-                                    std::to_string(ids.size()) + ".");
+                                "Maximum number of entries per request are " + std::to_string(limits::send_batch_max) +
+                                    ". You have sent " + std::to_string(ids.size()) + ".");
     }
     std::set<std::string_view> seen;
     for (const auto& id : ids) {
@@ -55,37 +52,56 @@ std::optional<Failure> check_batch_entry_ids(std::string_view entry_shape,
 
 std::string default_error_message(Errc code) {
     switch (code) {
-    case Errc::ok: return {};
-    case Errc::queue_does_not_exist: return "The specified queue does not exist.";
-    case Errc::queue_name_exists: return "The specified queue already exists.";
+    case Errc::ok:
+        return {};
+    case Errc::queue_does_not_exist:
+        return "The specified queue does not exist.";
+    case Errc::queue_name_exists:
+        return "The specified queue already exists.";
     case Errc::invalid_parameter_value:
         return "An invalid or out-of-range value was supplied for the input parameter.";
     case Errc::missing_parameter:
         return "A required parameter for the specified action is not supplied.";
-    case Errc::invalid_attribute_name: return "The specified attribute doesn't exist.";
-    case Errc::invalid_attribute_value: return "A queue attribute value is invalid.";
+    case Errc::invalid_attribute_name:
+        return "The specified attribute doesn't exist.";
+    case Errc::invalid_attribute_value:
+        return "A queue attribute value is invalid.";
     case Errc::invalid_message_contents:
         return "The message contains characters outside the allowed set.";
     case Errc::message_too_long:
         return "The message is longer than the queue's MaximumMessageSize.";
-    case Errc::receipt_handle_is_invalid: return "The input receipt handle is invalid.";
-    case Errc::message_not_inflight: return "The message referred to isn't in flight.";
-    case Errc::over_limit: return "The specified action violates a limit.";
-    case Errc::queue_full: return "The queue is full: its shared-memory region has no free slot.";
+    case Errc::receipt_handle_is_invalid:
+        return "The input receipt handle is invalid.";
+    case Errc::message_not_inflight:
+        return "The message referred to isn't in flight.";
+    case Errc::over_limit:
+        return "The specified action violates a limit.";
+    case Errc::queue_full:
+        return "The queue is full: its shared-memory region has no free slot.";
     case Errc::purge_queue_in_progress:
         return "Only one PurgeQueue operation on the queue is allowed every 60 seconds.";
-    case Errc::unsupported_operation: return "Error code 400. Unsupported operation.";
-    case Errc::too_many_entries_in_batch: return "The batch request contains more entries than permissible.";
-    case Errc::empty_batch_request: return "The batch request doesn't contain any entries.";
-    case Errc::batch_entry_ids_not_distinct: return "Two or more batch entries in the request have the same Id.";
-    case Errc::invalid_batch_entry_id: return "The Id of a batch entry in a batch request doesn't abide by the specification.";
-    case Errc::batch_request_too_long: return "The length of all the messages put together is more than the limit.";
-    case Errc::resource_not_found: return "One or more specified resources don't exist.";
-    case Errc::timed_out: return "The operation timed out.";
+    case Errc::unsupported_operation:
+        return "Error code 400. Unsupported operation.";
+    case Errc::too_many_entries_in_batch:
+        return "The batch request contains more entries than permissible.";
+    case Errc::empty_batch_request:
+        return "The batch request doesn't contain any entries.";
+    case Errc::batch_entry_ids_not_distinct:
+        return "Two or more batch entries in the request have the same Id.";
+    case Errc::invalid_batch_entry_id:
+        return "The Id of a batch entry in a batch request doesn't abide by the specification.";
+    case Errc::batch_request_too_long:
+        return "The length of all the messages put together is more than the limit.";
+    case Errc::resource_not_found:
+        return "One or more specified resources don't exist.";
+    case Errc::timed_out:
+        return "The operation timed out.";
     case Errc::layout_version_mismatch:
         return "The queue's shared-memory region was made by an incompatible shmq version.";
-    case Errc::corrupt_region: return "The queue's shared-memory region failed a consistency check.";
-    case Errc::system_error: return "An operating-system call failed.";
+    case Errc::corrupt_region:
+        return "The queue's shared-memory region failed a consistency check.";
+    case Errc::system_error:
+        return "An operating-system call failed.";
     }
     return "Unknown error.";
 }
@@ -98,8 +114,7 @@ boost::json::object failed_entry(std::string_view id, Errc code, std::string mes
 }
 
 void print_batch_response(boost::json::array successful, boost::json::array failed) {
-    print_response(boost::json::object{{"Successful", std::move(successful)},
-                                       {"Failed", std::move(failed)}});
+    print_response(boost::json::object{{"Successful", std::move(successful)}, {"Failed", std::move(failed)}});
 }
 
 } // namespace shmq::cli

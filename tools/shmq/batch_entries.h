@@ -7,7 +7,6 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,8 +26,7 @@ namespace shmq::cli {
 [[nodiscard]] std::string default_error_message(Errc code);
 
 // {"Id", "SenderFault", "Code", "Message"}, as BatchResultErrorEntry.
-[[nodiscard]] boost::json::object failed_entry(std::string_view id, Errc code,
-                                               std::string message);
+[[nodiscard]] boost::json::object failed_entry(std::string_view id, Errc code, std::string message);
 
 // Both lists are required members of every batch result, so aws prints them even when empty.
 void print_batch_response(boost::json::array successful, boost::json::array failed);

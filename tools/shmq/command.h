@@ -5,7 +5,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,8 +37,7 @@ class CommandSet {
   public:
     explicit CommandSet(CLI::App& app) : app_(app) {}
 
-    template <class CommandType>
-    void add(std::string name, std::string action, std::string description) {
+    template <class CommandType> void add(std::string name, std::string action, std::string description) {
         auto state = std::make_shared<CommandType>();
         Command command;
         command.name = name;

@@ -3,7 +3,6 @@
 // Queue::inspect(). Not an SQS action; it exists for the day a queue hangs. QUEUE is a name or
 // any URL ending in the name. --json prints the same fields, named as in QueueInspection.
 #include <boost/json/object.hpp>
-
 #include <cinttypes>
 #include <cstdio>
 #include <string>
@@ -26,9 +25,7 @@ std::string format_due(std::int64_t due_ns, std::int64_t now_ns) {
     }
     const std::int64_t delta_ms = (due_ns - now_ns) / 1'000'000;
     return std::to_string(due_ns) + " ns (" +
-           (delta_ms >= 0 ? "in " + std::to_string(delta_ms) + " ms"
-                          : std::to_string(-delta_ms) + " ms overdue") +
-           ")";
+           (delta_ms >= 0 ? "in " + std::to_string(delta_ms) + " ms" : std::to_string(-delta_ms) + " ms overdue") + ")";
 }
 
 boost::json::object inspection_json(const QueueInspection& inspection) {
@@ -62,29 +59,27 @@ boost::json::object inspection_json(const QueueInspection& inspection) {
 
 void print_human(const QueueInspection& inspection, std::int64_t now_ns) {
     std::printf("queue               %s\n", inspection.name.c_str());
-    std::printf("region              %" PRIu64 " bytes, layout version %" PRIu32 "\n",
-                inspection.region_bytes, inspection.layout_version);
-    std::printf("capacity            %" PRIu32 " slots, %" PRIu64 " blob bytes per class\n",
-                inspection.slot_count, inspection.blob_bytes_per_class);
+    std::printf("region              %" PRIu64 " bytes, layout version %" PRIu32 "\n", inspection.region_bytes,
+                inspection.layout_version);
+    std::printf("capacity            %" PRIu32 " slots, %" PRIu64 " blob bytes per class\n", inspection.slot_count,
+                inspection.blob_bytes_per_class);
     std::printf("ready ring          head %" PRIu64 "  tail %" PRIu64 "  (%" PRIu64 " queued)\n",
                 inspection.ready_ring_head, inspection.ready_ring_tail,
                 ring_length(inspection.ready_ring_head, inspection.ready_ring_tail));
     std::printf("free ring           head %" PRIu64 "  tail %" PRIu64 "  (%" PRIu64 " queued)\n",
                 inspection.free_ring_head, inspection.free_ring_tail,
                 ring_length(inspection.free_ring_head, inspection.free_ring_tail));
-    std::printf("messages            ready %" PRIu32 "  in flight %" PRIu32 "  delayed %" PRIu32
-                "\n",
-                inspection.ready, inspection.in_flight, inspection.delayed);
-    std::printf("slots               free %" PRIu32 "  writing %" PRIu32 "  freeing %" PRIu32 "\n",
-                inspection.free, inspection.writing, inspection.freeing);
+    std::printf("messages            ready %" PRIu32 "  in flight %" PRIu32 "  delayed %" PRIu32 "\n", inspection.ready,
+                inspection.in_flight, inspection.delayed);
+    std::printf("slots               free %" PRIu32 "  writing %" PRIu32 "  freeing %" PRIu32 "\n", inspection.free,
+                inspection.writing, inspection.freeing);
     std::printf("processes           %" PRIu32 " registered, %" PRIu32 " receivers sleeping\n",
                 inspection.registered_processes, inspection.sleeping_receivers);
     std::printf("next timer due      %s\n", format_due(inspection.next_timer_due_ns, now_ns).c_str());
-    std::printf("totals              sent %" PRIu64 "  received %" PRIu64 "  deleted %" PRIu64
-                "  expired %" PRIu64 "  dead-lettered %" PRIu64 "  recovered %" PRIu64 "\n",
-                inspection.sent_total, inspection.received_total, inspection.deleted_total,
-                inspection.expired_total, inspection.dead_lettered_total,
-                inspection.recovered_total);
+    std::printf("totals              sent %" PRIu64 "  received %" PRIu64 "  deleted %" PRIu64 "  expired %" PRIu64
+                "  dead-lettered %" PRIu64 "  recovered %" PRIu64 "\n",
+                inspection.sent_total, inspection.received_total, inspection.deleted_total, inspection.expired_total,
+                inspection.dead_lettered_total, inspection.recovered_total);
     std::fflush(stdout);
 }
 
@@ -119,8 +114,7 @@ struct InspectCommand {
 } // namespace
 
 void add_inspect_command(CommandSet& commands) {
-    commands.add<InspectCommand>("inspect", "Inspect",
-                                 "Show a queue's shared-memory region (shmq only, not in aws)");
+    commands.add<InspectCommand>("inspect", "Inspect", "Show a queue's shared-memory region (shmq only, not in aws)");
 }
 
 } // namespace shmq::cli

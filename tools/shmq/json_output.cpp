@@ -3,9 +3,8 @@
 // them, else \u00xx in lower-case hex); every other byte, UTF-8 included, is copied as is.
 #include "json_output.h"
 
-#include <boost/json/serialize.hpp>
-
 #include <array>
+#include <boost/json/serialize.hpp>
 #include <cstddef>
 #include <cstdio>
 #include <string_view>
@@ -21,13 +20,27 @@ void append_string(std::string& out, std::string_view text) {
     out.push_back('"');
     for (const char c : text) {
         switch (c) {
-        case '"': out.append("\\\""); break;
-        case '\\': out.append("\\\\"); break;
-        case '\b': out.append("\\b"); break;
-        case '\f': out.append("\\f"); break;
-        case '\n': out.append("\\n"); break;
-        case '\r': out.append("\\r"); break;
-        case '\t': out.append("\\t"); break;
+        case '"':
+            out.append("\\\"");
+            break;
+        case '\\':
+            out.append("\\\\");
+            break;
+        case '\b':
+            out.append("\\b");
+            break;
+        case '\f':
+            out.append("\\f");
+            break;
+        case '\n':
+            out.append("\\n");
+            break;
+        case '\r':
+            out.append("\\r");
+            break;
+        case '\t':
+            out.append("\\t");
+            break;
         default: {
             const auto byte = static_cast<unsigned char>(c);
             if (byte < 0x20) {
@@ -92,12 +105,24 @@ void append_value(std::string& out, const boost::json::value& value, std::size_t
         out.push_back(']');
         return;
     }
-    case boost::json::kind::string: append_string(out, value.get_string()); return;
-    case boost::json::kind::bool_: out.append(value.get_bool() ? "true" : "false"); return;
-    case boost::json::kind::null: out.append("null"); return;
-    case boost::json::kind::int64: out.append(std::to_string(value.get_int64())); return;
-    case boost::json::kind::uint64: out.append(std::to_string(value.get_uint64())); return;
-    case boost::json::kind::double_: out.append(boost::json::serialize(value)); return;
+    case boost::json::kind::string:
+        append_string(out, value.get_string());
+        return;
+    case boost::json::kind::bool_:
+        out.append(value.get_bool() ? "true" : "false");
+        return;
+    case boost::json::kind::null:
+        out.append("null");
+        return;
+    case boost::json::kind::int64:
+        out.append(std::to_string(value.get_int64()));
+        return;
+    case boost::json::kind::uint64:
+        out.append(std::to_string(value.get_uint64()));
+        return;
+    case boost::json::kind::double_:
+        out.append(boost::json::serialize(value));
+        return;
     }
 }
 

@@ -6,7 +6,6 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
 #include <string>
 
 namespace shmq::cli {

@@ -8,7 +8,6 @@
 // No exception leaves main: CLI11 reports parse errors by exception, caught here; anything else
 // (allocation failure) ends with a message and exit 255.
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -39,10 +38,8 @@ void declare_globals(CLI::App& app, GlobalOptions& globals, IgnoredGlobals& igno
     app.add_flag("--no-verify-ssl", ignored.no_verify_ssl, ignored_text)->group(ignored_group);
     app.add_flag("--no-sign-request", ignored.no_sign_request, ignored_text)->group(ignored_group);
     app.add_flag("--debug", ignored.debug, ignored_text)->group(ignored_group);
-    app.add_option("--output", ignored.output, "Output format; only json is supported")
-        ->check(CLI::IsMember({"json"}));
-    app.add_flag("--no-paginate", globals.no_paginate,
-                 "list-queues: print only the first page and its NextToken");
+    app.add_option("--output", ignored.output, "Output format; only json is supported")->check(CLI::IsMember({"json"}));
+    app.add_flag("--no-paginate", globals.no_paginate, "list-queues: print only the first page and its NextToken");
 }
 
 // aws takes `shmq help` and `shmq <command> [...] help`; CLI11 spells that --help. A "help"
@@ -70,8 +67,7 @@ void protect_bracketed_values(std::vector<std::string>& arguments, const CLI::Ap
         }
     }
     const auto is_multi_value = [&](std::string_view name) {
-        return std::find(multi_value_options.begin(), multi_value_options.end(), name) !=
-               multi_value_options.end();
+        return std::find(multi_value_options.begin(), multi_value_options.end(), name) != multi_value_options.end();
     };
     const auto bracketed = [](std::string_view text) {
         return text.size() >= 2 && text.front() == '[' && text.back() == ']';
@@ -121,13 +117,11 @@ int run(int argc, char** argv) {
     // argparse's wording for an unknown command, with the list of valid ones.
     if (!arguments.empty() && !arguments.front().starts_with("-")) {
         const auto& all = commands.commands();
-        const bool known = std::any_of(all.begin(), all.end(), [&](const Command& command) {
-            return command.name == arguments.front();
-        });
+        const bool known = std::any_of(all.begin(), all.end(),
+                                       [&](const Command& command) { return command.name == arguments.front(); });
         if (!known) {
             return report_failure(
-                Failure::usage("argument operation: Invalid choice, valid choices are:\n\n" +
-                               list_commands(commands)),
+                Failure::usage("argument operation: Invalid choice, valid choices are:\n\n" + list_commands(commands)),
                 {});
         }
     }
@@ -149,12 +143,11 @@ int run(int argc, char** argv) {
     }
 
     const auto& all = commands.commands();
-    const auto selected = std::find_if(all.begin(), all.end(),
-                                       [](const Command& command) { return command.parser->parsed(); });
+    const auto selected =
+        std::find_if(all.begin(), all.end(), [](const Command& command) { return command.parser->parsed(); });
     if (selected == all.end()) {
         return report_failure(
-            Failure::usage("the following arguments are required: operation\n\nCommands:\n" +
-                           list_commands(commands)),
+            Failure::usage("the following arguments are required: operation\n\nCommands:\n" + list_commands(commands)),
             {});
     }
     auto client = Client::open();

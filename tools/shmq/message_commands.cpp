@@ -8,7 +8,6 @@
 // in the library's API yet and are rejected as UnsupportedOperation rather than dropped.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,30 +26,29 @@ namespace {
 
 Failure not_supported_yet(std::string_view parameter) {
     return Failure::service(Errc::unsupported_operation,
-                            std::string(parameter) +
-                                " is not supported by shmq yet (FIFO queues and message system "
-                                "attributes are not implemented).");
+                            std::string(parameter) + " is not supported by shmq yet (FIFO queues and message system "
+                                                     "attributes are not implemented).");
 }
 
 // "Value 1800 for parameter DelaySeconds is invalid. Reason: ..." as SQS words it.
-std::optional<Failure> check_range(std::string_view parameter, std::int64_t value, std::int64_t low,
-                                   std::int64_t high, std::string_view reason) {
+std::optional<Failure> check_range(std::string_view parameter, std::int64_t value, std::int64_t low, std::int64_t high,
+                                   std::string_view reason) {
     if (value >= low && value <= high) {
         return std::nullopt;
     }
-    return Failure::service(Errc::invalid_parameter_value,
-                            "Value " + std::to_string(value) + " for parameter " +
-                                std::string(parameter) + " is invalid. Reason: " +
-                                std::string(reason));
+    return Failure::service(Errc::invalid_parameter_value, "Value " + std::to_string(value) + " for parameter " +
+                                                               std::string(parameter) +
+                                                               " is invalid. Reason: " + std::string(reason));
 }
 
 std::optional<Failure> check_delay(std::int64_t delay_seconds) {
-    return check_range("DelaySeconds", delay_seconds, 0, limits::delay_s_max,
-                       "DelaySeconds must be >= 0 and <= 900.");
+    return check_range("DelaySeconds", delay_seconds, 0, limits::delay_s_max, "DelaySeconds must be >= 0 and <= 900.");
 }
 
 // Values are range-checked before this, so the conversion is exact.
-std::int32_t narrow(std::int64_t value) { return static_cast<std::int32_t>(value); }
+std::int32_t narrow(std::int64_t value) {
+    return static_cast<std::int32_t>(value);
+}
 
 CliResult<Queue> open_queue_at(const Client& client, std::string_view url) {
     auto name = queue_name_from_url(url);
@@ -82,8 +80,8 @@ boost::json::object message_attributes_json(const MessageAttributes& attributes)
 // ---------------------------------------------------------------------------------------------
 
 struct SendMessageCommand {
-    TextOption queue_url, message_body, delay_seconds, message_attributes,
-        message_system_attributes, message_deduplication_id, message_group_id;
+    TextOption queue_url, message_body, delay_seconds, message_attributes, message_system_attributes,
+        message_deduplication_id, message_group_id;
 
     void declare(CLI::App& parser) {
         add_text_option(parser, queue_url, "--queue-url", "URL of the queue", true);
@@ -92,12 +90,10 @@ struct SendMessageCommand {
         add_text_option(parser, message_attributes, "--message-attributes",
                         "Message attributes: JSON {\"name\": {\"DataType\": \"String\", "
                         "\"StringValue\": \"v\"}} (BinaryValue in base64)");
-        add_text_option(parser, message_system_attributes, "--message-system-attributes",
-                        "Not supported yet");
+        add_text_option(parser, message_system_attributes, "--message-system-attributes", "Not supported yet");
         add_text_option(parser, message_deduplication_id, "--message-deduplication-id",
                         "FIFO queues: not supported yet");
-        add_text_option(parser, message_group_id, "--message-group-id",
-                        "FIFO queues: not supported yet");
+        add_text_option(parser, message_group_id, "--message-group-id", "FIFO queues: not supported yet");
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
@@ -168,8 +164,7 @@ struct SendMessageBatchCommand {
     void declare(CLI::App& parser) {
         add_text_option(parser, queue_url, "--queue-url", "URL of the queue", true);
         add_list_option(parser, entries, "--entries",
-                        "Up to 10 entries: a JSON list, or Id=a,MessageBody=b Id=c,MessageBody=d",
-                        true);
+                        "Up to 10 entries: a JSON list, or Id=a,MessageBody=b Id=c,MessageBody=d", true);
     }
 
     // One entry as read from the command line; entries that fail before the library sees them
@@ -234,14 +229,12 @@ struct SendMessageBatchCommand {
         for (std::size_t index = 0; index < read.size(); ++index) {
             const Entry& entry = read[index];
             if (entry.failure) {
-                failed.push_back(failed_entry(entry.id, Errc::invalid_parameter_value,
-                                              entry.failure->message));
+                failed.push_back(failed_entry(entry.id, Errc::invalid_parameter_value, entry.failure->message));
                 continue;
             }
             const SendOutcome& outcome = *outcome_of[index];
             if (outcome.error != Errc::ok) {
-                failed.push_back(
-                    failed_entry(entry.id, outcome.error, default_error_message(outcome.error)));
+                failed.push_back(failed_entry(entry.id, outcome.error, default_error_message(outcome.error)));
                 continue;
             }
             boost::json::object result{{"Id", entry.id},
@@ -260,14 +253,12 @@ struct SendMessageBatchCommand {
     static CliResult<Entry> read_entry(std::size_t index, const boost::json::value& value) {
         const StructureReader reader("Entries[" + std::to_string(index) + "]", value,
                                      {"Id", "MessageBody", "DelaySeconds", "MessageAttributes",
-                                      "MessageSystemAttributes", "MessageDeduplicationId",
-                                      "MessageGroupId"},
+                                      "MessageSystemAttributes", "MessageDeduplicationId", "MessageGroupId"},
                                      {"Id", "MessageBody"});
         if (auto failure = reader.check()) {
             return *failure;
         }
-        for (const std::string_view fifo : {"MessageSystemAttributes", "MessageDeduplicationId",
-                                            "MessageGroupId"}) {
+        for (const std::string_view fifo : {"MessageSystemAttributes", "MessageDeduplicationId", "MessageGroupId"}) {
             if (reader.has(fifo)) {
                 return not_supported_yet(fifo);
             }
@@ -319,10 +310,9 @@ struct SystemAttributeSelection {
         const bool all = name == "All";
         sender_id = sender_id || all || name == "SenderId";
         sent_timestamp = sent_timestamp || all || name == "SentTimestamp";
-        approximate_receive_count = approximate_receive_count || all ||
-                                    name == "ApproximateReceiveCount";
-        approximate_first_receive_timestamp = approximate_first_receive_timestamp || all ||
-                                              name == "ApproximateFirstReceiveTimestamp";
+        approximate_receive_count = approximate_receive_count || all || name == "ApproximateReceiveCount";
+        approximate_first_receive_timestamp =
+            approximate_first_receive_timestamp || all || name == "ApproximateFirstReceiveTimestamp";
     }
 };
 
@@ -342,8 +332,7 @@ bool attribute_selected(const std::vector<std::string>& patterns, std::string_vi
 }
 
 struct ReceiveMessageCommand {
-    TextOption queue_url, max_number_of_messages, visibility_timeout, wait_time_seconds,
-        receive_request_attempt_id;
+    TextOption queue_url, max_number_of_messages, visibility_timeout, wait_time_seconds, receive_request_attempt_id;
     ListOption attribute_names, message_system_attribute_names, message_attribute_names;
 
     void declare(CLI::App& parser) {
@@ -360,8 +349,7 @@ struct ReceiveMessageCommand {
                         "At most this many messages (1-10)");
         add_text_option(parser, visibility_timeout, "--visibility-timeout",
                         "Visibility timeout for these messages (0-43200 s)");
-        add_text_option(parser, wait_time_seconds, "--wait-time-seconds",
-                        "Long poll for up to this long (0-20 s)");
+        add_text_option(parser, wait_time_seconds, "--wait-time-seconds", "Long poll for up to this long (0-20 s)");
         add_text_option(parser, receive_request_attempt_id, "--receive-request-attempt-id",
                         "FIFO queues: not supported yet");
     }
@@ -427,24 +415,22 @@ struct ReceiveMessageCommand {
         }
         ReceiveRequest request;
         if (count.value()) {
-            if (auto failure = check_range("MaxNumberOfMessages", *count.value(), 1,
-                                           limits::receive_batch_max,
+            if (auto failure = check_range("MaxNumberOfMessages", *count.value(), 1, limits::receive_batch_max,
                                            "Must be between 1 and 10, if provided.")) {
                 return *failure;
             }
             request.max_number_of_messages = static_cast<std::uint32_t>(*count.value());
         }
         if (visibility.value()) {
-            if (auto failure = check_range("VisibilityTimeout", *visibility.value(), 0,
-                                           limits::visibility_timeout_s_max,
-                                           "Must be >= 0 and <= 43200, if provided.")) {
+            if (auto failure =
+                    check_range("VisibilityTimeout", *visibility.value(), 0, limits::visibility_timeout_s_max,
+                                "Must be >= 0 and <= 43200, if provided.")) {
                 return *failure;
             }
             request.visibility_timeout_s = narrow(*visibility.value());
         }
         if (wait.value()) {
-            if (auto failure = check_range("WaitTimeSeconds", *wait.value(), 0,
-                                           limits::wait_time_s_max,
+            if (auto failure = check_range("WaitTimeSeconds", *wait.value(), 0, limits::wait_time_s_max,
                                            "Must be >= 0 and <= 20, if provided.")) {
                 return *failure;
             }
@@ -454,8 +440,7 @@ struct ReceiveMessageCommand {
     }
 
     // Members in the order of SQS's Message shape, which is the order aws prints.
-    static boost::json::object message_json(const ReceivedMessage& message,
-                                            const SystemAttributeSelection& system,
+    static boost::json::object message_json(const ReceivedMessage& message, const SystemAttributeSelection& system,
                                             const std::vector<std::string>& patterns) {
         boost::json::object json{{"MessageId", message.message_id.to_string()},
                                  {"ReceiptHandle", message.receipt_handle.to_string()},
@@ -472,8 +457,7 @@ struct ReceiveMessageCommand {
             attributes["ApproximateReceiveCount"] = std::to_string(message.receive_count);
         }
         if (system.approximate_first_receive_timestamp) {
-            attributes["ApproximateFirstReceiveTimestamp"] =
-                std::to_string(message.first_receive_timestamp_ms);
+            attributes["ApproximateFirstReceiveTimestamp"] = std::to_string(message.first_receive_timestamp_ms);
         }
         if (!attributes.empty()) {
             json["Attributes"] = std::move(attributes);
@@ -508,8 +492,7 @@ struct DeleteMessageCommand {
 
     void declare(CLI::App& parser) {
         add_text_option(parser, queue_url, "--queue-url", "URL of the queue", true);
-        add_text_option(parser, receipt_handle, "--receipt-handle",
-                        "Receipt handle from receive-message", true);
+        add_text_option(parser, receipt_handle, "--receipt-handle", "Receipt handle from receive-message", true);
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
@@ -537,8 +520,7 @@ struct ChangeMessageVisibilityCommand {
 
     void declare(CLI::App& parser) {
         add_text_option(parser, queue_url, "--queue-url", "URL of the queue", true);
-        add_text_option(parser, receipt_handle, "--receipt-handle",
-                        "Receipt handle from receive-message", true);
+        add_text_option(parser, receipt_handle, "--receipt-handle", "Receipt handle from receive-message", true);
         add_text_option(parser, visibility_timeout, "--visibility-timeout",
                         "Seconds from now until the message is visible again (0-43200)", true);
     }
@@ -552,8 +534,7 @@ struct ChangeMessageVisibilityCommand {
         if (!timeout.ok()) {
             return timeout.failure();
         }
-        if (auto failure = check_range("VisibilityTimeout", *timeout.value(), 0,
-                                       limits::visibility_timeout_s_max,
+        if (auto failure = check_range("VisibilityTimeout", *timeout.value(), 0, limits::visibility_timeout_s_max,
                                        "Must be >= 0 and <= 43200.")) {
             return *failure;
         }
@@ -584,8 +565,7 @@ struct HandleBatchEntry {
     std::optional<std::pair<Errc, std::string>> failure;
 };
 
-CliResult<std::vector<HandleBatchEntry>> read_handle_entries(const ListOption& option,
-                                                             bool with_visibility) {
+CliResult<std::vector<HandleBatchEntry>> read_handle_entries(const ListOption& option, bool with_visibility) {
     auto list = load_structure_list(option);
     if (!list.ok()) {
         return list.failure();
@@ -596,8 +576,7 @@ CliResult<std::vector<HandleBatchEntry>> read_handle_entries(const ListOption& o
         const auto& value = list.value()[index];
         const StructureReader reader =
             with_visibility
-                ? StructureReader(path, value, {"Id", "ReceiptHandle", "VisibilityTimeout"},
-                                  {"Id", "ReceiptHandle"})
+                ? StructureReader(path, value, {"Id", "ReceiptHandle", "VisibilityTimeout"}, {"Id", "ReceiptHandle"})
                 : StructureReader(path, value, {"Id", "ReceiptHandle"}, {"Id", "ReceiptHandle"});
         if (auto failure = reader.check()) {
             return *failure;
@@ -627,8 +606,7 @@ CliResult<std::vector<HandleBatchEntry>> read_handle_entries(const ListOption& o
                 entry.failure.emplace(Errc::missing_parameter,
                                       "The request must contain the parameter VisibilityTimeout.");
             } else if (auto failure = check_range("VisibilityTimeout", *timeout.value(), 0,
-                                                  limits::visibility_timeout_s_max,
-                                                  "Must be >= 0 and <= 43200.")) {
+                                                  limits::visibility_timeout_s_max, "Must be >= 0 and <= 43200.")) {
                 entry.failure.emplace(Errc::invalid_parameter_value, failure->message);
             } else {
                 entry.visibility_timeout_s = narrow(*timeout.value());
@@ -641,9 +619,8 @@ CliResult<std::vector<HandleBatchEntry>> read_handle_entries(const ListOption& o
 
 // Runs the batch on the entries that are still good and prints Successful/Failed.
 template <class Apply>
-Outcome run_handle_batch(const Client& client, const TextOption& queue_url,
-                         const ListOption& option, bool with_visibility,
-                         std::string_view entry_shape, Apply apply) {
+Outcome run_handle_batch(const Client& client, const TextOption& queue_url, const ListOption& option,
+                         bool with_visibility, std::string_view entry_shape, Apply apply) {
     auto entries = read_handle_entries(option, with_visibility);
     if (!entries.ok()) {
         return entries.failure();
@@ -699,17 +676,15 @@ struct DeleteMessageBatchCommand {
 
     void declare(CLI::App& parser) {
         add_text_option(parser, queue_url, "--queue-url", "URL of the queue", true);
-        add_list_option(parser, entries, "--entries",
-                        "Up to 10 entries: a JSON list, or Id=a,ReceiptHandle=h ...", true);
+        add_list_option(parser, entries, "--entries", "Up to 10 entries: a JSON list, or Id=a,ReceiptHandle=h ...",
+                        true);
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
         return run_handle_batch(client, queue_url, entries, false, "DeleteMessageBatchRequestEntry",
                                 [](Queue& queue, const std::vector<ReceiptHandle>& handles,
                                    const std::vector<std::int32_t>& /*timeouts*/,
-                                   std::vector<Errc>& errors) {
-                                    queue.delete_batch(handles, errors);
-                                });
+                                   std::vector<Errc>& errors) { queue.delete_batch(handles, errors); });
     }
 };
 
@@ -726,13 +701,10 @@ struct ChangeMessageVisibilityBatchCommand {
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
-        return run_handle_batch(client, queue_url, entries, true,
-                                "ChangeMessageVisibilityBatchRequestEntry",
-                                [](Queue& queue, const std::vector<ReceiptHandle>& handles,
-                                   const std::vector<std::int32_t>& timeouts,
-                                   std::vector<Errc>& errors) {
-                                    queue.change_visibility_batch(handles, timeouts, errors);
-                                });
+        return run_handle_batch(
+            client, queue_url, entries, true, "ChangeMessageVisibilityBatchRequestEntry",
+            [](Queue& queue, const std::vector<ReceiptHandle>& handles, const std::vector<std::int32_t>& timeouts,
+               std::vector<Errc>& errors) { queue.change_visibility_batch(handles, timeouts, errors); });
     }
 };
 
@@ -740,19 +712,14 @@ struct ChangeMessageVisibilityBatchCommand {
 
 void add_message_commands(CommandSet& commands) {
     commands.add<SendMessageCommand>("send-message", "SendMessage", "Send a message");
-    commands.add<SendMessageBatchCommand>("send-message-batch", "SendMessageBatch",
-                                          "Send up to 10 messages");
-    commands.add<ReceiveMessageCommand>("receive-message", "ReceiveMessage",
-                                        "Receive up to 10 messages");
+    commands.add<SendMessageBatchCommand>("send-message-batch", "SendMessageBatch", "Send up to 10 messages");
+    commands.add<ReceiveMessageCommand>("receive-message", "ReceiveMessage", "Receive up to 10 messages");
     commands.add<DeleteMessageCommand>("delete-message", "DeleteMessage", "Delete a message");
-    commands.add<DeleteMessageBatchCommand>("delete-message-batch", "DeleteMessageBatch",
-                                            "Delete up to 10 messages");
-    commands.add<ChangeMessageVisibilityCommand>("change-message-visibility",
-                                                 "ChangeMessageVisibility",
+    commands.add<DeleteMessageBatchCommand>("delete-message-batch", "DeleteMessageBatch", "Delete up to 10 messages");
+    commands.add<ChangeMessageVisibilityCommand>("change-message-visibility", "ChangeMessageVisibility",
                                                  "Change a message's visibility timeout");
-    commands.add<ChangeMessageVisibilityBatchCommand>(
-        "change-message-visibility-batch", "ChangeMessageVisibilityBatch",
-        "Change the visibility timeout of up to 10 messages");
+    commands.add<ChangeMessageVisibilityBatchCommand>("change-message-visibility-batch", "ChangeMessageVisibilityBatch",
+                                                      "Change the visibility timeout of up to 10 messages");
 }
 
 } // namespace shmq::cli

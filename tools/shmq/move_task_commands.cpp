@@ -4,7 +4,6 @@
 // does, and optional members the task does not have are left out.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
 #include <cstdint>
 #include <string>
 
@@ -32,8 +31,8 @@ struct StartMessageMoveTaskCommand {
         add_text_option(parser, source_arn, "--source-arn", "ARN of the dead-letter queue", true);
         add_text_option(parser, destination_arn, "--destination-arn",
                         "ARN of the queue to move to (default: each message's source queue)");
-        add_text_option(parser, max_number_of_messages_per_second,
-                        "--max-number-of-messages-per-second", "Rate limit (1-500)");
+        add_text_option(parser, max_number_of_messages_per_second, "--max-number-of-messages-per-second",
+                        "Rate limit (1-500)");
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
@@ -55,8 +54,8 @@ struct StartMessageMoveTaskCommand {
                                     "Value " + std::to_string(*rate.value()) +
                                         " for parameter MaxNumberOfMessagesPerSecond is invalid.");
         }
-        auto handle = client.start_message_move_task(source.value(), destination.value(),
-                                                     rate.value() ? *rate.value() : -1);
+        auto handle =
+            client.start_message_move_task(source.value(), destination.value(), rate.value() ? *rate.value() : -1);
         if (!handle.ok()) {
             return Failure::service(handle.error());
         }
@@ -69,8 +68,7 @@ struct CancelMessageMoveTaskCommand {
     TextOption task_handle;
 
     void declare(CLI::App& parser) {
-        add_text_option(parser, task_handle, "--task-handle",
-                        "Handle printed by start-message-move-task", true);
+        add_text_option(parser, task_handle, "--task-handle", "Handle printed by start-message-move-task", true);
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
@@ -104,8 +102,8 @@ struct ListMessageMoveTasksCommand {
         if (!results.ok()) {
             return results.failure();
         }
-        auto tasks = client.list_message_move_tasks(
-            source.value(), results.value() ? clamp_to_int32(*results.value()) : -1);
+        auto tasks =
+            client.list_message_move_tasks(source.value(), results.value() ? clamp_to_int32(*results.value()) : -1);
         if (!tasks.ok()) {
             return Failure::service(tasks.error());
         }

@@ -46,9 +46,8 @@ void print_usage_banner() {
 int report_failure(const Failure& failure, std::string_view action) {
     switch (failure.kind) {
     case FailureKind::service:
-        std::fprintf(stderr, "\nAn error occurred (%s) when calling the %.*s operation: %s\n",
-                     failure.code.c_str(), static_cast<int>(action.size()), action.data(),
-                     failure.message.c_str());
+        std::fprintf(stderr, "\nAn error occurred (%s) when calling the %.*s operation: %s\n", failure.code.c_str(),
+                     static_cast<int>(action.size()), action.data(), failure.message.c_str());
         return exit_failure;
     case FailureKind::parameter:
         std::fprintf(stderr, "\n%s\n", failure.message.c_str());

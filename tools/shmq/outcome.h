@@ -41,10 +41,9 @@ struct Failure {
 };
 
 // A value or the Failure that prevented it.
-template <class T>
-class [[nodiscard]] CliResult {
+template <class T> class [[nodiscard]] CliResult {
   public:
-    CliResult(T value) : state_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+    CliResult(T value) : state_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
     CliResult(Failure failure) : state_(std::move(failure)) {} // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool ok() const noexcept { return state_.index() == 0; }

@@ -93,8 +93,7 @@ bool is_valid_utf8(std::string_view text) {
             }
             code_point = (code_point << 6U) | (next & 0x3FU);
         }
-        const bool overlong = (length == 2 && code_point < 0x80) ||
-                              (length == 3 && code_point < 0x800) ||
+        const bool overlong = (length == 2 && code_point < 0x80) || (length == 3 && code_point < 0x800) ||
                               (length == 4 && code_point < 0x10000);
         const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
         if (overlong || surrogate || code_point > 0x10FFFF) {
@@ -174,10 +173,9 @@ CliResult<std::string> resolve_parameter_file(std::string_view option_name, std:
         return contents;
     }
     if (!is_valid_utf8(contents)) {
-        return Failure::parameter(
-            option_name, "Unable to load paramfile (" + path +
-                             "), text contents could not be decoded.  If this is a binary file, "
-                             "please use the fileb:// prefix instead of the file:// prefix.");
+        return Failure::parameter(option_name, "Unable to load paramfile (" + path +
+                                                   "), text contents could not be decoded.  If this is a binary file, "
+                                                   "please use the fileb:// prefix instead of the file:// prefix.");
     }
     return translate_newlines(contents);
 }

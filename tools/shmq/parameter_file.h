@@ -10,8 +10,7 @@
 
 namespace shmq::cli {
 
-[[nodiscard]] CliResult<std::string> resolve_parameter_file(std::string_view option_name,
-                                                            std::string_view value);
+[[nodiscard]] CliResult<std::string> resolve_parameter_file(std::string_view option_name, std::string_view value);
 
 // True when value names a file (file:// or fileb://).
 [[nodiscard]] bool is_parameter_file(std::string_view value) noexcept;

@@ -3,10 +3,9 @@
 // list-queue-tags, list-dead-letter-source-queues. Each prints what `aws sqs` prints for the
 // same call: the response members in model order, members SQS leaves out (an empty URL list,
 // no tags) left out here too, so the output is empty exactly when aws's is.
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
-#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -29,8 +28,7 @@ struct CreateQueueCommand {
 
     void declare(CLI::App& parser) {
         add_text_option(parser, queue_name, "--queue-name", "Name of the queue to create", true);
-        add_text_option(parser, attributes, "--attributes",
-                        "Queue attributes: JSON object or Name=Value,Name=Value");
+        add_text_option(parser, attributes, "--attributes", "Queue attributes: JSON object or Name=Value,Name=Value");
         add_text_option(parser, tags, "--tags", "Tags: JSON object or Key=Value,Key=Value");
     }
 
@@ -114,13 +112,11 @@ struct ListQueuesCommand {
     TextOption queue_name_prefix, max_results, next_token, starting_token, page_size, max_items;
 
     void declare(CLI::App& parser) {
-        add_text_option(parser, queue_name_prefix, "--queue-name-prefix",
-                        "Only queues whose names begin with this");
+        add_text_option(parser, queue_name_prefix, "--queue-name-prefix", "Only queues whose names begin with this");
         add_text_option(parser, max_results, "--max-results",
                         "Page length (1-1000); prints one page and its NextToken");
         add_text_option(parser, next_token, "--next-token", "Where a previous page ended");
-        add_text_option(parser, starting_token, "--starting-token",
-                        "NextToken printed by a previous --max-items call");
+        add_text_option(parser, starting_token, "--starting-token", "NextToken printed by a previous --max-items call");
         add_text_option(parser, page_size, "--page-size", "Page length used while paginating");
         add_text_option(parser, max_items, "--max-items", "Print at most this many URLs");
     }
@@ -153,14 +149,12 @@ struct ListQueuesCommand {
         return static_cast<std::int32_t>(value);
     }
 
-    Outcome one_page(const Client& client, const std::string& prefix,
-                     std::optional<std::int64_t> results) {
+    Outcome one_page(const Client& client, const std::string& prefix, std::optional<std::int64_t> results) {
         auto token = load_text(next_token);
         if (!token.ok()) {
             return token.failure();
         }
-        auto listed = client.list_queues(prefix, results ? to_page_length(*results) : -1,
-                                         token.value());
+        auto listed = client.list_queues(prefix, results ? to_page_length(*results) : -1, token.value());
         if (!listed.ok()) {
             return Failure::service(listed.error());
         }
@@ -168,8 +162,8 @@ struct ListQueuesCommand {
         return {};
     }
 
-    Outcome all_pages(const Client& client, const std::string& prefix,
-                      std::optional<std::int64_t> page_length, std::optional<std::int64_t> items) {
+    Outcome all_pages(const Client& client, const std::string& prefix, std::optional<std::int64_t> page_length,
+                      std::optional<std::int64_t> items) {
         auto token = load_text(starting_token);
         if (!token.ok()) {
             return token.failure();
@@ -184,11 +178,9 @@ struct ListQueuesCommand {
             // cut in the middle (a cut page would have no token to resume from).
             std::int32_t length = page_length ? to_page_length(*page_length) : -1;
             if (items) {
-                const auto wanted = static_cast<std::int64_t>(
-                    static_cast<std::uint64_t>(*items) - urls.size());
+                const auto wanted = static_cast<std::int64_t>(static_cast<std::uint64_t>(*items) - urls.size());
                 const std::int64_t page_max = 1000; // SQS's MaxResults bound
-                const std::int64_t limit = length > 0 ? std::min<std::int64_t>(length, page_max)
-                                                      : page_max;
+                const std::int64_t limit = length > 0 ? std::min<std::int64_t>(length, page_max) : page_max;
                 length = static_cast<std::int32_t>(std::min(wanted, limit));
             }
             auto listed = client.list_queues(prefix, length, next);
@@ -272,8 +264,7 @@ struct SetQueueAttributesCommand {
 
     void declare(CLI::App& parser) {
         add_text_option(parser, queue_url, "--queue-url", "URL of the queue", true);
-        add_text_option(parser, attributes, "--attributes",
-                        "Attributes: JSON object or Name=Value,Name=Value", true);
+        add_text_option(parser, attributes, "--attributes", "Attributes: JSON object or Name=Value,Name=Value", true);
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
@@ -363,9 +354,7 @@ struct UntagQueueCommand {
 struct ListQueueTagsCommand {
     TextOption queue_url;
 
-    void declare(CLI::App& parser) {
-        add_text_option(parser, queue_url, "--queue-url", "URL of the queue", true);
-    }
+    void declare(CLI::App& parser) { add_text_option(parser, queue_url, "--queue-url", "URL of the queue", true); }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
         auto name = queue_name_from_url(queue_url.value);
@@ -460,18 +449,14 @@ void add_queue_commands(CommandSet& commands) {
     commands.add<DeleteQueueCommand>("delete-queue", "DeleteQueue", "Delete a queue");
     commands.add<GetQueueUrlCommand>("get-queue-url", "GetQueueUrl", "Get the URL of a queue");
     commands.add<ListQueuesCommand>("list-queues", "ListQueues", "List queues");
-    commands.add<GetQueueAttributesCommand>("get-queue-attributes", "GetQueueAttributes",
-                                            "Get queue attributes");
-    commands.add<SetQueueAttributesCommand>("set-queue-attributes", "SetQueueAttributes",
-                                            "Set queue attributes");
-    commands.add<PurgeQueueCommand>("purge-queue", "PurgeQueue",
-                                    "Delete every message in a queue");
+    commands.add<GetQueueAttributesCommand>("get-queue-attributes", "GetQueueAttributes", "Get queue attributes");
+    commands.add<SetQueueAttributesCommand>("set-queue-attributes", "SetQueueAttributes", "Set queue attributes");
+    commands.add<PurgeQueueCommand>("purge-queue", "PurgeQueue", "Delete every message in a queue");
     commands.add<TagQueueCommand>("tag-queue", "TagQueue", "Add tags to a queue");
     commands.add<UntagQueueCommand>("untag-queue", "UntagQueue", "Remove tags from a queue");
     commands.add<ListQueueTagsCommand>("list-queue-tags", "ListQueueTags", "List a queue's tags");
-    commands.add<ListDeadLetterSourceQueuesCommand>(
-        "list-dead-letter-source-queues", "ListDeadLetterSourceQueues",
-        "List the queues that use this queue as their dead-letter queue");
+    commands.add<ListDeadLetterSourceQueuesCommand>("list-dead-letter-source-queues", "ListDeadLetterSourceQueues",
+                                                    "List the queues that use this queue as their dead-letter queue");
 }
 
 } // namespace shmq::cli

@@ -8,7 +8,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
-
 #include <optional>
 #include <string>
 
@@ -29,19 +28,19 @@ bool is_start_character(unsigned char c) {
 
 // [\s!#-&(-+\--\\^-|~-\uffff]: a first value stops at a quote, ',', ']' or '}'.
 bool is_first_follow_character(unsigned char c) {
-    return is_space(c) || c == '!' || (c >= '#' && c <= '&') || (c >= '(' && c <= '+') ||
-           (c >= '-' && c <= '\\') || (c >= '^' && c <= '|') || c >= '~';
+    return is_space(c) || c == '!' || (c >= '#' && c <= '&') || (c >= '(' && c <= '+') || (c >= '-' && c <= '\\') ||
+           (c >= '^' && c <= '|') || c >= '~';
 }
 
 // [\s!#-&(-+\--<>-\uffff]: a later list value stops at a quote, ',' or '='.
 bool is_second_follow_character(unsigned char c) {
-    return is_space(c) || c == '!' || (c >= '#' && c <= '&') || (c >= '(' && c <= '+') ||
-           (c >= '-' && c <= '<') || c >= '>';
+    return is_space(c) || c == '!' || (c >= '#' && c <= '&') || (c >= '(' && c <= '+') || (c >= '-' && c <= '<') ||
+           c >= '>';
 }
 
 bool is_key_character(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.' || c == '#' || c == '/' || c == ':';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c == '#' || c == '/' || c == ':';
 }
 
 std::string replace_all(std::string text, std::string_view from, std::string_view to) {
@@ -62,8 +61,7 @@ std::string strip_trailing_space(std::string text) {
 
 class ShorthandParser {
   public:
-    ShorthandParser(std::string_view option_name, std::string_view input)
-        : option_name_(option_name), input_(input) {}
+    ShorthandParser(std::string_view option_name, std::string_view input) : option_name_(option_name), input_(input) {}
 
     CliResult<boost::json::object> parse() {
         boost::json::object parameters;
@@ -79,11 +77,11 @@ class ShorthandParser {
                 return failure();
             }
             if (parameters.contains(key)) {
-                return Failure::parameter(
-                    option_name_, "Second instance of key \"" + key + "\" encountered for input:\n" +
-                                      error_location(last_index + 1) +
-                                      "\nThis is often because there is a preceding \",\" "
-                                      "instead of a space.");
+                return Failure::parameter(option_name_, "Second instance of key \"" + key +
+                                                            "\" encountered for input:\n" +
+                                                            error_location(last_index + 1) +
+                                                            "\nThis is often because there is a preceding \",\" "
+                                                            "instead of a space.");
             }
             parameters[key] = std::move(value);
             last_index = index_;
@@ -396,9 +394,8 @@ class ShorthandParser {
         if (file_failure_) {
             return *file_failure_;
         }
-        return Failure::parameter(option_name_, "Expected: '" + error_expected_ + "', received: '" +
-                                                    error_actual_ + "' for input:\n" +
-                                                    error_location(error_index_));
+        return Failure::parameter(option_name_, "Expected: '" + error_expected_ + "', received: '" + error_actual_ +
+                                                    "' for input:\n" + error_location(error_index_));
     }
 
     std::string_view option_name_;

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/json/object.hpp>
-
 #include <string_view>
 
 #include "outcome.h"
@@ -14,7 +13,6 @@
 namespace shmq::cli {
 
 // Parses a whole shorthand parameter (keyval *("," keyval)) into an object.
-[[nodiscard]] CliResult<boost::json::object> parse_shorthand(std::string_view option_name,
-                                                             std::string_view text);
+[[nodiscard]] CliResult<boost::json::object> parse_shorthand(std::string_view option_name, std::string_view text);
 
 } // namespace shmq::cli

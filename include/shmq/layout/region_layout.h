@@ -48,9 +48,8 @@ inline constexpr std::size_t blob_overhead_max = 4'096; // attribute framing bey
 // Bytes of one block of blob class c: 1 KiB, 4 KiB, 16 KiB, 64 KiB, 256 KiB, then 1 MiB plus
 // room for the attribute framing of a maximal message.
 [[nodiscard]] constexpr std::uint64_t blob_class_bytes(std::size_t c) noexcept {
-    return c + 1 == limits::blob_class_count
-               ? limits::message_size_max + blob_overhead_max
-               : std::uint64_t{limits::blob_class_bytes_min} << (2 * c);
+    return c + 1 == limits::blob_class_count ? limits::message_size_max + blob_overhead_max
+                                             : std::uint64_t{limits::blob_class_bytes_min} << (2 * c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -72,8 +71,12 @@ enum class SlotState : std::uint8_t {
 struct SlotWord {
     std::uint64_t raw = 0;
     [[nodiscard]] constexpr SlotState state() const noexcept { return static_cast<SlotState>(raw & 0xFFu); }
-    [[nodiscard]] constexpr std::uint32_t owner() const noexcept { return static_cast<std::uint32_t>((raw >> 8) & 0xFFu); }
-    [[nodiscard]] constexpr std::uint32_t epoch() const noexcept { return static_cast<std::uint32_t>((raw >> 16) & 0xFFFFu); }
+    [[nodiscard]] constexpr std::uint32_t owner() const noexcept {
+        return static_cast<std::uint32_t>((raw >> 8) & 0xFFu);
+    }
+    [[nodiscard]] constexpr std::uint32_t epoch() const noexcept {
+        return static_cast<std::uint32_t>((raw >> 16) & 0xFFFFu);
+    }
     [[nodiscard]] constexpr std::uint32_t generation() const noexcept { return static_cast<std::uint32_t>(raw >> 32); }
     [[nodiscard]] static constexpr SlotWord make(SlotState state, std::uint32_t owner, std::uint32_t epoch,
                                                  std::uint32_t generation) noexcept {
@@ -92,16 +95,16 @@ struct SlotWord {
 //  ├────────┴──────┬─────┴─────────┴┬───────────────────┴┬───────────┴──────────────────┘
 //  │ receive_count │ body_size      │ attributes_size     │ blob (class<<28 | block)      64
 struct SlotHeader {
-    std::atomic<std::uint64_t> state;          // SlotWord; every transition is a CAS or release store
-    std::atomic<std::int64_t> deadline_ns;     // IN_FLIGHT: visible again; DELAYED: visible from
-    std::int64_t sent_ns;                      // written while WRITING, read after acquiring state
+    std::atomic<std::uint64_t> state;                  // SlotWord; every transition is a CAS or release store
+    std::atomic<std::int64_t> deadline_ns;             // IN_FLIGHT: visible again; DELAYED: visible from
+    std::int64_t sent_ns;                              // written while WRITING, read after acquiring state
     std::atomic<std::uint32_t> first_receive_delay_ms; // ms after sent_ns + 1; 0: never received
     std::uint32_t sender_uid;
     std::uint8_t message_id[16];
     std::atomic<std::uint32_t> receive_count;
     std::uint32_t body_size;
-    std::uint32_t attributes_size;             // encoded attributes follow the body
-    std::uint32_t blob;                        // blob_none: body and attributes are inline
+    std::uint32_t attributes_size; // encoded attributes follow the body
+    std::uint32_t blob;            // blob_none: body and attributes are inline
 };
 static_assert(sizeof(SlotHeader) == slot_header_bytes, "a slot header is one cache line");
 static_assert(std::is_standard_layout_v<SlotHeader>, "shared layouts must be standard layout");
@@ -114,7 +117,9 @@ static_assert(std::atomic<std::int64_t>::is_always_lock_free, "shared atomics mu
 [[nodiscard]] constexpr std::uint32_t ring_value(std::uint32_t slot, std::uint32_t generation) noexcept {
     return ((generation & 0xFFu) << 24) | slot;
 }
-[[nodiscard]] constexpr std::uint32_t ring_slot(std::uint32_t value) noexcept { return value & 0x00FF'FFFFu; }
+[[nodiscard]] constexpr std::uint32_t ring_slot(std::uint32_t value) noexcept {
+    return value & 0x00FF'FFFFu;
+}
 [[nodiscard]] constexpr bool ring_generation_matches(std::uint32_t value, std::uint32_t generation) noexcept {
     return (value >> 24) == (generation & 0xFFu);
 }
@@ -145,8 +150,8 @@ static_assert(limits::sleepers_max == 64, "registered_mask has one bit per sleep
 struct ProcessEntry {
     static constexpr std::uint32_t recovering_bit = 0x8000'0000u;
     alignas(cache_block) std::atomic<std::uint32_t> pid;
-    std::atomic<std::uint32_t> pending_count;  // slots whose ring push may not have happened yet
-    std::atomic<std::uint64_t> start_ticks;    // /proc/<pid>/stat start time: pid reuse guard
+    std::atomic<std::uint32_t> pending_count; // slots whose ring push may not have happened yet
+    std::atomic<std::uint64_t> start_ticks;   // /proc/<pid>/stat start time: pid reuse guard
     std::atomic<std::uint32_t> pending_slot[limits::pending_slots_per_process];
     std::atomic<std::uint64_t> sent, received, deleted; // folded into the header when freed
 };
@@ -171,16 +176,16 @@ struct RegionHeader {
     std::atomic<std::uint32_t> layout_version; // written last (release); 0 while initializing
     std::uint32_t header_bytes;
     std::uint64_t region_bytes;
-    std::uint64_t queue_nonce;                 // random; receipt handles carry it
+    std::uint64_t queue_nonce; // random; receipt handles carry it
     std::int64_t created_ns;
     char name[queue_name_bytes];
-    std::uint32_t fifo;                        // FifoQueue (fixed at creation)
+    std::uint32_t fifo; // FifoQueue (fixed at creation)
     std::uint32_t reserved_identity_[7];
 
     // --- geometry (offsets from the region start) ---
     std::uint32_t slot_count;
-    std::uint32_t free_ring_capacity;          // power of two >= 2 × slot_count
-    std::uint32_t ready_ring_capacity;         // power of two >= 2 × slot_count
+    std::uint32_t free_ring_capacity;  // power of two >= 2 × slot_count
+    std::uint32_t ready_ring_capacity; // power of two >= 2 × slot_count
     std::uint32_t reserved_geometry_;
     std::uint64_t slots_offset;
     std::uint64_t free_ring_offset;
@@ -199,10 +204,10 @@ struct RegionHeader {
     alignas(cache_block) HotAttributes hot;
 
     // --- timers (see sqs/timer_sweep.h) ---
-    alignas(cache_block) std::atomic<std::int64_t> next_due_ns;   // hot path reads only this
-    std::atomic<std::int64_t> slot_due_ns;      // earliest slot deadline found by the last pass
-    std::atomic<std::int64_t> pending_due_ns;   // deadlines set since the current pass began
-    std::atomic<std::int64_t> liveness_due_ns;  // next dead-process check
+    alignas(cache_block) std::atomic<std::int64_t> next_due_ns; // hot path reads only this
+    std::atomic<std::int64_t> slot_due_ns;                      // earliest slot deadline found by the last pass
+    std::atomic<std::int64_t> pending_due_ns;                   // deadlines set since the current pass began
+    std::atomic<std::int64_t> liveness_due_ns;                  // next dead-process check
     std::atomic<std::int64_t> sweep_lease_until_ns;
     std::atomic<std::uint32_t> sweep_cursor;
     std::atomic<std::int64_t> sweep_pass_min_ns;

@@ -43,8 +43,7 @@ class BlobStack {
             // CAS fail then.
             const std::uint32_t next = next_[index].load(std::memory_order_relaxed);
             const std::uint64_t replacement = ((seen >> 32) + 1) << 32 | next;
-            if (head_->compare_exchange_weak(seen, replacement, std::memory_order_acq_rel,
-                                             std::memory_order_acquire)) {
+            if (head_->compare_exchange_weak(seen, replacement, std::memory_order_acq_rel, std::memory_order_acquire)) {
                 return index;
             }
         }
@@ -55,8 +54,7 @@ class BlobStack {
         for (;;) {
             next_[index].store(static_cast<std::uint32_t>(seen), std::memory_order_relaxed);
             const std::uint64_t replacement = ((seen >> 32) + 1) << 32 | index;
-            if (head_->compare_exchange_weak(seen, replacement, std::memory_order_release,
-                                             std::memory_order_relaxed)) {
+            if (head_->compare_exchange_weak(seen, replacement, std::memory_order_release, std::memory_order_relaxed)) {
                 return;
             }
         }

@@ -44,8 +44,8 @@ class CellRing {
 
     // Creation only (no other process can see the region yet): every cell EMPTY at lap 0, then
     // values 0..prefill_count-1 already pushed.
-    static void initialize(layout::RingHeader& header, std::atomic<std::uint64_t>* cells,
-                           std::uint32_t capacity, std::uint32_t prefill_count) noexcept {
+    static void initialize(layout::RingHeader& header, std::atomic<std::uint64_t>* cells, std::uint32_t capacity,
+                           std::uint32_t prefill_count) noexcept {
         for (std::uint32_t i = 0; i < capacity; ++i) {
             cells[i].store(i < prefill_count ? cell(0, i) : cell(0, empty_value), std::memory_order_relaxed);
         }
@@ -70,8 +70,7 @@ class CellRing {
             if (cell_lap == position_lap) {
                 if (value_of_cell(seen) == empty_value) {
                     if (target.compare_exchange_strong(seen, cell(position_lap, values[pushed]),
-                                                       std::memory_order_seq_cst,
-                                                       std::memory_order_acquire)) {
+                                                       std::memory_order_seq_cst, std::memory_order_acquire)) {
                         ++pushed;
                         ++position;
                     }
@@ -92,8 +91,7 @@ class CellRing {
 
     // Pops up to max_count entries in order. For each FULL cell, claim(value) decides; claimed
     // and stale entries are consumed. Returns the number claimed.
-    template <class Claim>
-    [[nodiscard]] std::uint32_t pop(std::uint32_t max_count, Claim&& claim) noexcept {
+    template <class Claim> [[nodiscard]] std::uint32_t pop(std::uint32_t max_count, Claim&& claim) noexcept {
         std::uint64_t position = header_->head_hint.load(std::memory_order_acquire);
         std::uint32_t claimed = 0;
         for (std::uint32_t step = 0; step < limits::ring_scan_max && claimed < max_count; ++step) {
@@ -112,8 +110,8 @@ class CellRing {
                 }
                 // Consume the entry. Failure means another consumer consumed it first, which is
                 // fine either way: the claim above is what transferred ownership.
-                source.compare_exchange_strong(seen, cell(position_lap + 1, empty_value),
-                                               std::memory_order_acq_rel, std::memory_order_relaxed);
+                source.compare_exchange_strong(seen, cell(position_lap + 1, empty_value), std::memory_order_acq_rel,
+                                               std::memory_order_relaxed);
                 if (result == ClaimResult::claimed) {
                     ++claimed;
                 }
@@ -138,16 +136,24 @@ class CellRing {
                header_->tail_hint.load(std::memory_order_seq_cst) <= position;
     }
 
-    [[nodiscard]] std::uint64_t head_hint() const noexcept { return header_->head_hint.load(std::memory_order_relaxed); }
-    [[nodiscard]] std::uint64_t tail_hint() const noexcept { return header_->tail_hint.load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t head_hint() const noexcept {
+        return header_->head_hint.load(std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::uint64_t tail_hint() const noexcept {
+        return header_->tail_hint.load(std::memory_order_relaxed);
+    }
     [[nodiscard]] std::uint32_t capacity() const noexcept { return static_cast<std::uint32_t>(mask_ + 1); }
 
   private:
     [[nodiscard]] static constexpr std::uint64_t cell(std::uint32_t lap, std::uint32_t value) noexcept {
         return (std::uint64_t{lap} << 32) | value;
     }
-    [[nodiscard]] static constexpr std::uint32_t lap_of_cell(std::uint64_t c) noexcept { return static_cast<std::uint32_t>(c >> 32); }
-    [[nodiscard]] static constexpr std::uint32_t value_of_cell(std::uint64_t c) noexcept { return static_cast<std::uint32_t>(c); }
+    [[nodiscard]] static constexpr std::uint32_t lap_of_cell(std::uint64_t c) noexcept {
+        return static_cast<std::uint32_t>(c >> 32);
+    }
+    [[nodiscard]] static constexpr std::uint32_t value_of_cell(std::uint64_t c) noexcept {
+        return static_cast<std::uint32_t>(c);
+    }
     [[nodiscard]] std::uint32_t lap_of(std::uint64_t position) const noexcept {
         return static_cast<std::uint32_t>(position >> lap_shift_);
     }
