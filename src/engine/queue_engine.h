@@ -75,6 +75,7 @@ class QueueEngine {
     [[nodiscard]] Status check_usable();
 
     // --- slots ---
+    void prefetch_slots_for_write(const ring::CellRing& ring, std::uint32_t count) const noexcept;
     [[nodiscard]] bool claim_free_slot(std::uint32_t& slot, layout::SlotWord& word) noexcept;
     [[nodiscard]] std::uint32_t claim_free_slots(std::uint32_t count, std::uint32_t* slots,
                                                  layout::SlotWord* words) noexcept;

@@ -3,6 +3,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <set>
 
 #include "shmq/limits.h"
@@ -153,10 +158,37 @@ Status validate_queue_name(std::string_view name) {
     return {};
 }
 
+// True when all 8 bytes are in 0x20..0x7F (printable ASCII and DEL, all allowed by SQS):
+// no byte has its high bit set, and none is below 0x20 (the classic "has a byte less than n"
+// test: subtracting 0x20 from each byte borrows into the high bit exactly for bytes < 0x20).
+static bool all_printable_ascii(std::uint64_t word) noexcept {
+    constexpr std::uint64_t ones = 0x0101'0101'0101'0101ull;
+    constexpr std::uint64_t highs = 0x8080'8080'8080'8080ull;
+    return ((word | ((word - ones * 0x20) & ~word)) & highs) == 0;
+}
+
 Status validate_message_characters(std::string_view text, std::string_view what) {
-    for (std::size_t i = 0; i < text.size();) {
+    std::size_t i = 0;
+    // Fast path: almost every body is printable ASCII. As signed bytes, exactly 0x20..0x7F are
+    // greater than 0x1F, so one compare checks 16 bytes.
+#if defined(__SSE2__)
+    const __m128i below_space = _mm_set1_epi8(0x1F);
+    for (; i + 16 <= text.size(); i += 16) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+        if (_mm_movemask_epi8(_mm_cmpgt_epi8(bytes, below_space)) != 0xFFFF) {
+            break;
+        }
+    }
+#endif
+    for (; i + 8 <= text.size(); i += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, text.data() + i, 8);
+        if (!all_printable_ascii(word)) {
+            break;
+        }
+    }
+    while (i < text.size()) {
         const auto byte = static_cast<unsigned char>(text[i]);
-        // Fast path: printable ASCII and the three allowed control characters.
         if (byte >= 0x20 && byte < 0x80) {
             ++i;
             continue;

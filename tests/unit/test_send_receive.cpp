@@ -97,6 +97,23 @@ TEST_CASE("oversized and invalid bodies are rejected with SQS errors", "[unit]")
     REQUIRE_FALSE(control);
     CHECK(control.code() == Errc::invalid_message_contents);
 
+    // Past the 8-byte fast path too, at every position of a word.
+    for (std::size_t position = 0; position < 24; ++position) {
+        std::string body(24, 'a');
+        body[position] = '\x1f';
+        CHECK(queue.send({.body = body}).code() == Errc::invalid_message_contents);
+        body[position] = '\x7f'; // DEL is allowed
+        CHECK(queue.send({.body = body}));
+    }
+    CHECK(queue.inspect().ready == 24);
+    for (int i = 0; i < 24; ++i) {
+        ReceiveRequest one;
+        one.wait_time_s = 0;
+        auto received = queue.receive(one);
+        REQUIRE(received);
+        REQUIRE(queue.delete_message(received->front().receipt_handle));
+    }
+
     auto bad_utf8 = queue.send({.body = "\xC3"});
     REQUIRE_FALSE(bad_utf8);
     CHECK(bad_utf8.code() == Errc::invalid_message_contents);

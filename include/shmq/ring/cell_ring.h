@@ -128,12 +128,32 @@ class CellRing {
         return claimed;
     }
 
-    // True when the cell at the head hint holds nothing to pop (approximate, for sleeping).
+    // Calls visit(value) for up to max_count values from the head without consuming them
+    // (read-only; they may be stale by the time the caller acts): lets a consumer prefetch what
+    // it is about to claim.
+    template <class Visit> void peek(std::uint32_t max_count, Visit&& visit) const noexcept {
+        std::uint64_t position = header_->head_hint.load(std::memory_order_relaxed);
+        const std::uint64_t end = position + 2 * std::uint64_t{max_count};
+        for (std::uint32_t found = 0; position < end && found < max_count; ++position) {
+            const std::uint64_t seen = cells_[position & mask_].load(std::memory_order_relaxed);
+            if (lap_of_cell(seen) != lap_of(position)) {
+                continue; // consumed already (stale hint) or not yet produced
+            }
+            if (value_of_cell(seen) == empty_value) {
+                return;
+            }
+            visit(value_of_cell(seen));
+            ++found;
+        }
+    }
+
+    // True when the cell at the head hint holds nothing to pop: a read-only peek for polling
+    // loops (one shared line, never the producers' tail). A stale head hint answers false, and
+    // the caller's pop then skips forward.
     [[nodiscard]] bool looks_empty() const noexcept {
-        const std::uint64_t position = header_->head_hint.load(std::memory_order_seq_cst);
+        const std::uint64_t position = header_->head_hint.load(std::memory_order_relaxed);
         const std::uint64_t seen = cells_[position & mask_].load(std::memory_order_seq_cst);
-        return !(lap_of_cell(seen) == lap_of(position) && value_of_cell(seen) != empty_value) &&
-               header_->tail_hint.load(std::memory_order_seq_cst) <= position;
+        return lap_of_cell(seen) == lap_of(position) && value_of_cell(seen) == empty_value;
     }
 
     [[nodiscard]] std::uint64_t head_hint() const noexcept {

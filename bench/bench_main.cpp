@@ -1,0 +1,130 @@
+// shmq-benchmarks: every scenario of scenarios.h for shmq and its baselines in one binary, then
+// a table of each shmq figure as a ratio to its baseline from the same run.
+//
+// Flags: all of Google Benchmark's (--benchmark_filter, --benchmark_min_time,
+// --benchmark_repetitions, --benchmark_format=json, --benchmark_out, ...), plus --no-pin
+// (do not pin the consumer to the first allowed CPU and the peer to the second). Without
+// --benchmark_min_time each figure is measured for 0.3 s.
+#include <unistd.h>
+
+#include <benchmark/benchmark.h>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_environment.h"
+#include "ratio_table.h"
+#include "scenarios.h"
+
+namespace {
+
+using shmq_bench::Polling;
+
+constexpr const char* default_min_time_flag = "--benchmark_min_time=0.3";
+
+void register_benchmarks() {
+    struct Throughput {
+        const char* size_name;
+        std::size_t body_bytes;
+        const char* batch_name;
+        std::uint32_t batch;
+    };
+    const Throughput throughputs[] = {
+        {"64B", shmq_bench::small_body_bytes, "single", 1},
+        {"64B", shmq_bench::small_body_bytes, "batch10", 10},
+        {"4KiB", shmq_bench::large_body_bytes, "single", 1},
+        {"4KiB", shmq_bench::large_body_bytes, "batch10", 10},
+    };
+    // Each shmq scenario is followed at once by its baselines, so host drift hits both alike.
+    for (const Throughput& t : throughputs) {
+        const std::string scenario = std::string("throughput/") + t.size_name + "/" + t.batch_name;
+        benchmark::RegisterBenchmark(("shmq/" + scenario).c_str(), shmq_bench::shmq_throughput, t.body_bytes, t.batch)
+            ->UseRealTime();
+        benchmark::RegisterBenchmark(("boost_mq/" + scenario).c_str(), shmq_bench::message_queue_throughput,
+                                     t.body_bytes, t.batch)
+            ->UseRealTime();
+    }
+    benchmark::RegisterBenchmark("shmq/roundtrip/busy", shmq_bench::shmq_round_trip, Polling::busy)->UseRealTime();
+    benchmark::RegisterBenchmark("boost_mq/roundtrip/busy", shmq_bench::message_queue_round_trip, Polling::busy)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("shmq/roundtrip/blocking", shmq_bench::shmq_round_trip, Polling::blocking)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("boost_mq/roundtrip/blocking", shmq_bench::message_queue_round_trip, Polling::blocking)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("posix_mq/roundtrip/blocking", shmq_bench::posix_mq_round_trip)->UseRealTime();
+    // One long poll is the measurement; more iterations would only repeat it.
+    benchmark::RegisterBenchmark("shmq/idle_long_poll", shmq_bench::shmq_idle_long_poll)
+        ->Iterations(1)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("boost_mq/idle_long_poll", shmq_bench::message_queue_idle_long_poll)
+        ->Iterations(1)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("shmq/footprint/64B", shmq_bench::shmq_footprint)
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("boost_mq/footprint/64B", shmq_bench::message_queue_footprint)
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<char*> arguments(argv, argv + argc);
+    bool pin = true;
+    bool has_min_time = false;
+    bool json = false;
+    for (auto it = arguments.begin(); it != arguments.end();) {
+        const std::string_view argument(*it);
+        if (argument == "--no-pin") {
+            pin = false;
+            it = arguments.erase(it);
+            continue;
+        }
+        has_min_time = has_min_time || argument.starts_with("--benchmark_min_time");
+        json = json || argument == "--benchmark_format=json";
+        ++it;
+    }
+    std::string min_time_flag = default_min_time_flag;
+    if (!has_min_time) {
+        arguments.insert(arguments.begin() + 1, min_time_flag.data());
+    }
+    int argument_count = static_cast<int>(arguments.size());
+    benchmark::Initialize(&argument_count, arguments.data());
+    if (benchmark::ReportUnrecognizedArguments(argument_count, arguments.data())) {
+        return 1;
+    }
+
+    auto& environment = shmq_bench::BenchEnvironment::get();
+    if (!environment.ok()) {
+        std::cerr << "shmq-benchmarks: " << environment.error() << '\n';
+        return 1;
+    }
+    environment.place_processes(pin);
+    benchmark::AddCustomContext("shmq_namespace", environment.namespace_name());
+    benchmark::AddCustomContext("placement",
+                                environment.parent_cpu() >= 0
+                                    ? "consumer/pinger on CPU " + std::to_string(environment.parent_cpu()) +
+                                          ", producer/ponger on CPU " + std::to_string(environment.child_cpu())
+                                    : std::string("not pinned"));
+    register_benchmarks();
+
+    std::unique_ptr<benchmark::BenchmarkReporter> display;
+    if (json) {
+        display = std::make_unique<benchmark::JSONReporter>();
+    } else {
+        display = std::make_unique<benchmark::ConsoleReporter>(
+            ::isatty(STDOUT_FILENO) != 0 ? benchmark::ConsoleReporter::OO_Color : benchmark::ConsoleReporter::OO_None);
+    }
+    shmq_bench::CollectingReporter reporter(std::move(display));
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    // With JSON on stdout the table goes to stderr, so stdout stays one JSON document.
+    shmq_bench::print_ratio_table(reporter.runs(), json ? std::cerr : std::cout);
+    environment.cleanup();
+    benchmark::Shutdown();
+    return 0;
+}

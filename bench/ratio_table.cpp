@@ -1,0 +1,225 @@
+// See ratio_table.h.
+#include "ratio_table.h"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <string_view>
+
+namespace shmq_bench {
+
+namespace {
+
+enum class Better : std::uint8_t { higher, lower };
+
+struct Figure {
+    std::string_view counter;
+    std::string_view label;
+    Better better;
+};
+
+constexpr std::array figures{
+    Figure{"items_per_second", "items/s", Better::higher},
+    Figure{"bytes_per_second", "bytes/s", Better::higher},
+    Figure{"p50_ns", "p50", Better::lower},
+    Figure{"p99_ns", "p99", Better::lower},
+    Figure{"p999_ns", "p99.9", Better::lower},
+    Figure{"cpu_ms_per_wall_s", "CPU ms/s", Better::lower},
+    Figure{"bytes_per_msg", "bytes/msg", Better::lower},
+};
+
+constexpr double busy_host_cpu_share = 0.9;
+
+// Scenarios where the timing process spins and so should own its CPU.
+bool spins(std::string_view scenario) {
+    return scenario.starts_with("throughput/") || scenario.starts_with("roundtrip/busy");
+}
+
+constexpr std::array baselines{std::string_view("boost_mq"), std::string_view("posix_mq")};
+
+// The targets: an absolute figure and a minimum speedup over message_queue.
+struct Target {
+    std::string_view scenario;
+    std::string_view counter;
+    double absolute; // 0: none
+    double speedup;  // 0: none
+};
+
+constexpr std::array targets{
+    Target{"throughput/64B/batch10", "items_per_second", 20e6, 5.0},
+    Target{"throughput/64B/single", "items_per_second", 8e6, 2.0},
+    Target{"throughput/4KiB/batch10", "bytes_per_second", 2e9, 0},
+    Target{"throughput/4KiB/single", "bytes_per_second", 2e9, 0},
+    Target{"roundtrip/busy", "p50_ns", 400, 0},
+    Target{"roundtrip/busy", "p99_ns", 1500, 0},
+};
+
+std::string format_value(std::string_view counter, double value) {
+    char text[64];
+    if (counter == "items_per_second") {
+        if (value >= 1e6) {
+            std::snprintf(text, sizeof(text), "%.2f M/s", value / 1e6);
+        } else {
+            std::snprintf(text, sizeof(text), "%.1f K/s", value / 1e3);
+        }
+    } else if (counter == "bytes_per_second") {
+        if (value >= 1e9) {
+            std::snprintf(text, sizeof(text), "%.2f GB/s", value / 1e9);
+        } else {
+            std::snprintf(text, sizeof(text), "%.1f MB/s", value / 1e6);
+        }
+    } else if (counter.ends_with("_ns")) {
+        if (value >= 1e6) {
+            std::snprintf(text, sizeof(text), "%.2f ms", value / 1e6);
+        } else if (value >= 1e4) {
+            std::snprintf(text, sizeof(text), "%.1f us", value / 1e3);
+        } else {
+            std::snprintf(text, sizeof(text), "%.0f ns", value);
+        }
+    } else {
+        std::snprintf(text, sizeof(text), "%.3g", value);
+    }
+    return text;
+}
+
+std::optional<double> counter_of(const CollectedRun& run, std::string_view counter) {
+    const auto found = run.counters.find(std::string(counter));
+    if (found == run.counters.end()) {
+        return std::nullopt;
+    }
+    return found->second;
+}
+
+std::string target_verdict(std::string_view scenario, std::string_view counter, double value,
+                           std::optional<double> speedup_vs_message_queue) {
+    std::string verdict;
+    for (const auto& target : targets) {
+        if (target.scenario != scenario || target.counter != counter) {
+            continue;
+        }
+        const bool lower = counter.ends_with("_ns");
+        if (target.absolute > 0) {
+            const bool met = lower ? value <= target.absolute : value >= target.absolute;
+            verdict += (lower ? "<= " : ">= ") + format_value(counter, target.absolute) + (met ? " met" : " MISSED");
+        }
+        if (target.speedup > 0 && speedup_vs_message_queue) {
+            char text[48];
+            std::snprintf(text, sizeof(text), "%s>= %.0fx %s", verdict.empty() ? "" : "; ", target.speedup,
+                          *speedup_vs_message_queue >= target.speedup ? "met" : "MISSED");
+            verdict += text;
+        }
+    }
+    return verdict;
+}
+
+} // namespace
+
+CollectingReporter::CollectingReporter(std::unique_ptr<benchmark::BenchmarkReporter> display)
+    : display_(std::move(display)) {}
+
+bool CollectingReporter::ReportContext(const Context& context) {
+    display_->SetOutputStream(&GetOutputStream());
+    display_->SetErrorStream(&GetErrorStream());
+    return display_->ReportContext(context);
+}
+
+void CollectingReporter::ReportRuns(const std::vector<Run>& reports) {
+    for (const Run& run : reports) {
+        const std::string name = run.run_name.function_name;
+        const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+        if (run.run_type == Run::RT_Aggregate && !median) {
+            continue;
+        }
+        CollectedRun& collected = runs_[name];
+        if (collected.from_median && !median) {
+            continue;
+        }
+        collected = CollectedRun{};
+        collected.error = run.error_occurred;
+        collected.error_message = run.error_message;
+        collected.from_median = median;
+        if (run.real_accumulated_time > 0) {
+            collected.cpu_share = run.cpu_accumulated_time / run.real_accumulated_time;
+        }
+        for (const auto& [counter_name, counter] : run.counters) {
+            collected.counters[counter_name] = counter.value;
+        }
+    }
+    display_->ReportRuns(reports);
+}
+
+void CollectingReporter::Finalize() {
+    display_->Finalize();
+}
+
+void print_ratio_table(const std::map<std::string, CollectedRun>& runs, std::ostream& out) {
+    out << "\nshmq against its baselines, same run (speedup > 1: shmq better)\n";
+    char line[256];
+    std::snprintf(line, sizeof(line), "%-26s %-10s %12s %-9s %12s %9s  %s\n", "scenario", "figure", "shmq", "baseline",
+                  "baseline", "speedup", "target");
+    out << line << std::string(100, '-') << '\n';
+    for (const auto& [name, shmq_run] : runs) {
+        if (!name.starts_with("shmq/")) {
+            continue;
+        }
+        const std::string scenario = name.substr(5);
+        if (shmq_run.error) {
+            out << scenario << ": shmq run failed: " << shmq_run.error_message << '\n';
+            continue;
+        }
+        for (const Figure& figure : figures) {
+            const auto value = counter_of(shmq_run, figure.counter);
+            if (!value) {
+                continue;
+            }
+            bool printed = false;
+            std::optional<double> speedup_vs_message_queue;
+            for (const std::string_view baseline : baselines) {
+                const auto found = runs.find(std::string(baseline) + "/" + scenario);
+                if (found == runs.end() || found->second.error) {
+                    continue;
+                }
+                const auto base = counter_of(found->second, figure.counter);
+                if (!base) {
+                    continue;
+                }
+                double speedup = std::nan("");
+                if (*value > 0 && *base > 0) {
+                    speedup = figure.better == Better::higher ? *value / *base : *base / *value;
+                }
+                if (baseline == "boost_mq") {
+                    speedup_vs_message_queue = speedup;
+                }
+                char speedup_text[32] = "-";
+                if (!std::isnan(speedup)) {
+                    std::snprintf(speedup_text, sizeof(speedup_text), "%.2fx", speedup);
+                }
+                std::snprintf(
+                    line, sizeof(line), "%-26s %-10s %12s %-9s %12s %9s  %s\n", printed ? "" : scenario.c_str(),
+                    std::string(figure.label).c_str(), format_value(figure.counter, *value).c_str(),
+                    std::string(baseline).c_str(), format_value(figure.counter, *base).c_str(), speedup_text,
+                    printed ? "" : target_verdict(scenario, figure.counter, *value, speedup_vs_message_queue).c_str());
+                out << line;
+                // Only shmq's share tells about the host: message_queue's consumer also sleeps
+                // in its mutex when the producer holds it.
+                if (!printed && spins(scenario) && shmq_run.cpu_share < busy_host_cpu_share) {
+                    std::snprintf(line, sizeof(line),
+                                  "%-26s %-10s host busy? shmq's spinning consumer ran only %.0f %% "
+                                  "of the wall time\n",
+                                  "", "", 100 * shmq_run.cpu_share);
+                    out << line;
+                }
+                printed = true;
+            }
+            if (!printed) {
+                std::snprintf(line, sizeof(line), "%-26s %-10s %12s %-9s %12s %9s  %s\n", scenario.c_str(),
+                              std::string(figure.label).c_str(), format_value(figure.counter, *value).c_str(), "-", "-",
+                              "-", target_verdict(scenario, figure.counter, *value, std::nullopt).c_str());
+                out << line;
+            }
+        }
+    }
+}
+
+} // namespace shmq_bench

@@ -1,0 +1,419 @@
+// The shmq side of every scenario (see scenarios.h). The parent process is the consumer (or the
+// pinger) and owns the timed loop; a forked peer is the producer (or the ponger). Hot loops use
+// the zero-copy path only: send/send_batch from preallocated bodies, receive_views collecting
+// receipt handles into a fixed array, delete_message/delete_batch; nothing allocates.
+#include <array>
+#include <optional>
+#include <span>
+#include <string>
+#include <sys/resource.h>
+#include <vector>
+
+#include "bench_environment.h"
+#include "forked_peer.h"
+#include "scenarios.h"
+#include "shmq/limits.h"
+#include "shmq/queue.h"
+#include "spin_pause.h"
+
+namespace shmq_bench {
+
+namespace {
+
+constexpr std::uint32_t batch_max = shmq::limits::receive_batch_max;
+// Blocking scenarios long-poll this long; the peer is always woken well before.
+constexpr std::int32_t blocking_wait_time_s = 1;
+
+std::optional<shmq::Queue> open_queue(const std::string& name, std::string& error) {
+    auto opened = BenchEnvironment::get().client().open_queue(name);
+    if (!opened) {
+        error = "open_queue(" + name + "): " + opened.error().message;
+        return std::nullopt;
+    }
+    return std::optional<shmq::Queue>(std::move(opened).value());
+}
+
+std::optional<shmq::Queue> open_queue_in_child(const std::string& name, PeerControl& control) {
+    std::string error;
+    auto queue = open_queue(name, error);
+    if (!queue) {
+        ForkedPeer::fail(control, error);
+    }
+    return queue;
+}
+
+// Receives and deletes whatever is left so the next invocation starts from an empty queue.
+void drain(shmq::Queue& queue) {
+    shmq::ReceiveRequest request;
+    request.max_number_of_messages = batch_max;
+    request.wait_time_s = 0;
+    std::array<shmq::ReceiptHandle, batch_max> handles{};
+    std::array<shmq::Errc, batch_max> errors{};
+    for (std::uint32_t round = 0; round < throughput_slot_count; ++round) {
+        std::uint32_t count = 0;
+        auto received = queue.receive_views(
+            request, [&](const shmq::MessageView& view) { handles[count++] = view.receipt_handle; });
+        if (!received || count == 0) {
+            return;
+        }
+        queue.delete_batch(std::span(handles.data(), count), std::span(errors.data(), count));
+    }
+}
+
+std::string throughput_queue_name(std::size_t body_bytes) {
+    return body_bytes <= small_body_bytes ? "throughput-64" : "throughput-4k";
+}
+
+// Producer peer: sends as fast as the queue accepts until told to stop; a full queue is
+// retried (spinning), as a producer that must not drop messages would.
+bool produce(PeerControl& control, const std::string& queue_name, std::size_t body_bytes, std::uint32_t batch) {
+    auto queue = open_queue_in_child(queue_name, control);
+    if (!queue) {
+        return false;
+    }
+    std::vector<std::string> bodies(batch, std::string(body_bytes, 'p'));
+    std::array<shmq::SendEntry, batch_max> entries{};
+    std::array<shmq::SendOutcome, batch_max> outcomes{};
+    control.child_ready.store(1, std::memory_order_release);
+    if (!wait_for_go(control)) {
+        return true;
+    }
+    std::uint64_t sequence = 0;
+    while (control.stop.load(std::memory_order_relaxed) == 0) {
+        for (std::uint32_t i = 0; i < batch; ++i) {
+            stamp_sequence(bodies[i].data(), sequence + i);
+            entries[i].body = bodies[i];
+        }
+        if (batch == 1) {
+            auto sent = queue->send(entries[0]);
+            if (sent) {
+                ++sequence;
+            } else if (sent.code() == shmq::Errc::queue_full) {
+                spin_pause();
+            } else {
+                ForkedPeer::fail(control, "send: " + sent.error().message);
+                return false;
+            }
+            continue;
+        }
+        std::uint32_t pending = batch;
+        while (pending > 0 && control.stop.load(std::memory_order_relaxed) == 0) {
+            auto status = queue->send_batch(std::span(entries.data(), pending), std::span(outcomes.data(), pending));
+            if (!status) {
+                ForkedPeer::fail(control, "send_batch: " + status.message());
+                return false;
+            }
+            std::uint32_t kept = 0;
+            for (std::uint32_t i = 0; i < pending; ++i) {
+                if (outcomes[i].error == shmq::Errc::queue_full) {
+                    entries[kept++] = entries[i];
+                } else if (outcomes[i].error != shmq::Errc::ok) {
+                    ForkedPeer::fail(control,
+                                     "send_batch entry: " + std::string(shmq::sqs_error_code(outcomes[i].error)));
+                    return false;
+                }
+            }
+            pending = kept;
+            if (pending > 0) {
+                spin_pause();
+            }
+        }
+        sequence += batch;
+    }
+    return true;
+}
+
+// Pong peer: receive a ping, answer with its body on the pong queue, then delete the ping
+// (process, then delete: the at-least-once order SQS consumers use).
+bool pong(PeerControl& control, std::int32_t wait_time_s) {
+    auto ping_queue = open_queue_in_child("ping", control);
+    auto pong_queue = open_queue_in_child("pong", control);
+    if (!ping_queue || !pong_queue) {
+        return false;
+    }
+    shmq::ReceiveRequest request;
+    request.wait_time_s = wait_time_s;
+    std::array<char, small_body_bytes> body{};
+    control.child_ready.store(1, std::memory_order_release);
+    if (!wait_for_go(control)) {
+        return true;
+    }
+    while (control.stop.load(std::memory_order_relaxed) == 0) {
+        shmq::ReceiptHandle handle;
+        std::uint32_t count = 0;
+        auto received = ping_queue->receive_views(request, [&](const shmq::MessageView& view) {
+            handle = view.receipt_handle;
+            std::memcpy(body.data(), view.body.data(), std::min(view.body.size(), body.size()));
+            ++count;
+        });
+        if (!received) {
+            ForkedPeer::fail(control, "receive ping: " + received.error().message);
+            return false;
+        }
+        if (count == 0) {
+            spin_pause();
+            continue;
+        }
+        shmq::SendEntry entry;
+        entry.body = std::string_view(body.data(), body.size());
+        auto sent = pong_queue->send(entry);
+        if (!sent) {
+            ForkedPeer::fail(control, "send pong: " + sent.error().message);
+            return false;
+        }
+        if (auto deleted = ping_queue->delete_message(handle); !deleted) {
+            ForkedPeer::fail(control, "delete ping: " + deleted.message());
+            return false;
+        }
+    }
+    return true;
+}
+
+bool start_peer(benchmark::State& state, ForkedPeer& peer) {
+    if (!peer.wait_ready()) {
+        state.SkipWithError(("peer did not start: " + peer.failure()).c_str());
+        return false;
+    }
+    peer.go();
+    return true;
+}
+
+} // namespace
+
+void shmq_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch) {
+    auto& environment = BenchEnvironment::get();
+    const std::string queue_name = environment.ensure_queue(throughput_queue_name(body_bytes), throughput_slot_count);
+    std::string error;
+    auto queue = queue_name.empty() ? std::nullopt : open_queue(queue_name, error);
+    if (!queue) {
+        state.SkipWithError((environment.error() + error).c_str());
+        return;
+    }
+    ForkedPeer producer([&](PeerControl& control) { return produce(control, queue_name, body_bytes, batch); },
+                        environment.child_cpu());
+    if (!start_peer(state, producer)) {
+        return;
+    }
+    shmq::ReceiveRequest request;
+    request.max_number_of_messages = batch;
+    request.wait_time_s = 0;
+    std::array<shmq::ReceiptHandle, batch_max> handles{};
+    std::array<shmq::Errc, batch_max> errors{};
+    std::uint64_t moved = 0;
+    std::uint64_t folded = 0;
+    std::uint32_t empty_polls = 0;
+    for (auto _ : state) {
+        std::uint32_t count = 0;
+        while (count == 0) {
+            auto received = queue->receive_views(request, [&](const shmq::MessageView& view) {
+                handles[count++] = view.receipt_handle;
+                folded ^= fold_body(view.body);
+            });
+            if (!received) {
+                state.SkipWithError(("receive_views: " + received.error().message).c_str());
+                break;
+            }
+            if (count == 0 && ++empty_polls % empty_polls_between_liveness_checks == 0 && !producer.child_alive()) {
+                state.SkipWithError(("producer died: " + producer.failure()).c_str());
+                break;
+            }
+        }
+        if (count == 0) {
+            break;
+        }
+        if (batch == 1) {
+            if (auto deleted = queue->delete_message(handles[0]); !deleted) {
+                state.SkipWithError(("delete_message: " + deleted.message()).c_str());
+                break;
+            }
+        } else {
+            queue->delete_batch(std::span(handles.data(), count), std::span(errors.data(), count));
+        }
+        moved += count;
+    }
+    benchmark::DoNotOptimize(folded);
+    if (!producer.join()) {
+        state.SkipWithError(("producer: " + producer.failure()).c_str());
+    }
+    drain(*queue);
+    state.SetItemsProcessed(static_cast<std::int64_t>(moved));
+    state.SetBytesProcessed(static_cast<std::int64_t>(moved * body_bytes));
+}
+
+void shmq_round_trip(benchmark::State& state, Polling polling) {
+    auto& environment = BenchEnvironment::get();
+    const std::int32_t wait_time_s = polling == Polling::busy ? 0 : blocking_wait_time_s;
+    std::string error;
+    std::optional<shmq::Queue> ping_queue;
+    std::optional<shmq::Queue> pong_queue;
+    if (!environment.ensure_queue("ping", throughput_slot_count).empty() &&
+        !environment.ensure_queue("pong", throughput_slot_count).empty()) {
+        ping_queue = open_queue("ping", error);
+        pong_queue = open_queue("pong", error);
+    }
+    if (!ping_queue || !pong_queue) {
+        state.SkipWithError((environment.error() + error).c_str());
+        return;
+    }
+    ForkedPeer peer([&](PeerControl& control) { return pong(control, wait_time_s); }, environment.child_cpu());
+    if (!start_peer(state, peer)) {
+        return;
+    }
+    std::vector<std::int64_t> samples_ns;
+    samples_ns.reserve(static_cast<std::size_t>(state.max_iterations));
+    std::array<char, small_body_bytes> body{};
+    body.fill('p'); // bodies must be in the SQS character set
+    shmq::SendEntry entry;
+    entry.body = std::string_view(body.data(), body.size());
+    shmq::ReceiveRequest request;
+    request.wait_time_s = wait_time_s;
+    std::uint64_t sequence = 0;
+    std::uint32_t empty_polls = 0;
+    for (auto _ : state) {
+        stamp_sequence(body.data(), sequence++);
+        const std::int64_t start_ns = monotonic_ns();
+        if (auto sent = ping_queue->send(entry); !sent) {
+            state.SkipWithError(("send ping: " + sent.error().message).c_str());
+            break;
+        }
+        shmq::ReceiptHandle handle;
+        std::uint32_t count = 0;
+        while (count == 0) {
+            auto received = pong_queue->receive_views(request, [&](const shmq::MessageView& view) {
+                handle = view.receipt_handle;
+                ++count;
+            });
+            if (!received) {
+                state.SkipWithError(("receive pong: " + received.error().message).c_str());
+                break;
+            }
+            if (count == 0 && ++empty_polls % empty_polls_between_liveness_checks == 0 && !peer.child_alive()) {
+                state.SkipWithError(("peer died: " + peer.failure()).c_str());
+                break;
+            }
+        }
+        if (count == 0) {
+            break;
+        }
+        samples_ns.push_back(monotonic_ns() - start_ns);
+        if (auto deleted = pong_queue->delete_message(handle); !deleted) {
+            state.SkipWithError(("delete pong: " + deleted.message()).c_str());
+            break;
+        }
+    }
+    peer.request_stop();
+    // A blocked peer sees the stop after its next message; do not make it sit out its poll.
+    (void)ping_queue->send(entry);
+    if (!peer.join()) {
+        state.SkipWithError(("peer: " + peer.failure()).c_str());
+    }
+    drain(*ping_queue);
+    drain(*pong_queue);
+    state.SetItemsProcessed(static_cast<std::int64_t>(samples_ns.size()));
+    report_latency_percentiles(state, samples_ns);
+}
+
+void shmq_idle_long_poll(benchmark::State& state) {
+    auto& environment = BenchEnvironment::get();
+    if (environment.ensure_queue("idle", shmq::limits::slot_count_min).empty()) {
+        state.SkipWithError(environment.error().c_str());
+        return;
+    }
+    double cpu_ms = 0;
+    double wall_s = 0;
+    for (auto _ : state) {
+        ForkedPeer sleeper(
+            [](PeerControl& control) {
+                auto queue = open_queue_in_child("idle", control);
+                if (!queue) {
+                    return false;
+                }
+                shmq::ReceiveRequest request;
+                request.wait_time_s = static_cast<std::int32_t>(idle_long_poll_s);
+                control.child_ready.store(1, std::memory_order_release);
+                if (!wait_for_go(control)) {
+                    return true;
+                }
+                rusage before{};
+                rusage after{};
+                ::getrusage(RUSAGE_SELF, &before);
+                const std::int64_t start_ns = monotonic_ns();
+                std::uint32_t count = 0;
+                auto received = queue->receive_views(request, [&](const shmq::MessageView&) { ++count; });
+                const std::int64_t wall_ns = monotonic_ns() - start_ns;
+                ::getrusage(RUSAGE_SELF, &after);
+                if (!received || count != 0) {
+                    ForkedPeer::fail(control, "long poll on an empty queue did not come back empty");
+                    return false;
+                }
+                const auto cpu_ns = [](const rusage& usage) {
+                    return (static_cast<std::int64_t>(usage.ru_utime.tv_sec) +
+                            static_cast<std::int64_t>(usage.ru_stime.tv_sec)) *
+                               1'000'000'000 +
+                           (static_cast<std::int64_t>(usage.ru_utime.tv_usec) +
+                            static_cast<std::int64_t>(usage.ru_stime.tv_usec)) *
+                               1'000;
+                };
+                control.result_i64[0] = cpu_ns(after) - cpu_ns(before);
+                control.result_i64[1] = wall_ns;
+                return true;
+            },
+            environment.child_cpu());
+        if (!start_peer(state, sleeper)) {
+            return;
+        }
+        if (!sleeper.join(idle_long_poll_s + 10.0, /*stop=*/false)) {
+            state.SkipWithError(("sleeper: " + sleeper.failure()).c_str());
+            return;
+        }
+        cpu_ms += static_cast<double>(sleeper.control().result_i64[0]) / 1e6;
+        wall_s += static_cast<double>(sleeper.control().result_i64[1]) / 1e9;
+    }
+    state.counters["cpu_ms_per_wall_s"] = benchmark::Counter(wall_s > 0 ? cpu_ms / wall_s : 0);
+    state.counters["wall_s"] = benchmark::Counter(wall_s, benchmark::Counter::kAvgIterations);
+}
+
+void shmq_footprint(benchmark::State& state) {
+    auto& environment = BenchEnvironment::get();
+    static std::uint32_t round = 0; // a fresh queue every time, also across repetitions
+    for (auto _ : state) {
+        const std::string queue_name =
+            environment.ensure_queue("footprint-" + std::to_string(round++), throughput_slot_count);
+        std::string error;
+        auto queue = queue_name.empty() ? std::nullopt : open_queue(queue_name, error);
+        if (!queue) {
+            state.SkipWithError((environment.error() + error).c_str());
+            return;
+        }
+        const std::string region_path = mapped_file_containing(environment.namespace_name(), queue_name);
+        const std::int64_t before_bytes = allocated_bytes(region_path);
+        if (before_bytes < 0) {
+            state.SkipWithError(("cannot find the region file of " + queue_name).c_str());
+            return;
+        }
+        std::array<char, small_body_bytes> body{};
+        body.fill('p'); // bodies must be in the SQS character set
+        shmq::SendEntry entry;
+        entry.body = std::string_view(body.data(), body.size());
+        for (std::uint32_t i = 0; i < footprint_message_count; ++i) {
+            stamp_sequence(body.data(), i);
+            if (auto sent = queue->send(entry); !sent) {
+                state.SkipWithError(("send: " + sent.error().message).c_str());
+                return;
+            }
+        }
+        const std::int64_t after_bytes = allocated_bytes(region_path);
+        const shmq::QueueInspection inspection = queue->inspect();
+        const auto messages = static_cast<double>(footprint_message_count);
+        state.counters["bytes_per_msg"] = benchmark::Counter(static_cast<double>(after_bytes) / messages);
+        state.counters["touched_bytes_per_msg"] =
+            benchmark::Counter(static_cast<double>(after_bytes - before_bytes) / messages);
+        state.counters["virtual_bytes_per_slot"] =
+            benchmark::Counter(static_cast<double>(inspection.region_bytes) / std::max(1u, inspection.slot_count));
+        state.counters["resident_MiB"] = benchmark::Counter(static_cast<double>(after_bytes) / (1024.0 * 1024.0));
+        queue.reset();
+        environment.drop_queue(queue_name);
+    }
+}
+
+} // namespace shmq_bench
