@@ -11,12 +11,6 @@ std::int64_t SystemClock::now_ns() const noexcept {
     return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
-std::int64_t SystemClock::coarse_now_ns() const noexcept {
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME_COARSE, &now);
-    return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
-
 const SystemClock& SystemClock::instance() noexcept {
     static const SystemClock clock;
     return clock;

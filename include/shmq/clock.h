@@ -15,17 +15,12 @@ class Clock {
     virtual ~Clock() = default;
     // Thread-safe; may be called from any thread.
     [[nodiscard]] virtual std::int64_t now_ns() const noexcept = 0;
-    // A cheaper reading that may lag now_ns() by up to a scheduler tick (never runs ahead):
-    // enough to decide "is any timer due yet" on a polling path.
-    [[nodiscard]] virtual std::int64_t coarse_now_ns() const noexcept { return now_ns(); }
 };
 
 // The real-time clock (CLOCK_REALTIME).
 class SystemClock final : public Clock {
   public:
     [[nodiscard]] std::int64_t now_ns() const noexcept override;
-    // CLOCK_REALTIME_COARSE: no TSC read, a few ns.
-    [[nodiscard]] std::int64_t coarse_now_ns() const noexcept override;
     [[nodiscard]] static const SystemClock& instance() noexcept;
 };
 

@@ -65,7 +65,7 @@ TEST_CASE("bodies of 1 byte to 1 MiB round-trip, inline and in blobs", "[unit]")
     ManualClock clock;
     testing::TestNamespace ns(&clock);
     Queue queue = ns.make_queue("sizes");
-    for (std::size_t size : {std::size_t{1}, std::size_t{64}, std::size_t{128}, std::size_t{129}, std::size_t{4096},
+    for (std::size_t size : {std::size_t{1}, std::size_t{64}, std::size_t{65}, std::size_t{256}, std::size_t{257}, std::size_t{4096},
                              std::size_t{70'000}, std::size_t{1'048'576}}) {
         std::string body(size, 'x');
         body.front() = 'a';

@@ -186,3 +186,19 @@ TEST_CASE("a sweep pass over a large region spans several calls but misses nothi
     }
     CHECK(back == 100);
 }
+
+TEST_CASE("with the system clock, a message made visible now is received by the very next poll", "[unit]") {
+    // The polling fast path decides "nothing to receive" without the ring machinery; it must
+    // never hide a timer that is due.
+    testing::TestNamespace ns; // system clock
+    Queue queue = ns.make_queue("at-once");
+    for (int round = 0; round < 50; ++round) {
+        REQUIRE(queue.send({.body = "m"}));
+        auto first = receive_now(queue);
+        REQUIRE(first.size() == 1);
+        REQUIRE(queue.change_visibility(first[0].receipt_handle, 0));
+        auto again = receive_now(queue);
+        REQUIRE(again.size() == 1);
+        REQUIRE(queue.delete_message(again[0].receipt_handle));
+    }
+}

@@ -9,12 +9,12 @@
 //            │   · wait sets (futex words) · config (robust mutex, 2 JSON   │
 //            │   buffers) · process table (255 × 128 B)                     │
 //  slots     ├──────────────────────────────────────────────────────────────┤
-//            │ slot_count × (SlotHeader 64 B + inline bytes 128 B)          │
+//            │ slot_count × (SlotHeader 64 B + inline bytes 64 B)           │
 //  free ring ├──────────────────────────────────────────────────────────────┤
 //            │ free_ring_capacity × u64 cells   (slot indices, FREE slots)  │
 //  ready ring├──────────────────────────────────────────────────────────────┤
 //            │ ready_ring_capacity × u64 cells  (slot indices, READY slots) │
-//  blob c=0..5├─────────────────────────────────────────────────────────────┤
+//  blob c=0..6├─────────────────────────────────────────────────────────────┤
 //            │ tags u64[n_c] · next u32[n_c] · data (n_c × class bytes)     │
 //            └──────────────────────────────────────────────────────────────┘
 //
@@ -36,7 +36,8 @@ namespace shmq::layout {
 
 inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff\0SHMQ1\n"
 // Bump when any shared byte changes meaning or position; openers refuse another version.
-inline constexpr std::uint32_t layout_version = 1;
+// 2: 64-byte inline area, seven blob classes from 256 B.
+inline constexpr std::uint32_t layout_version = 2;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t slot_stride = slot_header_bytes + limits::slot_inline_bytes;
@@ -45,7 +46,7 @@ inline constexpr std::size_t queue_name_bytes = 96;
 inline constexpr std::uint32_t blob_none = 0xFFFF'FFFFu;
 inline constexpr std::size_t blob_overhead_max = 4'096; // attribute framing beyond SQS's count
 
-// Bytes of one block of blob class c: 1 KiB, 4 KiB, 16 KiB, 64 KiB, 256 KiB, then 1 MiB plus
+// Bytes of one block of blob class c: 256 B, 1 KiB, 4 KiB, 16 KiB, 64 KiB, 256 KiB, then 1 MiB plus
 // room for the attribute framing of a maximal message.
 [[nodiscard]] constexpr std::uint64_t blob_class_bytes(std::size_t c) noexcept {
     return c + 1 == limits::blob_class_count ? limits::message_size_max + blob_overhead_max
@@ -107,6 +108,7 @@ struct SlotHeader {
     std::uint32_t blob;            // blob_none: body and attributes are inline
 };
 static_assert(sizeof(SlotHeader) == slot_header_bytes, "a slot header is one cache line");
+static_assert(slot_stride % 64 == 0, "slots start on a cache line: no header straddles two lines");
 static_assert(std::is_standard_layout_v<SlotHeader>, "shared layouts must be standard layout");
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared atomics must be lock-free");
 static_assert(std::atomic<std::int64_t>::is_always_lock_free, "shared atomics must be lock-free");
