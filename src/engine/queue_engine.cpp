@@ -512,9 +512,15 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
         const SendEntry& entry = entries[i];
         SendOutcome& outcome = outcomes[i];
         outcome = SendOutcome{};
-        if (Status status = sqs::validate_message(entry.body, entry.attributes, maximum_size); !status) {
+        if (entry.attributes == nullptr) {
+            outcome.error = sqs::check_plain_message(entry.body, maximum_size);
+        } else if (Status status = sqs::validate_message(entry.body, entry.attributes, maximum_size); !status) {
             outcome.error = status.code();
-        } else if (entry.delay_seconds > limits::delay_s_max) {
+        }
+        if (outcome.error != Errc::ok) {
+            continue;
+        }
+        if (entry.delay_seconds > limits::delay_s_max) {
             outcome.error = Errc::invalid_parameter_value;
         } else {
             ++valid;

@@ -167,7 +167,8 @@ static bool all_printable_ascii(std::uint64_t word) noexcept {
     return ((word | ((word - ones * 0x20) & ~word)) & highs) == 0;
 }
 
-Status validate_message_characters(std::string_view text, std::string_view what) {
+// Length of the leading run of 0x20..0x7F bytes, 16 or 8 at a time (the common case).
+static std::size_t printable_ascii_prefix(std::string_view text) noexcept {
     std::size_t i = 0;
     // Fast path: almost every body is printable ASCII. As signed bytes, exactly 0x20..0x7F are
     // greater than 0x1F, so one compare checks 16 bytes.
@@ -187,6 +188,22 @@ Status validate_message_characters(std::string_view text, std::string_view what)
             break;
         }
     }
+    return i;
+}
+
+bool is_sqs_text(std::string_view text) noexcept {
+    std::size_t i = printable_ascii_prefix(text);
+    for (; i < text.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte < 0x20 || byte >= 0x80) {
+            return validate_message_characters(text.substr(i), "message body").ok();
+        }
+    }
+    return true;
+}
+
+Status validate_message_characters(std::string_view text, std::string_view what) {
+    std::size_t i = printable_ascii_prefix(text);
     while (i < text.size()) {
         const auto byte = static_cast<unsigned char>(text[i]);
         if (byte >= 0x20 && byte < 0x80) {
@@ -249,6 +266,16 @@ Status validate_message_attributes(const MessageAttributes& attributes, std::siz
         size += name.size() + type.size() + value.string_value.size();
     }
     return {};
+}
+
+Errc check_plain_message(std::string_view body, std::size_t maximum_message_size) noexcept {
+    if (body.empty()) {
+        return Errc::missing_parameter;
+    }
+    if (body.size() > maximum_message_size) {
+        return Errc::message_too_long;
+    }
+    return is_sqs_text(body) ? Errc::ok : Errc::invalid_message_contents;
 }
 
 Status validate_message(std::string_view body, const MessageAttributes* attributes, std::size_t maximum_message_size) {

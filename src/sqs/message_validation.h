@@ -20,6 +20,12 @@ namespace shmq::sqs {
 // Attribute count, names, types and values; on success, the size SQS counts (names + types +
 // values) is added to size.
 [[nodiscard]] Status validate_message_attributes(const MessageAttributes& attributes, std::size_t& size);
+// True when text is in the SQS character set: a fast scan of ASCII, the full check past it
+// (validate_message_characters says why not).
+[[nodiscard]] bool is_sqs_text(std::string_view text) noexcept;
+// The hot-path check of a message without attributes: the Errc validate_message would give,
+// without building any text.
+[[nodiscard]] Errc check_plain_message(std::string_view body, std::size_t maximum_message_size) noexcept;
 // A whole message against the queue's MaximumMessageSize.
 [[nodiscard]] Status validate_message(std::string_view body, const MessageAttributes* attributes,
                                       std::size_t maximum_message_size);
