@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include "region/region.h"
 #include "support/test_namespace.h"
@@ -181,4 +182,28 @@ TEST_CASE("a region of another layout version or a corrupt one is refused clearl
         ::close(fd);
     }
     CHECK(client.open_queue("garbage").code() == Errc::corrupt_region);
+}
+
+TEST_CASE("regions are private (0600) unless asked otherwise; SHMQ_NAMESPACE selects the namespace", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    const Client& client = ns.client();
+    REQUIRE(client.create_queue("private"));
+    REQUIRE(client.create_queue("shared", {}, {},
+                                QueueCapacity{.slot_count = 0, .blob_bytes_per_class = 0, .permissions = 0660}));
+    struct stat info {};
+    REQUIRE(stat(region::Region::path_of(client.namespace_dir(), "private").c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+    REQUIRE(stat(region::Region::path_of(client.namespace_dir(), "shared").c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0660);
+
+    setenv("SHMQ_NAMESPACE", ns.name().c_str(), 1);
+    auto from_environment = Client::open();
+    unsetenv("SHMQ_NAMESPACE");
+    REQUIRE(from_environment);
+    CHECK(from_environment->namespace_name() == ns.name());
+    CHECK(from_environment->get_queue_url("private"));
+    ClientOptions bad;
+    bad.namespace_name = "no/slashes";
+    CHECK(Client::open(bad).code() == Errc::invalid_parameter_value);
 }
