@@ -108,6 +108,10 @@ Result<ReceiptHandle> ReceiptHandle::parse(std::string_view text) {
                          static_cast<std::uint32_t>(count)};
 }
 
+std::string sequence_number_text(std::uint64_t sequence_number) {
+    return sequence_number == 0 ? std::string{} : std::to_string(sequence_number);
+}
+
 std::string md5_of_body(std::string_view body) {
     Md5 md5;
     md5.update(body.data(), body.size());

@@ -36,6 +36,7 @@ struct QueueCapacity {
     std::uint32_t slot_count = 0;           // 0: default; messages the queue holds at once
     std::uint64_t blob_bytes_per_class = 0; // 0: default; bytes for bodies over the inline size
     std::uint32_t permissions = 0600;       // region file mode (0660: group may use it)
+    std::uint32_t dedup_entries = 0;        // FIFO: 0: default; deduplication ids held for 5 minutes
 };
 
 struct ListQueuesPage {

@@ -59,7 +59,11 @@ struct ReceiptHandle {
 struct SendEntry {
     std::string_view body;
     const MessageAttributes* attributes = nullptr; // optional
-    std::int32_t delay_seconds = -1;               // -1: the queue's DelaySeconds
+    std::int32_t delay_seconds = -1;               // -1: the queue's DelaySeconds (FIFO: must be -1)
+    // FIFO queues: required; standard queues: optional, returned on receive.
+    std::string_view message_group_id;
+    // FIFO queues: required unless ContentBasedDeduplication (then the body's SHA-256).
+    std::string_view message_deduplication_id;
 };
 
 // How a send behaves when the region is full (SQS itself never fills; a region does).
@@ -70,8 +74,12 @@ struct SendOptions {
 
 struct SendOutcome {
     Errc error = Errc::ok;
-    MessageId message_id;
+    MessageId message_id;             // a duplicate send (FIFO) gets the original's id
+    std::uint64_t sequence_number = 0; // FIFO only: SequenceNumber
 };
+
+// SequenceNumber as SQS prints it (a large decimal); empty for 0 (standard queues).
+[[nodiscard]] std::string sequence_number_text(std::uint64_t sequence_number);
 
 struct ReceiveRequest {
     std::uint32_t max_number_of_messages = 1; // 1..10
@@ -87,6 +95,9 @@ struct MessageView {
     std::string_view body;
     std::string_view encoded_attributes;       // decode with decode_message_attributes
     std::string_view dead_letter_source_queue; // name of the queue it was dead-lettered from
+    std::string_view message_group_id;
+    std::string_view message_deduplication_id;
+    std::uint64_t sequence_number = 0; // FIFO only
     std::int64_t sent_timestamp_ms = 0;
     std::int64_t first_receive_timestamp_ms = 0;
     std::uint32_t receive_count = 0;
@@ -100,6 +111,9 @@ struct ReceivedMessage {
     std::string body;
     MessageAttributes attributes;
     std::string dead_letter_source_queue;
+    std::string message_group_id;
+    std::string message_deduplication_id;
+    std::uint64_t sequence_number = 0; // FIFO only
     std::int64_t sent_timestamp_ms = 0;
     std::int64_t first_receive_timestamp_ms = 0;
     std::uint32_t receive_count = 0;

@@ -102,8 +102,9 @@ void shmq_queue_close(shmq_queue* queue) {
 
 shmq_errc shmq_send(shmq_queue* queue, const void* body, size_t body_size, int32_t delay_seconds,
                     char* message_id_out) {
-    const shmq::SendEntry entry{
-        .body = {static_cast<const char*>(body), body_size}, .attributes = nullptr, .delay_seconds = delay_seconds};
+    shmq::SendEntry entry;
+    entry.body = {static_cast<const char*>(body), body_size};
+    entry.delay_seconds = delay_seconds;
     auto id = queue->queue.send(entry);
     if (!id) {
         return fail(id.error());

@@ -154,7 +154,7 @@ void advance_task(StoredTask& stored, const std::string& directory, const Clock&
         static_cast<std::uint32_t>(std::min<std::int64_t>(budget, unthrottled_step_max)),
         [&](const engine::MovedMessage& message) {
             const std::string target =
-                fixed_destination.empty() ? std::string(message.dead_letter_source) : fixed_destination;
+                fixed_destination.empty() ? std::string(message.trailer.dead_letter_source) : fixed_destination;
             auto found = destinations.find(target);
             if (found == destinations.end()) {
                 auto region = region::Region::open(directory, target);
@@ -170,7 +170,7 @@ void advance_task(StoredTask& stored, const std::string& directory, const Clock&
                 found = destinations.emplace(target, std::move(engine.value())).first;
             }
             engine::MovedMessage home = message;
-            home.dead_letter_source = {}; // back in a source queue, it is no longer dead-lettered
+            home.trailer.dead_letter_source = {}; // back in a source queue, it is no longer dead-lettered
             if (Status status = found->second->send_moved(home); !status) {
                 failure = std::string(sqs_error_code(status.code()));
                 return false;

@@ -41,7 +41,15 @@ Status Queue::explain_send_error(const SendEntry& entry, Errc outcome) const {
     if (outcome == Errc::timed_out) {
         return {Errc::timed_out, "Queue " + name() + " stayed full until the send timed out."};
     }
-    return engine_->explain_entry(entry);
+    if (Status status = engine_->explain_entry(entry); !status) {
+        return status;
+    }
+    if (outcome == Errc::over_limit) {
+        return {Errc::over_limit, "Queue " + name() +
+                                      ": its deduplication table cannot hold five more minutes of ids "
+                                      "(QueueCapacity.dedup_entries); the message was not sent."};
+    }
+    return {outcome, std::string(sqs_error_code(outcome))};
 }
 
 Result<std::uint32_t> Queue::receive_views_impl(const ReceiveRequest& request, RawVisitor visit, void* context) {
@@ -63,6 +71,9 @@ Result<std::vector<ReceivedMessage>> Queue::receive(const ReceiveRequest& reques
             decode_error = attributes.error();
         }
         message.dead_letter_source_queue = std::string(view.dead_letter_source_queue);
+        message.message_group_id = std::string(view.message_group_id);
+        message.message_deduplication_id = std::string(view.message_deduplication_id);
+        message.sequence_number = view.sequence_number;
         message.sent_timestamp_ms = view.sent_timestamp_ms;
         message.first_receive_timestamp_ms = view.first_receive_timestamp_ms;
         message.receive_count = view.receive_count;

@@ -48,6 +48,9 @@ void fill_hot_attributes(const sqs::QueueConfig& config, layout::HotAttributes& 
     hot.receive_wait_time_s.store(config.receive_wait_time_s, std::memory_order_relaxed);
     hot.max_receive_count.store(config.dead_letter_target_name.empty() ? 0 : config.max_receive_count,
                                 std::memory_order_relaxed);
+    hot.fifo_flags.store((config.content_based_deduplication ? layout::fifo_content_based_deduplication : 0u) |
+                             (config.deduplication_scope == "messageGroup" ? layout::fifo_deduplication_per_group : 0u),
+                         std::memory_order_relaxed);
 }
 
 Result<std::pair<sqs::QueueConfig, QueueTags>> read_config(region::Region& region) {

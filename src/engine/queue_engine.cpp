@@ -16,7 +16,9 @@
 
 #include "engine/config_store.h"
 #include "engine/crash_point.h"
+#include "engine/fifo_lock.h"
 #include "engine/wait_set.h"
+#include "sqs/fifo_ids.h"
 #include "sqs/message_validation.h"
 
 namespace shmq::engine {
@@ -304,7 +306,7 @@ bool QueueEngine::claim_free_slot_blocking(std::uint32_t& slot, SlotWord& word, 
 
 bool QueueEngine::write_slot(std::uint32_t slot, SlotWord word, std::string_view body, std::size_t attributes_size,
                              const MessageAttributes* attributes, const sqs::EncodedAttributes* moved_attributes,
-                             std::string_view dead_letter_source, std::int64_t sent_ns) noexcept {
+                             const sqs::AttributeTrailer& trailer, std::int64_t sent_ns) noexcept {
     SlotHeader& header = region_->slot(slot);
     const std::size_t total = body.size() + attributes_size;
     std::byte* payload = nullptr;
@@ -333,9 +335,9 @@ bool QueueEngine::write_slot(std::uint32_t slot, SlotWord word, std::string_view
     if (attributes_size != 0) {
         const std::span<std::byte> attribute_bytes(payload + body.size(), attributes_size);
         if (moved_attributes != nullptr) {
-            sqs::reencode(*moved_attributes, dead_letter_source, attribute_bytes);
+            sqs::reencode(*moved_attributes, trailer, attribute_bytes);
         } else {
-            sqs::encode_attributes(attributes, dead_letter_source, attribute_bytes);
+            sqs::encode_attributes(attributes, trailer, attribute_bytes);
         }
     }
     header.body_size = static_cast<std::uint32_t>(body.size());
@@ -461,8 +463,13 @@ MessageView QueueEngine::view_of(std::uint32_t slot, std::uint32_t generation,
     view.encoded_attributes = {reinterpret_cast<const char*>(payload) + header.body_size, header.attributes_size};
     if (header.attributes_size != 0) {
         if (auto parts = sqs::split_attributes(view.encoded_attributes); parts) {
-            view.dead_letter_source_queue = parts->dead_letter_source;
+            view.dead_letter_source_queue = parts->trailer.dead_letter_source;
+            view.message_group_id = parts->trailer.message_group_id;
+            view.message_deduplication_id = parts->trailer.message_deduplication_id;
         }
+    }
+    if (header_.fifo != 0) {
+        view.sequence_number = region_->fifo_slot(slot).sequence;
     }
     view.sent_timestamp_ms = header.sent_ns / ns_per_ms;
     const std::uint32_t first = header.first_receive_delay_ms.load(std::memory_order_relaxed);
@@ -504,6 +511,9 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
         return {Errc::batch_request_too_long, "Batch requests cannot be longer than 1048576 bytes. You have sent " +
                                                   std::to_string(batch_bytes) + " bytes."};
     }
+    if (fifo()) {
+        return fifo_send_batch(entries, outcomes, options, now);
+    }
 
     std::array<std::uint32_t, limits::send_batch_max> slots{};
     std::array<std::int64_t, limits::send_batch_max> visible_at{};
@@ -512,7 +522,14 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
         const SendEntry& entry = entries[i];
         SendOutcome& outcome = outcomes[i];
         outcome = SendOutcome{};
-        if (entry.attributes == nullptr) {
+        const bool has_ids = !entry.message_group_id.empty() || !entry.message_deduplication_id.empty();
+        if (has_ids) {
+            outcome.error = sqs::validate_fifo_fields(entry, false, false).code();
+        }
+        if (outcome.error != Errc::ok) {
+            continue;
+        }
+        if (entry.attributes == nullptr && !has_ids) {
             outcome.error = sqs::check_plain_message(entry.body, maximum_size);
         } else if (Status status = sqs::validate_message(entry.body, entry.attributes, maximum_size); !status) {
             outcome.error = status.code();
@@ -540,8 +557,11 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
             continue;
         }
         const std::int64_t delay_s = entry.delay_seconds < 0 ? queue_delay_s : entry.delay_seconds;
-        const std::size_t attributes_size =
-            entry.attributes == nullptr ? 0 : sqs::encoded_attributes_size(entry.attributes);
+        // A MessageGroupId on a standard queue is kept and returned (a fair-queue tenant key).
+        const sqs::AttributeTrailer trailer{{}, entry.message_group_id, {}};
+        const std::size_t attributes_size = entry.attributes == nullptr && entry.message_group_id.empty()
+                                                ? 0
+                                                : sqs::encoded_attributes_size(entry.attributes, trailer);
         std::uint32_t slot = 0;
         SlotWord word;
         if (next_free < available) {
@@ -553,7 +573,7 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
             continue;
         }
         SHMQ_CRASH_POINT("send.after_claim");
-        if (!write_slot(slot, word, entry.body, attributes_size, entry.attributes, nullptr, {}, now)) {
+        if (!write_slot(slot, word, entry.body, attributes_size, entry.attributes, nullptr, trailer, now)) {
             abandon_slot(slot, word);
             outcome.error = Errc::queue_full;
             continue;
@@ -579,12 +599,16 @@ Status QueueEngine::explain_entry(const SendEntry& entry) const {
     if (entry.delay_seconds > limits::delay_s_max) {
         return sqs::validate_delay_seconds(entry.delay_seconds);
     }
-    return {};
+    const std::uint32_t flags = header_.hot.fifo_flags.load(std::memory_order_relaxed);
+    return sqs::validate_fifo_fields(entry, fifo(), (flags & layout::fifo_content_based_deduplication) != 0);
 }
 
 Status QueueEngine::send_moved(const MovedMessage& message) {
     if (Status status = check_usable(); !status) {
         return status;
+    }
+    if (fifo()) {
+        return fifo_send_moved(message);
     }
     auto parts = sqs::split_attributes(message.encoded_attributes);
     if (!parts) {
@@ -596,9 +620,8 @@ Status QueueEngine::send_moved(const MovedMessage& message) {
     if (!claim_free_slot(slot, word)) {
         return {Errc::queue_full, "queue " + name() + " is full"};
     }
-    const std::size_t attributes_size = sqs::reencoded_size(*parts, message.dead_letter_source);
-    if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.dead_letter_source,
-                    message.sent_ns)) {
+    const std::size_t attributes_size = sqs::reencoded_size(*parts, message.trailer);
+    if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer, message.sent_ns)) {
         abandon_slot(slot, word);
         return {Errc::queue_full, "queue " + name() + " is full"};
     }
@@ -616,6 +639,9 @@ Status QueueEngine::send_moved(const MovedMessage& message) {
 std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                        std::array<std::uint32_t, limits::receive_batch_max>& slots,
                                        std::array<std::uint32_t, limits::receive_batch_max>& generations) {
+    if (fifo()) {
+        return fifo_try_receive(max, visibility_ns, now_ns, slots, generations);
+    }
     const std::uint32_t slot_count = region_->slot_count();
     const std::int64_t retention_ns = std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s;
     const std::uint32_t max_receive_count = header_.hot.max_receive_count.load(std::memory_order_relaxed);
@@ -698,8 +724,7 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
     const bool short_poll =
         request.wait_time_s == 0 ||
         (request.wait_time_s < 0 && header_.hot.receive_wait_time_s.load(std::memory_order_relaxed) == 0);
-    if (short_poll && region_->ready_ring().looks_empty() &&
-        clock_.now_ns() < header_.next_due_ns.load(std::memory_order_relaxed)) {
+    if (short_poll && nothing_listed() && clock_.now_ns() < header_.next_due_ns.load(std::memory_order_relaxed)) {
         return 0u;
     }
     std::int64_t now = clock_.now_ns();
@@ -726,7 +751,7 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
         // sleep on the readable futex until a send, a due timer, or the wait time.
         const std::int64_t wait_deadline = now + wait_s * ns_per_s;
         for (std::uint32_t spin = 0; spin < limits::spin_before_sleep && count == 0; ++spin) {
-            if (!region_->ready_ring().looks_empty()) {
+            if (!nothing_listed()) {
                 count = try_receive(request.max_number_of_messages, visibility_ns, clock_.now_ns(), slots, generations);
             } else {
                 __builtin_ia32_pause();
@@ -781,7 +806,10 @@ bool QueueEngine::dead_letter(std::uint32_t slot, SlotWord word, std::int64_t no
     MovedMessage moved;
     moved.body = {reinterpret_cast<const char*>(payload), header.body_size};
     moved.encoded_attributes = {reinterpret_cast<const char*>(payload) + header.body_size, header.attributes_size};
-    moved.dead_letter_source = name();
+    if (auto parts = sqs::split_attributes(moved.encoded_attributes); parts) {
+        moved.trailer = parts->trailer; // group and dedup ids travel with the message
+    }
+    moved.trailer.dead_letter_source = name();
     std::memcpy(moved.message_id.bytes.data(), header.message_id, 16);
     moved.sent_ns = header.sent_ns; // SQS keeps a standard message's enqueue time
     moved.sender_uid = header.sender_uid;
@@ -837,6 +865,9 @@ Status QueueEngine::delete_message(const ReceiptHandle& handle) {
         return {Errc::receipt_handle_is_invalid,
                 "The input receipt handle \"" + handle.to_string() + "\" is not a valid receipt handle."};
     }
+    if (fifo()) {
+        return fifo_delete(handle);
+    }
     std::atomic<std::uint64_t>& state = region_->slot(handle.slot).state;
     for (int attempt = 0; attempt < 16; ++attempt) {
         const SlotWord seen{state.load(std::memory_order_acquire)};
@@ -865,6 +896,12 @@ Status QueueEngine::delete_message(const ReceiptHandle& handle) {
 void QueueEngine::delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors) {
     if (Status status = check_usable(); !status) {
         std::fill(errors.begin(), errors.end(), status.code());
+        return;
+    }
+    if (fifo()) {
+        for (std::size_t i = 0; i < std::min(handles.size(), errors.size()); ++i) {
+            errors[i] = delete_message(handles[i]).code();
+        }
         return;
     }
     // D1 and D2 per message, then D3 and D4 for the whole batch: one pending list, one ring
@@ -929,6 +966,9 @@ Status QueueEngine::change_visibility(const ReceiptHandle& handle, std::int32_t 
     if (handle.queue_nonce != header_.queue_nonce || handle.slot >= region_->slot_count()) {
         return {Errc::receipt_handle_is_invalid,
                 "The input receipt handle \"" + handle.to_string() + "\" is not a valid receipt handle."};
+    }
+    if (fifo()) {
+        return fifo_change_visibility(handle, timeout_s);
     }
     SlotHeader& header = region_->slot(handle.slot);
     const std::int64_t now = clock_.now_ns();
@@ -1064,8 +1104,12 @@ void QueueEngine::make_visible(std::uint32_t slot, SlotWord word) noexcept {
 
 void QueueEngine::sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::int64_t& earliest_ns) {
     SlotHeader& header = region_->slot(slot);
-    const SlotWord seen{header.state.load(std::memory_order_acquire)};
     const std::int64_t retention_ns = std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s;
+    if (fifo()) {
+        fifo_sweep_slot(slot, now_ns, retention_ns, earliest_ns);
+        return;
+    }
+    const SlotWord seen{header.state.load(std::memory_order_acquire)};
     switch (seen.state()) {
     case SlotState::in_flight: {
         const std::int64_t deadline = header.deadline_ns.load(std::memory_order_acquire);
@@ -1138,7 +1182,7 @@ void QueueEngine::recover_process(std::uint32_t index) {
         const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
         if (seen.state() == SlotState::free) {
             (void)region_->free_ring().push(layout::ring_value(slot, seen.generation()));
-        } else if (seen.state() == SlotState::ready) {
+        } else if (seen.state() == SlotState::ready && !fifo()) {
             (void)region_->ready_ring().push(layout::ring_value(slot, seen.generation()));
         }
     }
@@ -1173,6 +1217,14 @@ void QueueEngine::recover_process(std::uint32_t index) {
     }
     // Whatever the dead process was doing, a full sweep pass soon looks at every slot.
     note_deadline(clock_.now_ns());
+    if (fifo()) {
+        // It may have died with messages taken out of their groups (dead-lettering) or a
+        // half-made send: groups are rebuilt from slot states.
+        FifoLock lock(*this);
+        if (lock.locked()) {
+            fifo_repair();
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1191,6 +1243,10 @@ Status QueueEngine::purge() {
     if (!header_.last_purge_ns.compare_exchange_strong(last, now, std::memory_order_acq_rel)) {
         return {Errc::purge_queue_in_progress,
                 "Only one PurgeQueue operation on " + name() + " is allowed every 60 seconds."};
+    }
+    if (fifo()) {
+        fifo_purge();
+        return {};
     }
     for (std::uint32_t slot = 0; slot < region_->slot_count(); ++slot) {
         for (int attempt = 0; attempt < 4; ++attempt) {
@@ -1241,7 +1297,7 @@ std::uint32_t QueueEngine::drain(std::uint32_t max, const std::function<bool(con
             message.message_id = view.message_id;
             message.sent_ns = header.sent_ns;
             message.sender_uid = header.sender_uid;
-            message.dead_letter_source = view.dead_letter_source_queue;
+            message.trailer = {view.dead_letter_source_queue, view.message_group_id, view.message_deduplication_id};
             if (move(message)) {
                 (void)delete_message(view.receipt_handle);
                 ++moved_count;

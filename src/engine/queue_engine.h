@@ -29,7 +29,7 @@ namespace shmq::engine {
 struct MovedMessage {
     std::string_view body;
     std::string_view encoded_attributes;
-    std::string_view dead_letter_source; // trailer to store in the destination
+    sqs::AttributeTrailer trailer; // to store in the destination
     MessageId message_id;
     std::int64_t sent_ns = 0;
     std::uint32_t sender_uid = 0;
@@ -83,7 +83,7 @@ class QueueEngine {
                                                 const SendOptions& options);
     [[nodiscard]] bool write_slot(std::uint32_t slot, layout::SlotWord word, std::string_view body,
                                   std::size_t attributes_size, const MessageAttributes* attributes,
-                                  const sqs::EncodedAttributes* moved_attributes, std::string_view dead_letter_source,
+                                  const sqs::EncodedAttributes* moved_attributes, const sqs::AttributeTrailer& trailer,
                                   std::int64_t sent_ns) noexcept;
     void abandon_slot(std::uint32_t slot, layout::SlotWord word) noexcept;
     void publish(std::span<const std::uint32_t> slots, std::span<const std::int64_t> visible_at_ns,
@@ -117,6 +117,38 @@ class QueueEngine {
     void unpend() noexcept;
 
     [[nodiscard]] MessageId next_message_id() noexcept;
+
+    // --- FIFO queues (fifo_engine.cpp): group order and deduplication under the FIFO mutex ---
+    friend class FifoLock;
+    [[nodiscard]] bool fifo() const noexcept { return header_.fifo != 0; }
+    [[nodiscard]] bool nothing_listed() const noexcept;
+    [[nodiscard]] Status fifo_send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
+                                         const SendOptions& options, std::int64_t now_ns);
+    [[nodiscard]] Status fifo_send_moved(const MovedMessage& message);
+    [[nodiscard]] std::uint32_t fifo_try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
+                                                 std::array<std::uint32_t, limits::receive_batch_max>& slots,
+                                                 std::array<std::uint32_t, limits::receive_batch_max>& generations);
+    [[nodiscard]] Status fifo_delete(const ReceiptHandle& handle);
+    [[nodiscard]] Status fifo_change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s);
+    void fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::int64_t retention_ns, std::int64_t& earliest_ns);
+    void fifo_purge();
+    void fifo_repair();
+    // Under the lock:
+    std::uint32_t group_find(const layout::FifoKey& key) const noexcept;
+    std::uint32_t group_find_or_insert(const layout::FifoKey& key) noexcept;
+    void group_release_if_idle(std::uint32_t group) noexcept;
+    void group_link_sorted(std::uint32_t group, std::uint32_t slot) noexcept;
+    void group_unlink(std::uint32_t group, std::uint32_t slot) noexcept;
+    void ready_push(std::uint32_t group) noexcept;
+    std::uint32_t ready_pop() noexcept;
+    void fifo_make_ready(std::uint32_t slot) noexcept;
+    void fifo_unlink_message(std::uint32_t slot, bool was_in_flight) noexcept;
+    bool dedup_find(const layout::FifoKey& key, std::int64_t now_ns, SendOutcome& outcome) const noexcept;
+    // An entry to record key in (empty, expired or its own), fifo_none when the window is full.
+    std::uint32_t dedup_place(const layout::FifoKey& key, std::int64_t now_ns) noexcept;
+    void dedup_record(std::uint32_t index, const layout::FifoKey& key, std::int64_t now_ns,
+                      const SendOutcome& outcome) noexcept;
+    bool fifo_rebuild_pending_ = false;
 
     std::shared_ptr<region::Region> region_;
     std::string directory_;

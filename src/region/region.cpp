@@ -35,10 +35,17 @@ struct Geometry {
     std::uint64_t blob_next_offset[limits::blob_class_count]{};
     std::uint64_t blob_data_offset[limits::blob_class_count]{};
     std::uint32_t blob_block_count[limits::blob_class_count]{};
+    std::uint64_t fifo_offset = 0;
+    std::uint64_t fifo_slots_offset = 0;
+    std::uint64_t group_table_offset = 0;
+    std::uint64_t dedup_table_offset = 0;
+    std::uint32_t group_capacity = 0;
+    std::uint32_t dedup_capacity = 0;
     std::uint64_t total_bytes = 0;
 };
 
-Geometry compute_geometry(std::uint32_t slot_count, std::uint64_t blob_bytes_per_class) {
+Geometry compute_geometry(std::uint32_t slot_count, std::uint64_t blob_bytes_per_class, bool fifo,
+                          std::uint32_t dedup_entries) {
     Geometry g;
     g.slot_count = slot_count;
     // Twice the slots: rings may briefly hold stale or duplicate entries (see cell_ring.h).
@@ -61,6 +68,19 @@ Geometry compute_geometry(std::uint32_t slot_count, std::uint64_t blob_bytes_per
         offset = round_up(offset + std::uint64_t{g.blob_block_count[c]} * 4, page_bytes);
         g.blob_data_offset[c] = offset;
         offset = round_up(offset + std::uint64_t{g.blob_block_count[c]} * block_bytes, page_bytes);
+    }
+    if (fifo) {
+        // Groups hold at least one message each, so twice the slots keeps probing short.
+        g.group_capacity = std::bit_ceil(slot_count) * 2;
+        g.dedup_capacity = std::bit_ceil(dedup_entries);
+        g.fifo_offset = offset;
+        offset = round_up(offset + sizeof(layout::FifoHeader), page_bytes);
+        g.fifo_slots_offset = offset;
+        offset = round_up(offset + std::uint64_t{slot_count} * sizeof(layout::FifoSlot), page_bytes);
+        g.group_table_offset = offset;
+        offset = round_up(offset + std::uint64_t{g.group_capacity} * sizeof(layout::GroupEntry), page_bytes);
+        g.dedup_table_offset = offset;
+        offset = round_up(offset + std::uint64_t{g.dedup_capacity} * sizeof(layout::DedupEntry), page_bytes);
     }
     g.total_bytes = offset;
     return g;
@@ -131,7 +151,12 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     if (config_json.size() > layout::config_buffer_bytes) {
         return Error{Errc::invalid_parameter_value, "queue configuration too large"};
     }
-    const Geometry g = compute_geometry(slot_count, blob_bytes);
+    const std::uint32_t dedup_entries =
+        capacity.dedup_entries == 0 ? limits::dedup_entries_default : capacity.dedup_entries;
+    if (dedup_entries > limits::dedup_entries_max) {
+        return Error{Errc::invalid_parameter_value, "dedup entries must be at most 16777216"};
+    }
+    const Geometry g = compute_geometry(slot_count, blob_bytes, fifo, dedup_entries);
 
     // An unnamed file: nobody can open it until it is complete and linked.
     const int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -180,6 +205,21 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
         h->blob_block_count[c] = g.blob_block_count[c];
     }
     h->blob_bytes_per_class = blob_bytes;
+    h->fifo_offset = g.fifo_offset;
+    h->fifo_slots_offset = g.fifo_slots_offset;
+    h->group_table_offset = g.group_table_offset;
+    h->dedup_table_offset = g.dedup_table_offset;
+    if (fifo) {
+        auto* fifo_header = new (static_cast<std::byte*>(mapped) + g.fifo_offset) layout::FifoHeader{};
+        if (Status status = initialize_mutex(fifo_header->mutex); !status) {
+            return status.error();
+        }
+        fifo_header->next_sequence = 1;
+        fifo_header->ready_head = layout::fifo_none;
+        fifo_header->ready_tail = layout::fifo_none;
+        fifo_header->group_capacity = g.group_capacity;
+        fifo_header->dedup_capacity = g.dedup_capacity;
+    }
     h->last_modified_ns.store(now_ns, std::memory_order_relaxed);
     h->last_purge_ns.store(0, std::memory_order_relaxed);
     h->hot.visibility_timeout_s.store(hot.visibility_timeout_s.load(std::memory_order_relaxed),
@@ -191,6 +231,7 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     h->hot.receive_wait_time_s.store(hot.receive_wait_time_s.load(std::memory_order_relaxed),
                                      std::memory_order_relaxed);
     h->hot.max_receive_count.store(hot.max_receive_count.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.fifo_flags.store(hot.fifo_flags.load(std::memory_order_relaxed), std::memory_order_relaxed);
     h->hot.config_version.store(1, std::memory_order_relaxed);
     const std::int64_t never = INT64_MAX;
     h->next_due_ns.store(now_ns, std::memory_order_relaxed); // first call checks liveness
@@ -278,6 +319,17 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
         sane = blocks < (1u << 28) && within(h.blob_tags_offset[c], blocks * 8, size) &&
                within(h.blob_next_offset[c], blocks * 4, size) &&
                within(h.blob_data_offset[c], blocks * layout::blob_class_bytes(c), size);
+    }
+    if (sane && h.fifo != 0) {
+        sane = within(h.fifo_offset, sizeof(layout::FifoHeader), size);
+        if (sane) {
+            const auto& fifo = *reinterpret_cast<const layout::FifoHeader*>(region->base_ + h.fifo_offset);
+            sane =
+                std::has_single_bit(fifo.group_capacity) && std::has_single_bit(fifo.dedup_capacity) &&
+                within(h.fifo_slots_offset, std::uint64_t{h.slot_count} * sizeof(layout::FifoSlot), size) &&
+                within(h.group_table_offset, std::uint64_t{fifo.group_capacity} * sizeof(layout::GroupEntry), size) &&
+                within(h.dedup_table_offset, std::uint64_t{fifo.dedup_capacity} * sizeof(layout::DedupEntry), size);
+        }
     }
     if (!sane) {
         return Error{Errc::corrupt_region, "region " + path + " has an inconsistent header"};

@@ -12,6 +12,7 @@
 
 #include "shmq/client.h"
 #include "shmq/error.h"
+#include "shmq/layout/fifo_layout.h"
 #include "shmq/layout/region_layout.h"
 #include "shmq/ring/blob_stack.h"
 #include "shmq/ring/cell_ring.h"
@@ -51,6 +52,19 @@ class Region {
         return base_ + header_->blob_data_offset[c] + std::size_t{block} * layout::blob_class_bytes(c);
     }
     [[nodiscard]] std::uint32_t blob_block_count(std::size_t c) const noexcept { return header_->blob_block_count[c]; }
+    // FIFO queues only (header().fifo != 0).
+    [[nodiscard]] layout::FifoHeader& fifo_header() const noexcept {
+        return *reinterpret_cast<layout::FifoHeader*>(base_ + header_->fifo_offset);
+    }
+    [[nodiscard]] layout::FifoSlot& fifo_slot(std::uint32_t slot) const noexcept {
+        return reinterpret_cast<layout::FifoSlot*>(base_ + header_->fifo_slots_offset)[slot];
+    }
+    [[nodiscard]] layout::GroupEntry& group_entry(std::uint32_t index) const noexcept {
+        return reinterpret_cast<layout::GroupEntry*>(base_ + header_->group_table_offset)[index];
+    }
+    [[nodiscard]] layout::DedupEntry& dedup_entry(std::uint32_t index) const noexcept {
+        return reinterpret_cast<layout::DedupEntry*>(base_ + header_->dedup_table_offset)[index];
+    }
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] std::uint64_t size_bytes() const noexcept { return size_; }
 

@@ -9,7 +9,10 @@ namespace shmq::sqs {
 namespace {
 
 constexpr std::size_t entry_header_bytes = 8;
-constexpr std::uint8_t trailer_flag = 0x80;
+constexpr std::uint8_t source_flag = 0x80;
+constexpr std::uint8_t group_flag = 0x40;
+constexpr std::uint8_t dedup_flag = 0x20;
+constexpr std::uint8_t count_mask = 0x1F;
 
 const std::string& value_bytes(const MessageAttributeValue& value) {
     return value.is_binary() ? value.binary_value : value.string_value;
@@ -28,25 +31,57 @@ void put_bytes(std::byte*& cursor, std::string_view bytes) {
     cursor += bytes.size();
 }
 
-void put_trailer(std::byte*& cursor, std::string_view dead_letter_source) {
-    if (!dead_letter_source.empty()) {
-        put_bytes(cursor, dead_letter_source);
-        put(cursor, static_cast<std::uint16_t>(dead_letter_source.size()));
+void put_field(std::byte*& cursor, std::string_view field) {
+    if (!field.empty()) {
+        put_bytes(cursor, field);
+        put(cursor, static_cast<std::uint16_t>(field.size()));
     }
 }
 
-std::size_t trailer_size(std::string_view dead_letter_source) {
-    return dead_letter_source.empty() ? 0 : dead_letter_source.size() + 2;
+void put_trailer(std::byte*& cursor, const AttributeTrailer& trailer) {
+    put_field(cursor, trailer.dead_letter_source);
+    put_field(cursor, trailer.message_group_id);
+    put_field(cursor, trailer.message_deduplication_id);
+}
+
+std::size_t field_size(std::string_view field) {
+    return field.empty() ? 0 : field.size() + 2;
+}
+
+std::size_t trailer_size(const AttributeTrailer& trailer) {
+    return field_size(trailer.dead_letter_source) + field_size(trailer.message_group_id) +
+           field_size(trailer.message_deduplication_id);
+}
+
+std::uint8_t trailer_flags(const AttributeTrailer& trailer) {
+    return static_cast<std::uint8_t>((trailer.dead_letter_source.empty() ? 0 : source_flag) |
+                                     (trailer.message_group_id.empty() ? 0 : group_flag) |
+                                     (trailer.message_deduplication_id.empty() ? 0 : dedup_flag));
+}
+
+// Takes the last field off rest (bytes then u16 length); false when the lengths do not fit.
+bool take_field(std::string_view& rest, std::string_view& field) {
+    if (rest.size() < 2) {
+        return false;
+    }
+    std::uint16_t length = 0;
+    std::memcpy(&length, rest.data() + rest.size() - 2, 2);
+    if (rest.size() - 2 < length) {
+        return false;
+    }
+    field = rest.substr(rest.size() - 2 - length, length);
+    rest = rest.substr(0, rest.size() - 2 - length);
+    return true;
 }
 
 } // namespace
 
-std::size_t encoded_attributes_size(const MessageAttributes* attributes, std::string_view dead_letter_source) noexcept {
+std::size_t encoded_attributes_size(const MessageAttributes* attributes, const AttributeTrailer& trailer) noexcept {
     const bool has_user = attributes != nullptr && !attributes->empty();
-    if (!has_user && dead_letter_source.empty()) {
+    if (!has_user && trailer.empty()) {
         return 0;
     }
-    std::size_t size = 1 + trailer_size(dead_letter_source);
+    std::size_t size = 1 + trailer_size(trailer);
     if (has_user) {
         for (const auto& [name, value] : *attributes) {
             size += entry_header_bytes + name.size() + value.data_type.size() + value_bytes(value).size();
@@ -55,15 +90,15 @@ std::size_t encoded_attributes_size(const MessageAttributes* attributes, std::st
     return size;
 }
 
-void encode_attributes(const MessageAttributes* attributes, std::string_view dead_letter_source,
+void encode_attributes(const MessageAttributes* attributes, const AttributeTrailer& trailer,
                        std::span<std::byte> out) noexcept {
     const bool has_user = attributes != nullptr && !attributes->empty();
-    if (!has_user && dead_letter_source.empty()) {
+    if (!has_user && trailer.empty()) {
         return;
     }
     std::byte* cursor = out.data();
     const auto count = static_cast<std::uint8_t>(has_user ? attributes->size() : 0);
-    put(cursor, static_cast<std::uint8_t>(count | (dead_letter_source.empty() ? 0 : trailer_flag)));
+    put(cursor, static_cast<std::uint8_t>(count | trailer_flags(trailer)));
     if (has_user) {
         for (const auto& [name, value] : *attributes) {
             const std::string& bytes = value_bytes(value);
@@ -75,24 +110,24 @@ void encode_attributes(const MessageAttributes* attributes, std::string_view dea
             put_bytes(cursor, bytes);
         }
     }
-    put_trailer(cursor, dead_letter_source);
+    put_trailer(cursor, trailer);
 }
 
-std::size_t reencoded_size(const EncodedAttributes& parts, std::string_view dead_letter_source) noexcept {
-    if (parts.user_count == 0 && dead_letter_source.empty()) {
+std::size_t reencoded_size(const EncodedAttributes& parts, const AttributeTrailer& trailer) noexcept {
+    if (parts.user_count == 0 && trailer.empty()) {
         return 0;
     }
-    return 1 + parts.user_entries.size() + trailer_size(dead_letter_source);
+    return 1 + parts.user_entries.size() + trailer_size(trailer);
 }
 
-void reencode(const EncodedAttributes& parts, std::string_view dead_letter_source, std::span<std::byte> out) noexcept {
-    if (parts.user_count == 0 && dead_letter_source.empty()) {
+void reencode(const EncodedAttributes& parts, const AttributeTrailer& trailer, std::span<std::byte> out) noexcept {
+    if (parts.user_count == 0 && trailer.empty()) {
         return;
     }
     std::byte* cursor = out.data();
-    put(cursor, static_cast<std::uint8_t>(parts.user_count | (dead_letter_source.empty() ? 0 : trailer_flag)));
+    put(cursor, static_cast<std::uint8_t>(parts.user_count | trailer_flags(trailer)));
     put_bytes(cursor, parts.user_entries);
-    put_trailer(cursor, dead_letter_source);
+    put_trailer(cursor, trailer);
 }
 
 Result<EncodedAttributes> split_attributes(std::string_view encoded) {
@@ -101,20 +136,18 @@ Result<EncodedAttributes> split_attributes(std::string_view encoded) {
         return parts;
     }
     const auto corrupt = [] { return Error{Errc::corrupt_region, "message attributes in the region are corrupt"}; };
-    const auto first = static_cast<std::uint8_t>(encoded[0]);
-    parts.user_count = first & static_cast<std::uint8_t>(~trailer_flag);
+    const auto flags = static_cast<std::uint8_t>(encoded[0]);
+    parts.user_count = flags & count_mask;
     std::string_view rest = encoded.substr(1);
-    if ((first & trailer_flag) != 0) {
-        if (rest.size() < 2) {
-            return corrupt();
-        }
-        std::uint16_t length = 0;
-        std::memcpy(&length, rest.data() + rest.size() - 2, 2);
-        if (rest.size() - 2 < length) {
-            return corrupt();
-        }
-        parts.dead_letter_source = rest.substr(rest.size() - 2 - length, length);
-        rest = rest.substr(0, rest.size() - 2 - length);
+    // Fields come off the end in the reverse of their writing order.
+    if ((flags & dedup_flag) != 0 && !take_field(rest, parts.trailer.message_deduplication_id)) {
+        return corrupt();
+    }
+    if ((flags & group_flag) != 0 && !take_field(rest, parts.trailer.message_group_id)) {
+        return corrupt();
+    }
+    if ((flags & source_flag) != 0 && !take_field(rest, parts.trailer.dead_letter_source)) {
+        return corrupt();
     }
     if (parts.user_count > limits::message_attributes_max) {
         return corrupt();

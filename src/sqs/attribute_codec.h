@@ -1,9 +1,10 @@
 // How message attributes are stored in a slot, after the body:
-//   [count byte: user attribute count | 0x80 when a trailer follows]
+//   [flags byte: user attribute count (low 5 bits) | 0x80 source | 0x40 group | 0x20 dedup]
 //   per attribute: u16 name length, u16 type length, u32 value length, name, type, value bytes
-//   optional trailer: dead-letter source queue name, then its u16 length (last two bytes)
+//   trailer, each field present when its flag is: dead-letter source queue name, message group
+//   id, message deduplication id, each as its bytes followed by its u16 length (read from the end)
 // Attributes are sorted by name, as the map gives them. The trailer carries what SQS reports as
-// DeadLetterQueueSourceArn and what a message move task needs to send a message home.
+// DeadLetterQueueSourceArn, MessageGroupId and MessageDeduplicationId.
 #pragma once
 
 #include <cstddef>
@@ -14,21 +15,31 @@
 
 namespace shmq::sqs {
 
+// The system fields stored after the user attributes; empty views are absent.
+struct AttributeTrailer {
+    std::string_view dead_letter_source;
+    std::string_view message_group_id;
+    std::string_view message_deduplication_id;
+    [[nodiscard]] bool empty() const noexcept {
+        return dead_letter_source.empty() && message_group_id.empty() && message_deduplication_id.empty();
+    }
+};
+
 // Encoded attributes taken apart without allocating.
 struct EncodedAttributes {
     std::uint8_t user_count = 0;
-    std::string_view user_entries;       // the per-attribute records, as stored
-    std::string_view dead_letter_source; // empty: none
+    std::string_view user_entries; // the per-attribute records, as stored
+    AttributeTrailer trailer;
 };
 
 [[nodiscard]] std::size_t encoded_attributes_size(const MessageAttributes* attributes,
-                                                  std::string_view dead_letter_source = {}) noexcept;
+                                                  const AttributeTrailer& trailer = {}) noexcept;
 // Writes exactly encoded_attributes_size bytes.
-void encode_attributes(const MessageAttributes* attributes, std::string_view dead_letter_source,
+void encode_attributes(const MessageAttributes* attributes, const AttributeTrailer& trailer,
                        std::span<std::byte> out) noexcept;
 // Re-encodes stored attributes with another trailer (moving a message between queues).
-[[nodiscard]] std::size_t reencoded_size(const EncodedAttributes& parts, std::string_view dead_letter_source) noexcept;
-void reencode(const EncodedAttributes& parts, std::string_view dead_letter_source, std::span<std::byte> out) noexcept;
+[[nodiscard]] std::size_t reencoded_size(const EncodedAttributes& parts, const AttributeTrailer& trailer) noexcept;
+void reencode(const EncodedAttributes& parts, const AttributeTrailer& trailer, std::span<std::byte> out) noexcept;
 // Bytes from shared memory are untrusted: every length is checked.
 [[nodiscard]] Result<EncodedAttributes> split_attributes(std::string_view encoded);
 [[nodiscard]] Result<MessageAttributes> decode_attributes(std::string_view encoded);

@@ -16,6 +16,8 @@
 //            │ ready_ring_capacity × u64 cells  (slot indices, READY slots) │
 //  blob c=0..6├─────────────────────────────────────────────────────────────┤
 //            │ tags u64[n_c] · next u32[n_c] · data (n_c × class bytes)     │
+//  FIFO only ├──────────────────────────────────────────────────────────────┤
+//            │ FifoHeader · FifoSlot[] · GroupEntry[] · DedupEntry[]        │
 //            └──────────────────────────────────────────────────────────────┘
 //
 // The truth about a message is its slot's state word; rings are indexes into the slots and may
@@ -36,8 +38,8 @@ namespace shmq::layout {
 
 inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff\0SHMQ1\n"
 // Bump when any shared byte changes meaning or position; openers refuse another version.
-// 2: 64-byte inline area, seven blob classes from 256 B.
-inline constexpr std::uint32_t layout_version = 2;
+// 2: 64-byte inline area, seven blob classes from 256 B. 3: the FIFO area.
+inline constexpr std::uint32_t layout_version = 3;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t slot_stride = slot_header_bytes + limits::slot_inline_bytes;
@@ -161,6 +163,9 @@ static_assert(sizeof(ProcessEntry) == cache_block, "process entries do not share
 
 // Queue attributes read on the hot path, as atomics; the rest (policies, tags, KMS settings)
 // live as JSON in the config buffers and change under config_mutex.
+inline constexpr std::uint32_t fifo_content_based_deduplication = 1u << 0;
+inline constexpr std::uint32_t fifo_deduplication_per_group = 1u << 1; // DeduplicationScope=messageGroup
+
 struct HotAttributes {
     std::atomic<std::uint32_t> visibility_timeout_s;
     std::atomic<std::uint32_t> delay_s;
@@ -169,7 +174,7 @@ struct HotAttributes {
     std::atomic<std::uint32_t> receive_wait_time_s;
     std::atomic<std::uint32_t> max_receive_count; // 0: no RedrivePolicy
     std::atomic<std::uint32_t> config_version;    // bumped after every config change
-    std::atomic<std::uint32_t> reserved_;
+    std::atomic<std::uint32_t> fifo_flags;        // fifo_content_based_deduplication | ...
 };
 
 struct RegionHeader {
@@ -197,6 +202,10 @@ struct RegionHeader {
     std::uint64_t blob_data_offset[limits::blob_class_count];
     std::uint32_t blob_block_count[limits::blob_class_count];
     std::uint64_t blob_bytes_per_class;
+    std::uint64_t fifo_offset;        // FifoHeader (fifo_layout.h); 0 for a standard queue
+    std::uint64_t fifo_slots_offset;  // FifoSlot[slot_count]
+    std::uint64_t group_table_offset; // GroupEntry[group_capacity]
+    std::uint64_t dedup_table_offset; // DedupEntry[dedup_capacity]
 
     // --- life ---
     alignas(cache_block) std::atomic<std::uint32_t> deleted; // DeleteQueue ran; handles stop

@@ -1,0 +1,784 @@
+// FIFO queues: message-group order and the deduplication window (see layout/fifo_layout.h).
+//
+// A group is a list of its messages in send order (FifoSlot::next_in_group), visible and in
+// flight alike; deletes unlink. A group with messages and none in flight sits in the ready list;
+// a receive pops groups from it and takes messages from each head in order, so while any message
+// of a group is in flight the group is out of the list and nothing later in it is delivered.
+// A visibility timeout, or ChangeMessageVisibility to 0, turns in-flight messages back to READY
+// where they are, at the head of their group, and relists the group when none is left in flight.
+// Every step below runs under the robust FIFO mutex (FifoLock); a holder killed inside leaves the
+// next locker to rebuild everything from slot states (fifo_repair).
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "engine/crash_point.h"
+#include "engine/fifo_lock.h"
+#include "engine/queue_engine.h"
+#include "engine/wait_set.h"
+#include "sqs/fifo_ids.h"
+#include "sqs/message_validation.h"
+
+namespace shmq::engine {
+
+using layout::fifo_none;
+using layout::FifoKey;
+using layout::GroupEntry;
+using layout::GroupSlotState;
+using layout::SlotHeader;
+using layout::SlotState;
+using layout::SlotWord;
+
+namespace {
+constexpr std::int64_t ns_per_s = 1'000'000'000;
+constexpr std::int64_t ns_per_ms = 1'000'000;
+} // namespace
+
+namespace {
+
+Status lock_failed() {
+    return {Errc::system_error, "the FIFO mutex of the queue is not recoverable"};
+}
+
+Status expired_handle(const ReceiptHandle& handle) {
+    return {Errc::invalid_parameter_value,
+            "Value " + handle.to_string() +
+                " for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."};
+}
+
+// The ready list head is read without the lock by pollers (a hint): always through atomic_ref.
+std::atomic_ref<std::uint32_t> ready_head_of(layout::FifoHeader& fifo) {
+    return std::atomic_ref<std::uint32_t>(fifo.ready_head);
+}
+
+} // namespace
+
+bool QueueEngine::nothing_listed() const noexcept {
+    if (!fifo()) {
+        return region_->ready_ring().looks_empty();
+    }
+    return ready_head_of(region_->fifo_header()).load(std::memory_order_relaxed) == fifo_none;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups and the ready list (lock held)
+
+std::uint32_t QueueEngine::group_find(const FifoKey& key) const noexcept {
+    const layout::FifoHeader& fifo = region_->fifo_header();
+    const std::uint32_t mask = fifo.group_capacity - 1;
+    std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;
+    for (std::uint32_t probe = 0; probe < fifo.group_capacity; ++probe, index = (index + 1) & mask) {
+        const GroupEntry& entry = region_->group_entry(index);
+        if (entry.state == static_cast<std::uint32_t>(GroupSlotState::empty)) {
+            return fifo_none;
+        }
+        if (entry.state == static_cast<std::uint32_t>(GroupSlotState::used) && entry.key == key) {
+            return index;
+        }
+    }
+    return fifo_none;
+}
+
+std::uint32_t QueueEngine::group_find_or_insert(const FifoKey& key) noexcept {
+    layout::FifoHeader& fifo = region_->fifo_header();
+    const std::uint32_t mask = fifo.group_capacity - 1;
+    std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;
+    std::uint32_t reusable = fifo_none;
+    for (std::uint32_t probe = 0; probe < fifo.group_capacity; ++probe, index = (index + 1) & mask) {
+        GroupEntry& entry = region_->group_entry(index);
+        if (entry.state == static_cast<std::uint32_t>(GroupSlotState::used)) {
+            if (entry.key == key) {
+                return index;
+            }
+            continue;
+        }
+        if (entry.state == static_cast<std::uint32_t>(GroupSlotState::tombstone)) {
+            if (reusable == fifo_none) {
+                reusable = index;
+            }
+            continue;
+        }
+        if (reusable == fifo_none) {
+            reusable = index; // empty: the key is not further on
+        }
+        break;
+    }
+    if (reusable == fifo_none) {
+        return fifo_none;
+    }
+    GroupEntry& entry = region_->group_entry(reusable);
+    if (entry.state == static_cast<std::uint32_t>(GroupSlotState::tombstone)) {
+        --fifo.group_tombstones;
+    }
+    entry = GroupEntry{};
+    entry.key = key;
+    entry.state = static_cast<std::uint32_t>(GroupSlotState::used);
+    entry.head = fifo_none;
+    entry.tail = fifo_none;
+    entry.next_ready = fifo_none;
+    ++fifo.groups_used;
+    return reusable;
+}
+
+void QueueEngine::ready_push(std::uint32_t group) noexcept {
+    layout::FifoHeader& fifo = region_->fifo_header();
+    GroupEntry& entry = region_->group_entry(group);
+    if (entry.listed != 0) {
+        return;
+    }
+    entry.listed = 1;
+    entry.next_ready = fifo_none;
+    if (fifo.ready_tail == fifo_none) {
+        fifo.ready_tail = group;
+        ready_head_of(fifo).store(group, std::memory_order_relaxed);
+    } else {
+        region_->group_entry(fifo.ready_tail).next_ready = group;
+        fifo.ready_tail = group;
+    }
+}
+
+std::uint32_t QueueEngine::ready_pop() noexcept {
+    layout::FifoHeader& fifo = region_->fifo_header();
+    const std::uint32_t group = ready_head_of(fifo).load(std::memory_order_relaxed);
+    if (group == fifo_none) {
+        return fifo_none;
+    }
+    GroupEntry& entry = region_->group_entry(group);
+    ready_head_of(fifo).store(entry.next_ready, std::memory_order_relaxed);
+    if (entry.next_ready == fifo_none) {
+        fifo.ready_tail = fifo_none;
+    }
+    entry.listed = 0;
+    entry.next_ready = fifo_none;
+    return group;
+}
+
+void QueueEngine::group_release_if_idle(std::uint32_t group) noexcept {
+    GroupEntry& entry = region_->group_entry(group);
+    if (entry.in_flight != 0) {
+        return; // blocked: nothing later in the group may be delivered yet
+    }
+    if (entry.head != fifo_none) {
+        ready_push(group);
+        return;
+    }
+    if (entry.listed != 0) {
+        return; // still chained in the ready list: dropped when popped
+    }
+    layout::FifoHeader& fifo = region_->fifo_header();
+    entry.state = static_cast<std::uint32_t>(GroupSlotState::tombstone);
+    --fifo.groups_used;
+    ++fifo.group_tombstones;
+    if (fifo.group_tombstones > fifo.group_capacity / 4) {
+        fifo_rebuild_pending_ = true;
+    }
+}
+
+void QueueEngine::group_link_sorted(std::uint32_t group, std::uint32_t slot) noexcept {
+    GroupEntry& entry = region_->group_entry(group);
+    layout::FifoSlot& message = region_->fifo_slot(slot);
+    message.linked = 1;
+    message.next_in_group = fifo_none;
+    if (entry.tail == fifo_none) {
+        entry.head = slot;
+        entry.tail = slot;
+        return;
+    }
+    if (region_->fifo_slot(entry.tail).sequence < message.sequence) {
+        region_->fifo_slot(entry.tail).next_in_group = slot; // the usual case: newest last
+        entry.tail = slot;
+        return;
+    }
+    // An older message becoming visible late (a delay): insert in sequence order.
+    std::uint32_t previous = fifo_none;
+    std::uint32_t current = entry.head;
+    for (std::uint32_t steps = 0; current != fifo_none && steps < region_->slot_count(); ++steps) {
+        if (region_->fifo_slot(current).sequence > message.sequence) {
+            break;
+        }
+        previous = current;
+        current = region_->fifo_slot(current).next_in_group;
+    }
+    message.next_in_group = current;
+    if (previous == fifo_none) {
+        entry.head = slot;
+    } else {
+        region_->fifo_slot(previous).next_in_group = slot;
+    }
+    if (current == fifo_none) {
+        entry.tail = slot;
+    }
+}
+
+void QueueEngine::group_unlink(std::uint32_t group, std::uint32_t slot) noexcept {
+    GroupEntry& entry = region_->group_entry(group);
+    std::uint32_t previous = fifo_none;
+    std::uint32_t current = entry.head;
+    for (std::uint32_t steps = 0; current != fifo_none && steps < region_->slot_count(); ++steps) {
+        if (current == slot) {
+            const std::uint32_t next = region_->fifo_slot(slot).next_in_group;
+            if (previous == fifo_none) {
+                entry.head = next;
+            } else {
+                region_->fifo_slot(previous).next_in_group = next;
+            }
+            if (entry.tail == slot) {
+                entry.tail = previous;
+            }
+            break;
+        }
+        previous = current;
+        current = region_->fifo_slot(current).next_in_group;
+    }
+    region_->fifo_slot(slot).linked = 0;
+    region_->fifo_slot(slot).next_in_group = fifo_none;
+}
+
+void QueueEngine::fifo_make_ready(std::uint32_t slot) noexcept {
+    const std::uint32_t group = group_find_or_insert(region_->fifo_slot(slot).group);
+    if (group == fifo_none) {
+        fifo_rebuild_pending_ = true; // a full table cannot hold live groups: rebuild lists it
+        return;
+    }
+    group_link_sorted(group, slot);
+    if (region_->group_entry(group).in_flight == 0) {
+        ready_push(group);
+    }
+}
+
+void QueueEngine::fifo_unlink_message(std::uint32_t slot, bool was_in_flight) noexcept {
+    const std::uint32_t group = group_find(region_->fifo_slot(slot).group);
+    if (group == fifo_none) {
+        return;
+    }
+    if (region_->fifo_slot(slot).linked != 0) {
+        group_unlink(group, slot);
+    }
+    GroupEntry& entry = region_->group_entry(group);
+    if (was_in_flight && entry.in_flight > 0) {
+        --entry.in_flight;
+    }
+    group_release_if_idle(group);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deduplication window (lock held)
+
+bool QueueEngine::dedup_find(const FifoKey& key, std::int64_t now_ns, SendOutcome& outcome) const noexcept {
+    const layout::FifoHeader& fifo = region_->fifo_header();
+    const std::uint32_t mask = fifo.dedup_capacity - 1;
+    std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;
+    for (std::uint32_t probe = 0; probe < layout::dedup_probe_max; ++probe, index = (index + 1) & mask) {
+        const layout::DedupEntry& entry = region_->dedup_entry(index);
+        if (entry.key == FifoKey{}) {
+            return false; // never used: the key is not further on
+        }
+        if (entry.key == key && entry.expires_ns > now_ns) {
+            std::memcpy(outcome.message_id.bytes.data(), entry.message_id, 16);
+            outcome.sequence_number = entry.sequence;
+            return true;
+        }
+    }
+    return false;
+}
+
+std::uint32_t QueueEngine::dedup_place(const FifoKey& key, std::int64_t now_ns) noexcept {
+    layout::FifoHeader& fifo = region_->fifo_header();
+    const std::uint32_t mask = fifo.dedup_capacity - 1;
+    std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;
+    for (std::uint32_t probe = 0; probe < layout::dedup_probe_max; ++probe, index = (index + 1) & mask) {
+        const layout::DedupEntry& entry = region_->dedup_entry(index);
+        if (entry.key == FifoKey{} || entry.expires_ns <= now_ns || entry.key == key) {
+            return index;
+        }
+    }
+    ++fifo.dedup_full_total;
+    return fifo_none;
+}
+
+void QueueEngine::dedup_record(std::uint32_t index, const FifoKey& key, std::int64_t now_ns,
+                               const SendOutcome& outcome) noexcept {
+    layout::DedupEntry& entry = region_->dedup_entry(index);
+    entry.key = key;
+    entry.expires_ns = now_ns + layout::dedup_window_ns;
+    entry.sequence = outcome.sequence_number;
+    std::memcpy(entry.message_id, outcome.message_id.bytes.data(), 16);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SendMessage(Batch)
+
+Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
+                                    const SendOptions& options, std::int64_t now_ns) {
+    const std::size_t maximum_size = header_.hot.maximum_message_size.load(std::memory_order_relaxed);
+    const std::uint32_t flags = header_.hot.fifo_flags.load(std::memory_order_relaxed);
+    const bool content_based = (flags & layout::fifo_content_based_deduplication) != 0;
+    const bool per_group = (flags & layout::fifo_deduplication_per_group) != 0;
+    const std::int64_t delay_s = header_.hot.delay_s.load(std::memory_order_relaxed);
+
+    std::array<std::string, limits::send_batch_max> content_ids;
+    std::array<std::uint32_t, limits::send_batch_max> slot_of{};
+    std::array<SlotWord, limits::send_batch_max> word_of{};
+    std::uint32_t valid = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const SendEntry& entry = entries[i];
+        SendOutcome& outcome = outcomes[i];
+        outcome = SendOutcome{};
+        if (Status status = sqs::validate_message(entry.body, entry.attributes, maximum_size); !status) {
+            outcome.error = status.code();
+        } else if (Status fields = sqs::validate_fifo_fields(entry, true, content_based); !fields) {
+            outcome.error = fields.code();
+        } else {
+            if (entry.message_deduplication_id.empty()) {
+                content_ids[i] = sqs::content_deduplication_id(entry.body);
+            }
+            ++valid;
+        }
+    }
+    // Slots first, outside the lock (a full queue may block); duplicates give theirs back.
+    std::array<std::uint32_t, limits::send_batch_max> free_slots{};
+    std::array<SlotWord, limits::send_batch_max> free_words{};
+    const std::uint32_t available = claim_free_slots(valid, free_slots.data(), free_words.data());
+    std::uint32_t next_free = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (outcomes[i].error != Errc::ok) {
+            continue;
+        }
+        if (next_free < available) {
+            slot_of[i] = free_slots[next_free];
+            word_of[i] = free_words[next_free];
+            ++next_free;
+        } else if (!claim_free_slot_blocking(slot_of[i], word_of[i], options)) {
+            outcomes[i].error = options.block_when_full ? Errc::timed_out : Errc::queue_full;
+        }
+    }
+
+    std::int64_t earliest_delay = INT64_MAX;
+    std::uint32_t published = 0;
+    {
+        FifoLock lock(*this);
+        if (!lock.locked()) {
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                if (outcomes[i].error == Errc::ok) {
+                    abandon_slot(slot_of[i], word_of[i]);
+                    outcomes[i].error = Errc::system_error;
+                }
+            }
+            return lock_failed();
+        }
+        layout::FifoHeader& fifo = region_->fifo_header();
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            const SendEntry& entry = entries[i];
+            SendOutcome& outcome = outcomes[i];
+            if (outcome.error != Errc::ok) {
+                continue;
+            }
+            const std::uint32_t slot = slot_of[i];
+            const std::string_view deduplication_id = entry.message_deduplication_id.empty()
+                                                          ? std::string_view(content_ids[i])
+                                                          : entry.message_deduplication_id;
+            const FifoKey dedup_key = sqs::deduplication_key(deduplication_id, entry.message_group_id, per_group);
+            if (dedup_find(dedup_key, now_ns, outcome)) {
+                abandon_slot(slot, word_of[i]); // a duplicate: succeeds with the original's identity
+                continue;
+            }
+            // Room in the window first: a send whose id could not be remembered is refused, never
+            // accepted with a guarantee silently dropped.
+            const std::uint32_t dedup_index = dedup_place(dedup_key, now_ns);
+            if (dedup_index == fifo_none) {
+                abandon_slot(slot, word_of[i]);
+                outcome.error = Errc::over_limit;
+                continue;
+            }
+            const sqs::AttributeTrailer trailer{{}, entry.message_group_id, deduplication_id};
+            const std::size_t attributes_size = sqs::encoded_attributes_size(entry.attributes, trailer);
+            if (!write_slot(slot, word_of[i], entry.body, attributes_size, entry.attributes, nullptr, trailer,
+                            now_ns)) {
+                abandon_slot(slot, word_of[i]);
+                outcome.error = Errc::queue_full;
+                continue;
+            }
+            outcome.message_id = next_message_id();
+            outcome.sequence_number = sqs::sequence_number_of(fifo.next_sequence++);
+            std::memcpy(region_->slot(slot).message_id, outcome.message_id.bytes.data(), 16);
+            layout::FifoSlot& message = region_->fifo_slot(slot);
+            message.group = sqs::group_key(entry.message_group_id);
+            message.sequence = outcome.sequence_number;
+            message.next_in_group = fifo_none;
+            message.linked = 0;
+            SlotHeader& header = region_->slot(slot);
+            if (delay_s > 0) {
+                const std::int64_t visible_at = now_ns + delay_s * ns_per_s;
+                header.deadline_ns.store(visible_at, std::memory_order_relaxed);
+                header.state.store(word_of[i].with(SlotState::delayed).raw, std::memory_order_release);
+                earliest_delay = std::min(earliest_delay, visible_at);
+            } else {
+                header.state.store(word_of[i].with(SlotState::ready).raw, std::memory_order_release);
+                fifo_make_ready(slot);
+            }
+            SHMQ_CRASH_POINT("fifo.send.after_publish");
+            // Recorded only once published: a send killed before this was never acknowledged,
+            // so a retry must not be taken for a duplicate.
+            dedup_record(dedup_index, dedup_key, now_ns, outcome);
+            ++published;
+        }
+    }
+    if (earliest_delay != INT64_MAX) {
+        note_deadline(earliest_delay);
+    }
+    if (published > 0) {
+        note_deadline(now_ns + std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s);
+        me_->sent.store(me_->sent.load(std::memory_order_relaxed) + published, std::memory_order_relaxed);
+        wake(header_.readable, static_cast<int>(published));
+    }
+    return {};
+}
+
+Status QueueEngine::fifo_send_moved(const MovedMessage& message) {
+    auto parts = sqs::split_attributes(message.encoded_attributes);
+    if (!parts) {
+        return parts.error();
+    }
+    if (message.trailer.message_group_id.empty()) {
+        return {Errc::invalid_parameter_value, "a message moved into FIFO queue " + name() + " needs a MessageGroupId"};
+    }
+    std::uint32_t slot = 0;
+    SlotWord word;
+    if (!claim_free_slot(slot, word)) {
+        return {Errc::queue_full, "queue " + name() + " is full"};
+    }
+    const std::int64_t now = clock_.now_ns();
+    const std::size_t attributes_size = sqs::reencoded_size(*parts, message.trailer);
+    {
+        FifoLock lock(*this);
+        if (!lock.locked()) {
+            abandon_slot(slot, word);
+            return lock_failed();
+        }
+        // FIFO moves reset the enqueue time (SQS keeps it only for standard queues).
+        if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer, now)) {
+            abandon_slot(slot, word);
+            return {Errc::queue_full, "queue " + name() + " is full"};
+        }
+        region_->slot(slot).sender_uid = message.sender_uid;
+        std::memcpy(region_->slot(slot).message_id, message.message_id.bytes.data(), 16);
+        layout::FifoSlot& fifo_message = region_->fifo_slot(slot);
+        fifo_message.group = sqs::group_key(message.trailer.message_group_id);
+        fifo_message.sequence = sqs::sequence_number_of(region_->fifo_header().next_sequence++);
+        region_->slot(slot).state.store(word.with(SlotState::ready).raw, std::memory_order_release);
+        fifo_make_ready(slot);
+    }
+    note_deadline(now + std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s);
+    me_->sent.store(me_->sent.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    wake(header_.readable, 1);
+    return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// ReceiveMessage
+
+std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
+                                            std::array<std::uint32_t, limits::receive_batch_max>& slots,
+                                            std::array<std::uint32_t, limits::receive_batch_max>& generations) {
+    const std::int64_t retention_ns = std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s;
+    const std::uint32_t max_receive_count = header_.hot.max_receive_count.load(std::memory_order_relaxed);
+    const std::int64_t deadline = now_ns + visibility_ns;
+    note_deadline(deadline); // before any claim, as in try_receive
+    QueueEngine* dead_letter_target = max_receive_count != 0 ? dead_letter_queue() : nullptr;
+    std::array<std::uint32_t, limits::receive_batch_max> dead{};
+    std::array<SlotWord, limits::receive_batch_max> dead_words{};
+    std::uint32_t dead_count = 0;
+    std::uint32_t taken = 0;
+    {
+        FifoLock lock(*this);
+        if (!lock.locked()) {
+            return 0;
+        }
+        while (taken < max) {
+            const std::uint32_t group = ready_pop();
+            if (group == fifo_none) {
+                break;
+            }
+            GroupEntry& entry = region_->group_entry(group);
+            if (entry.state != static_cast<std::uint32_t>(GroupSlotState::used) || entry.in_flight != 0) {
+                group_release_if_idle(group); // a stale listing
+                continue;
+            }
+            std::uint32_t slot = entry.head;
+            while (slot != fifo_none && taken < max) {
+                const std::uint32_t next = region_->fifo_slot(slot).next_in_group;
+                SlotHeader& header = region_->slot(slot);
+                SlotWord seen{header.state.load(std::memory_order_acquire)};
+                if (seen.state() != SlotState::ready) {
+                    break;
+                }
+                if (header.sent_ns + retention_ns <= now_ns) {
+                    group_unlink(group, slot);
+                    if (free_message(slot, seen)) {
+                        header_.expired_total.fetch_add(1, std::memory_order_relaxed);
+                    }
+                    slot = next;
+                    continue;
+                }
+                const std::uint32_t receive_count = header.receive_count.load(std::memory_order_relaxed) + 1;
+                if (dead_letter_target != nullptr && receive_count > max_receive_count && dead_count < dead.size()) {
+                    // Taken out of its group now, copied to the dead-letter queue after the lock.
+                    const SlotWord freeing = seen.with(SlotState::freeing, process_index_ + 1);
+                    if (header.state.compare_exchange_strong(seen.raw, freeing.raw, std::memory_order_acq_rel)) {
+                        group_unlink(group, slot);
+                        dead[dead_count] = slot;
+                        dead_words[dead_count++] = freeing;
+                        slot = next;
+                        continue;
+                    }
+                    break;
+                }
+                header.deadline_ns.store(deadline, std::memory_order_relaxed);
+                if (!header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::in_flight).raw,
+                                                          std::memory_order_acq_rel)) {
+                    break;
+                }
+                header.receive_count.store(receive_count, std::memory_order_relaxed);
+                if (header.first_receive_delay_ms.load(std::memory_order_relaxed) == 0) {
+                    const std::int64_t delay_ms = std::max<std::int64_t>(0, (now_ns - header.sent_ns) / ns_per_ms);
+                    header.first_receive_delay_ms.store(
+                        static_cast<std::uint32_t>(std::min<std::int64_t>(delay_ms + 1, UINT32_MAX)),
+                        std::memory_order_relaxed);
+                }
+                ++entry.in_flight;
+                slots[taken] = slot;
+                generations[taken] = seen.generation();
+                ++taken;
+                slot = next;
+            }
+            group_release_if_idle(group);
+        }
+    }
+    for (std::uint32_t i = 0; i < dead_count; ++i) {
+        const std::uint32_t slot = dead[i];
+        SlotHeader& header = region_->slot(slot);
+        const std::byte* payload = payload_of(slot);
+        MovedMessage moved;
+        moved.body = {reinterpret_cast<const char*>(payload), header.body_size};
+        moved.encoded_attributes = {reinterpret_cast<const char*>(payload) + header.body_size, header.attributes_size};
+        if (auto parts = sqs::split_attributes(moved.encoded_attributes); parts) {
+            moved.trailer = parts->trailer;
+        }
+        moved.trailer.dead_letter_source = name();
+        std::memcpy(moved.message_id.bytes.data(), header.message_id, 16);
+        moved.sent_ns = header.sent_ns;
+        moved.sender_uid = header.sender_uid;
+        if (dead_letter_target->send_moved(moved)) {
+            finish_free(slot, dead_words[i]);
+            header_.dead_lettered_total.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        // Could not move it: back to the head of its group, visible.
+        FifoLock lock(*this);
+        header.state.store(dead_words[i].with(SlotState::ready).raw, std::memory_order_release);
+        fifo_make_ready(slot);
+    }
+    return taken;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DeleteMessage, ChangeMessageVisibility
+
+Status QueueEngine::fifo_delete(const ReceiptHandle& handle) {
+    bool relisted = false;
+    {
+        FifoLock lock(*this);
+        if (!lock.locked()) {
+            return lock_failed();
+        }
+        SlotHeader& header = region_->slot(handle.slot);
+        const SlotWord seen{header.state.load(std::memory_order_acquire)};
+        // SQS FIFO: only the newest receipt handle of a message still in flight deletes it.
+        if (seen.generation() != handle.generation || seen.state() != SlotState::in_flight ||
+            header.receive_count.load(std::memory_order_relaxed) != handle.receive_count ||
+            header.deadline_ns.load(std::memory_order_relaxed) <= clock_.now_ns()) {
+            return expired_handle(handle);
+        }
+        const std::uint32_t group = group_find(region_->fifo_slot(handle.slot).group);
+        fifo_unlink_message(handle.slot, true);
+        relisted = group != fifo_none && region_->group_entry(group).listed != 0;
+        if (!free_message(handle.slot, seen)) {
+            return expired_handle(handle);
+        }
+    }
+    me_->deleted.store(me_->deleted.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (relisted) {
+        wake(header_.readable, 1); // the next message of the group is deliverable now
+    }
+    return {};
+}
+
+Status QueueEngine::fifo_change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s) {
+    const std::int64_t now = clock_.now_ns();
+    const std::int64_t deadline = now + std::int64_t{timeout_s} * ns_per_s;
+    bool relisted = false;
+    {
+        FifoLock lock(*this);
+        if (!lock.locked()) {
+            return lock_failed();
+        }
+        SlotHeader& header = region_->slot(handle.slot);
+        SlotWord seen{header.state.load(std::memory_order_acquire)};
+        if (seen.generation() != handle.generation) {
+            return expired_handle(handle);
+        }
+        if (seen.state() != SlotState::in_flight) {
+            return {Errc::message_not_inflight, "Message is not in flight."};
+        }
+        if (header.receive_count.load(std::memory_order_relaxed) != handle.receive_count ||
+            header.deadline_ns.load(std::memory_order_relaxed) <= now) {
+            return expired_handle(handle);
+        }
+        if (timeout_s == 0) {
+            // Back to READY where it stands: at the head of its group.
+            header.state.store(seen.with(SlotState::ready).raw, std::memory_order_release);
+            const std::uint32_t group = group_find(region_->fifo_slot(handle.slot).group);
+            if (group != fifo_none) {
+                GroupEntry& entry = region_->group_entry(group);
+                entry.in_flight = entry.in_flight > 0 ? entry.in_flight - 1 : 0;
+                group_release_if_idle(group);
+                relisted = entry.listed != 0;
+            }
+        } else {
+            header.deadline_ns.store(deadline, std::memory_order_relaxed);
+            header.state.store(seen.with(SlotState::in_flight).raw, std::memory_order_release);
+        }
+    }
+    if (timeout_s != 0) {
+        note_deadline(deadline);
+    }
+    if (relisted) {
+        wake(header_.readable, 1);
+    }
+    return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers, purge, repair
+
+void QueueEngine::fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::int64_t retention_ns,
+                                  std::int64_t& earliest_ns) {
+    SlotHeader& header = region_->slot(slot);
+    const SlotWord seen{header.state.load(std::memory_order_acquire)};
+    const SlotState state = seen.state();
+    if (state != SlotState::in_flight && state != SlotState::delayed && state != SlotState::ready) {
+        return;
+    }
+    const std::int64_t deadline = header.deadline_ns.load(std::memory_order_acquire);
+    const std::int64_t expires = header.sent_ns + retention_ns;
+    const bool visibility_over = state == SlotState::in_flight && deadline <= now_ns;
+    const bool delay_over = state == SlotState::delayed && deadline <= now_ns;
+    const bool retention_over = state != SlotState::in_flight && expires <= now_ns;
+    if (!visibility_over && !delay_over && !retention_over) {
+        if (state != SlotState::ready) {
+            earliest_ns = std::min(earliest_ns, deadline);
+        }
+        if (state != SlotState::in_flight) {
+            earliest_ns = std::min(earliest_ns, expires);
+        }
+        return;
+    }
+    bool relisted = false;
+    {
+        FifoLock lock(*this);
+        if (!lock.locked() || header.state.load(std::memory_order_acquire) != seen.raw) {
+            return; // changed meanwhile: the next pass looks again
+        }
+        if (retention_over) {
+            if (seen.state() == SlotState::ready) {
+                fifo_unlink_message(slot, false);
+            }
+            if (free_message(slot, seen)) {
+                header_.expired_total.fetch_add(1, std::memory_order_relaxed);
+            }
+            return;
+        }
+        header.state.store(seen.with(SlotState::ready).raw, std::memory_order_release);
+        if (delay_over) {
+            fifo_make_ready(slot);
+        } else {
+            const std::uint32_t group = group_find(region_->fifo_slot(slot).group);
+            if (group != fifo_none) {
+                GroupEntry& entry = region_->group_entry(group);
+                entry.in_flight = entry.in_flight > 0 ? entry.in_flight - 1 : 0;
+                group_release_if_idle(group);
+            }
+        }
+        const std::uint32_t group = group_find(region_->fifo_slot(slot).group);
+        relisted = group != fifo_none && region_->group_entry(group).listed != 0;
+    }
+    if (relisted) {
+        wake(header_.readable, 1);
+    }
+}
+
+void QueueEngine::fifo_purge() {
+    FifoLock lock(*this);
+    if (!lock.locked()) {
+        return;
+    }
+    for (std::uint32_t slot = 0; slot < region_->slot_count(); ++slot) {
+        const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
+        const SlotState state = seen.state();
+        if (state == SlotState::ready || state == SlotState::delayed || state == SlotState::in_flight) {
+            region_->fifo_slot(slot).linked = 0;
+            (void)free_message(slot, seen);
+        }
+    }
+    fifo_repair(); // every group is empty now: start from a clean table
+}
+
+void QueueEngine::fifo_repair() {
+    layout::FifoHeader& fifo = region_->fifo_header();
+    for (std::uint32_t index = 0; index < fifo.group_capacity; ++index) {
+        region_->group_entry(index) = GroupEntry{};
+    }
+    fifo.groups_used = 0;
+    fifo.group_tombstones = 0;
+    fifo.ready_tail = fifo_none;
+    ready_head_of(fifo).store(fifo_none, std::memory_order_relaxed);
+    // Every visible or in-flight message, in send order, back into its group.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> messages;
+    for (std::uint32_t slot = 0; slot < region_->slot_count(); ++slot) {
+        const SlotState state = SlotWord{region_->slot(slot).state.load(std::memory_order_acquire)}.state();
+        region_->fifo_slot(slot).linked = 0;
+        if (state == SlotState::ready || state == SlotState::in_flight) {
+            messages.emplace_back(region_->fifo_slot(slot).sequence, slot);
+        }
+    }
+    std::sort(messages.begin(), messages.end());
+    std::vector<std::uint32_t> order;
+    for (const auto& [sequence, slot] : messages) {
+        (void)sequence;
+        const std::uint32_t group = group_find_or_insert(region_->fifo_slot(slot).group);
+        if (group == fifo_none) {
+            continue;
+        }
+        GroupEntry& entry = region_->group_entry(group);
+        if (entry.head == fifo_none) {
+            order.push_back(group);
+        }
+        group_link_sorted(group, slot);
+        if (SlotWord{region_->slot(slot).state.load(std::memory_order_acquire)}.state() == SlotState::in_flight) {
+            ++entry.in_flight;
+        }
+    }
+    for (const std::uint32_t group : order) {
+        if (region_->group_entry(group).in_flight == 0) {
+            ready_push(group);
+        }
+    }
+    ++fifo.repairs_total;
+    fifo_rebuild_pending_ = false;
+}
+
+} // namespace shmq::engine
