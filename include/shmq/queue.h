@@ -50,8 +50,12 @@ class Queue {
 
     // SendMessage. Fails with queue_full when the region is full unless options block.
     [[nodiscard]] Result<MessageId> send(const SendEntry& entry, const SendOptions& options = {});
+    // SendMessage with everything SQS returns (MessageId and, for FIFO queues, SequenceNumber).
+    [[nodiscard]] Result<SendOutcome> send_message(const SendEntry& entry, const SendOptions& options = {});
     // SendMessageBatch: 1..10 entries; outcomes[i] tells how entry i went. The Status covers
-    // request-level errors only (empty or oversized batch).
+    // request-level errors: an empty or oversized batch, and (as SQS answers) a FIFO entry
+    // without MessageGroupId, or without MessageDeduplicationId on a queue without
+    // ContentBasedDeduplication.
     [[nodiscard]] Status send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
                                     const SendOptions& options = {});
 

@@ -16,19 +16,27 @@ const std::string& Queue::name() const noexcept {
 }
 
 Result<MessageId> Queue::send(const SendEntry& entry, const SendOptions& options) {
+    auto outcome = send_message(entry, options);
+    if (!outcome) {
+        return outcome.error();
+    }
+    return outcome->message_id;
+}
+
+Result<SendOutcome> Queue::send_message(const SendEntry& entry, const SendOptions& options) {
     SendOutcome outcome;
-    if (Status status = engine_->send_batch({&entry, 1}, {&outcome, 1}, options); !status) {
+    if (Status status = engine_->send_batch({&entry, 1}, {&outcome, 1}, options, false); !status) {
         return status.error();
     }
     if (outcome.error != Errc::ok) {
         return explain_send_error(entry, outcome.error).error();
     }
-    return outcome.message_id;
+    return outcome;
 }
 
 Status Queue::send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
                          const SendOptions& options) {
-    return engine_->send_batch(entries, outcomes, options);
+    return engine_->send_batch(entries, outcomes, options, true);
 }
 
 Status Queue::explain_send_error(const SendEntry& entry, Errc outcome) const {

@@ -313,10 +313,22 @@ void QueueEngine::dedup_record(std::uint32_t index, const FifoKey& key, std::int
 // SendMessage(Batch)
 
 Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
-                                    const SendOptions& options, std::int64_t now_ns) {
+                                    const SendOptions& options, std::int64_t now_ns, bool batch_request) {
     const std::size_t maximum_size = header_.hot.maximum_message_size.load(std::memory_order_relaxed);
     const std::uint32_t flags = header_.hot.fifo_flags.load(std::memory_order_relaxed);
     const bool content_based = (flags & layout::fifo_content_based_deduplication) != 0;
+    if (batch_request) {
+        // SQS refuses a whole SendMessageBatch for these, with InvalidParameterValue.
+        for (const SendEntry& entry : entries) {
+            if (entry.message_group_id.empty()) {
+                return {Errc::invalid_parameter_value, "The request must contain the parameter MessageGroupId."};
+            }
+            if (entry.message_deduplication_id.empty() && !content_based) {
+                return {Errc::invalid_parameter_value, "The queue should either have ContentBasedDeduplication enabled "
+                                                       "or MessageDeduplicationId provided explicitly"};
+            }
+        }
+    }
     const bool per_group = (flags & layout::fifo_deduplication_per_group) != 0;
     const std::int64_t delay_s = header_.hot.delay_s.load(std::memory_order_relaxed);
 

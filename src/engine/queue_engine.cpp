@@ -483,7 +483,7 @@ MessageView QueueEngine::view_of(std::uint32_t slot, std::uint32_t generation,
 // SendMessage(Batch)
 
 Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
-                               const SendOptions& options) {
+                               const SendOptions& options, bool batch_request) {
     if (entries.empty()) {
         return {Errc::empty_batch_request, "There should be at least one SendMessageBatchRequestEntry in the request."};
     }
@@ -512,7 +512,7 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
                                                   std::to_string(batch_bytes) + " bytes."};
     }
     if (fifo()) {
-        return fifo_send_batch(entries, outcomes, options, now);
+        return fifo_send_batch(entries, outcomes, options, now, batch_request);
     }
 
     std::array<std::uint32_t, limits::send_batch_max> slots{};

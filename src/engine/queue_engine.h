@@ -48,8 +48,10 @@ class QueueEngine {
     [[nodiscard]] const std::string& name() const noexcept { return region_->name(); }
     [[nodiscard]] region::Region& region() noexcept { return *region_; }
 
+    // batch_request: SendMessageBatch, where SQS refuses the whole request for a FIFO entry
+    // without its ids (SendMessage reports MissingParameter for the one message).
     [[nodiscard]] Status send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
-                                    const SendOptions& options);
+                                    const SendOptions& options, bool batch_request);
     [[nodiscard]] Status explain_entry(const SendEntry& entry) const;
     [[nodiscard]] Result<std::uint32_t> receive(const ReceiveRequest& request, RawVisitor visit, void* context);
     [[nodiscard]] Status delete_message(const ReceiptHandle& handle);
@@ -123,7 +125,7 @@ class QueueEngine {
     [[nodiscard]] bool fifo() const noexcept { return header_.fifo != 0; }
     [[nodiscard]] bool nothing_listed() const noexcept;
     [[nodiscard]] Status fifo_send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
-                                         const SendOptions& options, std::int64_t now_ns);
+                                         const SendOptions& options, std::int64_t now_ns, bool batch_request);
     [[nodiscard]] Status fifo_send_moved(const MovedMessage& message);
     [[nodiscard]] std::uint32_t fifo_try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                                  std::array<std::uint32_t, limits::receive_batch_max>& slots,

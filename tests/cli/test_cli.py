@@ -389,15 +389,235 @@ class MessageTest(ShmqTestCase):
         run = shmq("delete-message", "--queue-url", url, "--receipt-handle", "bogus")
         self.assert_service_error(run, "ReceiptHandleIsInvalid", "DeleteMessage")
 
-    def test_fifo_parameters_are_rejected_clearly(self):
+    def test_unimplemented_parameters_are_rejected_clearly(self):
         _, url = new_queue(self)
-        run = shmq("send-message", "--queue-url", url, "--message-body", "x",
-                   "--message-group-id", "g")
-        self.assert_service_error(run, "AWS.SimpleQueueService.UnsupportedOperation", "SendMessage")
-        self.assertIn("MessageGroupId", run.err)
         run = shmq("receive-message", "--queue-url", url, "--receive-request-attempt-id", "a")
         self.assert_service_error(run, "AWS.SimpleQueueService.UnsupportedOperation",
                                   "ReceiveMessage")
+        self.assertIn("ReceiveRequestAttemptId", run.err)
+        self.assertIn("not implemented yet", run.err)
+        trace = {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1"}}
+        run = shmq("send-message", "--queue-url", url, "--message-body", "x",
+                   "--message-system-attributes", json.dumps(trace))
+        self.assert_service_error(run, "AWS.SimpleQueueService.UnsupportedOperation", "SendMessage")
+        self.assertIn("MessageSystemAttributes", run.err)
+        run = shmq("send-message-batch", "--queue-url", url, "--entries",
+                   json.dumps([{"Id": "a", "MessageBody": "x", "MessageSystemAttributes": trace}]))
+        self.assert_service_error(run, "AWS.SimpleQueueService.UnsupportedOperation",
+                                  "SendMessageBatch")
+        # Nothing was sent by the rejected calls.
+        self.assertEqual(shmq("receive-message", "--queue-url", url).out, "")
+
+
+def new_fifo_queue(test, content_based=False, **attributes):
+    attributes = {"FifoQueue": "true", **attributes}
+    if content_based:
+        attributes["ContentBasedDeduplication"] = "true"
+    name = f"fifo-{uuid.uuid4().hex[:10]}.fifo"
+    run = shmq("create-queue", "--queue-name", name, "--attributes", json.dumps(attributes))
+    test.assertEqual(run.code, 0, run.err)
+    CREATED_QUEUES.add(name)
+    return name, run.json()["QueueUrl"]
+
+
+class FifoTest(ShmqTestCase):
+    """FIFO queues; shapes from awscli 1.45 + moto and AWS's recorded responses."""
+
+    def send(self, url, body, *extra):
+        run = shmq("send-message", "--queue-url", url, "--message-body", body, *extra)
+        self.assert_ok(run)
+        self.assert_aws_layout(run)
+        return run
+
+    def test_create_with_shorthand_and_attributes(self):
+        name = f"fifo-{uuid.uuid4().hex[:10]}.fifo"
+        run = shmq("create-queue", "--queue-name", name,
+                   "--attributes", "FifoQueue=true,ContentBasedDeduplication=true")
+        self.assert_ok(run)
+        CREATED_QUEUES.add(name)
+        url = run.json()["QueueUrl"]
+        self.assertTrue(url.endswith("/" + name), url)
+        run = shmq("get-queue-attributes", "--queue-url", url, "--attribute-names", "All")
+        self.assert_ok(run)
+        self.assert_aws_layout(run)
+        attributes = run.json()["Attributes"]
+        self.assertEqual(attributes["FifoQueue"], "true")
+        self.assertEqual(attributes["ContentBasedDeduplication"], "true")
+        self.assertEqual(attributes["DeduplicationScope"], "queue")
+        self.assertEqual(attributes["FifoThroughputLimit"], "perQueue")
+        run = shmq("get-queue-attributes", "--queue-url", url,
+                   "--attribute-names", "FifoQueue", "ContentBasedDeduplication")
+        self.assert_ok(run)
+        self.assertEqual(run.json(), {"Attributes": {"ContentBasedDeduplication": "true",
+                                                     "FifoQueue": "true"}})
+
+    def test_send_sequence_numbers_and_deduplication(self):
+        _, url = new_fifo_queue(self)
+        first = self.send(url, "one", "--message-group-id", "g", "--message-deduplication-id", "d1")
+        # SendMessageResult order; SequenceNumber is a string, as aws prints it.
+        self.assertEqual(first.keys_in_order(), ["MD5OfMessageBody", "MessageId", "SequenceNumber"])
+        self.assertEqual(first.json()["MD5OfMessageBody"], md5_hex("one"))
+        uuid.UUID(first.json()["MessageId"])
+        self.assertIsInstance(first.json()["SequenceNumber"], str)
+        self.assertTrue(first.json()["SequenceNumber"].isdigit(), first.json())
+
+        attributes = {"k": {"DataType": "String", "StringValue": "v"}}
+        second = self.send(url, "two", "--message-group-id", "g", "--message-deduplication-id", "d2",
+                           "--message-attributes", json.dumps(attributes))
+        self.assertEqual(second.keys_in_order(),
+                         ["MD5OfMessageBody", "MD5OfMessageAttributes", "MessageId", "SequenceNumber"])
+        self.assertGreater(int(second.json()["SequenceNumber"]), int(first.json()["SequenceNumber"]))
+
+        # A duplicate within the deduplication interval succeeds with the original's identity
+        # and is not enqueued again.
+        again = self.send(url, "one (retry)", "--message-group-id", "g",
+                          "--message-deduplication-id", "d1")
+        self.assertEqual(again.json()["MessageId"], first.json()["MessageId"])
+        self.assertEqual(again.json()["SequenceNumber"], first.json()["SequenceNumber"])
+
+        run = shmq("receive-message", "--queue-url", url, "--max-number-of-messages", "10")
+        self.assert_ok(run)
+        self.assertEqual([m["Body"] for m in run.json()["Messages"]], ["one", "two"])
+
+    def test_content_based_deduplication(self):
+        _, url = new_fifo_queue(self, content_based=True)
+        first = self.send(url, "same", "--message-group-id", "g")
+        again = self.send(url, "same", "--message-group-id", "g")
+        self.assertEqual(again.json()["MessageId"], first.json()["MessageId"])
+        run = shmq("receive-message", "--queue-url", url, "--max-number-of-messages", "10",
+                   "--attribute-names", "MessageDeduplicationId")
+        self.assert_ok(run)
+        messages = run.json()["Messages"]
+        self.assertEqual(len(messages), 1)
+        self.assertEqual(messages[0]["Attributes"],
+                         {"MessageDeduplicationId": hashlib.sha256(b"same").hexdigest()})
+
+    def test_receive_shows_fifo_attributes_in_order(self):
+        _, url = new_fifo_queue(self)
+        sent = [self.send(url, f"m{i}", "--message-group-id", "g1",
+                          "--message-deduplication-id", f"d{i}").json() for i in range(3)]
+        run = shmq("receive-message", "--queue-url", url, "--attribute-names", "All",
+                   "--max-number-of-messages", "10")
+        self.assert_ok(run)
+        self.assert_aws_layout(run)
+        messages = run.json()["Messages"]
+        self.assertEqual([m["Body"] for m in messages], ["m0", "m1", "m2"])  # order in the group
+        self.assertEqual([m["MessageId"] for m in messages], [s["MessageId"] for s in sent])
+        for index, message in enumerate(messages):
+            system = message["Attributes"]
+            # awscli + moto's order; AWS's recorded response has the same members, all strings.
+            self.assertEqual(list(system), ["SenderId", "SentTimestamp", "ApproximateReceiveCount",
+                                            "ApproximateFirstReceiveTimestamp",
+                                            "MessageDeduplicationId", "MessageGroupId",
+                                            "SequenceNumber"])
+            self.assertEqual(system["MessageGroupId"], "g1")
+            self.assertEqual(system["MessageDeduplicationId"], f"d{index}")
+            self.assertEqual(system["SequenceNumber"], sent[index]["SequenceNumber"])
+
+        # While the group has messages in flight, nothing more of it is delivered.
+        self.send(url, "m3", "--message-group-id", "g1", "--message-deduplication-id", "d3")
+        self.assertEqual(shmq("receive-message", "--queue-url", url).out, "")
+
+        # By name, through either flag.
+        entries = [f"Id=d{i},ReceiptHandle={m['ReceiptHandle']}" for i, m in enumerate(messages)]
+        self.assert_ok(shmq("delete-message-batch", "--queue-url", url, "--entries", *entries))
+        run = shmq("receive-message", "--queue-url", url,
+                   "--message-system-attribute-names", "SequenceNumber", "MessageGroupId")
+        self.assert_ok(run)
+        message = run.json()["Messages"][0]
+        self.assertEqual(message["Body"], "m3")
+        self.assertEqual(sorted(message["Attributes"]), ["MessageGroupId", "SequenceNumber"])
+        self.assertGreater(int(message["Attributes"]["SequenceNumber"]),
+                           int(sent[-1]["SequenceNumber"]))
+
+    def test_missing_and_invalid_fifo_parameters(self):
+        _, url = new_fifo_queue(self)
+        run = shmq("send-message", "--queue-url", url, "--message-body", "x",
+                   "--message-deduplication-id", "d")
+        self.assert_service_error(run, "MissingParameter", "SendMessage")
+        self.assertTrue(run.err.endswith(": The request must contain the parameter MessageGroupId.\n"),
+                        run.err)
+        run = shmq("send-message", "--queue-url", url, "--message-body", "x",
+                   "--message-group-id", "g")
+        self.assert_service_error(run, "InvalidParameterValue", "SendMessage")
+        self.assertIn("The queue should either have ContentBasedDeduplication enabled or "
+                      "MessageDeduplicationId provided explicitly", run.err)
+        run = shmq("send-message", "--queue-url", url, "--message-body", "x",
+                   "--message-group-id", "g", "--message-deduplication-id", "d",
+                   "--delay-seconds", "2")
+        self.assert_service_error(run, "InvalidParameterValue", "SendMessage")
+        self.assertIn("Value 2 for parameter DelaySeconds is invalid. Reason: The request include "
+                      "parameter that is not valid for this queue type.", run.err)
+        self.assertEqual(shmq("receive-message", "--queue-url", url).out, "")
+
+    def test_standard_queue_group_id_and_deduplication_id(self):
+        _, url = new_queue(self)
+        run = self.send(url, "s", "--message-group-id", "tenant-1")
+        self.assertEqual(run.keys_in_order(), ["MD5OfMessageBody", "MessageId"])  # no SequenceNumber
+        run = shmq("send-message", "--queue-url", url, "--message-body", "x",
+                   "--message-deduplication-id", "d")
+        self.assert_service_error(run, "InvalidParameterValue", "SendMessage")
+        self.assertIn("MessageDeduplicationId", run.err)
+        run = shmq("receive-message", "--queue-url", url, "--attribute-names", "All")
+        self.assert_ok(run)
+        system = run.json()["Messages"][0]["Attributes"]
+        self.assertEqual(system["MessageGroupId"], "tenant-1")
+        self.assertNotIn("SequenceNumber", system)
+        self.assertNotIn("MessageDeduplicationId", system)
+
+    def test_send_batch(self):
+        _, url = new_fifo_queue(self)
+        # As AWS answers: an entry without its FIFO ids fails the whole request.
+        for bad, message in (
+                ({"Id": "nogroup", "MessageBody": "x", "MessageDeduplicationId": "2"},
+                 "The request must contain the parameter MessageGroupId."),
+                ({"Id": "nodedup", "MessageBody": "y", "MessageGroupId": "g"},
+                 "The queue should either have ContentBasedDeduplication enabled or "
+                 "MessageDeduplicationId provided explicitly")):
+            run = shmq("send-message-batch", "--queue-url", url, "--entries", json.dumps([
+                {"Id": "ok", "MessageBody": "fine", "MessageGroupId": "g", "MessageDeduplicationId": "0"},
+                bad]))
+            self.assert_service_error(run, "InvalidParameterValue", "SendMessageBatch")
+            self.assertTrue(run.err.endswith(": " + message + "\n"), run.err)
+        entries = [
+            {"Id": "a", "MessageBody": "first", "MessageGroupId": "g", "MessageDeduplicationId": "1"},
+            {"Id": "bad", "MessageBody": "bad \u0001 character", "MessageGroupId": "g",
+             "MessageDeduplicationId": "2"},
+            {"Id": "b", "MessageBody": "second", "MessageGroupId": "g", "MessageDeduplicationId": "3",
+             "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}},
+        ]
+        run = shmq("send-message-batch", "--queue-url", url, "--entries", json.dumps(entries))
+        self.assert_ok(run)
+        self.assert_aws_layout(run)
+        result = run.json()
+        self.assertEqual([e["Id"] for e in result["Successful"]], ["a", "b"])
+        self.assertEqual(list(result["Successful"][0]),
+                         ["Id", "MessageId", "MD5OfMessageBody", "SequenceNumber"])
+        self.assertEqual(list(result["Successful"][1]),
+                         ["Id", "MessageId", "MD5OfMessageBody", "MD5OfMessageAttributes",
+                          "SequenceNumber"])
+        sequence = [int(e["SequenceNumber"]) for e in result["Successful"]]
+        self.assertLess(sequence[0], sequence[1])
+        self.assertEqual([(f["Id"], f["SenderFault"], f["Code"]) for f in result["Failed"]],
+                         [("bad", True, "InvalidMessageContents")])
+
+        # Shorthand entries, one of them a duplicate of "a".
+        run = shmq("send-message-batch", "--queue-url", url, "--entries",
+                   "Id=c,MessageBody=third,MessageGroupId=g,MessageDeduplicationId=4",
+                   "Id=dup,MessageBody=again,MessageGroupId=g,MessageDeduplicationId=1")
+        self.assert_ok(run)
+        successful = run.json()["Successful"]
+        self.assertEqual(run.json()["Failed"], [])
+        self.assertGreater(int(successful[0]["SequenceNumber"]), sequence[1])
+        self.assertEqual(successful[1]["MessageId"], result["Successful"][0]["MessageId"])
+
+        run = shmq("receive-message", "--queue-url", url, "--max-number-of-messages", "10",
+                   "--attribute-names", "All")
+        self.assert_ok(run)
+        messages = run.json()["Messages"]
+        self.assertEqual([m["Body"] for m in messages], ["first", "second", "third"])
+        self.assertEqual([m["Attributes"]["MessageDeduplicationId"] for m in messages],
+                         ["1", "3", "4"])
 
 
 class BatchTest(ShmqTestCase):

@@ -2,6 +2,7 @@
 // kills it with SIGKILL at a chosen point of a protocol. It reports progress on stdout, one line
 // per event, flushed at once, so the test knows exactly what was acknowledged before the kill.
 //   crash-worker NAMESPACE QUEUE produce COUNT      sends "0".."COUNT-1", prints "ack N" each
+//   crash-worker NAMESPACE QUEUE fifo-produce COUNT the same into group "g" of a FIFO queue
 //   crash-worker NAMESPACE QUEUE consume COUNT      receive+delete, prints "got BODY" / "del BODY"
 //   crash-worker NAMESPACE QUEUE hold COUNT         receives COUNT messages, prints, then waits
 //   crash-worker NAMESPACE QUEUE timers 0           runs due timers once
@@ -40,7 +41,19 @@ int main(int argc, char** argv) {
     ReceiveRequest request;
     request.max_number_of_messages = 1;
     request.wait_time_s = 0;
-    if (mode == "produce" || mode == "loop-produce") {
+    if (mode == "fifo-produce") {
+        for (long i = 0; i < count; ++i) {
+            const std::string body = std::to_string(i);
+            SendEntry entry;
+            entry.body = body;
+            entry.message_group_id = "g";
+            entry.message_deduplication_id = body;
+            if (!queue->send(entry)) {
+                return 4;
+            }
+            std::printf("ack %s\n", body.c_str());
+        }
+    } else if (mode == "produce" || mode == "loop-produce") {
         const long start = mode == "produce" ? 0 : count;
         for (long i = start; mode == "loop-produce" || i < count; ++i) {
             const std::string body = std::to_string(i);

@@ -340,3 +340,26 @@ TEST_CASE("many groups interleaved: each group's order holds across batches", "[
     CHECK(received == groups * per_group);
     CHECK(queue.inspect().free == queue.inspect().slot_count);
 }
+
+TEST_CASE("SendMessageBatch on a FIFO queue refuses the whole request for an entry without its ids", "[unit][fifo]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue queue = ns.make_queue("batch.fifo", fifo_attributes);
+    std::vector<SendEntry> entries(2);
+    entries[0].body = "ok";
+    entries[0].message_group_id = "g";
+    entries[0].message_deduplication_id = "1";
+    entries[1].body = "no group";
+    entries[1].message_deduplication_id = "2";
+    std::vector<SendOutcome> outcomes(2);
+    const Status no_group = queue.send_batch(entries, outcomes);
+    CHECK(no_group.code() == Errc::invalid_parameter_value);
+    CHECK(no_group.message() == "The request must contain the parameter MessageGroupId.");
+    entries[1].message_group_id = "g";
+    entries[1].message_deduplication_id = {};
+    CHECK(queue.send_batch(entries, outcomes).code() == Errc::invalid_parameter_value);
+    CHECK(queue.inspect().ready == 0); // nothing of a refused request was sent
+    entries[1].message_deduplication_id = "2";
+    REQUIRE(queue.send_batch(entries, outcomes));
+    CHECK(outcomes[0].sequence_number < outcomes[1].sequence_number);
+}

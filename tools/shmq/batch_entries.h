@@ -2,7 +2,8 @@
 // not depend on the action: the request-level checks SQS makes on entry ids (1..10 entries,
 // ids of [A-Za-z0-9_-]{1,80}, all distinct) and the {"Successful": [...], "Failed": [...]}
 // response, in which each failed entry carries an SQS error code and message. The library
-// reports per-entry failures as an Errc only, so the message text for each code is here.
+// reports delete and change-visibility entry failures as an Errc only, so the message text for
+// each code is here; send-message-batch asks the library (Queue::explain_send_error) instead.
 #pragma once
 
 #include <boost/json/array.hpp>

@@ -3,14 +3,16 @@
 //
 // Ranges whose violation the library could not even represent are checked here: a negative
 // DelaySeconds or VisibilityTimeout would read as the library's "-1: queue default" sentinel,
-// so they are rejected with SQS's message before the call. FIFO parameters (MessageGroupId,
-// MessageDeduplicationId, ReceiveRequestAttemptId) and message system attributes have no place
-// in the library's API yet and are rejected as UnsupportedOperation rather than dropped.
+// so they are rejected with SQS's message before the call. MessageGroupId and
+// MessageDeduplicationId go to the library as given (it checks them against the queue type);
+// ReceiveRequestAttemptId and MessageSystemAttributes (AWSTraceHeader) have no place in the
+// library's API yet and are rejected as UnsupportedOperation rather than dropped.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arguments.h"
@@ -24,10 +26,22 @@
 namespace shmq::cli {
 namespace {
 
-Failure not_supported_yet(std::string_view parameter) {
-    return Failure::service(Errc::unsupported_operation,
-                            std::string(parameter) + " is not supported by shmq yet (FIFO queues and message system "
-                                                     "attributes are not implemented).");
+Failure not_supported_yet(std::string_view parameter, std::string_view what) {
+    return Failure::service(Errc::unsupported_operation, std::string(parameter) + " is not supported by shmq yet (" +
+                                                             std::string(what) + " is not implemented yet).");
+}
+
+Failure message_system_attributes_not_supported() {
+    return not_supported_yet("MessageSystemAttributes", "AWSTraceHeader");
+}
+
+// SendMessage: the MessageId and, for FIFO queues, the SequenceNumber.
+CliResult<SendOutcome> send_one(Queue& queue, const SendEntry& entry) {
+    auto outcome = queue.send_message(entry);
+    if (!outcome) {
+        return Failure::service(outcome.error());
+    }
+    return outcome.value();
 }
 
 // "Value 1800 for parameter DelaySeconds is invalid. Reason: ..." as SQS words it.
@@ -90,25 +104,34 @@ struct SendMessageCommand {
         add_text_option(parser, message_attributes, "--message-attributes",
                         "Message attributes: JSON {\"name\": {\"DataType\": \"String\", "
                         "\"StringValue\": \"v\"}} (BinaryValue in base64)");
-        add_text_option(parser, message_system_attributes, "--message-system-attributes", "Not supported yet");
+        add_text_option(parser, message_system_attributes, "--message-system-attributes",
+                        "AWSTraceHeader: not supported yet");
         add_text_option(parser, message_deduplication_id, "--message-deduplication-id",
-                        "FIFO queues: not supported yet");
-        add_text_option(parser, message_group_id, "--message-group-id", "FIFO queues: not supported yet");
+                        "FIFO queues: deduplication id (optional with ContentBasedDeduplication)");
+        add_text_option(parser, message_group_id, "--message-group-id",
+                        "FIFO queues: message group (required); standard queues: returned on receive");
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
         if (message_system_attributes.given()) {
-            return not_supported_yet("MessageSystemAttributes");
-        }
-        if (message_deduplication_id.given()) {
-            return not_supported_yet("MessageDeduplicationId");
-        }
-        if (message_group_id.given()) {
-            return not_supported_yet("MessageGroupId");
+            return message_system_attributes_not_supported();
         }
         auto body = load_text(message_body);
         if (!body.ok()) {
             return body.failure();
+        }
+        std::string group_id;
+        std::string deduplication_id;
+        for (auto [option, text] :
+             {std::pair{&message_group_id, &group_id}, std::pair{&message_deduplication_id, &deduplication_id}}) {
+            if (!option->given()) {
+                continue;
+            }
+            auto loaded = load_text(*option);
+            if (!loaded.ok()) {
+                return loaded.failure();
+            }
+            *text = std::move(loaded).value();
         }
         auto delay = load_integer(delay_seconds);
         if (!delay.ok()) {
@@ -133,6 +156,8 @@ struct SendMessageCommand {
         SendEntry entry;
         entry.body = body.value();
         entry.attributes = attributes.empty() ? nullptr : &attributes;
+        entry.message_group_id = group_id;
+        entry.message_deduplication_id = deduplication_id;
         if (delay.value()) {
             if (auto failure = check_delay(*delay.value())) {
                 return *failure;
@@ -143,15 +168,19 @@ struct SendMessageCommand {
         if (!queue.ok()) {
             return queue.failure();
         }
-        auto message_id = queue.value().send(entry);
-        if (!message_id.ok()) {
-            return Failure::service(message_id.error());
+        auto sent = send_one(queue.value(), entry);
+        if (!sent.ok()) {
+            return sent.failure();
         }
+        // Members in the order of SendMessageResult.
         boost::json::object response{{"MD5OfMessageBody", md5_of_body(entry.body)}};
         if (!attributes.empty()) {
             response["MD5OfMessageAttributes"] = md5_of_message_attributes(attributes);
         }
-        response["MessageId"] = message_id.value().to_string();
+        response["MessageId"] = sent.value().message_id.to_string();
+        if (const auto sequence = sequence_number_text(sent.value().sequence_number); !sequence.empty()) {
+            response["SequenceNumber"] = sequence;
+        }
         print_response(response);
         return {};
     }
@@ -164,7 +193,9 @@ struct SendMessageBatchCommand {
     void declare(CLI::App& parser) {
         add_text_option(parser, queue_url, "--queue-url", "URL of the queue", true);
         add_list_option(parser, entries, "--entries",
-                        "Up to 10 entries: a JSON list, or Id=a,MessageBody=b Id=c,MessageBody=d", true);
+                        "Up to 10 entries: a JSON list, or Id=a,MessageBody=b Id=c,MessageBody=d "
+                        "(FIFO: add MessageGroupId and MessageDeduplicationId)",
+                        true);
     }
 
     // One entry as read from the command line; entries that fail before the library sees them
@@ -174,6 +205,8 @@ struct SendMessageBatchCommand {
         std::string body;
         MessageAttributes attributes;
         std::int32_t delay_seconds = -1;
+        std::string message_group_id;
+        std::string message_deduplication_id;
         std::optional<Failure> failure;
     };
 
@@ -211,6 +244,8 @@ struct SendMessageBatchCommand {
             entry.body = read[index].body;
             entry.attributes = read[index].attributes.empty() ? nullptr : &read[index].attributes;
             entry.delay_seconds = read[index].delay_seconds;
+            entry.message_group_id = read[index].message_group_id;
+            entry.message_deduplication_id = read[index].message_deduplication_id;
             to_send.push_back(entry);
             sent_index.push_back(index);
         }
@@ -220,9 +255,9 @@ struct SendMessageBatchCommand {
                 return Failure::service(status.error());
             }
         }
-        std::vector<const SendOutcome*> outcome_of(read.size(), nullptr);
+        std::vector<std::size_t> sent_of(read.size(), 0); // read[i] is to_send[sent_of[i]]
         for (std::size_t sent = 0; sent < sent_index.size(); ++sent) {
-            outcome_of[sent_index[sent]] = &outcomes[sent];
+            sent_of[sent_index[sent]] = sent;
         }
         boost::json::array successful;
         boost::json::array failed;
@@ -232,16 +267,25 @@ struct SendMessageBatchCommand {
                 failed.push_back(failed_entry(entry.id, Errc::invalid_parameter_value, entry.failure->message));
                 continue;
             }
-            const SendOutcome& outcome = *outcome_of[index];
+            const SendOutcome& outcome = outcomes[sent_of[index]];
             if (outcome.error != Errc::ok) {
-                failed.push_back(failed_entry(entry.id, outcome.error, default_error_message(outcome.error)));
+                // The library's own code and text for this entry (e.g. MissingParameter, "The
+                // request must contain the parameter MessageGroupId.").
+                const Status explained = queue.value().explain_send_error(to_send[sent_of[index]], outcome.error);
+                failed.push_back(explained.ok()
+                                     ? failed_entry(entry.id, outcome.error, default_error_message(outcome.error))
+                                     : failed_entry(entry.id, explained.code(), explained.message()));
                 continue;
             }
+            // Members in the order of SendMessageBatchResultEntry.
             boost::json::object result{{"Id", entry.id},
                                        {"MessageId", outcome.message_id.to_string()},
                                        {"MD5OfMessageBody", md5_of_body(entry.body)}};
             if (!entry.attributes.empty()) {
                 result["MD5OfMessageAttributes"] = md5_of_message_attributes(entry.attributes);
+            }
+            if (const auto sequence = sequence_number_text(outcome.sequence_number); !sequence.empty()) {
+                result["SequenceNumber"] = sequence;
             }
             successful.push_back(std::move(result));
         }
@@ -258,26 +302,27 @@ struct SendMessageBatchCommand {
         if (auto failure = reader.check()) {
             return *failure;
         }
-        for (const std::string_view fifo : {"MessageSystemAttributes", "MessageDeduplicationId", "MessageGroupId"}) {
-            if (reader.has(fifo)) {
-                return not_supported_yet(fifo);
-            }
+        if (reader.has("MessageSystemAttributes")) {
+            return message_system_attributes_not_supported();
         }
         Entry entry;
         auto id = reader.string("Id");
         auto body = reader.string("MessageBody");
         auto delay = reader.integer("DelaySeconds");
-        if (!id.ok()) {
-            return id.failure();
-        }
-        if (!body.ok()) {
-            return body.failure();
+        auto group_id = reader.string("MessageGroupId");
+        auto deduplication_id = reader.string("MessageDeduplicationId");
+        for (const auto* text : {&id, &body, &group_id, &deduplication_id}) {
+            if (!text->ok()) {
+                return text->failure();
+            }
         }
         if (!delay.ok()) {
             return delay.failure();
         }
         entry.id = std::move(id).value();
         entry.body = std::move(body).value();
+        entry.message_group_id = std::move(group_id).value();
+        entry.message_deduplication_id = std::move(deduplication_id).value();
         if (const auto* attributes = reader.member("MessageAttributes")) {
             auto converted = to_message_attributes(reader.path() + ".MessageAttributes", *attributes);
             if (!converted.ok()) {
@@ -305,6 +350,9 @@ struct SystemAttributeSelection {
     bool sent_timestamp = false;
     bool approximate_receive_count = false;
     bool approximate_first_receive_timestamp = false;
+    bool message_deduplication_id = false;
+    bool message_group_id = false;
+    bool sequence_number = false;
 
     void add(std::string_view name) {
         const bool all = name == "All";
@@ -313,6 +361,9 @@ struct SystemAttributeSelection {
         approximate_receive_count = approximate_receive_count || all || name == "ApproximateReceiveCount";
         approximate_first_receive_timestamp =
             approximate_first_receive_timestamp || all || name == "ApproximateFirstReceiveTimestamp";
+        message_deduplication_id = message_deduplication_id || all || name == "MessageDeduplicationId";
+        message_group_id = message_group_id || all || name == "MessageGroupId";
+        sequence_number = sequence_number || all || name == "SequenceNumber";
     }
 };
 
@@ -342,7 +393,8 @@ struct ReceiveMessageCommand {
                         "--message-system-attribute-names)");
         add_list_option(parser, message_system_attribute_names, "--message-system-attribute-names",
                         "System attributes to return: All, SenderId, SentTimestamp, "
-                        "ApproximateReceiveCount, ApproximateFirstReceiveTimestamp");
+                        "ApproximateReceiveCount, ApproximateFirstReceiveTimestamp, MessageDeduplicationId, "
+                        "MessageGroupId, SequenceNumber");
         add_list_option(parser, message_attribute_names, "--message-attribute-names",
                         "Message attributes to return: All, .*, prefix.*, or names");
         add_text_option(parser, max_number_of_messages, "--max-number-of-messages",
@@ -356,7 +408,7 @@ struct ReceiveMessageCommand {
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
         if (receive_request_attempt_id.given()) {
-            return not_supported_yet("ReceiveRequestAttemptId");
+            return not_supported_yet("ReceiveRequestAttemptId", "receive request deduplication");
         }
         auto request = read_request();
         if (!request.ok()) {
@@ -458,6 +510,18 @@ struct ReceiveMessageCommand {
         }
         if (system.approximate_first_receive_timestamp) {
             attributes["ApproximateFirstReceiveTimestamp"] = std::to_string(message.first_receive_timestamp_ms);
+        }
+        // SQS returns these only for messages that have them: a standard-queue message has no
+        // deduplication id or sequence number, and a group id only when sent with one.
+        if (system.message_deduplication_id && !message.message_deduplication_id.empty()) {
+            attributes["MessageDeduplicationId"] = message.message_deduplication_id;
+        }
+        if (system.message_group_id && !message.message_group_id.empty()) {
+            attributes["MessageGroupId"] = message.message_group_id;
+        }
+        if (const auto sequence = sequence_number_text(message.sequence_number);
+            system.sequence_number && !sequence.empty()) {
+            attributes["SequenceNumber"] = sequence;
         }
         if (!attributes.empty()) {
             json["Attributes"] = std::move(attributes);
