@@ -74,7 +74,7 @@ struct SendOptions {
 
 struct SendOutcome {
     Errc error = Errc::ok;
-    MessageId message_id;             // a duplicate send (FIFO) gets the original's id
+    MessageId message_id;              // a duplicate send (FIFO) gets the original's id
     std::uint64_t sequence_number = 0; // FIFO only: SequenceNumber
 };
 
@@ -85,6 +85,9 @@ struct ReceiveRequest {
     std::uint32_t max_number_of_messages = 1; // 1..10
     std::int32_t visibility_timeout_s = -1;   // -1: the queue's VisibilityTimeout
     std::int32_t wait_time_s = -1;            // -1: the queue's ReceiveMessageWaitTimeSeconds
+    // FIFO queues: a retry with the same id within 5 minutes, while none of the messages it
+    // returned changed, returns them again with the same receipt handles (visibility restarts).
+    std::string_view receive_request_attempt_id;
 };
 
 // A received message seen in place in the region. The views stay valid until the message is

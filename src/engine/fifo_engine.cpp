@@ -598,6 +598,87 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
 }
 
 // ---------------------------------------------------------------------------------------------
+// ReceiveRequestAttemptId
+
+std::uint32_t QueueEngine::fifo_replay_attempt(std::string_view attempt_id, std::int64_t visibility_ns,
+                                               std::int64_t now_ns,
+                                               std::array<std::uint32_t, limits::receive_batch_max>& slots,
+                                               std::array<std::uint32_t, limits::receive_batch_max>& generations) {
+    const FifoKey key = sqs::group_key(attempt_id);
+    FifoLock lock(*this);
+    if (!lock.locked()) {
+        return 0;
+    }
+    const layout::FifoHeader& fifo = region_->fifo_header();
+    const std::uint32_t mask = fifo.attempt_capacity - 1;
+    std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;
+    for (std::uint32_t probe = 0; probe < layout::attempt_probe_max; ++probe, index = (index + 1) & mask) {
+        layout::AttemptEntry& entry = region_->attempt_entry(index);
+        if (entry.key == FifoKey{}) {
+            return 0;
+        }
+        if (!(entry.key == key) || entry.expires_ns <= now_ns) {
+            continue;
+        }
+        // The same messages only while none of them changed (deleted, expired, received again).
+        for (std::uint32_t i = 0; i < entry.count && i < limits::receive_batch_max; ++i) {
+            if (entry.slot[i] >= region_->slot_count()) {
+                return 0;
+            }
+            const SlotHeader& header = region_->slot(entry.slot[i]);
+            const SlotWord seen{header.state.load(std::memory_order_acquire)};
+            if (seen.state() != SlotState::in_flight || seen.generation() != entry.generation[i] ||
+                header.receive_count.load(std::memory_order_relaxed) != entry.receive_count[i] ||
+                header.deadline_ns.load(std::memory_order_relaxed) <= now_ns) {
+                return 0;
+            }
+        }
+        const std::int64_t deadline = now_ns + visibility_ns;
+        for (std::uint32_t i = 0; i < entry.count && i < limits::receive_batch_max; ++i) {
+            SlotHeader& header = region_->slot(entry.slot[i]);
+            const SlotWord seen{header.state.load(std::memory_order_acquire)};
+            header.deadline_ns.store(deadline, std::memory_order_relaxed); // a retry restarts visibility
+            header.state.store(seen.with(SlotState::in_flight).raw, std::memory_order_release);
+            slots[i] = entry.slot[i];
+            generations[i] = entry.generation[i];
+        }
+        note_deadline(deadline);
+        return entry.count;
+    }
+    return 0;
+}
+
+void QueueEngine::fifo_record_attempt(std::string_view attempt_id, std::uint32_t count, std::int64_t now_ns,
+                                      const std::array<std::uint32_t, limits::receive_batch_max>& slots,
+                                      const std::array<std::uint32_t, limits::receive_batch_max>& generations) {
+    const FifoKey key = sqs::group_key(attempt_id);
+    FifoLock lock(*this);
+    if (!lock.locked()) {
+        return;
+    }
+    const layout::FifoHeader& fifo = region_->fifo_header();
+    const std::uint32_t mask = fifo.attempt_capacity - 1;
+    std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;
+    for (std::uint32_t probe = 0; probe < layout::attempt_probe_max; ++probe, index = (index + 1) & mask) {
+        layout::AttemptEntry& entry = region_->attempt_entry(index);
+        if (!(entry.key == FifoKey{}) && !(entry.key == key) && entry.expires_ns > now_ns) {
+            continue;
+        }
+        entry.key = key;
+        entry.expires_ns = now_ns + layout::dedup_window_ns;
+        entry.count = count;
+        for (std::uint32_t i = 0; i < count; ++i) {
+            entry.slot[i] = slots[i];
+            entry.generation[i] = generations[i];
+            entry.receive_count[i] = region_->slot(slots[i]).receive_count.load(std::memory_order_relaxed);
+        }
+        return;
+    }
+    // All nearby entries are live: this attempt id is not remembered, so a retry receives anew
+    // (at-least-once still holds; only the retry convenience is lost).
+}
+
+// ---------------------------------------------------------------------------------------------
 // DeleteMessage, ChangeMessageVisibility
 
 Status QueueEngine::fifo_delete(const ReceiptHandle& handle) {

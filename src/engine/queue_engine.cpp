@@ -715,16 +715,25 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
         return invalid_parameter("WaitTimeSeconds", request.wait_time_s, "Must be >= 0 and <= 20, if provided.")
             .error();
     }
+    if (!request.receive_request_attempt_id.empty() && !sqs::is_valid_fifo_id(request.receive_request_attempt_id)) {
+        return Error{Errc::invalid_parameter_value,
+                     "Value " + std::string(request.receive_request_attempt_id) +
+                         " for parameter ReceiveRequestAttemptId is invalid. Reason: ReceiveRequestAttemptId can only "
+                         "include alphanumeric and punctuation characters. 1 to 128 in length."};
+    }
     if (Status status = check_usable(); !status) {
         return status.error();
     }
+    // ReceiveRequestAttemptId (FIFO; SQS ignores it on standard queues): a retry gets the same.
+    const bool attempt = fifo() && !request.receive_request_attempt_id.empty();
     // Polling fast path: nothing listed and no timer due means nothing to receive, decided
     // with two shared loads and one clock read. (A coarse clock would be cheaper, but here it
     // lags by more than its stated resolution, which would hide a timer that is due.)
     const bool short_poll =
         request.wait_time_s == 0 ||
         (request.wait_time_s < 0 && header_.hot.receive_wait_time_s.load(std::memory_order_relaxed) == 0);
-    if (short_poll && nothing_listed() && clock_.now_ns() < header_.next_due_ns.load(std::memory_order_relaxed)) {
+    if (short_poll && !attempt && nothing_listed() &&
+        clock_.now_ns() < header_.next_due_ns.load(std::memory_order_relaxed)) {
         return 0u;
     }
     std::int64_t now = clock_.now_ns();
@@ -741,6 +750,18 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
     std::array<std::uint32_t, limits::receive_batch_max> slots{};
     std::array<std::uint32_t, limits::receive_batch_max> generations{};
     const std::int64_t visibility_ns = visibility_s * ns_per_s;
+    if (attempt) {
+        const std::uint32_t replayed =
+            fifo_replay_attempt(request.receive_request_attempt_id, visibility_ns, now, slots, generations);
+        if (replayed > 0) {
+            for (std::uint32_t i = 0; i < replayed; ++i) {
+                const std::uint32_t receive_count =
+                    region_->slot(slots[i]).receive_count.load(std::memory_order_relaxed);
+                visit(context, view_of(slots[i], generations[i], receive_count));
+            }
+            return replayed;
+        }
+    }
     std::uint32_t count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
     if (count == 0 && finish_due_timers(now)) {
         count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
@@ -777,6 +798,9 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
                 wait_on(header_.readable, seen, std::max<std::int64_t>(timeout, 1'000));
             }
         }
+    }
+    if (attempt && count > 0) {
+        fifo_record_attempt(request.receive_request_attempt_id, count, clock_.now_ns(), slots, generations);
     }
     for (std::uint32_t i = 0; i < count; ++i) {
         const std::uint32_t receive_count = region_->slot(slots[i]).receive_count.load(std::memory_order_relaxed);

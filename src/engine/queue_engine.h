@@ -130,6 +130,13 @@ class QueueEngine {
     [[nodiscard]] std::uint32_t fifo_try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                                  std::array<std::uint32_t, limits::receive_batch_max>& slots,
                                                  std::array<std::uint32_t, limits::receive_batch_max>& generations);
+    [[nodiscard]] std::uint32_t fifo_replay_attempt(std::string_view attempt_id, std::int64_t visibility_ns,
+                                                    std::int64_t now_ns,
+                                                    std::array<std::uint32_t, limits::receive_batch_max>& slots,
+                                                    std::array<std::uint32_t, limits::receive_batch_max>& generations);
+    void fifo_record_attempt(std::string_view attempt_id, std::uint32_t count, std::int64_t now_ns,
+                             const std::array<std::uint32_t, limits::receive_batch_max>& slots,
+                             const std::array<std::uint32_t, limits::receive_batch_max>& generations);
     [[nodiscard]] Status fifo_delete(const ReceiptHandle& handle);
     [[nodiscard]] Status fifo_change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s);
     void fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::int64_t retention_ns, std::int64_t& earliest_ns);

@@ -39,6 +39,7 @@ struct Geometry {
     std::uint64_t fifo_slots_offset = 0;
     std::uint64_t group_table_offset = 0;
     std::uint64_t dedup_table_offset = 0;
+    std::uint64_t attempt_table_offset = 0;
     std::uint32_t group_capacity = 0;
     std::uint32_t dedup_capacity = 0;
     std::uint64_t total_bytes = 0;
@@ -81,6 +82,8 @@ Geometry compute_geometry(std::uint32_t slot_count, std::uint64_t blob_bytes_per
         offset = round_up(offset + std::uint64_t{g.group_capacity} * sizeof(layout::GroupEntry), page_bytes);
         g.dedup_table_offset = offset;
         offset = round_up(offset + std::uint64_t{g.dedup_capacity} * sizeof(layout::DedupEntry), page_bytes);
+        g.attempt_table_offset = offset;
+        offset = round_up(offset + std::uint64_t{layout::attempt_entries} * sizeof(layout::AttemptEntry), page_bytes);
     }
     g.total_bytes = offset;
     return g;
@@ -209,6 +212,7 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     h->fifo_slots_offset = g.fifo_slots_offset;
     h->group_table_offset = g.group_table_offset;
     h->dedup_table_offset = g.dedup_table_offset;
+    h->attempt_table_offset = g.attempt_table_offset;
     if (fifo) {
         auto* fifo_header = new (static_cast<std::byte*>(mapped) + g.fifo_offset) layout::FifoHeader{};
         if (Status status = initialize_mutex(fifo_header->mutex); !status) {
@@ -219,6 +223,7 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
         fifo_header->ready_tail = layout::fifo_none;
         fifo_header->group_capacity = g.group_capacity;
         fifo_header->dedup_capacity = g.dedup_capacity;
+        fifo_header->attempt_capacity = layout::attempt_entries;
     }
     h->last_modified_ns.store(now_ns, std::memory_order_relaxed);
     h->last_purge_ns.store(0, std::memory_order_relaxed);
@@ -328,7 +333,10 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
                 std::has_single_bit(fifo.group_capacity) && std::has_single_bit(fifo.dedup_capacity) &&
                 within(h.fifo_slots_offset, std::uint64_t{h.slot_count} * sizeof(layout::FifoSlot), size) &&
                 within(h.group_table_offset, std::uint64_t{fifo.group_capacity} * sizeof(layout::GroupEntry), size) &&
-                within(h.dedup_table_offset, std::uint64_t{fifo.dedup_capacity} * sizeof(layout::DedupEntry), size);
+                within(h.dedup_table_offset, std::uint64_t{fifo.dedup_capacity} * sizeof(layout::DedupEntry), size) &&
+                std::has_single_bit(fifo.attempt_capacity) &&
+                within(h.attempt_table_offset, std::uint64_t{fifo.attempt_capacity} * sizeof(layout::AttemptEntry),
+                       size);
         }
     }
     if (!sane) {

@@ -65,6 +65,9 @@ class Region {
     [[nodiscard]] layout::DedupEntry& dedup_entry(std::uint32_t index) const noexcept {
         return reinterpret_cast<layout::DedupEntry*>(base_ + header_->dedup_table_offset)[index];
     }
+    [[nodiscard]] layout::AttemptEntry& attempt_entry(std::uint32_t index) const noexcept {
+        return reinterpret_cast<layout::AttemptEntry*>(base_ + header_->attempt_table_offset)[index];
+    }
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] std::uint64_t size_bytes() const noexcept { return size_; }
 

@@ -391,11 +391,6 @@ class MessageTest(ShmqTestCase):
 
     def test_unimplemented_parameters_are_rejected_clearly(self):
         _, url = new_queue(self)
-        run = shmq("receive-message", "--queue-url", url, "--receive-request-attempt-id", "a")
-        self.assert_service_error(run, "AWS.SimpleQueueService.UnsupportedOperation",
-                                  "ReceiveMessage")
-        self.assertIn("ReceiveRequestAttemptId", run.err)
-        self.assertIn("not implemented yet", run.err)
         trace = {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1"}}
         run = shmq("send-message", "--queue-url", url, "--message-body", "x",
                    "--message-system-attributes", json.dumps(trace))
@@ -564,6 +559,21 @@ class FifoTest(ShmqTestCase):
         self.assertEqual(system["MessageGroupId"], "tenant-1")
         self.assertNotIn("SequenceNumber", system)
         self.assertNotIn("MessageDeduplicationId", system)
+
+    def test_receive_request_attempt_id(self):
+        _, url = new_fifo_queue(self)
+        for body in ("r1", "r2"):
+            self.assert_ok(shmq("send-message", "--queue-url", url, "--message-body", body,
+                                "--message-group-id", "g", "--message-deduplication-id", body))
+        first = shmq("receive-message", "--queue-url", url, "--max-number-of-messages", "10",
+                     "--receive-request-attempt-id", "try-1")
+        self.assert_ok(first)
+        again = shmq("receive-message", "--queue-url", url, "--max-number-of-messages", "10",
+                     "--receive-request-attempt-id", "try-1")
+        self.assert_ok(again)
+        self.assertEqual([m["ReceiptHandle"] for m in again.json()["Messages"]],
+                         [m["ReceiptHandle"] for m in first.json()["Messages"]])
+        self.assertEqual([m["Body"] for m in again.json()["Messages"]], ["r1", "r2"])
 
     def test_send_batch(self):
         _, url = new_fifo_queue(self)

@@ -363,3 +363,41 @@ TEST_CASE("SendMessageBatch on a FIFO queue refuses the whole request for an ent
     REQUIRE(queue.send_batch(entries, outcomes));
     CHECK(outcomes[0].sequence_number < outcomes[1].sequence_number);
 }
+
+TEST_CASE("ReceiveRequestAttemptId: a retry gets the same messages and handles while nothing changed", "[unit][fifo]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue queue = ns.make_queue("attempt.fifo", {{"FifoQueue", "true"}, {"VisibilityTimeout", "30"}});
+    for (const char* body : {"m1", "m2", "m3"}) {
+        REQUIRE(send(queue, body, "G"));
+    }
+    ReceiveRequest request;
+    request.max_number_of_messages = 2;
+    request.wait_time_s = 0;
+    request.receive_request_attempt_id = "attempt-1";
+    auto first = queue.receive(request);
+    REQUIRE(first);
+    REQUIRE(bodies(first.value()) == std::vector<std::string>{"m1", "m2"});
+    clock.advance_s(20);
+    auto retry = queue.receive(request);
+    REQUIRE(retry);
+    REQUIRE(retry->size() == 2);
+    CHECK(retry->at(0).receipt_handle == first->at(0).receipt_handle);
+    CHECK(retry->at(1).receipt_handle == first->at(1).receipt_handle);
+    clock.advance_s(25); // 45 s after the first receive, 25 s after the retry restarted visibility
+    ReceiveRequest other;
+    other.max_number_of_messages = 10;
+    other.wait_time_s = 0;
+    CHECK(queue.receive(other)->empty()); // still in flight: the group stays blocked
+    // Once a message changed, the attempt id no longer replays.
+    REQUIRE(queue.delete_message(retry->at(0).receipt_handle));
+    auto after_change = queue.receive(request);
+    REQUIRE(after_change);
+    CHECK(after_change->empty()); // m2 is still in flight, so the group gives nothing new
+    CHECK(queue
+              .receive(ReceiveRequest{.max_number_of_messages = 1,
+                                      .visibility_timeout_s = -1,
+                                      .wait_time_s = 0,
+                                      .receive_request_attempt_id = "bad id"})
+              .code() == Errc::invalid_parameter_value);
+}

@@ -4,9 +4,9 @@
 // Ranges whose violation the library could not even represent are checked here: a negative
 // DelaySeconds or VisibilityTimeout would read as the library's "-1: queue default" sentinel,
 // so they are rejected with SQS's message before the call. MessageGroupId and
-// MessageDeduplicationId go to the library as given (it checks them against the queue type);
-// ReceiveRequestAttemptId and MessageSystemAttributes (AWSTraceHeader) have no place in the
-// library's API yet and are rejected as UnsupportedOperation rather than dropped.
+// MessageDeduplicationId go to the library as given (it checks them against the queue type), and
+// so does ReceiveRequestAttemptId; MessageSystemAttributes (AWSTraceHeader) have no place in
+// the library's API yet and are rejected as UnsupportedOperation rather than dropped.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
@@ -403,16 +403,16 @@ struct ReceiveMessageCommand {
                         "Visibility timeout for these messages (0-43200 s)");
         add_text_option(parser, wait_time_seconds, "--wait-time-seconds", "Long poll for up to this long (0-20 s)");
         add_text_option(parser, receive_request_attempt_id, "--receive-request-attempt-id",
-                        "FIFO queues: not supported yet");
+                        "FIFO queues: a retry with this id within 5 minutes returns the same messages");
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
-        if (receive_request_attempt_id.given()) {
-            return not_supported_yet("ReceiveRequestAttemptId", "receive request deduplication");
-        }
         auto request = read_request();
         if (!request.ok()) {
             return request.failure();
+        }
+        if (receive_request_attempt_id.given()) {
+            request.value().receive_request_attempt_id = receive_request_attempt_id.value; // lives as long as run()
         }
         SystemAttributeSelection system;
         for (const ListOption* option : {&attribute_names, &message_system_attribute_names}) {

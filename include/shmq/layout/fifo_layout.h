@@ -9,6 +9,8 @@
 //              │ GroupEntry[group_capacity]: open addressing by group key     │
 //              ├──────────────────────────────────────────────────────────────┤
 //              │ DedupEntry[dedup_capacity]: open addressing by dedup key     │
+//              ├──────────────────────────────────────────────────────────────┤
+//              │ AttemptEntry[attempt_capacity]: ReceiveRequestAttemptIds     │
 //              └──────────────────────────────────────────────────────────────┘
 //
 // Every FIFO transition (send, receive, delete, visibility change, expiry) happens under the
@@ -48,7 +50,9 @@ struct FifoHeader {
     std::uint32_t dedup_capacity;   // power of two
     std::uint64_t dedup_full_total; // sends refused because the window could not be held
     std::uint64_t repairs_total;    // rebuilds after a holder died
-    std::uint64_t reserved_[4];
+    std::uint32_t attempt_capacity; // power of two
+    std::uint32_t reserved_32_;
+    std::uint64_t reserved_[3];
 };
 
 // Per slot, meaningful while the slot holds a FIFO message.
@@ -81,6 +85,21 @@ struct DedupEntry {
     std::uint8_t message_id[16];
 };
 static_assert(sizeof(DedupEntry) == 48, "dedup entries are small and fixed");
+// A ReceiveRequestAttemptId and what its receive returned: a retry within 5 minutes, while
+// none of those messages changed, gets the same messages and receipt handles back.
+inline constexpr std::uint32_t attempt_entries = 1024;
+inline constexpr std::uint32_t attempt_probe_max = 32;
+struct AttemptEntry {
+    FifoKey key;
+    std::int64_t expires_ns;
+    std::uint32_t count;
+    std::uint32_t reserved_;
+    std::uint32_t slot[10];
+    std::uint32_t generation[10];
+    std::uint32_t receive_count[10];
+};
+static_assert(sizeof(AttemptEntry) == 152, "attempt entries are small and fixed");
+
 static_assert(std::is_standard_layout_v<FifoHeader> && std::is_standard_layout_v<GroupEntry> &&
                   std::is_standard_layout_v<DedupEntry>,
               "shared layouts must be standard layout");

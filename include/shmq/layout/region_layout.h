@@ -38,8 +38,8 @@ namespace shmq::layout {
 
 inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff\0SHMQ1\n"
 // Bump when any shared byte changes meaning or position; openers refuse another version.
-// 2: 64-byte inline area, seven blob classes from 256 B. 3: the FIFO area.
-inline constexpr std::uint32_t layout_version = 3;
+// 2: 64-byte inline area, seven blob classes from 256 B. 3: the FIFO area. 4: receive attempts.
+inline constexpr std::uint32_t layout_version = 4;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t slot_stride = slot_header_bytes + limits::slot_inline_bytes;
@@ -202,10 +202,11 @@ struct RegionHeader {
     std::uint64_t blob_data_offset[limits::blob_class_count];
     std::uint32_t blob_block_count[limits::blob_class_count];
     std::uint64_t blob_bytes_per_class;
-    std::uint64_t fifo_offset;        // FifoHeader (fifo_layout.h); 0 for a standard queue
-    std::uint64_t fifo_slots_offset;  // FifoSlot[slot_count]
-    std::uint64_t group_table_offset; // GroupEntry[group_capacity]
-    std::uint64_t dedup_table_offset; // DedupEntry[dedup_capacity]
+    std::uint64_t fifo_offset;          // FifoHeader (fifo_layout.h); 0 for a standard queue
+    std::uint64_t fifo_slots_offset;    // FifoSlot[slot_count]
+    std::uint64_t group_table_offset;   // GroupEntry[group_capacity]
+    std::uint64_t dedup_table_offset;   // DedupEntry[dedup_capacity]
+    std::uint64_t attempt_table_offset; // AttemptEntry[attempt_capacity]
 
     // --- life ---
     alignas(cache_block) std::atomic<std::uint32_t> deleted; // DeleteQueue ran; handles stop
