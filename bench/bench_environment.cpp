@@ -49,6 +49,22 @@ std::string BenchEnvironment::ensure_queue(const std::string& name, std::uint32_
     return name;
 }
 
+std::string BenchEnvironment::create_fresh_queue(const std::string& name, const shmq::QueueAttributes& attributes,
+                                                 const shmq::QueueCapacity& capacity) {
+    if (!ok()) {
+        return {};
+    }
+    (void)client_->delete_queue(name); // absent is fine
+    queues_.erase(std::remove(queues_.begin(), queues_.end(), name), queues_.end());
+    auto created = client_->create_queue(name, attributes, {}, capacity);
+    if (!created) {
+        error_ = "create_queue(" + name + "): " + created.error().message;
+        return {};
+    }
+    queues_.push_back(name);
+    return name;
+}
+
 void BenchEnvironment::drop_queue(const std::string& name) {
     const auto found = std::find(queues_.begin(), queues_.end(), name);
     if (found == queues_.end()) {
@@ -140,6 +156,7 @@ std::int64_t monotonic_ns() noexcept {
 } // namespace shmq_bench
 
 #include <fstream>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 namespace shmq_bench {
@@ -158,6 +175,38 @@ std::string mapped_file_containing(std::string_view needle_a, std::string_view n
         }
     }
     return {};
+}
+
+std::int64_t populate_mappings(std::string_view needle_a, std::string_view needle_b) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    std::int64_t populated = 0;
+    bool found = false;
+    while (std::getline(maps, line)) {
+        const auto path_start = line.find('/');
+        if (path_start == std::string::npos) {
+            continue;
+        }
+        const std::string_view path = std::string_view(line).substr(path_start);
+        if (path.find(needle_a) == std::string_view::npos || path.find(needle_b) == std::string_view::npos) {
+            continue;
+        }
+        // "start-end perms ...": only writable mappings can be populated for writing.
+        const auto dash = line.find('-');
+        const auto space = line.find(' ');
+        if (dash == std::string::npos || space == std::string::npos || space + 2 >= line.size() ||
+            line[space + 2] != 'w') {
+            continue;
+        }
+        const std::uint64_t start = std::stoull(line.substr(0, dash), nullptr, 16);
+        const std::uint64_t end = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+        if (::madvise(reinterpret_cast<void*>(start), end - start, MADV_POPULATE_WRITE) != 0) {
+            return -1;
+        }
+        found = true;
+        populated += static_cast<std::int64_t>(end - start);
+    }
+    return found ? populated : -1;
 }
 
 std::int64_t allocated_bytes(const std::string& path) {

@@ -40,7 +40,11 @@ class BenchEnvironment {
 
     // Creates the queue once (slot_count slots) and returns its name, or "" with error().
     [[nodiscard]] std::string ensure_queue(const std::string& name, std::uint32_t slot_count);
-    // Deletes one queue made by ensure_queue now (not at cleanup).
+    // Deletes any queue of that name, then creates it anew (FIFO queues need a fresh
+    // deduplication window per run); returns its name, or "" with error().
+    [[nodiscard]] std::string create_fresh_queue(const std::string& name, const shmq::QueueAttributes& attributes,
+                                                 const shmq::QueueCapacity& capacity);
+    // Deletes one queue made by ensure_queue or create_fresh_queue now (not at cleanup).
     void drop_queue(const std::string& name);
     // A message_queue / POSIX mq object name unique to this run, remembered for removal.
     [[nodiscard]] std::string ipc_name(const std::string& suffix, bool posix_mq);
@@ -102,6 +106,10 @@ namespace shmq_bench {
 
 // The file behind the first mapping of this process whose path contains every needle, or "".
 [[nodiscard]] std::string mapped_file_containing(std::string_view needle_a, std::string_view needle_b);
+// Prefaults (MADV_POPULATE_WRITE, contents unchanged) every mapping of this process whose path
+// contains both needles, so a timed loop does not pay first-touch page faults of a large,
+// sparse region (a FIFO deduplication table is 768 MiB at 1 << 24 entries). Bytes, or -1.
+std::int64_t populate_mappings(std::string_view needle_a, std::string_view needle_b);
 // Bytes the file system has allocated for a file (tmpfs: pages touched), or -1.
 [[nodiscard]] std::int64_t allocated_bytes(const std::string& path);
 

@@ -45,6 +45,26 @@ void register_benchmarks() {
         benchmark::RegisterBenchmark(("boost_mq/" + scenario).c_str(), shmq_bench::message_queue_throughput,
                                      t.body_bytes, t.batch)
             ->UseRealTime();
+        // FIFO right after the standard queue and message_queue figures it is compared with.
+        if (t.batch == 10 && t.body_bytes == shmq_bench::small_body_bytes) {
+            for (const std::uint32_t groups : {1u, 16u, 1000u}) {
+                benchmark::RegisterBenchmark(("shmq/fifo_" + scenario + "/groups:" + std::to_string(groups)).c_str(),
+                                             shmq_bench::shmq_fifo_throughput, groups)
+                    ->UseRealTime();
+            }
+        }
+    }
+    // Fixed iterations: the fresh-id run must stay well inside one queue's deduplication window.
+    struct DedupRun {
+        const char* name;
+        shmq_bench::DedupSend kind;
+    };
+    for (const DedupRun& d : {DedupRun{"shmq/dedup/64B/standard_send", shmq_bench::DedupSend::standard},
+                              DedupRun{"shmq/dedup/64B/fifo_fresh_id", shmq_bench::DedupSend::fifo_fresh_id},
+                              DedupRun{"shmq/dedup/64B/fifo_repeated_id", shmq_bench::DedupSend::fifo_repeated_id}}) {
+        benchmark::RegisterBenchmark(d.name, shmq_bench::shmq_dedup_send, d.kind)
+            ->Iterations(shmq_bench::dedup_send_iterations)
+            ->UseRealTime();
     }
     benchmark::RegisterBenchmark("shmq/roundtrip/busy", shmq_bench::shmq_round_trip, Polling::busy)->UseRealTime();
     benchmark::RegisterBenchmark("boost_mq/roundtrip/busy", shmq_bench::message_queue_round_trip, Polling::busy)

@@ -113,6 +113,101 @@ std::string target_verdict(std::string_view scenario, std::string_view counter, 
     return verdict;
 }
 
+// FIFO figures set against other figures of the same run, with the target ratios.
+struct Comparison {
+    std::string_view name;      // the FIFO benchmark
+    std::string_view reference; // the benchmark it is set against
+    std::string_view reference_label;
+    bool cost;           // true: compare ns per item (lower is better), ratio = name / reference
+    double target;       // 0: none; throughput: ratio >= target; cost: ratio <= target (or < if strict)
+    bool strict = false; // cost target is "less than"
+};
+
+constexpr std::string_view standard_batch10 = "shmq/throughput/64B/batch10";
+constexpr std::string_view boost_batch10 = "boost_mq/throughput/64B/batch10";
+
+constexpr std::array comparisons{
+    Comparison{"shmq/fifo_throughput/64B/batch10/groups:1", standard_batch10, "standard", false, 0.20},
+    Comparison{"shmq/fifo_throughput/64B/batch10/groups:1", boost_batch10, "boost_mq", false, 0},
+    Comparison{"shmq/fifo_throughput/64B/batch10/groups:16", standard_batch10, "standard", false, 0.40},
+    Comparison{"shmq/fifo_throughput/64B/batch10/groups:16", boost_batch10, "boost_mq", false, 0},
+    Comparison{"shmq/fifo_throughput/64B/batch10/groups:1000", standard_batch10, "standard", false, 0.50},
+    Comparison{"shmq/fifo_throughput/64B/batch10/groups:1000", boost_batch10, "boost_mq", false, 0},
+    // SQS has no FIFO send without a deduplication id: the standard send is the "no dedup" one.
+    Comparison{"shmq/dedup/64B/fifo_fresh_id", "shmq/dedup/64B/standard_send", "std send", true, 1.5},
+    Comparison{"shmq/dedup/64B/fifo_repeated_id", "shmq/dedup/64B/fifo_fresh_id", "fresh id", true, 1.0, true},
+};
+
+void print_fifo_rows(const std::map<std::string, CollectedRun>& runs, std::ostream& out) {
+    bool header = false;
+    char line[256];
+    std::string_view previous;
+    for (const Comparison& comparison : comparisons) {
+        const auto found = runs.find(std::string(comparison.name));
+        if (found == runs.end()) {
+            continue;
+        }
+        if (!header) {
+            out << "\nFIFO against shmq's standard queue and message_queue, same run (throughput: FIFO / "
+                   "reference,\n> 1 FIFO faster; dedup: ns per send / reference ns per send, < 1 cheaper; "
+                   "\"std send\" is the\nstandard-queue send, as SQS has no FIFO send without deduplication)\n";
+            std::snprintf(line, sizeof(line), "%-40s %-8s %11s %-9s %11s %7s  %s\n", "scenario", "figure", "value",
+                          "reference", "ref value", "ratio", "target");
+            out << line << std::string(100, '-') << '\n';
+            header = true;
+        }
+        const bool first = comparison.name != previous;
+        previous = comparison.name;
+        const std::string scenario(comparison.name.substr(5));
+        if (found->second.error) {
+            if (first) {
+                out << scenario << ": shmq run failed: " << found->second.error_message << '\n';
+            }
+            continue;
+        }
+        const auto value = counter_of(found->second, "items_per_second");
+        const auto reference = runs.find(std::string(comparison.reference));
+        if (!value || *value <= 0) {
+            continue;
+        }
+        std::optional<double> base;
+        if (reference != runs.end() && !reference->second.error) {
+            base = counter_of(reference->second, "items_per_second");
+        }
+        const double shown = comparison.cost ? 1e9 / *value : *value;
+        const std::string_view counter = comparison.cost ? "send_ns" : "items_per_second";
+        char ratio_text[32] = "-";
+        char base_text[32] = "-";
+        std::string verdict;
+        if (base && *base > 0) {
+            const double ratio = comparison.cost ? *base / *value : *value / *base;
+            std::snprintf(ratio_text, sizeof(ratio_text), "%.2fx", ratio);
+            std::snprintf(base_text, sizeof(base_text), "%s",
+                          format_value(counter, comparison.cost ? 1e9 / *base : *base).c_str());
+            if (comparison.target > 0) {
+                char text[64];
+                const bool met = comparison.cost
+                                     ? (comparison.strict ? ratio < comparison.target : ratio <= comparison.target)
+                                     : ratio >= comparison.target;
+                std::snprintf(text, sizeof(text), "%s %.2fx %s",
+                              comparison.cost ? (comparison.strict ? "<" : "<=") : ">=", comparison.target,
+                              met ? "met" : "MISSED");
+                verdict = text;
+            }
+        }
+        std::snprintf(line, sizeof(line), "%-40s %-8s %11s %-9s %11s %7s  %s\n", first ? scenario.c_str() : "",
+                      comparison.cost ? "ns/send" : "items/s", first ? format_value(counter, shown).c_str() : "",
+                      std::string(comparison.reference_label).c_str(), base_text, ratio_text, verdict.c_str());
+        out << line;
+        if (first && !comparison.cost && found->second.cpu_share < busy_host_cpu_share) {
+            std::snprintf(line, sizeof(line),
+                          "%-40s host busy? the spinning consumer ran only %.0f %% of the wall time\n", "",
+                          100 * found->second.cpu_share);
+            out << line;
+        }
+    }
+}
+
 } // namespace
 
 CollectingReporter::CollectingReporter(std::unique_ptr<benchmark::BenchmarkReporter> display)
@@ -164,6 +259,9 @@ void print_ratio_table(const std::map<std::string, CollectedRun>& runs, std::ost
             continue;
         }
         const std::string scenario = name.substr(5);
+        if (scenario.starts_with("fifo_") || scenario.starts_with("dedup/")) {
+            continue; // compared with other shmq figures below (print_fifo_rows)
+        }
         if (shmq_run.error) {
             out << scenario << ": shmq run failed: " << shmq_run.error_message << '\n';
             continue;
@@ -220,6 +318,7 @@ void print_ratio_table(const std::map<std::string, CollectedRun>& runs, std::ost
             }
         }
     }
+    print_fifo_rows(runs, out);
 }
 
 } // namespace shmq_bench

@@ -7,6 +7,14 @@
 //               busy (non-blocking polls) or blocking (shmq: wait_time_s > 0, spin then futex).
 //   idle long poll: a peer waits 2 s on an empty queue; its CPU time shows whether it sleeps.
 //   footprint: tmpfs bytes a queue holds per queued 64 B message.
+//   fifo throughput (shmq only): the 64 B batch-of-10 throughput layout on a FIFO queue, the
+//               producer spreading messages round-robin over 1, 16 or 1,000 MessageGroupIds,
+//               each with a unique MessageDeduplicationId; compared with the standard queue
+//               and message_queue figures of the same run.
+//   dedup send (shmq only, one process): ns per 64 B SendMessage on a FIFO queue with a fresh
+//               deduplication id (miss), with one repeated id (hit: nothing is enqueued), and on
+//               a standard queue (no deduplication: SQS has no FIFO send without it). Only the
+//               sends are timed; received and deleted every 1,000 sends, untimed.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -24,6 +32,17 @@ void shmq_throughput(benchmark::State& state, std::size_t body_bytes, std::uint3
 void shmq_round_trip(benchmark::State& state, Polling polling);
 void shmq_idle_long_poll(benchmark::State& state);
 void shmq_footprint(benchmark::State& state);
+
+// The deduplication window holds every id 5 minutes in a table of at most 1 << 24 entries:
+// a FIFO run stops (with an error) before it sends more than this into one queue.
+inline constexpr std::uint32_t fifo_dedup_entries = 1u << 24;
+inline constexpr std::uint64_t fifo_messages_per_queue_max = 11'000'000;
+inline constexpr std::int64_t dedup_send_iterations = 2'000'000;
+
+enum class DedupSend : std::uint8_t { fifo_fresh_id, fifo_repeated_id, standard };
+
+void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count);
+void shmq_dedup_send(benchmark::State& state, DedupSend kind);
 
 void message_queue_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch);
 void message_queue_round_trip(benchmark::State& state, Polling polling);

@@ -178,6 +178,99 @@ bool start_peer(benchmark::State& state, ForkedPeer& peer) {
     return true;
 }
 
+// --- FIFO ---
+
+constexpr std::size_t dedup_id_chars = 16;
+using DedupId = std::array<char, dedup_id_chars>;
+
+// A MessageDeduplicationId: the counter as 16 hex digits (unique per queue, no allocation).
+void format_dedup_id(DedupId& id, std::uint64_t counter) noexcept {
+    stamp_sequence(id.data(), counter >> 32);
+    stamp_sequence(id.data() + 8, counter & 0xFFFF'FFFFu);
+}
+
+std::uint32_t fifo_round = 0; // a fresh FIFO queue for every invocation, also across repetitions
+
+// A new FIFO queue (dedup window empty) with the largest deduplication table.
+std::string fresh_fifo_queue(const std::string& stem) {
+    shmq::QueueAttributes attributes{{"FifoQueue", "true"}};
+    shmq::QueueCapacity capacity;
+    capacity.slot_count = throughput_slot_count;
+    capacity.dedup_entries = fifo_dedup_entries;
+    return BenchEnvironment::get().create_fresh_queue(stem + "-" + std::to_string(fifo_round++) + ".fifo", attributes,
+                                                      capacity);
+}
+
+// FIFO producer peer: batches of 10, group ids round-robin over group_count precomputed
+// strings, a unique deduplication id per message. A full queue is retried (spinning); a send
+// refused with OverLimit (the dedup window is full) ends the run with an error.
+bool produce_fifo(PeerControl& control, const std::string& queue_name, std::uint32_t group_count) {
+    auto queue = open_queue_in_child(queue_name, control);
+    if (!queue) {
+        return false;
+    }
+    // The producer alone writes the deduplication table: fault it in before the clock runs.
+    if (populate_mappings(BenchEnvironment::get().namespace_name(), queue_name) < 0) {
+        ForkedPeer::fail(control, "cannot prefault the region of " + queue_name);
+        return false;
+    }
+    std::vector<std::string> groups;
+    groups.reserve(group_count);
+    for (std::uint32_t g = 0; g < group_count; ++g) {
+        groups.push_back("group-" + std::to_string(g));
+    }
+    std::vector<std::string> bodies(batch_max, std::string(small_body_bytes, 'p'));
+    std::array<DedupId, batch_max> dedup_ids{};
+    std::array<shmq::SendEntry, batch_max> entries{};
+    std::array<shmq::SendOutcome, batch_max> outcomes{};
+    control.child_ready.store(1, std::memory_order_release);
+    if (!wait_for_go(control)) {
+        return true;
+    }
+    std::uint64_t sequence = 0;
+    std::uint32_t group = 0;
+    while (control.stop.load(std::memory_order_relaxed) == 0) {
+        if (sequence + batch_max > fifo_messages_per_queue_max) {
+            ForkedPeer::fail(control, "sent " + std::to_string(sequence) +
+                                          " messages into one FIFO queue: the dedup window's cap; "
+                                          "use a shorter --benchmark_min_time");
+            return false;
+        }
+        for (std::uint32_t i = 0; i < batch_max; ++i) {
+            stamp_sequence(bodies[i].data(), sequence + i);
+            format_dedup_id(dedup_ids[i], sequence + i);
+            entries[i].body = bodies[i];
+            entries[i].message_group_id = groups[group];
+            entries[i].message_deduplication_id = std::string_view(dedup_ids[i].data(), dedup_id_chars);
+            group = group + 1 == group_count ? 0 : group + 1;
+        }
+        std::uint32_t pending = batch_max;
+        while (pending > 0 && control.stop.load(std::memory_order_relaxed) == 0) {
+            auto status = queue->send_batch(std::span(entries.data(), pending), std::span(outcomes.data(), pending));
+            if (!status) {
+                ForkedPeer::fail(control, "send_batch: " + status.message());
+                return false;
+            }
+            std::uint32_t kept = 0;
+            for (std::uint32_t i = 0; i < pending; ++i) {
+                if (outcomes[i].error == shmq::Errc::queue_full) {
+                    entries[kept++] = entries[i];
+                } else if (outcomes[i].error != shmq::Errc::ok) {
+                    ForkedPeer::fail(control, "send_batch entry after " + std::to_string(sequence) +
+                                                  " messages: " + std::string(shmq::sqs_error_code(outcomes[i].error)));
+                    return false;
+                }
+            }
+            pending = kept;
+            if (pending > 0) {
+                spin_pause();
+            }
+        }
+        sequence += batch_max;
+    }
+    return true;
+}
+
 } // namespace
 
 void shmq_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch) {
@@ -414,6 +507,148 @@ void shmq_footprint(benchmark::State& state) {
         queue.reset();
         environment.drop_queue(queue_name);
     }
+}
+
+void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count) {
+    auto& environment = BenchEnvironment::get();
+    const std::string queue_name = fresh_fifo_queue("fifo-throughput");
+    std::string error;
+    auto queue = queue_name.empty() ? std::nullopt : open_queue(queue_name, error);
+    if (!queue) {
+        state.SkipWithError((environment.error() + error).c_str());
+        return;
+    }
+    std::uint64_t moved = 0;
+    {
+        ForkedPeer producer([&](PeerControl& control) { return produce_fifo(control, queue_name, group_count); },
+                            environment.child_cpu());
+        if (!start_peer(state, producer)) {
+            queue.reset();
+            environment.drop_queue(queue_name);
+            return;
+        }
+        shmq::ReceiveRequest request;
+        request.max_number_of_messages = batch_max;
+        request.wait_time_s = 0;
+        std::array<shmq::ReceiptHandle, batch_max> handles{};
+        std::array<shmq::Errc, batch_max> errors{};
+        std::uint64_t folded = 0;
+        std::uint32_t empty_polls = 0;
+        for (auto _ : state) {
+            std::uint32_t count = 0;
+            while (count == 0) {
+                auto received = queue->receive_views(request, [&](const shmq::MessageView& view) {
+                    handles[count++] = view.receipt_handle;
+                    folded ^= fold_body(view.body);
+                });
+                if (!received) {
+                    state.SkipWithError(("receive_views: " + received.error().message).c_str());
+                    break;
+                }
+                if (count == 0 && ++empty_polls % empty_polls_between_liveness_checks == 0 && !producer.child_alive()) {
+                    state.SkipWithError(("producer stopped: " + producer.failure()).c_str());
+                    break;
+                }
+            }
+            if (count == 0) {
+                break;
+            }
+            queue->delete_batch(std::span(handles.data(), count), std::span(errors.data(), count));
+            moved += count;
+        }
+        benchmark::DoNotOptimize(folded);
+        if (!producer.join() && !state.error_occurred()) {
+            state.SkipWithError(("producer: " + producer.failure()).c_str());
+        }
+    }
+    queue.reset();
+    environment.drop_queue(queue_name); // frees its 768 MiB deduplication table
+    state.SetItemsProcessed(static_cast<std::int64_t>(moved));
+    state.SetBytesProcessed(static_cast<std::int64_t>(moved * small_body_bytes));
+    state.counters["groups"] = benchmark::Counter(static_cast<double>(group_count));
+}
+
+void shmq_dedup_send(benchmark::State& state, DedupSend kind) {
+    auto& environment = BenchEnvironment::get();
+    const bool fifo = kind != DedupSend::standard;
+    const std::string queue_name =
+        fifo ? fresh_fifo_queue("dedup") : environment.ensure_queue("dedup-standard", throughput_slot_count);
+    std::string error;
+    auto queue = queue_name.empty() ? std::nullopt : open_queue(queue_name, error);
+    if (!queue) {
+        state.SkipWithError((environment.error() + error).c_str());
+        return;
+    }
+    const auto finish = [&] {
+        drain(*queue);
+        queue.reset();
+        if (fifo) {
+            environment.drop_queue(queue_name);
+        }
+    };
+    if (fifo && populate_mappings(environment.namespace_name(), queue_name) < 0) {
+        state.SkipWithError(("cannot prefault the region of " + queue_name).c_str());
+        finish();
+        return;
+    }
+    std::array<char, small_body_bytes> body{};
+    body.fill('p');
+    DedupId dedup_id{};
+    format_dedup_id(dedup_id, 0);
+    shmq::SendEntry entry;
+    entry.body = std::string_view(body.data(), body.size());
+    if (fifo) {
+        entry.message_group_id = "group-0";
+        entry.message_deduplication_id = std::string_view(dedup_id.data(), dedup_id_chars);
+    }
+    // Hit: id 0 is sent once (and consumed) before the clock runs; every timed send repeats it.
+    std::uint64_t counter = 0;
+    if (kind == DedupSend::fifo_repeated_id) {
+        if (auto sent = queue->send_message(entry); !sent) {
+            state.SkipWithError(("first send: " + sent.error().message).c_str());
+            finish();
+            return;
+        }
+        drain(*queue);
+    }
+    constexpr std::uint32_t sends_between_drains = 1000;
+    std::uint32_t pending = 0;
+    std::uint64_t duplicates = 0;
+    std::uint64_t first_sequence = 0;
+    for (auto _ : state) {
+        if (kind == DedupSend::fifo_fresh_id) {
+            format_dedup_id(dedup_id, counter++);
+        }
+        stamp_sequence(body.data(), counter);
+        auto sent = queue->send_message(entry);
+        if (!sent) {
+            state.SkipWithError(("send: " + sent.error().message).c_str());
+            break;
+        }
+        if (kind == DedupSend::fifo_repeated_id) {
+            // A duplicate gets the original's SequenceNumber back.
+            if (first_sequence == 0) {
+                first_sequence = sent->sequence_number;
+            }
+            duplicates += sent->sequence_number == first_sequence ? 1u : 0u;
+            continue;
+        }
+        if (++pending == sends_between_drains) {
+            state.PauseTiming();
+            drain(*queue);
+            pending = 0;
+            state.ResumeTiming();
+        }
+    }
+    if (kind == DedupSend::fifo_repeated_id) {
+        state.counters["duplicates"] = benchmark::Counter(static_cast<double>(duplicates));
+        const shmq::QueueInspection inspection = queue->inspect();
+        if (inspection.ready != 0 && !state.error_occurred()) {
+            state.SkipWithError("a repeated deduplication id enqueued a message");
+        }
+    }
+    finish();
+    state.SetItemsProcessed(state.iterations());
 }
 
 } // namespace shmq_bench

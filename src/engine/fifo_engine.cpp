@@ -681,6 +681,34 @@ void QueueEngine::fifo_record_attempt(std::string_view attempt_id, std::uint32_t
 // ---------------------------------------------------------------------------------------------
 // DeleteMessage, ChangeMessageVisibility
 
+void QueueEngine::fifo_delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors) {
+    // One critical section for the whole batch: the consumer's lock traffic per message would
+    // otherwise be twice the producer's.
+    std::uint32_t deleted = 0;
+    bool relisted = false;
+    {
+        FifoLock lock(*this);
+        for (std::size_t i = 0; i < handles.size() && i < errors.size(); ++i) {
+            const ReceiptHandle& handle = handles[i];
+            if (handle.queue_nonce != header_.queue_nonce || handle.slot >= region_->slot_count()) {
+                errors[i] = Errc::receipt_handle_is_invalid;
+                continue;
+            }
+            if (!lock.locked()) {
+                errors[i] = Errc::system_error;
+                continue;
+            }
+            const Status status = fifo_delete_locked(handle, relisted);
+            errors[i] = status.code();
+            deleted += status.ok() ? 1u : 0u;
+        }
+    }
+    me_->deleted.store(me_->deleted.load(std::memory_order_relaxed) + deleted, std::memory_order_relaxed);
+    if (relisted) {
+        wake(header_.readable, static_cast<int>(deleted));
+    }
+}
+
 Status QueueEngine::fifo_delete(const ReceiptHandle& handle) {
     bool relisted = false;
     {
@@ -688,6 +716,19 @@ Status QueueEngine::fifo_delete(const ReceiptHandle& handle) {
         if (!lock.locked()) {
             return lock_failed();
         }
+        if (Status status = fifo_delete_locked(handle, relisted); !status) {
+            return status;
+        }
+    }
+    me_->deleted.store(me_->deleted.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (relisted) {
+        wake(header_.readable, 1); // the next message of the group is deliverable now
+    }
+    return {};
+}
+
+Status QueueEngine::fifo_delete_locked(const ReceiptHandle& handle, bool& relisted) {
+    {
         SlotHeader& header = region_->slot(handle.slot);
         const SlotWord seen{header.state.load(std::memory_order_acquire)};
         // SQS FIFO: only the newest receipt handle of a message still in flight deletes it.
@@ -698,14 +739,10 @@ Status QueueEngine::fifo_delete(const ReceiptHandle& handle) {
         }
         const std::uint32_t group = group_find(region_->fifo_slot(handle.slot).group);
         fifo_unlink_message(handle.slot, true);
-        relisted = group != fifo_none && region_->group_entry(group).listed != 0;
+        relisted = relisted || (group != fifo_none && region_->group_entry(group).listed != 0);
         if (!free_message(handle.slot, seen)) {
             return expired_handle(handle);
         }
-    }
-    me_->deleted.store(me_->deleted.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    if (relisted) {
-        wake(header_.readable, 1); // the next message of the group is deliverable now
     }
     return {};
 }

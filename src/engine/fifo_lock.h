@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "engine/queue_engine.h"
+#include "shmq/limits.h"
 
 namespace shmq::engine {
 
@@ -15,7 +16,18 @@ namespace shmq::engine {
 class FifoLock {
   public:
     explicit FifoLock(QueueEngine& engine) : engine_(engine), mutex_(engine.region_->fifo_header().mutex) {
-        const int rc = pthread_mutex_lock(&mutex_);
+        // Critical sections are short: spin on trylock first, so a contended lock costs a few
+        // hundred ns instead of a futex sleep and a ~40 µs wake-up on these machines.
+        int rc = EBUSY;
+        for (std::uint32_t spin = 0; spin < limits::spin_before_sleep && rc == EBUSY; ++spin) {
+            rc = pthread_mutex_trylock(&mutex_);
+            if (rc == EBUSY) {
+                __builtin_ia32_pause();
+            }
+        }
+        if (rc == EBUSY) {
+            rc = pthread_mutex_lock(&mutex_);
+        }
         if (rc == EOWNERDEAD) {
             engine_.fifo_repair();
             pthread_mutex_consistent(&mutex_);

@@ -923,9 +923,7 @@ void QueueEngine::delete_batch(std::span<const ReceiptHandle> handles, std::span
         return;
     }
     if (fifo()) {
-        for (std::size_t i = 0; i < std::min(handles.size(), errors.size()); ++i) {
-            errors[i] = delete_message(handles[i]).code();
-        }
+        fifo_delete_batch(handles, errors);
         return;
     }
     // D1 and D2 per message, then D3 and D4 for the whole batch: one pending list, one ring

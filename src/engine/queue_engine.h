@@ -138,6 +138,8 @@ class QueueEngine {
                              const std::array<std::uint32_t, limits::receive_batch_max>& slots,
                              const std::array<std::uint32_t, limits::receive_batch_max>& generations);
     [[nodiscard]] Status fifo_delete(const ReceiptHandle& handle);
+    void fifo_delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors);
+    [[nodiscard]] Status fifo_delete_locked(const ReceiptHandle& handle, bool& relisted);
     [[nodiscard]] Status fifo_change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s);
     void fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::int64_t retention_ns, std::int64_t& earliest_ns);
     void fifo_purge();
