@@ -35,7 +35,6 @@ using layout::SlotWord;
 
 namespace {
 constexpr std::int64_t ns_per_s = 1'000'000'000;
-constexpr std::int64_t ns_per_ms = 1'000'000;
 } // namespace
 
 namespace {
@@ -554,13 +553,7 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
                                                           std::memory_order_acq_rel)) {
                     break;
                 }
-                header.receive_count.store(receive_count, std::memory_order_relaxed);
-                if (header.first_receive_delay_ms.load(std::memory_order_relaxed) == 0) {
-                    const std::int64_t delay_ms = std::max<std::int64_t>(0, (now_ns - header.sent_ns) / ns_per_ms);
-                    header.first_receive_delay_ms.store(
-                        static_cast<std::uint32_t>(std::min<std::int64_t>(delay_ms + 1, UINT32_MAX)),
-                        std::memory_order_relaxed);
-                }
+                record_receive(header, receive_count, now_ns);
                 ++entry.in_flight;
                 slots[taken] = slot;
                 generations[taken] = seen.generation();
@@ -573,18 +566,7 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
     for (std::uint32_t i = 0; i < dead_count; ++i) {
         const std::uint32_t slot = dead[i];
         SlotHeader& header = region_->slot(slot);
-        const std::byte* payload = payload_of(slot);
-        MovedMessage moved;
-        moved.body = {reinterpret_cast<const char*>(payload), header.body_size};
-        moved.encoded_attributes = {reinterpret_cast<const char*>(payload) + header.body_size, header.attributes_size};
-        if (auto parts = sqs::split_attributes(moved.encoded_attributes); parts) {
-            moved.trailer = parts->trailer;
-        }
-        moved.trailer.dead_letter_source = name();
-        std::memcpy(moved.message_id.bytes.data(), header.message_id, 16);
-        moved.sent_ns = header.sent_ns;
-        moved.sender_uid = header.sender_uid;
-        if (dead_letter_target->send_moved(moved)) {
+        if (dead_letter_target->send_moved(dead_letter_copy(slot))) {
             finish_free(slot, dead_words[i]);
             header_.dead_lettered_total.fetch_add(1, std::memory_order_relaxed);
             continue;

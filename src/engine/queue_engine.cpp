@@ -452,6 +452,31 @@ bool QueueEngine::free_message(std::uint32_t slot, SlotWord word) noexcept {
     return true;
 }
 
+MovedMessage QueueEngine::dead_letter_copy(std::uint32_t slot) const {
+    const SlotHeader& header = region_->slot(slot);
+    const std::byte* payload = payload_of(slot);
+    MovedMessage moved;
+    moved.body = {reinterpret_cast<const char*>(payload), header.body_size};
+    moved.encoded_attributes = {reinterpret_cast<const char*>(payload) + header.body_size, header.attributes_size};
+    if (auto parts = sqs::split_attributes(moved.encoded_attributes); parts) {
+        moved.trailer = parts->trailer; // group and dedup ids travel with the message
+    }
+    moved.trailer.dead_letter_source = name();
+    std::memcpy(moved.message_id.bytes.data(), header.message_id, 16);
+    moved.sent_ns = header.sent_ns; // kept for standard destinations; FIFO ones reset it
+    moved.sender_uid = header.sender_uid;
+    return moved;
+}
+
+void QueueEngine::record_receive(SlotHeader& header, std::uint32_t receive_count, std::int64_t now_ns) noexcept {
+    header.receive_count.store(receive_count, std::memory_order_relaxed);
+    if (header.first_receive_delay_ms.load(std::memory_order_relaxed) == 0) {
+        const std::int64_t delay_ms = std::max<std::int64_t>(0, (now_ns - header.sent_ns) / ns_per_ms);
+        header.first_receive_delay_ms.store(
+            static_cast<std::uint32_t>(std::min<std::int64_t>(delay_ms + 1, UINT32_MAX)), std::memory_order_relaxed);
+    }
+}
+
 MessageView QueueEngine::view_of(std::uint32_t slot, std::uint32_t generation,
                                  std::uint32_t receive_count) const noexcept {
     const SlotHeader& header = region_->slot(slot);
@@ -681,13 +706,7 @@ std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibilit
             // R2: claim. The epoch moves on, so a concurrent expiry CAS of an older state fails.
             if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::in_flight).raw,
                                                      std::memory_order_acq_rel, std::memory_order_acquire)) {
-                header.receive_count.store(receive_count, std::memory_order_relaxed);
-                if (header.first_receive_delay_ms.load(std::memory_order_relaxed) == 0) {
-                    const std::int64_t delay_ms = std::max<std::int64_t>(0, (now_ns - header.sent_ns) / ns_per_ms);
-                    header.first_receive_delay_ms.store(
-                        static_cast<std::uint32_t>(std::min<std::int64_t>(delay_ms + 1, UINT32_MAX)),
-                        std::memory_order_relaxed);
-                }
+                record_receive(header, receive_count, now_ns);
                 slots[taken] = candidate;
                 generations[taken] = seen.generation();
                 ++taken;
@@ -826,18 +845,7 @@ bool QueueEngine::dead_letter(std::uint32_t slot, SlotWord word, std::int64_t no
     if (!header.state.compare_exchange_strong(word.raw, freeing.raw, std::memory_order_acq_rel)) {
         return false;
     }
-    const std::byte* payload = payload_of(slot);
-    MovedMessage moved;
-    moved.body = {reinterpret_cast<const char*>(payload), header.body_size};
-    moved.encoded_attributes = {reinterpret_cast<const char*>(payload) + header.body_size, header.attributes_size};
-    if (auto parts = sqs::split_attributes(moved.encoded_attributes); parts) {
-        moved.trailer = parts->trailer; // group and dedup ids travel with the message
-    }
-    moved.trailer.dead_letter_source = name();
-    std::memcpy(moved.message_id.bytes.data(), header.message_id, 16);
-    moved.sent_ns = header.sent_ns; // SQS keeps a standard message's enqueue time
-    moved.sender_uid = header.sender_uid;
-    if (Status status = target->send_moved(moved); !status) {
+    if (Status status = target->send_moved(dead_letter_copy(slot)); !status) {
         // Could not move it: give it back, visible, and deliver it normally this time.
         header.state.store(freeing.with(SlotState::ready).raw, std::memory_order_release);
         (void)now_ns;

@@ -94,6 +94,10 @@ class QueueEngine {
     void finish_free(std::uint32_t slot, layout::SlotWord freeing) noexcept;
     [[nodiscard]] bool free_message(std::uint32_t slot, layout::SlotWord word) noexcept;
     void release_blob(std::uint32_t slot, std::uint32_t generation) noexcept;
+    // What a dead-letter move stores in the dead-letter queue (identity, ids, source queue).
+    [[nodiscard]] MovedMessage dead_letter_copy(std::uint32_t slot) const;
+    // ApproximateReceiveCount and ApproximateFirstReceiveTimestamp of a receive that claimed it.
+    void record_receive(layout::SlotHeader& header, std::uint32_t receive_count, std::int64_t now_ns) noexcept;
     [[nodiscard]] MessageView view_of(std::uint32_t slot, std::uint32_t generation,
                                       std::uint32_t receive_count) const noexcept;
     [[nodiscard]] std::byte* payload_of(std::uint32_t slot) const noexcept;
