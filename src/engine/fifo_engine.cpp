@@ -509,7 +509,10 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
         if (!lock.locked()) {
             return 0;
         }
-        while (taken < max) {
+        // Bounded: each listed group is visited at most once per receive, even if one whose head
+        // is not deliverable were relisted (it would be an invariant broken, not a spin).
+        const std::uint32_t visits_max = region_->fifo_header().groups_used + 1;
+        for (std::uint32_t visits = 0; taken < max && visits < visits_max; ++visits) {
             const std::uint32_t group = ready_pop();
             if (group == fifo_none) {
                 break;
