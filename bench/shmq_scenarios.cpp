@@ -60,6 +60,51 @@ void drain(shmq::Queue& queue) {
     }
 }
 
+// The parent's timed loop of a throughput scenario: receive up to `batch` (zero-copy, reading
+// every body once), delete them (DeleteMessage for single messages, else DeleteMessageBatch),
+// one Google Benchmark iteration per non-empty receive. Returns the messages moved.
+std::uint64_t consume_timed(benchmark::State& state, shmq::Queue& queue, ForkedPeer& producer, std::uint32_t batch) {
+    shmq::ReceiveRequest request;
+    request.max_number_of_messages = batch;
+    request.wait_time_s = 0;
+    std::array<shmq::ReceiptHandle, batch_max> handles{};
+    std::array<shmq::Errc, batch_max> errors{};
+    std::uint64_t moved = 0;
+    std::uint64_t folded = 0;
+    std::uint32_t empty_polls = 0;
+    for (auto _ : state) {
+        std::uint32_t count = 0;
+        while (count == 0) {
+            auto received = queue.receive_views(request, [&](const shmq::MessageView& view) {
+                handles[count++] = view.receipt_handle;
+                folded ^= fold_body(view.body);
+            });
+            if (!received) {
+                state.SkipWithError(("receive_views: " + received.error().message).c_str());
+                break;
+            }
+            if (count == 0 && ++empty_polls % empty_polls_between_liveness_checks == 0 && !producer.child_alive()) {
+                state.SkipWithError(("producer died: " + producer.failure()).c_str());
+                break;
+            }
+        }
+        if (count == 0) {
+            break;
+        }
+        if (batch == 1) {
+            if (auto deleted = queue.delete_message(handles[0]); !deleted) {
+                state.SkipWithError(("delete_message: " + deleted.message()).c_str());
+                break;
+            }
+        } else {
+            queue.delete_batch(std::span(handles.data(), count), std::span(errors.data(), count));
+        }
+        moved += count;
+    }
+    benchmark::DoNotOptimize(folded);
+    return moved;
+}
+
 std::string throughput_queue_name(std::size_t body_bytes) {
     return body_bytes <= small_body_bytes ? "throughput-64" : "throughput-4k";
 }
@@ -287,44 +332,7 @@ void shmq_throughput(benchmark::State& state, std::size_t body_bytes, std::uint3
     if (!start_peer(state, producer)) {
         return;
     }
-    shmq::ReceiveRequest request;
-    request.max_number_of_messages = batch;
-    request.wait_time_s = 0;
-    std::array<shmq::ReceiptHandle, batch_max> handles{};
-    std::array<shmq::Errc, batch_max> errors{};
-    std::uint64_t moved = 0;
-    std::uint64_t folded = 0;
-    std::uint32_t empty_polls = 0;
-    for (auto _ : state) {
-        std::uint32_t count = 0;
-        while (count == 0) {
-            auto received = queue->receive_views(request, [&](const shmq::MessageView& view) {
-                handles[count++] = view.receipt_handle;
-                folded ^= fold_body(view.body);
-            });
-            if (!received) {
-                state.SkipWithError(("receive_views: " + received.error().message).c_str());
-                break;
-            }
-            if (count == 0 && ++empty_polls % empty_polls_between_liveness_checks == 0 && !producer.child_alive()) {
-                state.SkipWithError(("producer died: " + producer.failure()).c_str());
-                break;
-            }
-        }
-        if (count == 0) {
-            break;
-        }
-        if (batch == 1) {
-            if (auto deleted = queue->delete_message(handles[0]); !deleted) {
-                state.SkipWithError(("delete_message: " + deleted.message()).c_str());
-                break;
-            }
-        } else {
-            queue->delete_batch(std::span(handles.data(), count), std::span(errors.data(), count));
-        }
-        moved += count;
-    }
-    benchmark::DoNotOptimize(folded);
+    const std::uint64_t moved = consume_timed(state, *queue, producer, batch);
     if (!producer.join()) {
         state.SkipWithError(("producer: " + producer.failure()).c_str());
     }
@@ -527,36 +535,7 @@ void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count) {
             environment.drop_queue(queue_name);
             return;
         }
-        shmq::ReceiveRequest request;
-        request.max_number_of_messages = batch_max;
-        request.wait_time_s = 0;
-        std::array<shmq::ReceiptHandle, batch_max> handles{};
-        std::array<shmq::Errc, batch_max> errors{};
-        std::uint64_t folded = 0;
-        std::uint32_t empty_polls = 0;
-        for (auto _ : state) {
-            std::uint32_t count = 0;
-            while (count == 0) {
-                auto received = queue->receive_views(request, [&](const shmq::MessageView& view) {
-                    handles[count++] = view.receipt_handle;
-                    folded ^= fold_body(view.body);
-                });
-                if (!received) {
-                    state.SkipWithError(("receive_views: " + received.error().message).c_str());
-                    break;
-                }
-                if (count == 0 && ++empty_polls % empty_polls_between_liveness_checks == 0 && !producer.child_alive()) {
-                    state.SkipWithError(("producer stopped: " + producer.failure()).c_str());
-                    break;
-                }
-            }
-            if (count == 0) {
-                break;
-            }
-            queue->delete_batch(std::span(handles.data(), count), std::span(errors.data(), count));
-            moved += count;
-        }
-        benchmark::DoNotOptimize(folded);
+        moved = consume_timed(state, *queue, producer, batch_max);
         if (!producer.join() && !state.error_occurred()) {
             state.SkipWithError(("producer: " + producer.failure()).c_str());
         }
