@@ -38,6 +38,11 @@ struct QueueInspection {
     std::int64_t next_timer_due_ns = 0;
     std::uint64_t sent_total = 0, received_total = 0, deleted_total = 0, expired_total = 0, dead_lettered_total = 0,
                   recovered_total = 0;
+    // Fair queues (standard queues whose messages carry a MessageGroupId): messages counted for
+    // a tenant, tenant buckets holding some, those judged noisy now, and messages set aside.
+    std::int64_t tenant_messages = 0;
+    std::uint32_t tenant_buckets_used = 0, noisy_tenant_buckets = 0;
+    std::uint64_t deferred_ring_head = 0, deferred_ring_tail = 0;
 };
 
 class Queue {

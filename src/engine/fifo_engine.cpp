@@ -58,7 +58,7 @@ std::atomic_ref<std::uint32_t> ready_head_of(layout::FifoHeader& fifo) {
 
 bool QueueEngine::nothing_listed() const noexcept {
     if (!fifo()) {
-        return region_->ready_ring().looks_empty();
+        return region_->ready_ring().looks_empty() && (!tenants_seen() || region_->deferred_ring().looks_empty());
     }
     return ready_head_of(region_->fifo_header()).load(std::memory_order_relaxed) == fifo_none;
 }

@@ -431,6 +431,7 @@ void QueueEngine::release_blob(std::uint32_t slot, std::uint32_t generation) noe
 
 void QueueEngine::finish_free(std::uint32_t slot, SlotWord freeing) noexcept {
     release_blob(slot, freeing.generation());
+    tenant_forget(slot);
     std::uint32_t one = slot;
     pend({&one, 1});
     SHMQ_CRASH_POINT("delete.before_free");
@@ -582,7 +583,7 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
             continue;
         }
         const std::int64_t delay_s = entry.delay_seconds < 0 ? queue_delay_s : entry.delay_seconds;
-        // A MessageGroupId on a standard queue is kept and returned (a fair-queue tenant key).
+        // A MessageGroupId on a standard queue is kept, returned, and names a fair-queue tenant.
         const sqs::AttributeTrailer trailer{{}, entry.message_group_id, {}};
         const std::size_t attributes_size = entry.attributes == nullptr && entry.message_group_id.empty()
                                                 ? 0
@@ -605,6 +606,9 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
         }
         outcome.message_id = next_message_id();
         std::memcpy(region_->slot(slot).message_id, outcome.message_id.bytes.data(), 16);
+        if (!entry.message_group_id.empty()) {
+            tenant_remember(slot, entry.message_group_id);
+        }
         slots[claimed] = slot;
         visible_at[claimed] = now + delay_s * ns_per_s;
         ++claimed;
@@ -652,6 +656,9 @@ Status QueueEngine::send_moved(const MovedMessage& message) {
     }
     region_->slot(slot).sender_uid = message.sender_uid;
     std::memcpy(region_->slot(slot).message_id, message.message_id.bytes.data(), 16);
+    if (!message.trailer.message_group_id.empty()) {
+        tenant_remember(slot, message.trailer.message_group_id);
+    }
     const std::int64_t visible_at = now;
     publish({&slot, 1}, {&visible_at, 1}, now);
     add_local(me_->sent, 1, std::memory_order_relaxed);
@@ -667,56 +674,78 @@ std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibilit
     if (fifo()) {
         return fifo_try_receive(max, visibility_ns, now_ns, slots, generations);
     }
-    const std::uint32_t slot_count = region_->slot_count();
-    const std::int64_t retention_ns = std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s;
-    const std::uint32_t max_receive_count = header_.hot.max_receive_count.load(std::memory_order_relaxed);
-    const std::int64_t deadline = now_ns + visibility_ns;
+    ReceiveBatch batch{slots, generations};
+    batch.now_ns = now_ns;
+    batch.deadline_ns = now_ns + visibility_ns;
+    batch.retention_ns = std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s;
+    batch.max_receive_count = header_.hot.max_receive_count.load(std::memory_order_relaxed);
     // Noted before any claim: a receiver killed right after claiming must still have its
     // deadline reach the timer sweep, or the message would wait for an unrelated pass.
-    note_deadline(deadline);
-    std::uint32_t taken = 0;
+    note_deadline(batch.deadline_ns);
+    if (tenants_seen()) {
+        return fair_try_receive(max, batch);
+    }
     prefetch_slots_for_write(region_->ready_ring(), max);
-    (void)region_->ready_ring().pop(max, [&](std::uint32_t value) {
-        const std::uint32_t candidate = layout::ring_slot(value);
-        if (candidate >= slot_count) {
-            return ring::ClaimResult::stale;
+    (void)region_->ready_ring().pop(
+        max, [&](std::uint32_t value) { return claim_for_receive(value, batch, TenantFilter::none); });
+    return batch.taken;
+}
+
+ring::ClaimResult QueueEngine::claim_for_receive(std::uint32_t value, ReceiveBatch& batch,
+                                                 TenantFilter filter) noexcept {
+    const std::uint32_t candidate = layout::ring_slot(value);
+    if (candidate >= region_->slot_count()) {
+        return ring::ClaimResult::stale;
+    }
+    SlotHeader& header = region_->slot(candidate);
+    SlotWord seen{header.state.load(std::memory_order_acquire)};
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        if (seen.state() != SlotState::ready || !layout::ring_generation_matches(value, seen.generation())) {
+            return ring::ClaimResult::stale; // taken, deleted, or a duplicate entry
         }
-        SlotHeader& header = region_->slot(candidate);
-        SlotWord seen{header.state.load(std::memory_order_acquire)};
-        for (int attempt = 0; attempt < 4; ++attempt) {
-            if (seen.state() != SlotState::ready || !layout::ring_generation_matches(value, seen.generation())) {
-                return ring::ClaimResult::stale; // taken, deleted, or a duplicate entry
-            }
-            if (header.sent_ns + retention_ns <= now_ns) {
-                // Past MessageRetentionPeriod: deleted instead of delivered.
-                if (free_message(candidate, seen)) {
-                    header_.expired_total.fetch_add(1, std::memory_order_relaxed);
-                    return ring::ClaimResult::stale;
-                }
-                seen.raw = header.state.load(std::memory_order_acquire);
-                continue;
-            }
-            const std::uint32_t receive_count = header.receive_count.load(std::memory_order_relaxed) + 1;
-            if (max_receive_count != 0 && receive_count > max_receive_count && dead_letter(candidate, seen, now_ns)) {
+        if (header.sent_ns + batch.retention_ns <= batch.now_ns) {
+            // Past MessageRetentionPeriod: deleted instead of delivered.
+            if (free_message(candidate, seen)) {
+                header_.expired_total.fetch_add(1, std::memory_order_relaxed);
                 return ring::ClaimResult::stale;
             }
-            // Receive protocol R1: the deadline first, so a sweeper that sees IN_FLIGHT (acquire)
-            // also sees this deadline, never the previous receive's.
-            header.deadline_ns.store(deadline, std::memory_order_relaxed);
-            // R2: claim. The epoch moves on, so a concurrent expiry CAS of an older state fails.
-            if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::in_flight).raw,
-                                                     std::memory_order_acq_rel, std::memory_order_acquire)) {
-                record_receive(header, receive_count, now_ns);
-                slots[taken] = candidate;
-                generations[taken] = seen.generation();
-                ++taken;
-                SHMQ_CRASH_POINT("receive.after_claim");
-                return ring::ClaimResult::claimed;
+            seen.raw = header.state.load(std::memory_order_acquire);
+            continue;
+        }
+        if (filter != TenantFilter::none && tenant_noisy(region_->tenant_of(candidate))) {
+            if (filter == TenantFilter::stop_at_noisy) {
+                return ring::ClaimResult::stop;
+            }
+            // Set aside: listed in the deferred ring first, so the entry consumed here is never
+            // the message's only one (a receiver killed in between leaves a harmless duplicate).
+            if (batch.deferrals_left > 0 && region_->deferred_ring().push(value)) {
+                --batch.deferrals_left;
+                return ring::ClaimResult::stale;
+            }
+            if (batch.deferrals_left == 0) {
+                return ring::ClaimResult::stop; // bounded work per receive: the deferred pass follows
             }
         }
-        return ring::ClaimResult::stale;
-    });
-    return taken;
+        const std::uint32_t receive_count = header.receive_count.load(std::memory_order_relaxed) + 1;
+        if (batch.max_receive_count != 0 && receive_count > batch.max_receive_count &&
+            dead_letter(candidate, seen, batch.now_ns)) {
+            return ring::ClaimResult::stale;
+        }
+        // Receive protocol R1: the deadline first, so a sweeper that sees IN_FLIGHT (acquire)
+        // also sees this deadline, never the previous receive's.
+        header.deadline_ns.store(batch.deadline_ns, std::memory_order_relaxed);
+        // R2: claim. The epoch moves on, so a concurrent expiry CAS of an older state fails.
+        if (header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::in_flight).raw,
+                                                 std::memory_order_acq_rel, std::memory_order_acquire)) {
+            record_receive(header, receive_count, batch.now_ns);
+            (*batch.slots)[batch.taken] = candidate;
+            (*batch.generations)[batch.taken] = seen.generation();
+            ++batch.taken;
+            SHMQ_CRASH_POINT("receive.after_claim");
+            return ring::ClaimResult::claimed;
+        }
+    }
+    return ring::ClaimResult::stale;
 }
 
 Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVisitor visit, void* context) {
@@ -962,6 +991,7 @@ void QueueEngine::delete_batch(std::span<const ReceiptHandle> handles, std::span
             const SlotWord freeing = seen.with(SlotState::freeing, process_index_ + 1);
             if (state.compare_exchange_strong(seen.raw, freeing.raw, std::memory_order_acq_rel)) {
                 release_blob(handle.slot, freeing.generation());
+                tenant_forget(handle.slot);
                 freed[count] = handle.slot;
                 values[count] = layout::ring_value(handle.slot, freeing.generation() + 1);
                 ++count;
@@ -1227,6 +1257,7 @@ void QueueEngine::recover_process(std::uint32_t index) {
             continue;
         }
         release_blob(slot, seen.generation());
+        tenant_forget(slot);
         const SlotWord free = SlotWord::make(SlotState::free, 0, seen.epoch() + 1, seen.generation() + 1);
         if (state.compare_exchange_strong(seen.raw, free.raw, std::memory_order_acq_rel)) {
             (void)region_->free_ring().push(layout::ring_value(slot, free.generation()));
@@ -1394,6 +1425,9 @@ QueueInspection QueueEngine::inspect() const {
     out.expired_total = h.expired_total.load(std::memory_order_relaxed);
     out.dead_lettered_total = h.dead_lettered_total.load(std::memory_order_relaxed);
     out.recovered_total = h.recovered_total.load(std::memory_order_relaxed);
+    if (!fifo()) {
+        inspect_tenants(out);
+    }
     return out;
 }
 

@@ -103,6 +103,29 @@ class QueueEngine {
     [[nodiscard]] std::byte* payload_of(std::uint32_t slot) const noexcept;
 
     // --- receive ---
+    // What one receive call has claimed so far, and the settings every claim checks.
+    struct ReceiveBatch {
+        ReceiveBatch(std::array<std::uint32_t, limits::receive_batch_max>& slots_out,
+                     std::array<std::uint32_t, limits::receive_batch_max>& generations_out) noexcept
+            : slots(&slots_out), generations(&generations_out) {}
+        std::array<std::uint32_t, limits::receive_batch_max>* slots;
+        std::array<std::uint32_t, limits::receive_batch_max>* generations;
+        std::int64_t now_ns = 0;
+        std::int64_t deadline_ns = 0;
+        std::int64_t retention_ns = 0;
+        std::uint32_t max_receive_count = 0;
+        std::uint32_t deferrals_left = limits::fair_deferrals_per_receive;
+        std::uint32_t taken = 0;
+    };
+    // How a claim treats a message of a noisy tenant (fair queues).
+    enum class TenantFilter : std::uint8_t {
+        none,          // deliver it like any other
+        stop_at_noisy, // leave it where it is and stop
+        defer_noisy,   // move it to the deferred ring and go on
+    };
+    // The claim callback of a ready- or deferred-ring pop: READY→IN_FLIGHT into batch.
+    [[nodiscard]] ring::ClaimResult claim_for_receive(std::uint32_t value, ReceiveBatch& batch,
+                                                      TenantFilter filter) noexcept;
     [[nodiscard]] std::uint32_t try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                             std::array<std::uint32_t, limits::receive_batch_max>& slots,
                                             std::array<std::uint32_t, limits::receive_batch_max>& generations);
@@ -123,6 +146,18 @@ class QueueEngine {
     void unpend() noexcept;
 
     [[nodiscard]] MessageId next_message_id() noexcept;
+
+    // --- fair queues (fair_dispatch.cpp): MessageGroupId as a tenant on standard queues ---
+    [[nodiscard]] bool tenants_seen() const noexcept;
+    // Counts the message now in slot (WRITING, ours) for its tenant.
+    void tenant_remember(std::uint32_t slot, std::string_view group_id) noexcept;
+    // Uncounts the message in slot (WRITING or FREEING, ours); nothing for tenant-less ones.
+    void tenant_forget(std::uint32_t slot) noexcept;
+    [[nodiscard]] bool tenant_noisy(std::uint16_t tenant) const noexcept;
+    void inspect_tenants(QueueInspection& out) const;
+    // Quiet tenants first: set-aside messages whose tenant calmed down, then the ready ring
+    // setting noisy tenants' messages aside, then the set-aside ones.
+    [[nodiscard]] std::uint32_t fair_try_receive(std::uint32_t max, ReceiveBatch& batch);
 
     // --- FIFO queues (fifo_engine.cpp): group order and deduplication under the FIFO mutex ---
     friend class FifoLock;

@@ -42,6 +42,10 @@ struct Geometry {
     std::uint64_t attempt_table_offset = 0;
     std::uint32_t group_capacity = 0;
     std::uint32_t dedup_capacity = 0;
+    std::uint64_t tenant_table_offset = 0;
+    std::uint64_t tenant_of_offset = 0;
+    std::uint64_t deferred_ring_offset = 0;
+    std::uint32_t deferred_ring_capacity = 0;
     std::uint64_t total_bytes = 0;
 };
 
@@ -84,6 +88,15 @@ Geometry compute_geometry(std::uint32_t slot_count, std::uint64_t blob_bytes_per
         offset = round_up(offset + std::uint64_t{g.dedup_capacity} * sizeof(layout::DedupEntry), page_bytes);
         g.attempt_table_offset = offset;
         offset = round_up(offset + std::uint64_t{layout::attempt_entries} * sizeof(layout::AttemptEntry), page_bytes);
+    } else {
+        // Fair dispatch (tenant_layout.h). Pages are touched only once tenants appear.
+        g.tenant_table_offset = offset;
+        offset = round_up(offset + sizeof(layout::TenantTable), page_bytes);
+        g.tenant_of_offset = offset;
+        offset = round_up(offset + std::uint64_t{slot_count} * sizeof(std::uint16_t), page_bytes);
+        g.deferred_ring_capacity = g.ring_capacity;
+        g.deferred_ring_offset = offset;
+        offset = round_up(offset + std::uint64_t{g.deferred_ring_capacity} * 8, page_bytes);
     }
     g.total_bytes = offset;
     return g;
@@ -132,6 +145,11 @@ void Region::bind_parts() noexcept {
     ready_ring_ =
         ring::CellRing(h.ready_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.ready_ring_offset),
                        h.ready_ring_capacity);
+    if (h.fifo == 0) {
+        deferred_ring_ = ring::CellRing(
+            h.deferred_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.deferred_ring_offset),
+            h.deferred_ring_capacity);
+    }
     for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
         blob_stacks_[c] = ring::BlobStack(h.blob_free_head[c],
                                           reinterpret_cast<std::atomic<std::uint32_t>*>(base_ + h.blob_next_offset[c]),
@@ -213,6 +231,13 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     h->group_table_offset = g.group_table_offset;
     h->dedup_table_offset = g.dedup_table_offset;
     h->attempt_table_offset = g.attempt_table_offset;
+    h->tenant_table_offset = g.tenant_table_offset;
+    h->tenant_of_offset = g.tenant_of_offset;
+    h->deferred_ring_offset = g.deferred_ring_offset;
+    h->deferred_ring_capacity = g.deferred_ring_capacity;
+    if (!fifo) {
+        new (static_cast<std::byte*>(mapped) + g.tenant_table_offset) layout::TenantTable{};
+    }
     if (fifo) {
         auto* fifo_header = new (static_cast<std::byte*>(mapped) + g.fifo_offset) layout::FifoHeader{};
         if (Status status = initialize_mutex(fifo_header->mutex); !status) {
@@ -257,6 +282,11 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
                                g.ring_capacity, slot_count);
     ring::CellRing::initialize(h->ready_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base + g.ready_ring_offset),
                                g.ring_capacity, 0);
+    if (!fifo) {
+        ring::CellRing::initialize(h->deferred_ring,
+                                   reinterpret_cast<std::atomic<std::uint64_t>*>(base + g.deferred_ring_offset),
+                                   g.deferred_ring_capacity, 0);
+    }
     for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
         ring::BlobStack::initialize(h->blob_free_head[c],
                                     reinterpret_cast<std::atomic<std::uint32_t>*>(base + g.blob_next_offset[c]),
@@ -338,6 +368,12 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
                 within(h.attempt_table_offset, std::uint64_t{fifo.attempt_capacity} * sizeof(layout::AttemptEntry),
                        size);
         }
+    }
+    if (sane && h.fifo == 0) {
+        sane = std::has_single_bit(h.deferred_ring_capacity) && h.deferred_ring_capacity >= h.slot_count &&
+               within(h.tenant_table_offset, sizeof(layout::TenantTable), size) &&
+               within(h.tenant_of_offset, std::uint64_t{h.slot_count} * sizeof(std::uint16_t), size) &&
+               within(h.deferred_ring_offset, std::uint64_t{h.deferred_ring_capacity} * 8, size);
     }
     if (!sane) {
         return Error{Errc::corrupt_region, "region " + path + " has an inconsistent header"};

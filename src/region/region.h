@@ -14,6 +14,7 @@
 #include "shmq/error.h"
 #include "shmq/layout/fifo_layout.h"
 #include "shmq/layout/region_layout.h"
+#include "shmq/layout/tenant_layout.h"
 #include "shmq/ring/blob_stack.h"
 #include "shmq/ring/cell_ring.h"
 
@@ -44,6 +45,14 @@ class Region {
     [[nodiscard]] std::uint32_t slot_count() const noexcept { return slot_count_; }
     [[nodiscard]] ring::CellRing& free_ring() noexcept { return free_ring_; }
     [[nodiscard]] ring::CellRing& ready_ring() noexcept { return ready_ring_; }
+    // Standard queues only (header().fifo == 0): fair dispatch, see layout/tenant_layout.h.
+    [[nodiscard]] ring::CellRing& deferred_ring() noexcept { return deferred_ring_; }
+    [[nodiscard]] layout::TenantTable& tenants() const noexcept {
+        return *reinterpret_cast<layout::TenantTable*>(base_ + header_->tenant_table_offset);
+    }
+    [[nodiscard]] std::uint16_t& tenant_of(std::uint32_t slot) const noexcept {
+        return reinterpret_cast<std::uint16_t*>(base_ + header_->tenant_of_offset)[slot];
+    }
     [[nodiscard]] ring::BlobStack& blob_stack(std::size_t c) noexcept { return blob_stacks_[c]; }
     [[nodiscard]] std::atomic<std::uint64_t>& blob_tag(std::size_t c, std::uint32_t block) const noexcept {
         return reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + header_->blob_tags_offset[c])[block];
@@ -83,6 +92,7 @@ class Region {
     std::uint32_t slot_count_ = 0;
     ring::CellRing free_ring_;
     ring::CellRing ready_ring_;
+    ring::CellRing deferred_ring_;
     ring::BlobStack blob_stacks_[limits::blob_class_count];
 };
 

@@ -7,6 +7,8 @@
 //   crash-worker NAMESPACE QUEUE hold COUNT         receives COUNT messages, prints, then waits
 //   crash-worker NAMESPACE QUEUE timers 0           runs due timers once
 //   crash-worker NAMESPACE QUEUE loop-produce START sends START, START+1, ... forever
+//   crash-worker NAMESPACE QUEUE loop-produce-tenants START  the same, as fair-queue tenants
+//                                                  ("noisy" three messages in four, "quiet")
 //   crash-worker NAMESPACE QUEUE loop-consume 0     receive (visibility 1 s) + delete forever
 #include <unistd.h>
 
@@ -53,11 +55,14 @@ int main(int argc, char** argv) {
             }
             std::printf("ack %s\n", body.c_str());
         }
-    } else if (mode == "produce" || mode == "loop-produce") {
-        const long start = mode == "produce" ? 0 : count;
-        for (long i = start; mode == "loop-produce" || i < count; ++i) {
+    } else if (mode == "produce" || mode == "loop-produce" || mode == "loop-produce-tenants") {
+        const bool forever = mode != "produce";
+        const bool tenants = mode == "loop-produce-tenants";
+        const long start = forever ? count : 0;
+        for (long i = start; forever || i < count; ++i) {
             const std::string body = std::to_string(i);
-            if (!queue->send({.body = body})) {
+            const std::string_view tenant = !tenants ? "" : i % 4 == 0 ? "quiet" : "noisy";
+            if (!queue->send({.body = body, .message_group_id = tenant})) {
                 usleep(1000);
                 --i;
                 continue;

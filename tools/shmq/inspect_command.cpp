@@ -54,6 +54,11 @@ boost::json::object inspection_json(const QueueInspection& inspection) {
         {"expired_total", inspection.expired_total},
         {"dead_lettered_total", inspection.dead_lettered_total},
         {"recovered_total", inspection.recovered_total},
+        {"tenant_messages", inspection.tenant_messages},
+        {"tenant_buckets_used", inspection.tenant_buckets_used},
+        {"noisy_tenant_buckets", inspection.noisy_tenant_buckets},
+        {"deferred_ring_head", inspection.deferred_ring_head},
+        {"deferred_ring_tail", inspection.deferred_ring_tail},
     };
 }
 
@@ -69,6 +74,10 @@ void print_human(const QueueInspection& inspection, std::int64_t now_ns) {
     std::printf("free ring           head %" PRIu64 "  tail %" PRIu64 "  (%" PRIu64 " queued)\n",
                 inspection.free_ring_head, inspection.free_ring_tail,
                 ring_length(inspection.free_ring_head, inspection.free_ring_tail));
+    std::printf("fair dispatch       %" PRId64 " tenant messages in %" PRIu32 " buckets, %" PRIu32
+                " noisy, %" PRIu64 " set aside\n",
+                inspection.tenant_messages, inspection.tenant_buckets_used, inspection.noisy_tenant_buckets,
+                ring_length(inspection.deferred_ring_head, inspection.deferred_ring_tail));
     std::printf("messages            ready %" PRIu32 "  in flight %" PRIu32 "  delayed %" PRIu32 "\n", inspection.ready,
                 inspection.in_flight, inspection.delayed);
     std::printf("slots               free %" PRIu32 "  writing %" PRIu32 "  freeing %" PRIu32 "\n", inspection.free,

@@ -39,7 +39,8 @@ namespace shmq::layout {
 inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff\0SHMQ1\n"
 // Bump when any shared byte changes meaning or position; openers refuse another version.
 // 2: 64-byte inline area, seven blob classes from 256 B. 3: the FIFO area. 4: receive attempts.
-inline constexpr std::uint32_t layout_version = 4;
+// 5: fair-queue parts of standard regions (tenant table, tenant_of, deferred ring).
+inline constexpr std::uint32_t layout_version = 5;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t slot_stride = slot_header_bytes + limits::slot_inline_bytes;
@@ -193,7 +194,7 @@ struct RegionHeader {
     std::uint32_t slot_count;
     std::uint32_t free_ring_capacity;  // power of two >= 2 × slot_count
     std::uint32_t ready_ring_capacity; // power of two >= 2 × slot_count
-    std::uint32_t reserved_geometry_;
+    std::uint32_t deferred_ring_capacity; // standard queues: as the ready ring; 0 for FIFO
     std::uint64_t slots_offset;
     std::uint64_t free_ring_offset;
     std::uint64_t ready_ring_offset;
@@ -207,6 +208,9 @@ struct RegionHeader {
     std::uint64_t group_table_offset;   // GroupEntry[group_capacity]
     std::uint64_t dedup_table_offset;   // DedupEntry[dedup_capacity]
     std::uint64_t attempt_table_offset; // AttemptEntry[attempt_capacity]
+    std::uint64_t tenant_table_offset;  // TenantTable (tenant_layout.h); 0 for a FIFO queue
+    std::uint64_t tenant_of_offset;     // u16[slot_count]
+    std::uint64_t deferred_ring_offset; // cells of the deferred ring
 
     // --- life ---
     alignas(cache_block) std::atomic<std::uint32_t> deleted; // DeleteQueue ran; handles stop
@@ -234,6 +238,7 @@ struct RegionHeader {
 
     RingHeader free_ring;
     RingHeader ready_ring;
+    RingHeader deferred_ring; // READY messages of noisy tenants (standard queues)
     WaitSet readable;
     WaitSet writable;
 
