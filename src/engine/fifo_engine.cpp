@@ -1,13 +1,17 @@
 // FIFO queues: message-group order and the deduplication window (see layout/fifo_layout.h).
 //
-// A group is a list of its messages in send order (FifoSlot::next_in_group), visible and in
-// flight alike; deletes unlink. A group with messages and none in flight sits in the ready list;
-// a receive pops groups from it and takes messages from each head in order, so while any message
-// of a group is in flight the group is out of the list and nothing later in it is delivered.
-// A visibility timeout, or ChangeMessageVisibility to 0, turns in-flight messages back to READY
-// where they are, at the head of their group, and relists the group when none is left in flight.
-// Every step below runs under the robust FIFO mutex (FifoLock); a holder killed inside leaves the
-// next locker to rebuild everything from slot states (fifo_repair).
+// Senders, under the send mutex: deduplicate, take SequenceNumbers, publish, and list the new
+// messages in the region's ready ring (for FIFO, the arrival ring) in SequenceNumber order.
+// Receivers, under the group mutex: link arrivals into their groups, then serve groups. A group is
+// a list of its messages in send order (FifoSlot::next_in_group), visible and in flight alike;
+// deletes unlink. A group with messages and none in flight sits in the ready list; a receive pops
+// groups from it and takes messages from each head in order, so while any message of a group is
+// in flight the group is out of the list and nothing later in it is delivered. A visibility
+// timeout, or ChangeMessageVisibility to 0, turns in-flight messages back to READY where they
+// are, at the head of their group, and relists the group when none is left in flight. A group-
+// mutex holder killed inside leaves the next locker to rebuild everything from slot states
+// (fifo_repair). Producers and consumers share no lock and no bookkeeping line: only the ring
+// cells and the messages themselves cross between them, as on a standard queue.
 #include <pthread.h>
 
 #include <algorithm>
@@ -60,27 +64,13 @@ bool QueueEngine::nothing_listed() const noexcept {
     if (!fifo()) {
         return region_->ready_ring().looks_empty() && (!tenants_seen() || region_->deferred_ring().looks_empty());
     }
-    return ready_head_of(region_->fifo_header()).load(std::memory_order_relaxed) == fifo_none;
+    // FIFO: no arrivals waiting to be linked and no group ready.
+    return region_->ready_ring().looks_empty() &&
+           ready_head_of(region_->fifo_header()).load(std::memory_order_relaxed) == fifo_none;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Groups and the ready list (lock held)
-
-std::uint32_t QueueEngine::group_find(const FifoKey& key) const noexcept {
-    const layout::FifoHeader& fifo = region_->fifo_header();
-    const std::uint32_t mask = fifo.group_capacity - 1;
-    std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;
-    for (std::uint32_t probe = 0; probe < fifo.group_capacity; ++probe, index = (index + 1) & mask) {
-        const GroupEntry& entry = region_->group_entry(index);
-        if (entry.state == static_cast<std::uint32_t>(GroupSlotState::empty)) {
-            return fifo_none;
-        }
-        if (entry.state == static_cast<std::uint32_t>(GroupSlotState::used) && entry.key == key) {
-            return index;
-        }
-    }
-    return fifo_none;
-}
 
 std::uint32_t QueueEngine::group_find_or_insert(const FifoKey& key) noexcept {
     layout::FifoHeader& fifo = region_->fifo_header();
@@ -180,7 +170,7 @@ void QueueEngine::group_release_if_idle(std::uint32_t group) noexcept {
 void QueueEngine::group_link_sorted(std::uint32_t group, std::uint32_t slot) noexcept {
     GroupEntry& entry = region_->group_entry(group);
     layout::FifoSlot& message = region_->fifo_slot(slot);
-    message.linked = 1;
+    message.group_index = group;
     message.next_in_group = fifo_none;
     if (entry.tail == fifo_none) {
         entry.head = slot;
@@ -233,7 +223,7 @@ void QueueEngine::group_unlink(std::uint32_t group, std::uint32_t slot) noexcept
         previous = current;
         current = region_->fifo_slot(current).next_in_group;
     }
-    region_->fifo_slot(slot).linked = 0;
+    region_->fifo_slot(slot).group_index = fifo_none;
     region_->fifo_slot(slot).next_in_group = fifo_none;
 }
 
@@ -250,13 +240,11 @@ void QueueEngine::fifo_make_ready(std::uint32_t slot) noexcept {
 }
 
 void QueueEngine::fifo_unlink_message(std::uint32_t slot, bool was_in_flight) noexcept {
-    const std::uint32_t group = group_find(region_->fifo_slot(slot).group);
+    const std::uint32_t group = region_->fifo_slot(slot).group_index;
     if (group == fifo_none) {
         return;
     }
-    if (region_->fifo_slot(slot).linked != 0) {
-        group_unlink(group, slot);
-    }
+    group_unlink(group, slot);
     GroupEntry& entry = region_->group_entry(group);
     if (was_in_flight && entry.in_flight > 0) {
         --entry.in_flight;
@@ -264,8 +252,34 @@ void QueueEngine::fifo_unlink_message(std::uint32_t slot, bool was_in_flight) no
     group_release_if_idle(group);
 }
 
+void QueueEngine::fifo_absorb_arrivals() noexcept {
+    // Arrival entries are hints like any ring entry: only a READY message of that generation not
+    // yet in its group is linked (a rebuild may have linked it already; it may be gone).
+    (void)region_->ready_ring().pop(limits::ring_scan_max, [&](std::uint32_t value) {
+        const std::uint32_t slot = layout::ring_slot(value);
+        if (slot < region_->slot_count()) {
+            const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
+            if (seen.state() == SlotState::ready && layout::ring_generation_matches(value, seen.generation()) &&
+                region_->fifo_slot(slot).group_index == fifo_none) {
+                fifo_make_ready(slot);
+            }
+        }
+        return ring::ClaimResult::stale;
+    });
+}
+
+void QueueEngine::fifo_forget_unlisted(std::span<const std::uint32_t> pending_ready) noexcept {
+    fifo_absorb_arrivals(); // whatever did reach the ring is linked now
+    for (const std::uint32_t slot : pending_ready) {
+        const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
+        if (seen.state() == SlotState::ready && region_->fifo_slot(slot).group_index == fifo_none) {
+            (void)free_message(slot, seen);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
-// Deduplication window (lock held)
+// Deduplication window (send mutex held)
 
 bool QueueEngine::dedup_find(const FifoKey& key, std::int64_t now_ns, SendOutcome& outcome) const noexcept {
     const layout::FifoHeader& fifo = region_->fifo_header();
@@ -285,12 +299,16 @@ bool QueueEngine::dedup_find(const FifoKey& key, std::int64_t now_ns, SendOutcom
     return false;
 }
 
-std::uint32_t QueueEngine::dedup_place(const FifoKey& key, std::int64_t now_ns) noexcept {
+std::uint32_t QueueEngine::dedup_place(const FifoKey& key, std::int64_t now_ns,
+                                       std::span<const std::uint32_t> reserved) noexcept {
     layout::FifoHeader& fifo = region_->fifo_header();
     const std::uint32_t mask = fifo.dedup_capacity - 1;
     std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;
     for (std::uint32_t probe = 0; probe < layout::dedup_probe_max; ++probe, index = (index + 1) & mask) {
         const layout::DedupEntry& entry = region_->dedup_entry(index);
+        if (std::find(reserved.begin(), reserved.end(), index) != reserved.end()) {
+            continue; // chosen by an earlier message of this batch, recorded after publishing
+        }
         if (entry.key == FifoKey{} || entry.expires_ns <= now_ns || entry.key == key) {
             return index;
         }
@@ -301,11 +319,16 @@ std::uint32_t QueueEngine::dedup_place(const FifoKey& key, std::int64_t now_ns) 
 
 void QueueEngine::dedup_record(std::uint32_t index, const FifoKey& key, std::int64_t now_ns,
                                const SendOutcome& outcome) noexcept {
+    // Expired while it changes, live last (release): a sender killed in between leaves an
+    // expired entry, never an old key with the new message's identity.
     layout::DedupEntry& entry = region_->dedup_entry(index);
+    std::atomic_ref<std::int64_t> expires(entry.expires_ns);
+    expires.store(0, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     entry.key = key;
-    entry.expires_ns = now_ns + layout::dedup_window_ns;
     entry.sequence = outcome.sequence_number;
     std::memcpy(entry.message_id, outcome.message_id.bytes.data(), 16);
+    expires.store(now_ns + layout::dedup_window_ns, std::memory_order_release);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,84 +391,101 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
         }
     }
 
-    std::int64_t earliest_delay = INT64_MAX;
-    std::uint32_t published = 0;
-    {
-        FifoLock lock(*this);
-        if (!lock.locked()) {
-            for (std::size_t i = 0; i < entries.size(); ++i) {
-                if (outcomes[i].error == Errc::ok) {
-                    abandon_slot(slot_of[i], word_of[i]);
-                    outcomes[i].error = Errc::system_error;
-                }
-            }
-            return lock_failed();
+    // Outside the lock: bodies, MessageIds, keys; the deduplication lines are fetched meanwhile.
+    std::array<FifoKey, limits::send_batch_max> dedup_keys{};
+    std::array<MessageId, limits::send_batch_max> message_ids{};
+    const std::uint32_t dedup_mask = region_->fifo_header().dedup_capacity - 1;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const SendEntry& entry = entries[i];
+        if (outcomes[i].error != Errc::ok) {
+            continue;
         }
-        layout::FifoHeader& fifo = region_->fifo_header();
+        const std::string_view deduplication_id = entry.message_deduplication_id.empty()
+                                                      ? std::string_view(content_ids[i])
+                                                      : entry.message_deduplication_id;
+        dedup_keys[i] = sqs::deduplication_key(deduplication_id, entry.message_group_id, per_group);
+        __builtin_prefetch(&region_->dedup_entry(static_cast<std::uint32_t>(dedup_keys[i].low) & dedup_mask));
+        const sqs::AttributeTrailer trailer{{}, entry.message_group_id, deduplication_id};
+        const std::size_t attributes_size = sqs::encoded_attributes_size(entry.attributes, trailer);
+        if (!write_slot(slot_of[i], word_of[i], entry.body, attributes_size, entry.attributes, nullptr, trailer,
+                        now_ns)) {
+            abandon_slot(slot_of[i], word_of[i]);
+            outcomes[i].error = Errc::queue_full;
+            continue;
+        }
+        message_ids[i] = next_message_id();
+        std::memcpy(region_->slot(slot_of[i]).message_id, message_ids[i].bytes.data(), 16);
+        layout::FifoSlot& message = region_->fifo_slot(slot_of[i]);
+        message.group = sqs::group_key(entry.message_group_id);
+        message.next_in_group = fifo_none;
+        message.group_index = fifo_none;
+    }
+
+    std::array<std::uint32_t, limits::send_batch_max> publish_slots{};
+    std::array<std::int64_t, limits::send_batch_max> visible_at{};
+    std::array<std::uint32_t, limits::send_batch_max> dedup_index{};
+    std::array<std::size_t, limits::send_batch_max> entry_of{};
+    std::uint32_t count = 0;
+    FifoLock lock(*this, FifoLock::send);
+    if (!lock.locked()) {
         for (std::size_t i = 0; i < entries.size(); ++i) {
-            const SendEntry& entry = entries[i];
-            SendOutcome& outcome = outcomes[i];
-            if (outcome.error != Errc::ok) {
-                continue;
+            if (outcomes[i].error == Errc::ok) {
+                discard_written(slot_of[i], word_of[i]);
+                outcomes[i].error = Errc::system_error;
             }
-            const std::uint32_t slot = slot_of[i];
-            const std::string_view deduplication_id = entry.message_deduplication_id.empty()
-                                                          ? std::string_view(content_ids[i])
-                                                          : entry.message_deduplication_id;
-            const FifoKey dedup_key = sqs::deduplication_key(deduplication_id, entry.message_group_id, per_group);
-            if (dedup_find(dedup_key, now_ns, outcome)) {
-                abandon_slot(slot, word_of[i]); // a duplicate: succeeds with the original's identity
-                continue;
-            }
-            // Room in the window first: a send whose id could not be remembered is refused, never
-            // accepted with a guarantee silently dropped.
-            const std::uint32_t dedup_index = dedup_place(dedup_key, now_ns);
-            if (dedup_index == fifo_none) {
-                abandon_slot(slot, word_of[i]);
-                outcome.error = Errc::over_limit;
-                continue;
-            }
-            const sqs::AttributeTrailer trailer{{}, entry.message_group_id, deduplication_id};
-            const std::size_t attributes_size = sqs::encoded_attributes_size(entry.attributes, trailer);
-            if (!write_slot(slot, word_of[i], entry.body, attributes_size, entry.attributes, nullptr, trailer,
-                            now_ns)) {
-                abandon_slot(slot, word_of[i]);
-                outcome.error = Errc::queue_full;
-                continue;
-            }
-            outcome.message_id = next_message_id();
-            outcome.sequence_number = sqs::sequence_number_of(fifo.next_sequence++);
-            std::memcpy(region_->slot(slot).message_id, outcome.message_id.bytes.data(), 16);
-            layout::FifoSlot& message = region_->fifo_slot(slot);
-            message.group = sqs::group_key(entry.message_group_id);
-            message.sequence = outcome.sequence_number;
-            message.next_in_group = fifo_none;
-            message.linked = 0;
-            SlotHeader& header = region_->slot(slot);
-            if (delay_s > 0) {
-                const std::int64_t visible_at = now_ns + delay_s * ns_per_s;
-                header.deadline_ns.store(visible_at, std::memory_order_relaxed);
-                header.state.store(word_of[i].with(SlotState::delayed).raw, std::memory_order_release);
-                earliest_delay = std::min(earliest_delay, visible_at);
-            } else {
-                header.state.store(word_of[i].with(SlotState::ready).raw, std::memory_order_release);
-                fifo_make_ready(slot);
-            }
-            SHMQ_CRASH_POINT("fifo.send.after_publish");
-            // Recorded only once published: a send killed before this was never acknowledged,
-            // so a retry must not be taken for a duplicate.
-            dedup_record(dedup_index, dedup_key, now_ns, outcome);
-            ++published;
         }
+        return lock_failed();
     }
-    if (earliest_delay != INT64_MAX) {
-        note_deadline(earliest_delay);
+    layout::FifoHeader& fifo = region_->fifo_header();
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        SendOutcome& outcome = outcomes[i];
+        if (outcome.error != Errc::ok) {
+            continue;
+        }
+        // A duplicate, of an earlier message of this batch or of the window, succeeds with the
+        // original's identity and gives its slot back.
+        const auto earlier = std::find_if(entry_of.begin(), entry_of.begin() + count,
+                                          [&](std::size_t j) { return dedup_keys[j] == dedup_keys[i]; });
+        if (earlier != entry_of.begin() + count) {
+            outcome.message_id = outcomes[*earlier].message_id;
+            outcome.sequence_number = outcomes[*earlier].sequence_number;
+            discard_written(slot_of[i], word_of[i]);
+            continue;
+        }
+        if (dedup_find(dedup_keys[i], now_ns, outcome)) {
+            discard_written(slot_of[i], word_of[i]);
+            continue;
+        }
+        // Room in the window first: a send whose id could not be remembered is refused, never
+        // accepted with a guarantee silently dropped.
+        const std::uint32_t index = dedup_place(dedup_keys[i], now_ns, {dedup_index.data(), count});
+        if (index == fifo_none) {
+            discard_written(slot_of[i], word_of[i]);
+            outcome.error = Errc::over_limit;
+            continue;
+        }
+        outcome.message_id = message_ids[i];
+        outcome.sequence_number = sqs::sequence_number_of(fifo.next_sequence++);
+        region_->fifo_slot(slot_of[i]).sequence = outcome.sequence_number;
+        publish_slots[count] = slot_of[i];
+        visible_at[count] = now_ns + delay_s * ns_per_s;
+        dedup_index[count] = index;
+        entry_of[count] = i;
+        ++count;
     }
-    if (published > 0) {
-        note_deadline(now_ns + std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s);
-        me_->sent.store(me_->sent.load(std::memory_order_relaxed) + published, std::memory_order_relaxed);
-        wake(header_.readable, static_cast<int>(published));
+    if (count == 0) {
+        return {};
     }
+    // Listed in the arrival ring in SequenceNumber order (we hold the send mutex); delayed ones
+    // join their group when the timer sweep makes them visible.
+    publish({publish_slots.data(), count}, {visible_at.data(), count}, now_ns);
+    SHMQ_CRASH_POINT("fifo.send.after_publish");
+    // Recorded only once listed: a send killed before this was never acknowledged (its recovery
+    // frees what it published), so a retry must not be taken for a duplicate.
+    for (std::uint32_t k = 0; k < count; ++k) {
+        dedup_record(dedup_index[k], dedup_keys[entry_of[k]], now_ns, outcomes[entry_of[k]]);
+    }
+    me_->sent.store(me_->sent.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
     return {};
 }
 
@@ -464,28 +504,25 @@ Status QueueEngine::fifo_send_moved(const MovedMessage& message) {
     }
     const std::int64_t now = clock_.now_ns();
     const std::size_t attributes_size = sqs::reencoded_size(*parts, message.trailer);
-    {
-        FifoLock lock(*this);
-        if (!lock.locked()) {
-            abandon_slot(slot, word);
-            return lock_failed();
-        }
-        // FIFO moves reset the enqueue time (SQS keeps it only for standard queues).
-        if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer, now)) {
-            abandon_slot(slot, word);
-            return {Errc::queue_full, "queue " + name() + " is full"};
-        }
-        region_->slot(slot).sender_uid = message.sender_uid;
-        std::memcpy(region_->slot(slot).message_id, message.message_id.bytes.data(), 16);
-        layout::FifoSlot& fifo_message = region_->fifo_slot(slot);
-        fifo_message.group = sqs::group_key(message.trailer.message_group_id);
-        fifo_message.sequence = sqs::sequence_number_of(region_->fifo_header().next_sequence++);
-        region_->slot(slot).state.store(word.with(SlotState::ready).raw, std::memory_order_release);
-        fifo_make_ready(slot);
+    // FIFO moves reset the enqueue time (SQS keeps it only for standard queues).
+    if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer, now)) {
+        abandon_slot(slot, word);
+        return {Errc::queue_full, "queue " + name() + " is full"};
     }
-    note_deadline(now + std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s);
+    region_->slot(slot).sender_uid = message.sender_uid;
+    std::memcpy(region_->slot(slot).message_id, message.message_id.bytes.data(), 16);
+    layout::FifoSlot& fifo_message = region_->fifo_slot(slot);
+    fifo_message.group = sqs::group_key(message.trailer.message_group_id);
+    fifo_message.next_in_group = fifo_none;
+    fifo_message.group_index = fifo_none;
+    FifoLock lock(*this, FifoLock::send);
+    if (!lock.locked()) {
+        discard_written(slot, word);
+        return lock_failed();
+    }
+    fifo_message.sequence = sqs::sequence_number_of(region_->fifo_header().next_sequence++);
+    publish({&slot, 1}, {&now, 1}, now);
     me_->sent.store(me_->sent.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    wake(header_.readable, 1);
     return {};
 }
 
@@ -505,10 +542,11 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
     std::uint32_t dead_count = 0;
     std::uint32_t taken = 0;
     {
-        FifoLock lock(*this);
+        FifoLock lock(*this, FifoLock::group);
         if (!lock.locked()) {
             return 0;
         }
+        fifo_absorb_arrivals();
         // Bounded: each listed group is visited at most once per receive, even if one whose head
         // is not deliverable were relisted (it would be an invariant broken, not a spin).
         const std::uint32_t visits_max = region_->fifo_header().groups_used + 1;
@@ -557,6 +595,7 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
                     break;
                 }
                 record_receive(header, receive_count, now_ns);
+                SHMQ_CRASH_POINT("fifo.receive.after_claim"); // group mutex held, in_flight not counted
                 ++entry.in_flight;
                 slots[taken] = slot;
                 generations[taken] = seen.generation();
@@ -575,7 +614,7 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
             continue;
         }
         // Could not move it: back to the head of its group, visible.
-        FifoLock lock(*this);
+        FifoLock lock(*this, FifoLock::group);
         header.state.store(dead_words[i].with(SlotState::ready).raw, std::memory_order_release);
         fifo_make_ready(slot);
     }
@@ -590,7 +629,7 @@ std::uint32_t QueueEngine::fifo_replay_attempt(std::string_view attempt_id, std:
                                                std::array<std::uint32_t, limits::receive_batch_max>& slots,
                                                std::array<std::uint32_t, limits::receive_batch_max>& generations) {
     const FifoKey key = sqs::group_key(attempt_id);
-    FifoLock lock(*this);
+    FifoLock lock(*this, FifoLock::group);
     if (!lock.locked()) {
         return 0;
     }
@@ -637,7 +676,7 @@ void QueueEngine::fifo_record_attempt(std::string_view attempt_id, std::uint32_t
                                       const std::array<std::uint32_t, limits::receive_batch_max>& slots,
                                       const std::array<std::uint32_t, limits::receive_batch_max>& generations) {
     const FifoKey key = sqs::group_key(attempt_id);
-    FifoLock lock(*this);
+    FifoLock lock(*this, FifoLock::group);
     if (!lock.locked()) {
         return;
     }
@@ -672,7 +711,7 @@ void QueueEngine::fifo_delete_batch(std::span<const ReceiptHandle> handles, std:
     std::uint32_t deleted = 0;
     bool relisted = false;
     {
-        FifoLock lock(*this);
+        FifoLock lock(*this, FifoLock::group);
         for (std::size_t i = 0; i < handles.size() && i < errors.size(); ++i) {
             const ReceiptHandle& handle = handles[i];
             if (handle.queue_nonce != header_.queue_nonce || handle.slot >= region_->slot_count()) {
@@ -697,7 +736,7 @@ void QueueEngine::fifo_delete_batch(std::span<const ReceiptHandle> handles, std:
 Status QueueEngine::fifo_delete(const ReceiptHandle& handle) {
     bool relisted = false;
     {
-        FifoLock lock(*this);
+        FifoLock lock(*this, FifoLock::group);
         if (!lock.locked()) {
             return lock_failed();
         }
@@ -722,7 +761,7 @@ Status QueueEngine::fifo_delete_locked(const ReceiptHandle& handle, bool& relist
             header.deadline_ns.load(std::memory_order_relaxed) <= clock_.now_ns()) {
             return expired_handle(handle);
         }
-        const std::uint32_t group = group_find(region_->fifo_slot(handle.slot).group);
+        const std::uint32_t group = region_->fifo_slot(handle.slot).group_index;
         fifo_unlink_message(handle.slot, true);
         relisted = relisted || (group != fifo_none && region_->group_entry(group).listed != 0);
         if (!free_message(handle.slot, seen)) {
@@ -737,7 +776,7 @@ Status QueueEngine::fifo_change_visibility(const ReceiptHandle& handle, std::int
     const std::int64_t deadline = now + std::int64_t{timeout_s} * ns_per_s;
     bool relisted = false;
     {
-        FifoLock lock(*this);
+        FifoLock lock(*this, FifoLock::group);
         if (!lock.locked()) {
             return lock_failed();
         }
@@ -756,7 +795,7 @@ Status QueueEngine::fifo_change_visibility(const ReceiptHandle& handle, std::int
         if (timeout_s == 0) {
             // Back to READY where it stands: at the head of its group.
             header.state.store(seen.with(SlotState::ready).raw, std::memory_order_release);
-            const std::uint32_t group = group_find(region_->fifo_slot(handle.slot).group);
+            const std::uint32_t group = region_->fifo_slot(handle.slot).group_index;
             if (group != fifo_none) {
                 GroupEntry& entry = region_->group_entry(group);
                 entry.in_flight = entry.in_flight > 0 ? entry.in_flight - 1 : 0;
@@ -804,7 +843,7 @@ void QueueEngine::fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::
     }
     bool relisted = false;
     {
-        FifoLock lock(*this);
+        FifoLock lock(*this, FifoLock::group);
         if (!lock.locked() || header.state.load(std::memory_order_acquire) != seen.raw) {
             return; // changed meanwhile: the next pass looks again
         }
@@ -821,14 +860,14 @@ void QueueEngine::fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::
         if (delay_over) {
             fifo_make_ready(slot);
         } else {
-            const std::uint32_t group = group_find(region_->fifo_slot(slot).group);
+            const std::uint32_t group = region_->fifo_slot(slot).group_index;
             if (group != fifo_none) {
                 GroupEntry& entry = region_->group_entry(group);
                 entry.in_flight = entry.in_flight > 0 ? entry.in_flight - 1 : 0;
                 group_release_if_idle(group);
             }
         }
-        const std::uint32_t group = group_find(region_->fifo_slot(slot).group);
+        const std::uint32_t group = region_->fifo_slot(slot).group_index;
         relisted = group != fifo_none && region_->group_entry(group).listed != 0;
     }
     if (relisted) {
@@ -837,7 +876,7 @@ void QueueEngine::fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::
 }
 
 void QueueEngine::fifo_purge() {
-    FifoLock lock(*this);
+    FifoLock lock(*this, FifoLock::group);
     if (!lock.locked()) {
         return;
     }
@@ -845,7 +884,7 @@ void QueueEngine::fifo_purge() {
         const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
         const SlotState state = seen.state();
         if (state == SlotState::ready || state == SlotState::delayed || state == SlotState::in_flight) {
-            region_->fifo_slot(slot).linked = 0;
+            region_->fifo_slot(slot).group_index = fifo_none;
             (void)free_message(slot, seen);
         }
     }
@@ -865,7 +904,7 @@ void QueueEngine::fifo_repair() {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> messages;
     for (std::uint32_t slot = 0; slot < region_->slot_count(); ++slot) {
         const SlotState state = SlotWord{region_->slot(slot).state.load(std::memory_order_acquire)}.state();
-        region_->fifo_slot(slot).linked = 0;
+        region_->fifo_slot(slot).group_index = fifo_none;
         if (state == SlotState::ready || state == SlotState::in_flight) {
             messages.emplace_back(region_->fifo_slot(slot).sequence, slot);
         }

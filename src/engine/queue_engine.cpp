@@ -358,6 +358,11 @@ void QueueEngine::abandon_slot(std::uint32_t slot, SlotWord word) noexcept {
     unpend();
 }
 
+void QueueEngine::discard_written(std::uint32_t slot, SlotWord word) noexcept {
+    release_blob(slot, word.generation());
+    abandon_slot(slot, word);
+}
+
 void QueueEngine::publish(std::span<const std::uint32_t> slots, std::span<const std::int64_t> visible_at_ns,
                           std::int64_t now_ns) {
     pend(slots);
@@ -1234,6 +1239,8 @@ void QueueEngine::recover_process(std::uint32_t index) {
     // 1. Pending slots: finish the ring push their owner may not have made.
     const std::uint32_t pending =
         std::min(entry.pending_count.load(std::memory_order_acquire), limits::pending_slots_per_process);
+    std::array<std::uint32_t, limits::pending_slots_per_process> fifo_ready{};
+    std::uint32_t fifo_ready_count = 0;
     for (std::uint32_t k = 0; k < pending; ++k) {
         const std::uint32_t slot = entry.pending_slot[k].load(std::memory_order_relaxed);
         if (slot >= slot_count) {
@@ -1242,7 +1249,9 @@ void QueueEngine::recover_process(std::uint32_t index) {
         const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
         if (seen.state() == SlotState::free) {
             (void)region_->free_ring().push(layout::ring_value(slot, seen.generation()));
-        } else if (seen.state() == SlotState::ready && !fifo()) {
+        } else if (seen.state() == SlotState::ready && fifo()) {
+            fifo_ready[fifo_ready_count++] = slot;
+        } else if (seen.state() == SlotState::ready) {
             (void)region_->ready_ring().push(layout::ring_value(slot, seen.generation()));
         }
     }
@@ -1281,8 +1290,9 @@ void QueueEngine::recover_process(std::uint32_t index) {
     if (fifo()) {
         // It may have died with messages taken out of their groups (dead-lettering) or a
         // half-made send: groups are rebuilt from slot states.
-        FifoLock lock(*this);
+        FifoLock lock(*this, FifoLock::group);
         if (lock.locked()) {
+            fifo_forget_unlisted({fifo_ready.data(), fifo_ready_count});
             fifo_repair();
         }
     }

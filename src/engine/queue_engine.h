@@ -88,6 +88,8 @@ class QueueEngine {
                                   const sqs::EncodedAttributes* moved_attributes, const sqs::AttributeTrailer& trailer,
                                   std::int64_t sent_ns) noexcept;
     void abandon_slot(std::uint32_t slot, layout::SlotWord word) noexcept;
+    // abandon_slot for a slot write_slot filled (its blob goes back too).
+    void discard_written(std::uint32_t slot, layout::SlotWord word) noexcept;
     void publish(std::span<const std::uint32_t> slots, std::span<const std::int64_t> visible_at_ns,
                  std::int64_t now_ns);
     // From FREEING (owned by us or a dead owner) to FREE(gen+1), in the free ring.
@@ -159,7 +161,7 @@ class QueueEngine {
     // setting noisy tenants' messages aside, then the set-aside ones.
     [[nodiscard]] std::uint32_t fair_try_receive(std::uint32_t max, ReceiveBatch& batch);
 
-    // --- FIFO queues (fifo_engine.cpp): group order and deduplication under the FIFO mutex ---
+    // --- FIFO queues (fifo_engine.cpp): group order and deduplication under the FIFO mutexes ---
     friend class FifoLock;
     [[nodiscard]] bool fifo() const noexcept { return header_.fifo != 0; }
     [[nodiscard]] bool nothing_listed() const noexcept;
@@ -184,7 +186,6 @@ class QueueEngine {
     void fifo_purge();
     void fifo_repair();
     // Under the lock:
-    std::uint32_t group_find(const layout::FifoKey& key) const noexcept;
     std::uint32_t group_find_or_insert(const layout::FifoKey& key) noexcept;
     void group_release_if_idle(std::uint32_t group) noexcept;
     void group_link_sorted(std::uint32_t group, std::uint32_t slot) noexcept;
@@ -193,9 +194,16 @@ class QueueEngine {
     std::uint32_t ready_pop() noexcept;
     void fifo_make_ready(std::uint32_t slot) noexcept;
     void fifo_unlink_message(std::uint32_t slot, bool was_in_flight) noexcept;
+    // Links the messages senders listed in the arrival (ready) ring into their groups.
+    void fifo_absorb_arrivals() noexcept;
+    // Recovery of a dead sender: its published messages that never reached the arrival ring
+    // were never acknowledged; they are freed rather than delivered out of SequenceNumber order.
+    void fifo_forget_unlisted(std::span<const std::uint32_t> pending_ready) noexcept;
     bool dedup_find(const layout::FifoKey& key, std::int64_t now_ns, SendOutcome& outcome) const noexcept;
-    // An entry to record key in (empty, expired or its own), fifo_none when the window is full.
-    std::uint32_t dedup_place(const layout::FifoKey& key, std::int64_t now_ns) noexcept;
+    // An entry to record key in (empty, expired or its own; not one of reserved, taken by earlier
+    // messages of the batch), fifo_none when the window is full.
+    std::uint32_t dedup_place(const layout::FifoKey& key, std::int64_t now_ns,
+                              std::span<const std::uint32_t> reserved) noexcept;
     void dedup_record(std::uint32_t index, const layout::FifoKey& key, std::int64_t now_ns,
                       const SendOutcome& outcome) noexcept;
     bool fifo_rebuild_pending_ = false;

@@ -240,8 +240,10 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     }
     if (fifo) {
         auto* fifo_header = new (static_cast<std::byte*>(mapped) + g.fifo_offset) layout::FifoHeader{};
-        if (Status status = initialize_mutex(fifo_header->mutex); !status) {
-            return status.error();
+        for (pthread_mutex_t* mutex : {&fifo_header->send_mutex, &fifo_header->group_mutex}) {
+            if (Status status = initialize_mutex(*mutex); !status) {
+                return status.error();
+            }
         }
         fifo_header->next_sequence = 1;
         fifo_header->ready_head = layout::fifo_none;

@@ -295,7 +295,7 @@ TEST_CASE("producers and consumers SIGKILLed at random: every acknowledged messa
     CHECK(std::abs(state.tenant_messages) <= kills);
 }
 
-TEST_CASE("a FIFO producer killed inside the group critical section: the next locker repairs, order holds",
+TEST_CASE("a FIFO producer killed holding the send mutex after listing: the message counts, order holds",
           "[crash][fifo]") {
     ManualClock clock(ahead_of_real_time());
     testing::TestNamespace ns(&clock);
@@ -305,8 +305,8 @@ TEST_CASE("a FIFO producer killed inside the group critical section: the next lo
     expect_killed(worker);
     CHECK(acked == std::set<std::string>{"0", "1", "2", "3"});
     queue.advance_timers(); // liveness: the dead worker's entry is recovered, groups rebuilt
-    // The mutex it died holding is taken over (EOWNERDEAD) and the group rebuilt from slot states:
-    // the fifth message was published before the kill, so it is delivered too, in order.
+    // The fifth message was listed in the arrival ring before the kill, so it is delivered too,
+    // in order; the send mutex it died holding is taken over (EOWNERDEAD) by the next sender.
     ReceiveRequest request;
     request.max_number_of_messages = 10;
     request.wait_time_s = 0;
@@ -358,4 +358,69 @@ TEST_CASE("a FIFO consumer killed holding a group blocks it only until the visib
     }
     CHECK(order == std::vector<std::string>{"a", "b", "c"});
     CHECK(resumed->front().receive_count == 2);
+}
+
+TEST_CASE("a FIFO producer killed between publishing and listing: recovery frees the unacknowledged message",
+          "[crash][fifo]") {
+    ManualClock clock(ahead_of_real_time());
+    testing::TestNamespace ns(&clock);
+    Queue queue = ns.make_queue("unlisted.fifo", {{"FifoQueue", "true"}}, small);
+    // The fifth send dies with its message READY but not in the arrival ring.
+    ChildProcess worker = run_worker(ns, "unlisted.fifo", "fifo-produce", 10, "send.after_publish", 5);
+    const std::set<std::string> acked = prefixed(worker.read_all(), "ack ");
+    expect_killed(worker);
+    CHECK(acked == std::set<std::string>{"0", "1", "2", "3"});
+    queue.advance_timers(); // liveness: recovery frees it rather than list it out of order
+    SendEntry retry;
+    retry.body = "4";
+    retry.message_group_id = "g";
+    retry.message_deduplication_id = "4";
+    REQUIRE(queue.send(retry)); // never acknowledged, never remembered: not a duplicate
+    ReceiveRequest request;
+    request.max_number_of_messages = 10;
+    request.wait_time_s = 0;
+    auto received = queue.receive(request);
+    REQUIRE(received);
+    std::vector<std::string> order;
+    for (const ReceivedMessage& message : received.value()) {
+        order.push_back(message.body);
+        REQUIRE(queue.delete_message(message.receipt_handle));
+    }
+    CHECK(order == std::vector<std::string>{"0", "1", "2", "3", "4"});
+    expect_no_leak(queue, true);
+}
+
+TEST_CASE("a FIFO consumer killed holding the group mutex: the next locker rebuilds, the group resumes in order",
+          "[crash][fifo]") {
+    ManualClock clock(ahead_of_real_time());
+    testing::TestNamespace ns(&clock);
+    Queue queue = ns.make_queue("consume.fifo", {{"FifoQueue", "true"}}, small);
+    for (int i = 0; i < 6; ++i) {
+        const std::string body = std::to_string(i);
+        REQUIRE(queue.send({.body = body, .message_group_id = "g", .message_deduplication_id = body}));
+    }
+    // Dies inside the receive's critical section, right after claiming message 0.
+    ChildProcess worker = run_worker(ns, "consume.fifo", "consume", 6, "fifo.receive.after_claim", 1);
+    (void)worker.read_all();
+    expect_killed(worker);
+    ReceiveRequest request;
+    request.max_number_of_messages = 10;
+    request.wait_time_s = 0;
+    // EOWNERDEAD: the group is rebuilt from slot states. Message 0 is in flight under the dead
+    // consumer, so the whole group waits for its visibility timeout...
+    auto blocked = queue.receive(request);
+    REQUIRE(blocked);
+    CHECK(blocked->empty());
+    clock.advance_s(31);
+    queue.advance_timers();
+    // ...then resumes from message 0, in order.
+    auto received = queue.receive(request);
+    REQUIRE(received);
+    std::vector<std::string> order;
+    for (const ReceivedMessage& message : received.value()) {
+        order.push_back(message.body);
+        REQUIRE(queue.delete_message(message.receipt_handle));
+    }
+    CHECK(order == std::vector<std::string>{"0", "1", "2", "3", "4", "5"});
+    expect_no_leak(queue, true);
 }

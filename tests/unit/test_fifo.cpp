@@ -401,3 +401,28 @@ TEST_CASE("ReceiveRequestAttemptId: a retry gets the same messages and handles w
                                       .receive_request_attempt_id = "bad id"})
               .code() == Errc::invalid_parameter_value);
 }
+
+TEST_CASE("duplicates give back everything their send took: slots and blob blocks", "[unit][fifo]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    // 16 slots and a tiny blob heap: a leak per duplicate would fill it within a few sends.
+    Queue queue = ns.make_queue("dups.fifo", {{"FifoQueue", "true"}},
+                                QueueCapacity{.slot_count = 16, .blob_bytes_per_class = 4096, .permissions = 0600});
+    const std::string body(200, 'b'); // with its ids, beyond the inline area: a blob block
+    REQUIRE(send(queue, body, "g", "same"));
+    for (int i = 0; i < 1000; ++i) {
+        REQUIRE(send(queue, body, "g", "same"));
+    }
+    // The same id twice in one batch: the second is a duplicate of the first.
+    std::array<SendEntry, 2> entries{SendEntry{.body = body, .message_group_id = "g", .message_deduplication_id = "pair"},
+                                     SendEntry{.body = body, .message_group_id = "g", .message_deduplication_id = "pair"}};
+    std::array<SendOutcome, 2> outcomes{};
+    REQUIRE(queue.send_batch(entries, outcomes));
+    CHECK(outcomes[0].error == Errc::ok);
+    CHECK(outcomes[1].error == Errc::ok);
+    CHECK(outcomes[1].message_id == outcomes[0].message_id);
+    CHECK(outcomes[1].sequence_number == outcomes[0].sequence_number);
+    const QueueInspection state = queue.inspect();
+    CHECK(state.ready == 2);
+    CHECK(state.free == state.slot_count - 2);
+}

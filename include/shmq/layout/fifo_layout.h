@@ -2,7 +2,7 @@
 // FIFO queue its message-group order and its deduplication window.
 //
 //  fifo_offset ┌──────────────────────────────────────────────────────────────┐
-//              │ FifoHeader: robust mutex · next sequence · ready-group list  │
+//              │ FifoHeader: send mutex · group mutex · sequence · ready list │
 //              ├──────────────────────────────────────────────────────────────┤
 //              │ FifoSlot[slot_count]: group key · sequence · next in group   │
 //              ├──────────────────────────────────────────────────────────────┤
@@ -13,10 +13,18 @@
 //              │ AttemptEntry[attempt_capacity]: ReceiveRequestAttemptIds     │
 //              └──────────────────────────────────────────────────────────────┘
 //
-// Every FIFO transition (send, receive, delete, visibility change, expiry) happens under the
-// robust mutex: group bookkeeping is the one place DESIGN.md allows a lock. The slot state words
-// stay the truth: a holder killed inside the critical section leaves EOWNERDEAD, and the next
-// locker rebuilds groups and the ready list from slot states and FifoSlots (fifo_repair).
+// Two robust mutexes split the work so that producers and consumers never wait for each other:
+//  - the send mutex (senders only) covers the deduplication window, the SequenceNumber counter
+//    and the arrival order: a sender publishes its messages and lists them in the region's ready
+//    ring (the "arrival ring" of a FIFO queue) in SequenceNumber order while holding it;
+//  - the group mutex (receivers, deleters, timers) covers groups and the ready-group list; a
+//    receiver first links the arrivals into their groups, in ring order, then serves groups.
+// Group bookkeeping is the one place DESIGN.md allows locks. Slot state words stay the truth: a
+// group-mutex holder killed inside leaves EOWNERDEAD, and the next locker rebuilds groups and the
+// ready list from slot states and FifoSlots (fifo_repair). A send-mutex holder killed inside
+// leaves at most a deduplication entry half written (keys are written last, so it matches
+// nothing) and messages READY but not listed, which its recovery frees: that send was never
+// acknowledged.
 // Keys are 128-bit XXH3 hashes of the ids (the group id, or the dedup id plus, with
 // DeduplicationScope=messageGroup, the group id); the ids themselves travel in the message's
 // attribute trailer.
@@ -40,15 +48,19 @@ struct FifoKey {
 };
 
 struct FifoHeader {
-    pthread_mutex_t mutex;
-    std::uint64_t next_sequence; // SequenceNumber of the next message (increasing)
+    // Senders' line(s): the send mutex and what it covers.
+    alignas(128) pthread_mutex_t send_mutex;
+    std::uint64_t next_sequence;    // SequenceNumber counter of the next message (increasing)
+    std::uint32_t dedup_capacity;   // power of two
+    std::uint32_t reserved_send_;
+    std::uint64_t dedup_full_total; // sends refused because the window could not be held
+    // Receivers' line(s).
+    alignas(128) pthread_mutex_t group_mutex;
     std::uint32_t ready_head;    // first group with visible messages and none in flight
     std::uint32_t ready_tail;
     std::uint32_t group_capacity;   // power of two
     std::uint32_t groups_used;      // live entries
     std::uint32_t group_tombstones; // entries freed since the last rebuild
-    std::uint32_t dedup_capacity;   // power of two
-    std::uint64_t dedup_full_total; // sends refused because the window could not be held
     std::uint64_t repairs_total;    // rebuilds after a holder died
     std::uint32_t attempt_capacity; // power of two
     std::uint32_t reserved_32_;
@@ -60,7 +72,7 @@ struct FifoSlot {
     FifoKey group;
     std::uint64_t sequence;
     std::uint32_t next_in_group; // slot index, fifo_none at the tail
-    std::uint32_t linked;        // 1 while in its group's list (visible or in flight)
+    std::uint32_t group_index;   // its GroupEntry while in the group's list, else fifo_none
 };
 static_assert(sizeof(FifoSlot) == 32, "two FifoSlots per cache line");
 

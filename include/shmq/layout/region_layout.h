@@ -40,7 +40,8 @@ inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff
 // Bump when any shared byte changes meaning or position; openers refuse another version.
 // 2: 64-byte inline area, seven blob classes from 256 B. 3: the FIFO area. 4: receive attempts.
 // 5: fair-queue parts of standard regions (tenant table, tenant_of, deferred ring).
-inline constexpr std::uint32_t layout_version = 5;
+// 6: FIFO send and group mutexes; FIFO messages arrive through the ready ring.
+inline constexpr std::uint32_t layout_version = 6;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t slot_stride = slot_header_bytes + limits::slot_inline_bytes;
