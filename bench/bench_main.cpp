@@ -45,8 +45,15 @@ void register_benchmarks() {
         benchmark::RegisterBenchmark(("boost_mq/" + scenario).c_str(), shmq_bench::message_queue_throughput,
                                      t.body_bytes, t.batch)
             ->UseRealTime();
-        // FIFO right after the standard queue and message_queue figures it is compared with.
+        // FIFO and fair queues right after the standard queue and message_queue figures they are
+        // compared with.
         if (t.batch == 10 && t.body_bytes == shmq_bench::small_body_bytes) {
+            benchmark::RegisterBenchmark(("shmq/fair/" + scenario + "/tenants:16").c_str(),
+                                         shmq_bench::shmq_fair_throughput, shmq_bench::TenantMix::round_robin)
+                ->UseRealTime();
+            benchmark::RegisterBenchmark(("shmq/fair/" + scenario + "/skew:90pct").c_str(),
+                                         shmq_bench::shmq_fair_throughput, shmq_bench::TenantMix::one_at_90_percent)
+                ->UseRealTime();
             for (const std::uint32_t groups : {1u, 16u, 1000u}) {
                 benchmark::RegisterBenchmark(("shmq/fifo_" + scenario + "/groups:" + std::to_string(groups)).c_str(),
                                              shmq_bench::shmq_fifo_throughput, groups)
@@ -66,6 +73,17 @@ void register_benchmarks() {
             ->Iterations(shmq_bench::dedup_send_iterations)
             ->UseRealTime();
     }
+    // Fixed rounds: each sends and drains a 20,000-message backlog; only the consumer's wait is timed.
+    benchmark::RegisterBenchmark("shmq/fair/quiet_dwell/tenants", shmq_bench::shmq_fair_quiet_dwell,
+                                 shmq_bench::Tenancy::tenants)
+        ->Iterations(shmq_bench::quiet_dwell_iterations)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("shmq/fair/quiet_dwell/plain", shmq_bench::shmq_fair_quiet_dwell,
+                                 shmq_bench::Tenancy::plain)
+        ->Iterations(shmq_bench::quiet_dwell_iterations)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("shmq/roundtrip/busy", shmq_bench::shmq_round_trip, Polling::busy)->UseRealTime();
     benchmark::RegisterBenchmark("boost_mq/roundtrip/busy", shmq_bench::message_queue_round_trip, Polling::busy)
         ->UseRealTime();

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace shmq_bench {
@@ -77,6 +78,8 @@ std::string format_value(std::string_view counter, double value) {
         } else {
             std::snprintf(text, sizeof(text), "%.0f ns", value);
         }
+    } else if (counter.starts_with("msgs_")) {
+        std::snprintf(text, sizeof(text), "%.0f", value);
     } else {
         std::snprintf(text, sizeof(text), "%.3g", value);
     }
@@ -113,20 +116,23 @@ std::string target_verdict(std::string_view scenario, std::string_view counter, 
     return verdict;
 }
 
-// FIFO figures set against other figures of the same run, with the target ratios.
+// FIFO and fair-queue figures set against other figures of the same run, with the issue's
+// target ratios.
 struct Comparison {
-    std::string_view name;      // the FIFO benchmark
+    std::string_view name;      // the FIFO or fair-queue benchmark
     std::string_view reference; // the benchmark it is set against
     std::string_view reference_label;
-    bool cost;           // true: compare ns per item (lower is better), ratio = name / reference
-    double target;       // 0: none; throughput: ratio >= target; cost: ratio <= target (or < if strict)
-    bool strict = false; // cost target is "less than"
+    bool cost;                     // true: lower is better (ns per item, or the counter), ratio = name / reference
+    double target;                 // 0: none; throughput: ratio >= target; cost: ratio <= target (or < if strict)
+    bool strict = false;           // cost target is "less than"
+    std::string_view counter = {}; // empty: items_per_second; else this counter (with cost: lower is better)
+    std::string_view figure = {};  // the counter's label in the table
 };
 
 constexpr std::string_view standard_batch10 = "shmq/throughput/64B/batch10";
 constexpr std::string_view boost_batch10 = "boost_mq/throughput/64B/batch10";
 
-constexpr std::array comparisons{
+constexpr std::array fifo_comparisons{
     Comparison{"shmq/fifo_throughput/64B/batch10/groups:1", standard_batch10, "standard", false, 0.20},
     Comparison{"shmq/fifo_throughput/64B/batch10/groups:1", boost_batch10, "boost_mq", false, 0},
     Comparison{"shmq/fifo_throughput/64B/batch10/groups:16", standard_batch10, "standard", false, 0.40},
@@ -138,7 +144,28 @@ constexpr std::array comparisons{
     Comparison{"shmq/dedup/64B/fifo_repeated_id", "shmq/dedup/64B/fifo_fresh_id", "fresh id", true, 1.0, true},
 };
 
-void print_fifo_rows(const std::map<std::string, CollectedRun>& runs, std::ostream& out) {
+constexpr std::string_view fifo_heading =
+    "\nFIFO against shmq's standard queue and message_queue, same run (throughput: FIFO / "
+    "reference,\n> 1 FIFO faster; dedup: ns per send / reference ns per send, < 1 cheaper; "
+    "\"std send\" is the\nstandard-queue send, as SQS has no FIFO send without deduplication)\n";
+
+constexpr std::string_view fair_dwell_tenants = "shmq/fair/quiet_dwell/tenants";
+constexpr std::string_view fair_dwell_plain = "shmq/fair/quiet_dwell/plain";
+
+constexpr std::array fair_comparisons{
+    Comparison{fair_dwell_tenants, fair_dwell_plain, "plain", true, 0, false, "msgs_before_quiet", "msgs"},
+    Comparison{fair_dwell_tenants, fair_dwell_plain, "plain", true, 0, false, "dwell_ns", "dwell"},
+    Comparison{"shmq/fair/throughput/64B/batch10/tenants:16", standard_batch10, "standard", false, 0},
+    Comparison{"shmq/fair/throughput/64B/batch10/skew:90pct", standard_batch10, "standard", false, 0},
+};
+
+constexpr std::string_view fair_heading =
+    "\nFair queues against the same workload without MessageGroupIds, same run (quiet_dwell: the noisy\n"
+    "tenant's messages delivered before the quiet tenant's last (msgs) and consumer time until then\n"
+    "(dwell), tenants / plain, < 1 quiet tenant served sooner; throughput: tenants / none, > 1 faster)\n";
+
+void print_comparison_rows(const std::map<std::string, CollectedRun>& runs, std::span<const Comparison> comparisons,
+                           std::string_view heading, std::ostream& out) {
     bool header = false;
     char line[256];
     std::string_view previous;
@@ -148,9 +175,7 @@ void print_fifo_rows(const std::map<std::string, CollectedRun>& runs, std::ostre
             continue;
         }
         if (!header) {
-            out << "\nFIFO against shmq's standard queue and message_queue, same run (throughput: FIFO / "
-                   "reference,\n> 1 FIFO faster; dedup: ns per send / reference ns per send, < 1 cheaper; "
-                   "\"std send\" is the\nstandard-queue send, as SQS has no FIFO send without deduplication)\n";
+            out << heading;
             std::snprintf(line, sizeof(line), "%-40s %-8s %11s %-9s %11s %7s  %s\n", "scenario", "figure", "value",
                           "reference", "ref value", "ratio", "target");
             out << line << std::string(100, '-') << '\n';
@@ -165,25 +190,28 @@ void print_fifo_rows(const std::map<std::string, CollectedRun>& runs, std::ostre
             }
             continue;
         }
-        const auto value = counter_of(found->second, "items_per_second");
+        // A rate is shown as it is, or as ns per item when it is a cost; a counter as it is.
+        const bool rate = comparison.counter.empty();
+        const std::string_view read = rate ? std::string_view("items_per_second") : comparison.counter;
+        const auto show = [&](double raw) { return rate && comparison.cost ? 1e9 / raw : raw; };
+        const auto value = counter_of(found->second, read);
         const auto reference = runs.find(std::string(comparison.reference));
-        if (!value || *value <= 0) {
+        if (!value || *value < 0 || (rate && *value == 0)) {
             continue;
         }
         std::optional<double> base;
         if (reference != runs.end() && !reference->second.error) {
-            base = counter_of(reference->second, "items_per_second");
+            base = counter_of(reference->second, read);
         }
-        const double shown = comparison.cost ? 1e9 / *value : *value;
-        const std::string_view counter = comparison.cost ? "send_ns" : "items_per_second";
+        const double shown = show(*value);
+        const std::string_view counter = !rate ? read : comparison.cost ? "send_ns" : "items_per_second";
         char ratio_text[32] = "-";
         char base_text[32] = "-";
         std::string verdict;
         if (base && *base > 0) {
-            const double ratio = comparison.cost ? *base / *value : *value / *base;
-            std::snprintf(ratio_text, sizeof(ratio_text), "%.2fx", ratio);
-            std::snprintf(base_text, sizeof(base_text), "%s",
-                          format_value(counter, comparison.cost ? 1e9 / *base : *base).c_str());
+            const double ratio = shown / show(*base);
+            std::snprintf(ratio_text, sizeof(ratio_text), rate ? "%.2fx" : "%.3gx", ratio); // counters span decades
+            std::snprintf(base_text, sizeof(base_text), "%s", format_value(counter, show(*base)).c_str());
             if (comparison.target > 0) {
                 char text[64];
                 const bool met = comparison.cost
@@ -195,8 +223,9 @@ void print_fifo_rows(const std::map<std::string, CollectedRun>& runs, std::ostre
                 verdict = text;
             }
         }
+        const std::string figure(!rate ? comparison.figure : comparison.cost ? "ns/send" : "items/s");
         std::snprintf(line, sizeof(line), "%-40s %-8s %11s %-9s %11s %7s  %s\n", first ? scenario.c_str() : "",
-                      comparison.cost ? "ns/send" : "items/s", first ? format_value(counter, shown).c_str() : "",
+                      figure.c_str(), first || !rate ? format_value(counter, shown).c_str() : "",
                       std::string(comparison.reference_label).c_str(), base_text, ratio_text, verdict.c_str());
         out << line;
         if (first && !comparison.cost && found->second.cpu_share < busy_host_cpu_share) {
@@ -259,8 +288,8 @@ void print_ratio_table(const std::map<std::string, CollectedRun>& runs, std::ost
             continue;
         }
         const std::string scenario = name.substr(5);
-        if (scenario.starts_with("fifo_") || scenario.starts_with("dedup/")) {
-            continue; // compared with other shmq figures below (print_fifo_rows)
+        if (scenario.starts_with("fifo_") || scenario.starts_with("dedup/") || scenario.starts_with("fair/")) {
+            continue; // compared with other shmq figures below (print_comparison_rows)
         }
         if (shmq_run.error) {
             out << scenario << ": shmq run failed: " << shmq_run.error_message << '\n';
@@ -318,7 +347,8 @@ void print_ratio_table(const std::map<std::string, CollectedRun>& runs, std::ost
             }
         }
     }
-    print_fifo_rows(runs, out);
+    print_comparison_rows(runs, fifo_comparisons, fifo_heading, out);
+    print_comparison_rows(runs, fair_comparisons, fair_heading, out);
 }
 
 } // namespace shmq_bench

@@ -15,6 +15,17 @@
 //               deduplication id (miss), with one repeated id (hit: nothing is enqueued), and on
 //               a standard queue (no deduplication: SQS has no FIFO send without it). Only the
 //               sends are timed; received and deleted every 1,000 sends, untimed.
+//   fair queues (shmq only; a MessageGroupId on a standard queue names a tenant):
+//     quiet dwell (one process): a noisy tenant's backlog of 20,000 64 B messages, then 10 of a
+//               quiet tenant; the consumer receives batches of 10 and deletes them until it has
+//               all 10 quiet ones (timed; sending and the drain of the rest are not). Figures: the
+//               noisy messages delivered before the quiet tenant's last, and consumer ns until
+//               then, with tenants against the same workload without any MessageGroupId (plain
+//               ring order) in the same run.
+//     fair throughput: the 64 B batch-of-10 throughput layout with every message carrying one
+//               of 16 tenant ids, round-robin (none is noisy: the cost of counting tenants) or
+//               one tenant sending 90 % (noisy: its messages are set aside); compared with the
+//               standard queue without tenants of the same run.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -43,6 +54,18 @@ enum class DedupSend : std::uint8_t { fifo_fresh_id, fifo_repeated_id, standard 
 
 void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count);
 void shmq_dedup_send(benchmark::State& state, DedupSend kind);
+
+inline constexpr std::uint32_t quiet_dwell_backlog = 20'000;
+inline constexpr std::uint32_t quiet_dwell_messages = 10;
+// Each round sends and drains the whole backlog (~10 ms): a fixed, small number of rounds.
+inline constexpr std::int64_t quiet_dwell_iterations = 20;
+inline constexpr std::uint32_t fair_tenant_count = 16;
+
+enum class Tenancy : std::uint8_t { tenants, plain }; // plain: no message carries a MessageGroupId
+enum class TenantMix : std::uint8_t { round_robin, one_at_90_percent };
+
+void shmq_fair_quiet_dwell(benchmark::State& state, Tenancy tenancy);
+void shmq_fair_throughput(benchmark::State& state, TenantMix mix);
 
 void message_queue_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch);
 void message_queue_round_trip(benchmark::State& state, Polling polling);
