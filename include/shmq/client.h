@@ -37,6 +37,13 @@ struct QueueCapacity {
     std::uint64_t blob_bytes_per_class = 0; // 0: default; bytes for bodies over the inline size
     std::uint32_t permissions = 0600;       // region file mode (0660: group may use it)
     std::uint32_t dedup_entries = 0;        // FIFO: 0: default; deduplication ids held for 5 minutes
+    // 0: default (64 standard, 192 FIFO); a multiple of 64 up to 960: body + attributes held in
+    // the slot itself, larger messages use the blob heap.
+    std::uint32_t inline_bytes = 0;
+    // FIFO: false turns deduplication off (a shmq extension, not SQS): MessageDeduplicationId is
+    // optional and kept but not remembered. For producers that never retry a send, and for rates
+    // a 5-minute window cannot hold (about 0.65 x dedup_entries / 300 new ids a second).
+    bool fifo_deduplication = true;
 };
 
 struct ListQueuesPage {

@@ -40,9 +40,14 @@ inline constexpr std::size_t move_tasks_listed_max = 10;
 inline constexpr std::uint32_t slot_count_min = 16;
 inline constexpr std::uint32_t slot_count_max = (1u << 24) - 1; // ring values: 24-bit slot + 8-bit generation
 inline constexpr std::uint32_t slot_count_default = 1u << 16;
-// Body + encoded attributes held in the slot itself: a slot is its 64-byte header plus this, two
-// cache lines, so a queued message of up to 64 bytes costs 128 B of slot and 32 B of rings.
-inline constexpr std::size_t slot_inline_bytes = 64;
+// Body + encoded attributes held in the slot itself (QueueCapacity::inline_bytes): a slot is its
+// 64-byte header plus this. Standard queues: two cache lines, so a queued message of up to 64
+// bytes costs 128 B of slot and 32 B of rings. FIFO messages carry their group and deduplication
+// ids in the attribute trailer: 192 bytes hold a 64-byte body with ids of typical length. Larger
+// messages go to the blob heap (an extra shared stack operation on each side).
+inline constexpr std::size_t slot_inline_bytes_default = 64;
+inline constexpr std::size_t fifo_slot_inline_bytes_default = 192;
+inline constexpr std::size_t slot_inline_bytes_max = 960; // slots of up to 1 KiB
 inline constexpr std::size_t blob_class_count = 7; // 256 B, 1 KiB, ... 1 MiB
 inline constexpr std::size_t blob_class_bytes_min = 256;
 inline constexpr std::uint64_t blob_bytes_per_class_default = 64ull << 20; // virtual; tmpfs is sparse

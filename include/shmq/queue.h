@@ -29,7 +29,9 @@ struct QueueInspection {
     std::uint32_t layout_version = 0;
     std::uint64_t region_bytes = 0;
     std::uint32_t slot_count = 0;
+    std::uint32_t inline_bytes = 0; // body + attribute bytes a slot holds itself
     std::uint64_t blob_bytes_per_class = 0;
+    bool fifo_deduplication = false; // FIFO queues: a deduplication window is kept
     std::uint64_t ready_ring_head = 0, ready_ring_tail = 0;
     std::uint64_t free_ring_head = 0, free_ring_tail = 0;
     std::uint32_t free = 0, writing = 0, ready = 0, in_flight = 0, delayed = 0, freeing = 0;

@@ -253,6 +253,15 @@ void QueueEngine::fifo_unlink_message(std::uint32_t slot, bool was_in_flight) no
 }
 
 void QueueEngine::fifo_absorb_arrivals() noexcept {
+    // The slot headers and FifoSlots of the first arrivals were written by a sender's core:
+    // fetch them together rather than one miss after another.
+    region_->ready_ring().peek(limits::receive_batch_max, [&](std::uint32_t value) {
+        const std::uint32_t slot = layout::ring_slot(value);
+        if (slot < region_->slot_count()) {
+            __builtin_prefetch(&region_->slot(slot), 1, 3);
+            __builtin_prefetch(&region_->fifo_slot(slot), 1, 3);
+        }
+    });
     // Arrival entries are hints like any ring entry: only a READY message of that generation not
     // yet in its group is linked (a rebuild may have linked it already; it may be gone).
     (void)region_->ready_ring().pop(limits::ring_scan_max, [&](std::uint32_t value) {
@@ -339,13 +348,15 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
     const std::size_t maximum_size = header_.hot.maximum_message_size.load(std::memory_order_relaxed);
     const std::uint32_t flags = header_.hot.fifo_flags.load(std::memory_order_relaxed);
     const bool content_based = (flags & layout::fifo_content_based_deduplication) != 0;
+    // QueueCapacity::fifo_deduplication=false: ids are optional and kept, never remembered.
+    const bool deduplicating = region_->fifo_header().dedup_capacity != 0;
     if (batch_request) {
         // SQS refuses a whole SendMessageBatch for these, with InvalidParameterValue.
         for (const SendEntry& entry : entries) {
             if (entry.message_group_id.empty()) {
                 return {Errc::invalid_parameter_value, "The request must contain the parameter MessageGroupId."};
             }
-            if (entry.message_deduplication_id.empty() && !content_based) {
+            if (entry.message_deduplication_id.empty() && !content_based && deduplicating) {
                 return {Errc::invalid_parameter_value, "The queue should either have ContentBasedDeduplication enabled "
                                                        "or MessageDeduplicationId provided explicitly"};
             }
@@ -355,6 +366,8 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
     const std::int64_t delay_s = header_.hot.delay_s.load(std::memory_order_relaxed);
 
     std::array<std::string, limits::send_batch_max> content_ids;
+    std::array<FifoKey, limits::send_batch_max> dedup_keys{};
+    const std::uint32_t dedup_mask = deduplicating ? region_->fifo_header().dedup_capacity - 1 : 0;
     std::array<std::uint32_t, limits::send_batch_max> slot_of{};
     std::array<SlotWord, limits::send_batch_max> word_of{};
     std::uint32_t valid = 0;
@@ -364,11 +377,22 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
         outcome = SendOutcome{};
         if (Status status = sqs::validate_message(entry.body, entry.attributes, maximum_size); !status) {
             outcome.error = status.code();
-        } else if (Status fields = sqs::validate_fifo_fields(entry, true, content_based); !fields) {
+        } else if (Status fields = sqs::validate_fifo_fields(entry, true, content_based || !deduplicating);
+                   !fields) {
             outcome.error = fields.code();
         } else {
-            if (entry.message_deduplication_id.empty()) {
+            if (entry.message_deduplication_id.empty() && deduplicating) {
                 content_ids[i] = sqs::content_deduplication_id(entry.body);
+            }
+            if (deduplicating) {
+                // The window's line is a likely cache miss: start fetching it now, so that it
+                // overlaps the slot claims and writes below instead of stalling under the lock.
+                const std::string_view deduplication_id = entry.message_deduplication_id.empty()
+                                                              ? std::string_view(content_ids[i])
+                                                              : entry.message_deduplication_id;
+                dedup_keys[i] = sqs::deduplication_key(deduplication_id, entry.message_group_id, per_group);
+                __builtin_prefetch(&region_->dedup_entry(static_cast<std::uint32_t>(dedup_keys[i].low) & dedup_mask),
+                                   1, 3);
             }
             ++valid;
         }
@@ -391,10 +415,8 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
         }
     }
 
-    // Outside the lock: bodies, MessageIds, keys; the deduplication lines are fetched meanwhile.
-    std::array<FifoKey, limits::send_batch_max> dedup_keys{};
+    // Outside the lock: bodies, MessageIds, group keys.
     std::array<MessageId, limits::send_batch_max> message_ids{};
-    const std::uint32_t dedup_mask = region_->fifo_header().dedup_capacity - 1;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         const SendEntry& entry = entries[i];
         if (outcomes[i].error != Errc::ok) {
@@ -403,8 +425,6 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
         const std::string_view deduplication_id = entry.message_deduplication_id.empty()
                                                       ? std::string_view(content_ids[i])
                                                       : entry.message_deduplication_id;
-        dedup_keys[i] = sqs::deduplication_key(deduplication_id, entry.message_group_id, per_group);
-        __builtin_prefetch(&region_->dedup_entry(static_cast<std::uint32_t>(dedup_keys[i].low) & dedup_mask));
         const sqs::AttributeTrailer trailer{{}, entry.message_group_id, deduplication_id};
         const std::size_t attributes_size = sqs::encoded_attributes_size(entry.attributes, trailer);
         if (!write_slot(slot_of[i], word_of[i], entry.body, attributes_size, entry.attributes, nullptr, trailer,
@@ -437,9 +457,24 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
         return lock_failed();
     }
     layout::FifoHeader& fifo = region_->fifo_header();
+    // Entry i is a new message: its SequenceNumber now, in the order the ring will list it.
+    const auto accept = [&](std::size_t i, std::uint32_t dedup_slot) {
+        outcomes[i].message_id = message_ids[i];
+        outcomes[i].sequence_number = sqs::sequence_number_of(fifo.next_sequence++);
+        region_->fifo_slot(slot_of[i]).sequence = outcomes[i].sequence_number;
+        publish_slots[count] = slot_of[i];
+        visible_at[count] = now_ns + delay_s * ns_per_s;
+        dedup_index[count] = dedup_slot;
+        entry_of[count] = i;
+        ++count;
+    };
     for (std::size_t i = 0; i < entries.size(); ++i) {
         SendOutcome& outcome = outcomes[i];
         if (outcome.error != Errc::ok) {
+            continue;
+        }
+        if (!deduplicating) {
+            accept(i, fifo_none);
             continue;
         }
         // A duplicate, of an earlier message of this batch or of the window, succeeds with the
@@ -464,14 +499,7 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
             outcome.error = Errc::over_limit;
             continue;
         }
-        outcome.message_id = message_ids[i];
-        outcome.sequence_number = sqs::sequence_number_of(fifo.next_sequence++);
-        region_->fifo_slot(slot_of[i]).sequence = outcome.sequence_number;
-        publish_slots[count] = slot_of[i];
-        visible_at[count] = now_ns + delay_s * ns_per_s;
-        dedup_index[count] = index;
-        entry_of[count] = i;
-        ++count;
+        accept(i, index);
     }
     if (count == 0) {
         return {};
@@ -482,7 +510,7 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
     SHMQ_CRASH_POINT("fifo.send.after_publish");
     // Recorded only once listed: a send killed before this was never acknowledged (its recovery
     // frees what it published), so a retry must not be taken for a duplicate.
-    for (std::uint32_t k = 0; k < count; ++k) {
+    for (std::uint32_t k = 0; k < count && deduplicating; ++k) {
         dedup_record(dedup_index[k], dedup_keys[entry_of[k]], now_ns, outcomes[entry_of[k]]);
     }
     me_->sent.store(me_->sent.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
@@ -559,6 +587,11 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
             if (entry.state != static_cast<std::uint32_t>(GroupSlotState::used) || entry.in_flight != 0) {
                 group_release_if_idle(group); // a stale listing
                 continue;
+            }
+            // The group's next messages, fetched together (their headers are CASed below).
+            for (std::uint32_t ahead = entry.head, n = 0; ahead != fifo_none && n < max - taken; ++n) {
+                __builtin_prefetch(&region_->slot(ahead), 1, 3);
+                ahead = region_->fifo_slot(ahead).next_in_group;
             }
             std::uint32_t slot = entry.head;
             while (slot != fifo_none && taken < max) {
@@ -706,13 +739,22 @@ void QueueEngine::fifo_record_attempt(std::string_view attempt_id, std::uint32_t
 // DeleteMessage, ChangeMessageVisibility
 
 void QueueEngine::fifo_delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors) {
-    // One critical section for the whole batch: the consumer's lock traffic per message would
-    // otherwise be twice the producer's.
-    std::uint32_t deleted = 0;
+    const std::size_t n = std::min(handles.size(), errors.size());
+    if (n > limits::send_batch_max) { // beyond SQS's 10: in tens
+        for (std::size_t first = 0; first < n; first += limits::send_batch_max) {
+            const std::size_t size = std::min<std::size_t>(limits::send_batch_max, n - first);
+            fifo_delete_batch(handles.subspan(first, size), errors.subspan(first, size));
+        }
+        return;
+    }
+    // One critical section for the whole batch, and one free-ring pass after it.
+    std::array<std::uint32_t, limits::send_batch_max> freed{};
+    std::uint32_t count = 0;
     bool relisted = false;
+    const std::int64_t now_ns = clock_.now_ns();
     {
         FifoLock lock(*this, FifoLock::group);
-        for (std::size_t i = 0; i < handles.size() && i < errors.size(); ++i) {
+        for (std::size_t i = 0; i < n; ++i) {
             const ReceiptHandle& handle = handles[i];
             if (handle.queue_nonce != header_.queue_nonce || handle.slot >= region_->slot_count()) {
                 errors[i] = Errc::receipt_handle_is_invalid;
@@ -722,14 +764,17 @@ void QueueEngine::fifo_delete_batch(std::span<const ReceiptHandle> handles, std:
                 errors[i] = Errc::system_error;
                 continue;
             }
-            const Status status = fifo_delete_locked(handle, relisted);
+            const Status status = fifo_delete_locked(handle, now_ns, relisted);
             errors[i] = status.code();
-            deleted += status.ok() ? 1u : 0u;
+            if (status.ok()) {
+                freed[count++] = handle.slot;
+            }
         }
     }
-    me_->deleted.store(me_->deleted.load(std::memory_order_relaxed) + deleted, std::memory_order_relaxed);
+    free_owned({freed.data(), count});
+    me_->deleted.store(me_->deleted.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
     if (relisted) {
-        wake(header_.readable, static_cast<int>(deleted));
+        wake(header_.readable, static_cast<int>(count));
     }
 }
 
@@ -740,10 +785,12 @@ Status QueueEngine::fifo_delete(const ReceiptHandle& handle) {
         if (!lock.locked()) {
             return lock_failed();
         }
-        if (Status status = fifo_delete_locked(handle, relisted); !status) {
+        if (Status status = fifo_delete_locked(handle, clock_.now_ns(), relisted); !status) {
             return status;
         }
     }
+    const std::uint32_t slot = handle.slot;
+    free_owned({&slot, 1});
     me_->deleted.store(me_->deleted.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     if (relisted) {
         wake(header_.readable, 1); // the next message of the group is deliverable now
@@ -751,23 +798,22 @@ Status QueueEngine::fifo_delete(const ReceiptHandle& handle) {
     return {};
 }
 
-Status QueueEngine::fifo_delete_locked(const ReceiptHandle& handle, bool& relisted) {
-    {
-        SlotHeader& header = region_->slot(handle.slot);
-        const SlotWord seen{header.state.load(std::memory_order_acquire)};
-        // SQS FIFO: only the newest receipt handle of a message still in flight deletes it.
-        if (seen.generation() != handle.generation || seen.state() != SlotState::in_flight ||
-            header.receive_count.load(std::memory_order_relaxed) != handle.receive_count ||
-            header.deadline_ns.load(std::memory_order_relaxed) <= clock_.now_ns()) {
-            return expired_handle(handle);
-        }
-        const std::uint32_t group = region_->fifo_slot(handle.slot).group_index;
-        fifo_unlink_message(handle.slot, true);
-        relisted = relisted || (group != fifo_none && region_->group_entry(group).listed != 0);
-        if (!free_message(handle.slot, seen)) {
-            return expired_handle(handle);
-        }
+Status QueueEngine::fifo_delete_locked(const ReceiptHandle& handle, std::int64_t now_ns, bool& relisted) {
+    SlotHeader& header = region_->slot(handle.slot);
+    SlotWord seen{header.state.load(std::memory_order_acquire)};
+    // SQS FIFO: only the newest receipt handle of a message still in flight deletes it.
+    if (seen.generation() != handle.generation || seen.state() != SlotState::in_flight ||
+        header.receive_count.load(std::memory_order_relaxed) != handle.receive_count ||
+        header.deadline_ns.load(std::memory_order_relaxed) <= now_ns) {
+        return expired_handle(handle);
     }
+    if (!header.state.compare_exchange_strong(seen.raw, seen.with(SlotState::freeing, process_index_ + 1).raw,
+                                              std::memory_order_acq_rel)) {
+        return expired_handle(handle);
+    }
+    const std::uint32_t group = region_->fifo_slot(handle.slot).group_index;
+    fifo_unlink_message(handle.slot, true);
+    relisted = relisted || (group != fifo_none && region_->group_entry(group).listed != 0);
     return {};
 }
 

@@ -310,7 +310,7 @@ bool QueueEngine::write_slot(std::uint32_t slot, SlotWord word, std::string_view
     SlotHeader& header = region_->slot(slot);
     const std::size_t total = body.size() + attributes_size;
     std::byte* payload = nullptr;
-    if (total <= limits::slot_inline_bytes) {
+    if (total <= region_->inline_bytes()) {
         header.blob = layout::blob_none;
         payload = region_->slot_inline(slot);
     } else {
@@ -634,7 +634,9 @@ Status QueueEngine::explain_entry(const SendEntry& entry) const {
         return sqs::validate_delay_seconds(entry.delay_seconds);
     }
     const std::uint32_t flags = header_.hot.fifo_flags.load(std::memory_order_relaxed);
-    return sqs::validate_fifo_fields(entry, fifo(), (flags & layout::fifo_content_based_deduplication) != 0);
+    const bool id_optional = (flags & layout::fifo_content_based_deduplication) != 0 ||
+                             (fifo() && region_->fifo_header().dedup_capacity == 0);
+    return sqs::validate_fifo_fields(entry, fifo(), id_optional);
 }
 
 Status QueueEngine::send_moved(const MovedMessage& message) {
@@ -968,10 +970,8 @@ void QueueEngine::delete_batch(std::span<const ReceiptHandle> handles, std::span
         fifo_delete_batch(handles, errors);
         return;
     }
-    // D1 and D2 per message, then D3 and D4 for the whole batch: one pending list, one ring
-    // pass, one wake check.
+    // D1 per message, then the rest for the whole batch (free_owned).
     std::array<std::uint32_t, limits::send_batch_max> freed{};
-    std::array<std::uint32_t, limits::send_batch_max> values{};
     std::uint32_t count = 0;
     const std::size_t n = std::min(handles.size(), errors.size());
     for (std::size_t i = 0; i < n; ++i) {
@@ -995,30 +995,39 @@ void QueueEngine::delete_batch(std::span<const ReceiptHandle> handles, std::span
             }
             const SlotWord freeing = seen.with(SlotState::freeing, process_index_ + 1);
             if (state.compare_exchange_strong(seen.raw, freeing.raw, std::memory_order_acq_rel)) {
-                release_blob(handle.slot, freeing.generation());
-                tenant_forget(handle.slot);
-                freed[count] = handle.slot;
-                values[count] = layout::ring_value(handle.slot, freeing.generation() + 1);
-                ++count;
+                freed[count++] = handle.slot;
                 break;
             }
         }
     }
-    if (count == 0) {
+    free_owned({freed.data(), count});
+    add_local(me_->deleted, count, std::memory_order_relaxed);
+}
+
+void QueueEngine::free_owned(std::span<const std::uint32_t> slots) noexcept {
+    if (slots.empty()) {
         return;
     }
-    pend({freed.data(), count});
-    for (std::uint32_t k = 0; k < count; ++k) {
-        std::atomic<std::uint64_t>& state = region_->slot(freed[k]).state;
+    // D2 per message, then D3 and D4 for the whole batch: one pending list, one ring pass, one
+    // wake check.
+    std::array<std::uint32_t, limits::send_batch_max> values{};
+    for (std::size_t k = 0; k < slots.size(); ++k) {
+        const SlotWord freeing{region_->slot(slots[k]).state.load(std::memory_order_relaxed)};
+        release_blob(slots[k], freeing.generation());
+        tenant_forget(slots[k]);
+        values[k] = layout::ring_value(slots[k], freeing.generation() + 1);
+    }
+    pend(slots);
+    for (const std::uint32_t slot : slots) {
+        std::atomic<std::uint64_t>& state = region_->slot(slot).state;
         const SlotWord freeing{state.load(std::memory_order_relaxed)};
         state.store(SlotWord::make(SlotState::free, 0, freeing.epoch() + 1, freeing.generation() + 1).raw,
                     std::memory_order_release);
     }
     SHMQ_CRASH_POINT("delete.after_free");
-    (void)region_->free_ring().push_many(values.data(), count);
+    (void)region_->free_ring().push_many(values.data(), static_cast<std::uint32_t>(slots.size()));
     unpend();
-    add_local(me_->deleted, count, std::memory_order_relaxed);
-    wake(header_.writable, static_cast<int>(count));
+    wake(header_.writable, static_cast<int>(slots.size()));
 }
 
 Status QueueEngine::change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s) {
@@ -1388,6 +1397,8 @@ QueueInspection QueueEngine::inspect() const {
     out.layout_version = h.layout_version.load(std::memory_order_acquire);
     out.region_bytes = h.region_bytes;
     out.slot_count = h.slot_count;
+    out.inline_bytes = static_cast<std::uint32_t>(region_->inline_bytes());
+    out.fifo_deduplication = fifo() && region_->fifo_header().dedup_capacity != 0;
     out.blob_bytes_per_class = h.blob_bytes_per_class;
     out.ready_ring_head = region_->ready_ring().head_hint();
     out.ready_ring_tail = region_->ready_ring().tail_hint();

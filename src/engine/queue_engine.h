@@ -95,6 +95,8 @@ class QueueEngine {
     // From FREEING (owned by us or a dead owner) to FREE(gen+1), in the free ring.
     void finish_free(std::uint32_t slot, layout::SlotWord freeing) noexcept;
     [[nodiscard]] bool free_message(std::uint32_t slot, layout::SlotWord word) noexcept;
+    // finish_free for up to send_batch_max slots we hold FREEING, with one ring pass.
+    void free_owned(std::span<const std::uint32_t> slots) noexcept;
     void release_blob(std::uint32_t slot, std::uint32_t generation) noexcept;
     // What a dead-letter move stores in the dead-letter queue (identity, ids, source queue).
     [[nodiscard]] MovedMessage dead_letter_copy(std::uint32_t slot) const;
@@ -180,7 +182,9 @@ class QueueEngine {
                              const std::array<std::uint32_t, limits::receive_batch_max>& generations);
     [[nodiscard]] Status fifo_delete(const ReceiptHandle& handle);
     void fifo_delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors);
-    [[nodiscard]] Status fifo_delete_locked(const ReceiptHandle& handle, bool& relisted);
+    // Takes the message out of its group and makes the slot ours (FREEING); the caller frees it
+    // after the lock (free_owned).
+    [[nodiscard]] Status fifo_delete_locked(const ReceiptHandle& handle, std::int64_t now_ns, bool& relisted);
     [[nodiscard]] Status fifo_change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s);
     void fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::int64_t retention_ns, std::int64_t& earliest_ns);
     void fifo_purge();

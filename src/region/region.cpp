@@ -26,6 +26,7 @@ Error system_error(std::string what) {
 
 struct Geometry {
     std::uint32_t slot_count = 0;
+    std::uint32_t slot_stride = 0;
     std::uint32_t ring_capacity = 0;
     std::uint64_t header_bytes = 0;
     std::uint64_t slots_offset = 0;
@@ -49,16 +50,18 @@ struct Geometry {
     std::uint64_t total_bytes = 0;
 };
 
-Geometry compute_geometry(std::uint32_t slot_count, std::uint64_t blob_bytes_per_class, bool fifo,
-                          std::uint32_t dedup_entries) {
+// dedup_entries 0: a FIFO queue without deduplication (no table).
+Geometry compute_geometry(std::uint32_t slot_count, std::uint32_t inline_bytes, std::uint64_t blob_bytes_per_class,
+                          bool fifo, std::uint32_t dedup_entries) {
     Geometry g;
     g.slot_count = slot_count;
+    g.slot_stride = static_cast<std::uint32_t>(layout::slot_header_bytes) + inline_bytes;
     // Twice the slots: rings may briefly hold stale or duplicate entries (see cell_ring.h).
     g.ring_capacity = std::bit_ceil(slot_count) * 2;
     g.header_bytes = round_up(sizeof(layout::RegionHeader), page_bytes);
     std::uint64_t offset = g.header_bytes;
     g.slots_offset = offset;
-    offset = round_up(offset + std::uint64_t{slot_count} * layout::slot_stride, page_bytes);
+    offset = round_up(offset + std::uint64_t{slot_count} * g.slot_stride, page_bytes);
     g.free_ring_offset = offset;
     offset = round_up(offset + std::uint64_t{g.ring_capacity} * 8, page_bytes);
     g.ready_ring_offset = offset;
@@ -77,7 +80,7 @@ Geometry compute_geometry(std::uint32_t slot_count, std::uint64_t blob_bytes_per
     if (fifo) {
         // Groups hold at least one message each, so twice the slots keeps probing short.
         g.group_capacity = std::bit_ceil(slot_count) * 2;
-        g.dedup_capacity = std::bit_ceil(dedup_entries);
+        g.dedup_capacity = dedup_entries == 0 ? 0 : std::bit_ceil(dedup_entries);
         g.fifo_offset = offset;
         offset = round_up(offset + sizeof(layout::FifoHeader), page_bytes);
         g.fifo_slots_offset = offset;
@@ -140,6 +143,7 @@ void Region::bind_parts() noexcept {
     layout::RegionHeader& h = *header_;
     slots_offset_ = h.slots_offset;
     slot_count_ = h.slot_count;
+    slot_stride_ = h.slot_stride;
     free_ring_ = ring::CellRing(h.free_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.free_ring_offset),
                                 h.free_ring_capacity);
     ready_ring_ =
@@ -172,12 +176,21 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     if (config_json.size() > layout::config_buffer_bytes) {
         return Error{Errc::invalid_parameter_value, "queue configuration too large"};
     }
-    const std::uint32_t dedup_entries =
-        capacity.dedup_entries == 0 ? limits::dedup_entries_default : capacity.dedup_entries;
+    std::uint32_t dedup_entries = capacity.dedup_entries == 0 ? limits::dedup_entries_default : capacity.dedup_entries;
     if (dedup_entries > limits::dedup_entries_max) {
         return Error{Errc::invalid_parameter_value, "dedup entries must be at most 16777216"};
     }
-    const Geometry g = compute_geometry(slot_count, blob_bytes, fifo, dedup_entries);
+    if (!capacity.fifo_deduplication) {
+        dedup_entries = 0;
+    }
+    const std::size_t inline_default =
+        fifo ? limits::fifo_slot_inline_bytes_default : limits::slot_inline_bytes_default;
+    const std::size_t inline_bytes = capacity.inline_bytes == 0 ? inline_default : capacity.inline_bytes;
+    if (inline_bytes % 64 != 0 || inline_bytes > limits::slot_inline_bytes_max) {
+        return Error{Errc::invalid_parameter_value, "inline bytes must be a multiple of 64 between 64 and 960"};
+    }
+    const Geometry g =
+        compute_geometry(slot_count, static_cast<std::uint32_t>(inline_bytes), blob_bytes, fifo, dedup_entries);
 
     // An unnamed file: nobody can open it until it is complete and linked.
     const int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -214,6 +227,7 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     std::memcpy(h->name, name.data(), std::min(name.size(), layout::queue_name_bytes - 1));
     h->fifo = fifo ? 1 : 0;
     h->slot_count = slot_count;
+    h->slot_stride = g.slot_stride;
     h->free_ring_capacity = g.ring_capacity;
     h->ready_ring_capacity = g.ring_capacity;
     h->slots_offset = g.slots_offset;
@@ -345,10 +359,13 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
     }
     // Every offset must lie inside the file: the bytes may come from a buggy or hostile process.
     bool sane = h.region_bytes == size && h.slot_count >= limits::slot_count_min &&
-                h.slot_count <= limits::slot_count_max && std::has_single_bit(h.free_ring_capacity) &&
+                h.slot_count <= limits::slot_count_max && h.slot_stride % 64 == 0 &&
+                h.slot_stride >= layout::slot_header_bytes + 64 &&
+                h.slot_stride <= layout::slot_header_bytes + limits::slot_inline_bytes_max &&
+                std::has_single_bit(h.free_ring_capacity) &&
                 std::has_single_bit(h.ready_ring_capacity) && h.free_ring_capacity >= h.slot_count &&
                 h.ready_ring_capacity >= h.slot_count &&
-                within(h.slots_offset, std::uint64_t{h.slot_count} * layout::slot_stride, size) &&
+                within(h.slots_offset, std::uint64_t{h.slot_count} * h.slot_stride, size) &&
                 within(h.free_ring_offset, std::uint64_t{h.free_ring_capacity} * 8, size) &&
                 within(h.ready_ring_offset, std::uint64_t{h.ready_ring_capacity} * 8, size);
     for (std::size_t c = 0; sane && c < limits::blob_class_count; ++c) {
@@ -362,7 +379,8 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
         if (sane) {
             const auto& fifo = *reinterpret_cast<const layout::FifoHeader*>(region->base_ + h.fifo_offset);
             sane =
-                std::has_single_bit(fifo.group_capacity) && std::has_single_bit(fifo.dedup_capacity) &&
+                std::has_single_bit(fifo.group_capacity) &&
+                (fifo.dedup_capacity == 0 || std::has_single_bit(fifo.dedup_capacity)) &&
                 within(h.fifo_slots_offset, std::uint64_t{h.slot_count} * sizeof(layout::FifoSlot), size) &&
                 within(h.group_table_offset, std::uint64_t{fifo.group_capacity} * sizeof(layout::GroupEntry), size) &&
                 within(h.dedup_table_offset, std::uint64_t{fifo.dedup_capacity} * sizeof(layout::DedupEntry), size) &&

@@ -37,11 +37,13 @@ class Region {
 
     [[nodiscard]] layout::RegionHeader& header() const noexcept { return *header_; }
     [[nodiscard]] layout::SlotHeader& slot(std::uint32_t index) const noexcept {
-        return *reinterpret_cast<layout::SlotHeader*>(base_ + slots_offset_ + std::size_t{index} * layout::slot_stride);
+        return *reinterpret_cast<layout::SlotHeader*>(base_ + slots_offset_ + std::size_t{index} * slot_stride_);
     }
     [[nodiscard]] std::byte* slot_inline(std::uint32_t index) const noexcept {
-        return base_ + slots_offset_ + std::size_t{index} * layout::slot_stride + layout::slot_header_bytes;
+        return base_ + slots_offset_ + std::size_t{index} * slot_stride_ + layout::slot_header_bytes;
     }
+    // Body + attribute bytes a slot holds itself.
+    [[nodiscard]] std::size_t inline_bytes() const noexcept { return slot_stride_ - layout::slot_header_bytes; }
     [[nodiscard]] std::uint32_t slot_count() const noexcept { return slot_count_; }
     [[nodiscard]] ring::CellRing& free_ring() noexcept { return free_ring_; }
     [[nodiscard]] ring::CellRing& ready_ring() noexcept { return ready_ring_; }
@@ -90,6 +92,7 @@ class Region {
     layout::RegionHeader* header_ = nullptr;
     std::uint64_t slots_offset_ = 0;
     std::uint32_t slot_count_ = 0;
+    std::size_t slot_stride_ = 0;
     ring::CellRing free_ring_;
     ring::CellRing ready_ring_;
     ring::CellRing deferred_ring_;

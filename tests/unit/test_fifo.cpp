@@ -426,3 +426,24 @@ TEST_CASE("duplicates give back everything their send took: slots and blob block
     CHECK(state.ready == 2);
     CHECK(state.free == state.slot_count - 2);
 }
+
+TEST_CASE("a FIFO queue without deduplication (shmq extension): ids optional, never remembered, order kept",
+          "[unit][fifo]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue queue =
+        ns.make_queue("nodedup.fifo", {{"FifoQueue", "true"}}, QueueCapacity{.fifo_deduplication = false});
+    CHECK_FALSE(queue.inspect().fifo_deduplication);
+    REQUIRE(queue.send({.body = "a", .message_group_id = "g"})); // no MessageDeduplicationId needed
+    REQUIRE(send(queue, "b", "g", "same"));
+    REQUIRE(send(queue, "c", "g", "same")); // the same id again: a second message, not a duplicate
+    const auto received = receive_now(queue);
+    CHECK(bodies(received) == std::vector<std::string>{"a", "b", "c"});
+    REQUIRE(received.size() == 3);
+    CHECK(received[1].message_deduplication_id == "same"); // kept and returned
+    CHECK(received[0].sequence_number < received[1].sequence_number);
+    CHECK(received[1].sequence_number < received[2].sequence_number);
+    // The default keeps SQS's window.
+    Queue deduplicating = ns.make_queue("dedup.fifo", {{"FifoQueue", "true"}});
+    CHECK(deduplicating.inspect().fifo_deduplication);
+}

@@ -233,3 +233,37 @@ TEST_CASE("a full queue fails a send, or blocks it until room appears", "[unit]"
     CHECK(queue.send({.body = "fits now"}));
     CHECK(queue.inspect().ready == 16);
 }
+
+TEST_CASE("QueueCapacity::inline_bytes: messages up to it stay in the slot, others use the blob heap", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    // A blob heap of two blocks per class: a queue that needs it for every message fills fast.
+    const QueueCapacity tiny_heap{.slot_count = 64, .blob_bytes_per_class = 1, .permissions = 0600};
+    QueueCapacity wide = tiny_heap;
+    wide.inline_bytes = 256;
+    Queue narrow_queue = ns.make_queue("narrow", {}, tiny_heap);
+    Queue wide_queue = ns.make_queue("wide", {}, wide);
+    CHECK(narrow_queue.inspect().inline_bytes == 64);
+    CHECK(wide_queue.inspect().inline_bytes == 256);
+    const std::string body(200, 'w');
+    int narrow_sent = 0;
+    for (int i = 0; i < 64; ++i) {
+        narrow_sent += narrow_queue.send({.body = body}) ? 1 : 0;
+    }
+    CHECK(narrow_sent < 64); // 200 B do not fit 64 inline bytes: the blob heap ran out
+    for (int i = 0; i < 64; ++i) {
+        REQUIRE(wide_queue.send({.body = body})); // all inline
+    }
+    auto received = wide_queue.receive({.max_number_of_messages = 10, .wait_time_s = 0});
+    REQUIRE(received);
+    REQUIRE(received->size() == 10);
+    CHECK(received->front().body == body);
+    // Not a multiple of 64, or too large: refused clearly.
+    for (const std::uint32_t bad : {100u, 1024u}) {
+        QueueCapacity wrong = tiny_heap;
+        wrong.inline_bytes = bad;
+        auto created = ns.client().create_queue("bad-" + std::to_string(bad), {}, {}, wrong);
+        REQUIRE_FALSE(created);
+        CHECK(created.error().message.find("inline bytes") != std::string::npos);
+    }
+}

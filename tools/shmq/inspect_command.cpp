@@ -34,6 +34,8 @@ boost::json::object inspection_json(const QueueInspection& inspection) {
         {"layout_version", inspection.layout_version},
         {"region_bytes", inspection.region_bytes},
         {"slot_count", inspection.slot_count},
+        {"inline_bytes", inspection.inline_bytes},
+        {"fifo_deduplication", inspection.fifo_deduplication},
         {"blob_bytes_per_class", inspection.blob_bytes_per_class},
         {"ready_ring_head", inspection.ready_ring_head},
         {"ready_ring_tail", inspection.ready_ring_tail},
@@ -66,8 +68,9 @@ void print_human(const QueueInspection& inspection, std::int64_t now_ns) {
     std::printf("queue               %s\n", inspection.name.c_str());
     std::printf("region              %" PRIu64 " bytes, layout version %" PRIu32 "\n", inspection.region_bytes,
                 inspection.layout_version);
-    std::printf("capacity            %" PRIu32 " slots, %" PRIu64 " blob bytes per class\n", inspection.slot_count,
-                inspection.blob_bytes_per_class);
+    std::printf("capacity            %" PRIu32 " slots of %" PRIu32 " inline bytes, %" PRIu64
+                " blob bytes per class\n",
+                inspection.slot_count, inspection.inline_bytes, inspection.blob_bytes_per_class);
     std::printf("ready ring          head %" PRIu64 "  tail %" PRIu64 "  (%" PRIu64 " queued)\n",
                 inspection.ready_ring_head, inspection.ready_ring_tail,
                 ring_length(inspection.ready_ring_head, inspection.ready_ring_tail));

@@ -41,10 +41,10 @@ inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff
 // 2: 64-byte inline area, seven blob classes from 256 B. 3: the FIFO area. 4: receive attempts.
 // 5: fair-queue parts of standard regions (tenant table, tenant_of, deferred ring).
 // 6: FIFO send and group mutexes; FIFO messages arrive through the ready ring.
-inline constexpr std::uint32_t layout_version = 6;
+// 7: per-region slot stride (inline bytes); FIFO queues without deduplication.
+inline constexpr std::uint32_t layout_version = 7;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
-inline constexpr std::size_t slot_stride = slot_header_bytes + limits::slot_inline_bytes;
 inline constexpr std::size_t config_buffer_bytes = 32 * 1024;
 inline constexpr std::size_t queue_name_bytes = 96;
 inline constexpr std::uint32_t blob_none = 0xFFFF'FFFFu;
@@ -112,7 +112,6 @@ struct SlotHeader {
     std::uint32_t blob;            // blob_none: body and attributes are inline
 };
 static_assert(sizeof(SlotHeader) == slot_header_bytes, "a slot header is one cache line");
-static_assert(slot_stride % 64 == 0, "slots start on a cache line: no header straddles two lines");
 static_assert(std::is_standard_layout_v<SlotHeader>, "shared layouts must be standard layout");
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared atomics must be lock-free");
 static_assert(std::atomic<std::int64_t>::is_always_lock_free, "shared atomics must be lock-free");
@@ -189,7 +188,8 @@ struct RegionHeader {
     std::int64_t created_ns;
     char name[queue_name_bytes];
     std::uint32_t fifo; // FifoQueue (fixed at creation)
-    std::uint32_t reserved_identity_[7];
+    std::uint32_t slot_stride; // slot_header_bytes + inline bytes, a multiple of 64
+    std::uint32_t reserved_identity_[6];
 
     // --- geometry (offsets from the region start) ---
     std::uint32_t slot_count;
