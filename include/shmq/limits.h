@@ -63,6 +63,7 @@ inline constexpr std::int64_t liveness_check_interval_ns = 1'000'000'000;
 inline constexpr std::int64_t sweep_lease_ns = 200'000'000; // a dead sweeper is replaced after this
 inline constexpr std::uint32_t ring_scan_max = 1u << 20;    // bounded skipping in CellRing
 inline constexpr std::uint32_t fair_deferrals_per_receive = 1024; // noisy messages set aside per receive
+inline constexpr std::uint32_t fifo_arrivals_per_receive = 1024;  // FIFO arrivals linked per receive (lock hold)
 inline constexpr std::uint32_t spin_before_sleep = 2'000;   // then futex
 
 static_assert(blob_class_bytes_min << (2 * (blob_class_count - 1)) == message_size_max,

@@ -252,7 +252,7 @@ void QueueEngine::fifo_unlink_message(std::uint32_t slot, bool was_in_flight) no
     group_release_if_idle(group);
 }
 
-void QueueEngine::fifo_absorb_arrivals() noexcept {
+void QueueEngine::fifo_absorb_arrivals(std::uint32_t limit) noexcept {
     // The slot headers and FifoSlots of the first arrivals were written by a sender's core:
     // fetch them together rather than one miss after another.
     region_->ready_ring().peek(limits::receive_batch_max, [&](std::uint32_t value) {
@@ -263,8 +263,13 @@ void QueueEngine::fifo_absorb_arrivals() noexcept {
         }
     });
     // Arrival entries are hints like any ring entry: only a READY message of that generation not
-    // yet in its group is linked (a rebuild may have linked it already; it may be gone).
+    // yet in its group is linked (a rebuild may have linked it already; it may be gone). Bounded,
+    // so the group mutex is never held for long; the rest waits for the next receive, in order.
+    std::uint32_t seen_entries = 0;
     (void)region_->ready_ring().pop(limits::ring_scan_max, [&](std::uint32_t value) {
+        if (seen_entries++ == limit) {
+            return ring::ClaimResult::stop;
+        }
         const std::uint32_t slot = layout::ring_slot(value);
         if (slot < region_->slot_count()) {
             const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
@@ -278,7 +283,7 @@ void QueueEngine::fifo_absorb_arrivals() noexcept {
 }
 
 void QueueEngine::fifo_forget_unlisted(std::span<const std::uint32_t> pending_ready) noexcept {
-    fifo_absorb_arrivals(); // whatever did reach the ring is linked now
+    fifo_absorb_arrivals(limits::ring_scan_max); // whatever did reach the ring is linked now
     for (const std::uint32_t slot : pending_ready) {
         const SlotWord seen{region_->slot(slot).state.load(std::memory_order_acquire)};
         if (seen.state() == SlotState::ready && region_->fifo_slot(slot).group_index == fifo_none) {
@@ -574,7 +579,7 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
         if (!lock.locked()) {
             return 0;
         }
-        fifo_absorb_arrivals();
+        fifo_absorb_arrivals(limits::fifo_arrivals_per_receive);
         // Bounded: each listed group is visited at most once per receive, even if one whose head
         // is not deliverable were relisted (it would be an invariant broken, not a spin).
         const std::uint32_t visits_max = region_->fifo_header().groups_used + 1;

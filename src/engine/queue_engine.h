@@ -198,8 +198,8 @@ class QueueEngine {
     std::uint32_t ready_pop() noexcept;
     void fifo_make_ready(std::uint32_t slot) noexcept;
     void fifo_unlink_message(std::uint32_t slot, bool was_in_flight) noexcept;
-    // Links the messages senders listed in the arrival (ready) ring into their groups.
-    void fifo_absorb_arrivals() noexcept;
+    // Links up to limit messages senders listed in the arrival (ready) ring into their groups.
+    void fifo_absorb_arrivals(std::uint32_t limit) noexcept;
     // Recovery of a dead sender: its published messages that never reached the arrival ring
     // were never acknowledged; they are freed rather than delivered out of SequenceNumber order.
     void fifo_forget_unlisted(std::span<const std::uint32_t> pending_ready) noexcept;

@@ -447,3 +447,26 @@ TEST_CASE("a FIFO queue without deduplication (shmq extension): ids optional, ne
     Queue deduplicating = ns.make_queue("dedup.fifo", {{"FifoQueue", "true"}});
     CHECK(deduplicating.inspect().fifo_deduplication);
 }
+
+TEST_CASE("a backlog larger than one receive links is delivered whole and in order", "[unit][fifo]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue queue = ns.make_queue("backlog.fifo", {{"FifoQueue", "true"}}, QueueCapacity{.slot_count = 4096});
+    // Receives link at most 1,024 arrivals each: 3,000 in two groups take several.
+    for (int i = 0; i < 3000; ++i) {
+        const std::string body = std::to_string(i);
+        REQUIRE(send(queue, body, i % 2 == 0 ? "even" : "odd", body));
+    }
+    std::map<std::string, int> last{{"even", -2}, {"odd", -1}};
+    int received = 0;
+    for (int round = 0; round < 1000 && received < 3000; ++round) {
+        for (const ReceivedMessage& message : receive_now(queue)) {
+            const int value = std::stoi(message.body);
+            CHECK(value == last[message.message_group_id] + 2);
+            last[message.message_group_id] = value;
+            REQUIRE(queue.delete_message(message.receipt_handle));
+            ++received;
+        }
+    }
+    CHECK(received == 3000);
+}
