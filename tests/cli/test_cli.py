@@ -823,6 +823,28 @@ class ErrorTest(ShmqTestCase):
 
 
 class InspectTest(ShmqTestCase):
+    def test_create_queue_capacity_flags(self):
+        name = f"capacity-{uuid.uuid4().hex[:10]}"
+        CREATED_QUEUES.add(name)
+        run = shmq("create-queue", "--queue-name", name, "--slots", "32", "--inline-bytes", "256")
+        self.assert_ok(run)
+        inspection = shmq("inspect", name, "--json").json()
+        self.assertEqual(inspection["slot_count"], 32)
+        self.assertEqual(inspection["inline_bytes"], 256)
+
+        fifo = f"nodedup-{uuid.uuid4().hex[:10]}.fifo"
+        CREATED_QUEUES.add(fifo)
+        run = shmq("create-queue", "--queue-name", fifo, "--attributes", "FifoQueue=true", "--no-deduplication")
+        self.assert_ok(run)
+        self.assertFalse(shmq("inspect", fifo, "--json").json()["fifo_deduplication"])
+        url = run.json()["QueueUrl"]
+        # No MessageDeduplicationId needed on such a queue.
+        self.assert_ok(shmq("send-message", "--queue-url", url, "--message-body", "x", "--message-group-id", "g"))
+
+        run = shmq("create-queue", "--queue-name", f"bad-{uuid.uuid4().hex[:10]}", "--inline-bytes", "100")
+        self.assertNotEqual(run.code, 0)
+        self.assertIn("inline bytes", run.err)
+
     def test_inspect(self):
         name, url = new_queue(self)
         self.assert_ok(shmq("send-message", "--queue-url", url, "--message-body", "one"))

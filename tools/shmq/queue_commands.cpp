@@ -15,6 +15,7 @@
 
 #include "arguments.h"
 #include "command.h"
+#include "shmq/limits.h"
 #include "json_output.h"
 
 namespace shmq::cli {
@@ -25,11 +26,28 @@ constexpr std::size_t list_pages_max = 1u << 20;
 
 struct CreateQueueCommand {
     TextOption queue_name, attributes, tags;
+    QueueCapacity capacity; // shmq's own sizing flags (not in aws sqs); 0: the library default
+    bool no_deduplication = false;
 
     void declare(CLI::App& parser) {
         add_text_option(parser, queue_name, "--queue-name", "Name of the queue to create", true);
         add_text_option(parser, attributes, "--attributes", "Queue attributes: JSON object or Name=Value,Name=Value");
         add_text_option(parser, tags, "--tags", "Tags: JSON object or Key=Value,Key=Value");
+        const std::string group = "shmq capacity (not in aws sqs)";
+        parser.add_option("--slots", capacity.slot_count, "Messages the queue holds at once")
+            ->check(CLI::Range(limits::slot_count_min, limits::slot_count_max))
+            ->group(group);
+        parser.add_option("--inline-bytes", capacity.inline_bytes,
+                          "Body + attribute bytes kept in the slot itself (multiple of 64, up to 960)")
+            ->check(CLI::Range(64u, static_cast<std::uint32_t>(limits::slot_inline_bytes_max)))
+            ->group(group);
+        parser.add_option("--dedup-entries", capacity.dedup_entries,
+                          "FIFO: deduplication ids the 5-minute window holds")
+            ->check(CLI::Range(1u, limits::dedup_entries_max))
+            ->group(group);
+        parser.add_flag("--no-deduplication", no_deduplication,
+                        "FIFO: keep no deduplication window (ids optional, never remembered)")
+            ->group(group);
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
@@ -53,7 +71,8 @@ struct CreateQueueCommand {
             }
             queue_tags = std::move(loaded).value();
         }
-        auto url = client.create_queue(name.value(), queue_attributes, queue_tags);
+        capacity.fifo_deduplication = !no_deduplication;
+        auto url = client.create_queue(name.value(), queue_attributes, queue_tags, capacity);
         if (!url.ok()) {
             return Failure::service(url.error());
         }
