@@ -54,23 +54,40 @@ void register_benchmarks() {
             benchmark::RegisterBenchmark(("shmq/fair/" + scenario + "/skew:90pct").c_str(),
                                          shmq_bench::shmq_fair_throughput, shmq_bench::TenantMix::one_at_90_percent)
                 ->UseRealTime();
+            // With the largest deduplication table, then without deduplication, same groups.
             for (const std::uint32_t groups : {1u, 16u, 1000u}) {
-                benchmark::RegisterBenchmark(("shmq/fifo_" + scenario + "/groups:" + std::to_string(groups)).c_str(),
-                                             shmq_bench::shmq_fifo_throughput, groups)
-                    ->UseRealTime();
+                for (const auto window : {shmq_bench::DedupWindow::largest_table, shmq_bench::DedupWindow::none}) {
+                    const std::string variant = window == shmq_bench::DedupWindow::none ? "/nodedup" : "";
+                    benchmark::RegisterBenchmark(
+                        ("shmq/fifo_" + scenario + variant + "/groups:" + std::to_string(groups)).c_str(),
+                        shmq_bench::shmq_fifo_throughput, groups, window)
+                        ->UseRealTime();
+                }
             }
         }
     }
-    // Fixed iterations: the fresh-id run must stay well inside one queue's deduplication window.
+    // Fixed iterations: a fresh-id run must stay well inside one queue's deduplication window
+    // (fewer sends for the default table).
     struct DedupRun {
         const char* name;
         shmq_bench::DedupSend kind;
+        shmq_bench::DedupWindow window;
+        std::int64_t iterations;
     };
-    for (const DedupRun& d : {DedupRun{"shmq/dedup/64B/standard_send", shmq_bench::DedupSend::standard},
-                              DedupRun{"shmq/dedup/64B/fifo_fresh_id", shmq_bench::DedupSend::fifo_fresh_id},
-                              DedupRun{"shmq/dedup/64B/fifo_repeated_id", shmq_bench::DedupSend::fifo_repeated_id}}) {
-        benchmark::RegisterBenchmark(d.name, shmq_bench::shmq_dedup_send, d.kind)
-            ->Iterations(shmq_bench::dedup_send_iterations)
+    using shmq_bench::DedupSend;
+    using shmq_bench::DedupWindow;
+    constexpr std::int64_t dedup_iterations = shmq_bench::dedup_send_iterations;
+    const DedupRun dedup_runs[] = {
+        {"shmq/dedup/64B/standard_send", DedupSend::standard, DedupWindow::none, dedup_iterations},
+        {"shmq/dedup/64B/fifo_no_dedup", DedupSend::fifo_fresh_id, DedupWindow::none, dedup_iterations},
+        {"shmq/dedup/64B/fifo_fresh_id", DedupSend::fifo_fresh_id, DedupWindow::largest_table, dedup_iterations},
+        {"shmq/dedup/64B/fifo_fresh_id/default_table", DedupSend::fifo_fresh_id, DedupWindow::default_table,
+         shmq_bench::dedup_send_default_table_iterations},
+        {"shmq/dedup/64B/fifo_repeated_id", DedupSend::fifo_repeated_id, DedupWindow::largest_table, dedup_iterations},
+    };
+    for (const DedupRun& d : dedup_runs) {
+        benchmark::RegisterBenchmark(d.name, shmq_bench::shmq_dedup_send, d.kind, d.window)
+            ->Iterations(d.iterations)
             ->UseRealTime();
     }
     // Fixed rounds: each sends and drains a 20,000-message backlog; only the consumer's wait is timed.

@@ -132,6 +132,10 @@ struct Comparison {
 constexpr std::string_view standard_batch10 = "shmq/throughput/64B/batch10";
 constexpr std::string_view boost_batch10 = "boost_mq/throughput/64B/batch10";
 
+constexpr std::string_view fifo_no_dedup_send = "shmq/dedup/64B/fifo_no_dedup";
+constexpr std::string_view fifo_fresh_id_send = "shmq/dedup/64B/fifo_fresh_id";
+
+// Throughput with the largest deduplication table and without deduplication: the same targets.
 constexpr std::array fifo_comparisons{
     Comparison{"shmq/fifo_throughput/64B/batch10/groups:1", standard_batch10, "standard", false, 0.20},
     Comparison{"shmq/fifo_throughput/64B/batch10/groups:1", boost_batch10, "boost_mq", false, 0},
@@ -139,15 +143,25 @@ constexpr std::array fifo_comparisons{
     Comparison{"shmq/fifo_throughput/64B/batch10/groups:16", boost_batch10, "boost_mq", false, 0},
     Comparison{"shmq/fifo_throughput/64B/batch10/groups:1000", standard_batch10, "standard", false, 0.50},
     Comparison{"shmq/fifo_throughput/64B/batch10/groups:1000", boost_batch10, "boost_mq", false, 0},
-    // SQS has no FIFO send without a deduplication id: the standard send is the "no dedup" one.
-    Comparison{"shmq/dedup/64B/fifo_fresh_id", "shmq/dedup/64B/standard_send", "std send", true, 1.5},
-    Comparison{"shmq/dedup/64B/fifo_repeated_id", "shmq/dedup/64B/fifo_fresh_id", "fresh id", true, 1.0, true},
+    Comparison{"shmq/fifo_throughput/64B/batch10/nodedup/groups:1", standard_batch10, "standard", false, 0.20},
+    Comparison{"shmq/fifo_throughput/64B/batch10/nodedup/groups:1", boost_batch10, "boost_mq", false, 0},
+    Comparison{"shmq/fifo_throughput/64B/batch10/nodedup/groups:16", standard_batch10, "standard", false, 0.40},
+    Comparison{"shmq/fifo_throughput/64B/batch10/nodedup/groups:16", boost_batch10, "boost_mq", false, 0},
+    Comparison{"shmq/fifo_throughput/64B/batch10/nodedup/groups:1000", standard_batch10, "standard", false, 0.50},
+    Comparison{"shmq/fifo_throughput/64B/batch10/nodedup/groups:1000", boost_batch10, "boost_mq", false, 0},
+    // The cost of the window: sends on queues with one against the same FIFO send on a queue
+    // created without deduplication; that one against a standard-queue send, for scale.
+    Comparison{fifo_no_dedup_send, "shmq/dedup/64B/standard_send", "std send", true, 0},
+    Comparison{fifo_fresh_id_send, fifo_no_dedup_send, "no dedup", true, 1.5},
+    Comparison{"shmq/dedup/64B/fifo_fresh_id/default_table", fifo_no_dedup_send, "no dedup", true, 1.5},
+    Comparison{"shmq/dedup/64B/fifo_repeated_id", fifo_fresh_id_send, "fresh id", true, 1.0, true},
 };
 
 constexpr std::string_view fifo_heading =
     "\nFIFO against shmq's standard queue and message_queue, same run (throughput: FIFO / "
-    "reference,\n> 1 FIFO faster; dedup: ns per send / reference ns per send, < 1 cheaper; "
-    "\"std send\" is the\nstandard-queue send, as SQS has no FIFO send without deduplication)\n";
+    "reference,\n> 1 FIFO faster; nodedup: a queue created with fifo_deduplication=false; dedup: ns "
+    "per send /\nreference ns per send, < 1 cheaper; \"no dedup\" is the FIFO send (group and "
+    "fresh id) on a queue\nwithout deduplication, \"std send\" the standard-queue send)\n";
 
 constexpr std::string_view fair_dwell_tenants = "shmq/fair/quiet_dwell/tenants";
 constexpr std::string_view fair_dwell_plain = "shmq/fair/quiet_dwell/plain";
@@ -176,9 +190,9 @@ void print_comparison_rows(const std::map<std::string, CollectedRun>& runs, std:
         }
         if (!header) {
             out << heading;
-            std::snprintf(line, sizeof(line), "%-40s %-8s %11s %-9s %11s %7s  %s\n", "scenario", "figure", "value",
+            std::snprintf(line, sizeof(line), "%-47s %-8s %11s %-9s %11s %7s  %s\n", "scenario", "figure", "value",
                           "reference", "ref value", "ratio", "target");
-            out << line << std::string(100, '-') << '\n';
+            out << line << std::string(107, '-') << '\n';
             header = true;
         }
         const bool first = comparison.name != previous;
@@ -224,13 +238,13 @@ void print_comparison_rows(const std::map<std::string, CollectedRun>& runs, std:
             }
         }
         const std::string figure(!rate ? comparison.figure : comparison.cost ? "ns/send" : "items/s");
-        std::snprintf(line, sizeof(line), "%-40s %-8s %11s %-9s %11s %7s  %s\n", first ? scenario.c_str() : "",
+        std::snprintf(line, sizeof(line), "%-47s %-8s %11s %-9s %11s %7s  %s\n", first ? scenario.c_str() : "",
                       figure.c_str(), first || !rate ? format_value(counter, shown).c_str() : "",
                       std::string(comparison.reference_label).c_str(), base_text, ratio_text, verdict.c_str());
         out << line;
         if (first && !comparison.cost && found->second.cpu_share < busy_host_cpu_share) {
             std::snprintf(line, sizeof(line),
-                          "%-40s host busy? the spinning consumer ran only %.0f %% of the wall time\n", "",
+                          "%-47s host busy? the spinning consumer ran only %.0f %% of the wall time\n", "",
                           100 * found->second.cpu_share);
             out << line;
         }

@@ -9,12 +9,17 @@
 //   footprint: tmpfs bytes a queue holds per queued 64 B message.
 //   fifo throughput (shmq only): the 64 B batch-of-10 throughput layout on a FIFO queue, the
 //               producer spreading messages round-robin over 1, 16 or 1,000 MessageGroupIds,
-//               each with a unique MessageDeduplicationId; compared with the standard queue
-//               and message_queue figures of the same run.
-//   dedup send (shmq only, one process): ns per 64 B SendMessage on a FIFO queue with a fresh
-//               deduplication id (miss), with one repeated id (hit: nothing is enqueued), and on
-//               a standard queue (no deduplication: SQS has no FIFO send without it). Only the
-//               sends are timed; received and deleted every 1,000 sends, untimed.
+//               each with a unique MessageDeduplicationId, into a queue with the largest
+//               deduplication table (1 << 24 ids) or, "nodedup", one created with
+//               QueueCapacity::fifo_deduplication=false (the ids are kept, never remembered);
+//               compared with the standard queue and message_queue figures of the same run.
+//   dedup send (shmq only, one process): ns per 64 B SendMessage with a MessageGroupId and a
+//               fresh MessageDeduplicationId on a FIFO queue without deduplication (the
+//               reference: a FIFO send that pays no window), then on queues with a window: fresh
+//               ids (misses) with the largest table and with the default one (262,144 entries,
+//               fewer sends so that the window holds them all), one repeated id (hits: nothing
+//               is enqueued); and a standard-queue send, for scale. Only the sends are timed;
+//               received and deleted every 1,000 sends, untimed.
 //   fair queues (shmq only; a MessageGroupId on a standard queue names a tenant):
 //     quiet dwell (one process): a noisy tenant's backlog of 20,000 64 B messages, then 10 of a
 //               quiet tenant; the consumer receives batches of 10 and deletes them until it has
@@ -45,15 +50,26 @@ void shmq_idle_long_poll(benchmark::State& state);
 void shmq_footprint(benchmark::State& state);
 
 // The deduplication window holds every id 5 minutes in a table of at most 1 << 24 entries:
-// a FIFO run stops (with an error) before it sends more than this into one queue.
+// a FIFO run with that table stops (with an error) before it sends more than this into one
+// queue. A queue without deduplication has no such cap.
 inline constexpr std::uint32_t fifo_dedup_entries = 1u << 24;
 inline constexpr std::uint64_t fifo_messages_per_queue_max = 11'000'000;
 inline constexpr std::int64_t dedup_send_iterations = 2'000'000;
+// The default table (dedup_entries 0: 262,144) refuses new ids past ~65 % load (~170,000).
+inline constexpr std::int64_t dedup_send_default_table_iterations = 150'000;
+
+// The deduplication window of a fresh FIFO queue.
+enum class DedupWindow : std::uint8_t {
+    largest_table, // dedup_entries = fifo_dedup_entries (768 MiB)
+    default_table, // dedup_entries = 0 (262,144 entries)
+    none,          // fifo_deduplication = false: no table
+};
 
 enum class DedupSend : std::uint8_t { fifo_fresh_id, fifo_repeated_id, standard };
 
-void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count);
-void shmq_dedup_send(benchmark::State& state, DedupSend kind);
+void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count, DedupWindow window);
+// window: FIFO kinds only (a repeated id needs one); standard ignores it.
+void shmq_dedup_send(benchmark::State& state, DedupSend kind, DedupWindow window);
 
 inline constexpr std::uint32_t quiet_dwell_backlog = 20'000;
 inline constexpr std::uint32_t quiet_dwell_messages = 10;

@@ -86,27 +86,33 @@ void format_dedup_id(DedupId& id, std::uint64_t counter) noexcept {
     stamp_sequence(id.data() + 8, counter & 0xFFFF'FFFFu);
 }
 
+static_assert(dedup_send_default_table_iterations < shmq::limits::dedup_entries_default * 65 / 100,
+              "the default deduplication window must hold every fresh id of its dedup run");
+
 std::uint32_t fifo_round = 0; // a fresh FIFO queue for every invocation, also across repetitions
 
-// A new FIFO queue (dedup window empty) with the largest deduplication table.
-std::string fresh_fifo_queue(const std::string& stem) {
+// A new FIFO queue (dedup window empty) with the given deduplication window.
+std::string fresh_fifo_queue(const std::string& stem, DedupWindow window) {
     shmq::QueueAttributes attributes{{"FifoQueue", "true"}};
     shmq::QueueCapacity capacity;
     capacity.slot_count = throughput_slot_count;
-    capacity.dedup_entries = fifo_dedup_entries;
+    capacity.dedup_entries = window == DedupWindow::largest_table ? fifo_dedup_entries : 0;
+    capacity.fifo_deduplication = window != DedupWindow::none;
     return BenchEnvironment::get().create_fresh_queue(stem + "-" + std::to_string(fifo_round++) + ".fifo", attributes,
                                                       capacity);
 }
 
 // FIFO producer peer: batches of 10, group ids round-robin over group_count precomputed
 // strings, a unique deduplication id per message. A full queue is retried (spinning); a send
-// refused with OverLimit (the dedup window is full) ends the run with an error.
-bool produce_fifo(PeerControl& control, const std::string& queue_name, std::uint32_t group_count) {
+// refused with OverLimit (the dedup window is full) ends the run with an error. Into a queue
+// without deduplication the ids are only carried, so the number of messages is not capped.
+bool produce_fifo(PeerControl& control, const std::string& queue_name, std::uint32_t group_count, DedupWindow window) {
     auto queue = open_queue_in_child(queue_name, control);
     if (!queue) {
         return false;
     }
-    // The producer alone writes the deduplication table: fault it in before the clock runs.
+    // The producer alone writes the deduplication table (768 MiB at the largest), and the
+    // region is new for every invocation: fault it all in before the clock runs.
     if (populate_mappings(BenchEnvironment::get().namespace_name(), queue_name) < 0) {
         ForkedPeer::fail(control, "cannot prefault the region of " + queue_name);
         return false;
@@ -127,7 +133,7 @@ bool produce_fifo(PeerControl& control, const std::string& queue_name, std::uint
     std::uint64_t sequence = 0;
     std::uint32_t group = 0;
     while (control.stop.load(std::memory_order_relaxed) == 0) {
-        if (sequence + batch_max > fifo_messages_per_queue_max) {
+        if (window != DedupWindow::none && sequence + batch_max > fifo_messages_per_queue_max) {
             ForkedPeer::fail(control, "sent " + std::to_string(sequence) +
                                           " messages into one FIFO queue: the dedup window's cap; "
                                           "use a shorter --benchmark_min_time");
@@ -369,9 +375,9 @@ void shmq_footprint(benchmark::State& state) {
     }
 }
 
-void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count) {
+void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count, DedupWindow window) {
     auto& environment = BenchEnvironment::get();
-    const std::string queue_name = fresh_fifo_queue("fifo-throughput");
+    const std::string queue_name = fresh_fifo_queue("fifo-throughput", window);
     std::string error;
     auto queue = queue_name.empty() ? std::nullopt : open_queue(queue_name, error);
     if (!queue) {
@@ -380,8 +386,9 @@ void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count) {
     }
     std::uint64_t moved = 0;
     {
-        ForkedPeer producer([&](PeerControl& control) { return produce_fifo(control, queue_name, group_count); },
-                            environment.child_cpu());
+        ForkedPeer producer(
+            [&](PeerControl& control) { return produce_fifo(control, queue_name, group_count, window); },
+            environment.child_cpu());
         if (!start_peer(state, producer)) {
             queue.reset();
             environment.drop_queue(queue_name);
@@ -393,17 +400,21 @@ void shmq_fifo_throughput(benchmark::State& state, std::uint32_t group_count) {
         }
     }
     queue.reset();
-    environment.drop_queue(queue_name); // frees its 768 MiB deduplication table
+    environment.drop_queue(queue_name); // frees its region (and 768 MiB deduplication table)
     state.SetItemsProcessed(static_cast<std::int64_t>(moved));
     state.SetBytesProcessed(static_cast<std::int64_t>(moved * small_body_bytes));
     state.counters["groups"] = benchmark::Counter(static_cast<double>(group_count));
 }
 
-void shmq_dedup_send(benchmark::State& state, DedupSend kind) {
+void shmq_dedup_send(benchmark::State& state, DedupSend kind, DedupWindow window) {
     auto& environment = BenchEnvironment::get();
     const bool fifo = kind != DedupSend::standard;
+    if (kind == DedupSend::fifo_repeated_id && window == DedupWindow::none) {
+        state.SkipWithError("a repeated deduplication id needs a queue with a deduplication window");
+        return;
+    }
     const std::string queue_name =
-        fifo ? fresh_fifo_queue("dedup") : environment.ensure_queue("dedup-standard", throughput_slot_count);
+        fifo ? fresh_fifo_queue("dedup", window) : environment.ensure_queue("dedup-standard", throughput_slot_count);
     std::string error;
     auto queue = queue_name.empty() ? std::nullopt : open_queue(queue_name, error);
     if (!queue) {
