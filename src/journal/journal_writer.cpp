@@ -1,0 +1,349 @@
+// The journal's io_uring appender and the directory scan (see journal_writer.h).
+#include "journal/journal_writer.h"
+
+#include <fcntl.h>
+#include <liburing.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+namespace shmq::journal {
+namespace {
+
+constexpr std::size_t zero_chunk_bytes = 1u << 20;
+
+Error system_error(const std::string& what, int error_number) {
+    return Error{Errc::system_error, what + ": " + std::strerror(error_number)};
+}
+
+bool is_segment_name(const std::string& name) {
+    return name.size() == 24 && name.ends_with(".seg") &&
+           std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Writes zeros over [from, to) and flushes them: preallocation that needs no metadata update on
+// later fdatasyncs, and the erasure of a torn tail.
+Status write_zeros(int fd, std::uint64_t from, std::uint64_t to) {
+    static const std::vector<std::byte> zeros(zero_chunk_bytes);
+    while (from < to) {
+        const std::size_t size = static_cast<std::size_t>(std::min<std::uint64_t>(zero_chunk_bytes, to - from));
+        const ssize_t written = pwrite(fd, zeros.data(), size, static_cast<off_t>(from));
+        if (written <= 0) {
+            return system_error("zero-filling a journal segment", written < 0 ? errno : EIO);
+        }
+        from += static_cast<std::uint64_t>(written);
+    }
+    return {};
+}
+
+Status sync_directory(const std::string& directory) {
+    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return system_error("open " + directory, errno);
+    }
+    const int rc = fsync(fd);
+    const int saved = errno;
+    ::close(fd);
+    return rc == 0 ? Status{} : Status{system_error("fsync " + directory, saved)};
+}
+
+} // namespace
+
+Result<JournalScan> scan_journal(const std::string& directory, const RecordVisitor& visit) {
+    JournalScan journal;
+    std::error_code error;
+    if (!std::filesystem::exists(directory, error)) {
+        return journal;
+    }
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+        if (entry.is_regular_file() && is_segment_name(entry.path().filename().string())) {
+            names.push_back(entry.path().filename().string());
+        }
+    }
+    if (error) {
+        return Error{Errc::system_error, "reading " + directory + ": " + error.message()};
+    }
+    std::sort(names.begin(), names.end()); // zero-padded first sequences sort as numbers
+    for (const std::string& name : names) {
+        auto scan = scan_segment(directory + "/" + name, visit);
+        if (!scan) {
+            return scan.error();
+        }
+        journal.records += scan->records;
+        journal.corrupt_regions += scan->corrupt.size();
+        journal.torn_tail_bytes += scan->torn_tail_bytes;
+        journal.next_sequence = std::max(journal.next_sequence, scan->next_sequence);
+        journal.segments.push_back(std::move(scan.value()));
+    }
+    return journal;
+}
+
+JournalWriter::JournalWriter(JournalOptions options, std::unique_ptr<io_uring> ring)
+    : options_(std::move(options)), ring_(std::move(ring)) {}
+
+JournalWriter::~JournalWriter() {
+    while (!in_flight_.empty()) {
+        if (!reap(true)) {
+            break;
+        }
+    }
+    io_uring_queue_exit(ring_.get());
+    for (const int fd : closing_fds_) {
+        ::close(fd);
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+Result<std::unique_ptr<JournalWriter>> JournalWriter::open(const JournalOptions& options, const JournalScan& scan) {
+    if (options.segment_bytes < segment_bytes_min || options.segment_bytes % 4096 != 0 ||
+        options.commits_in_flight == 0) {
+        return Error{Errc::invalid_parameter_value,
+                     "journal segments must be a multiple of 4 KiB of at least 64 KiB, with at least one commit "
+                     "in flight"};
+    }
+    std::error_code error;
+    std::filesystem::create_directories(options.directory, error);
+    if (error) {
+        return Error{Errc::system_error, "creating " + options.directory + ": " + error.message()};
+    }
+    auto ring = std::make_unique<io_uring>();
+    if (const int rc = io_uring_queue_init(4 * options.commits_in_flight, ring.get(), 0); rc < 0) {
+        return system_error("io_uring_queue_init", -rc);
+    }
+    std::unique_ptr<JournalWriter> writer(new JournalWriter(options, std::move(ring)));
+    writer->next_sequence_ = scan.next_sequence;
+    writer->durable_sequence_ = scan.next_sequence - 1;
+    const Status opened = scan.segments.empty() ? writer->open_segment(scan.next_sequence)
+                                                : writer->continue_segment(scan.segments.back());
+    if (!opened) {
+        return opened.error();
+    }
+    return writer;
+}
+
+Status JournalWriter::open_segment(std::uint64_t first_sequence) {
+    const std::string path = options_.directory + "/" + segment_file_name(first_sequence);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return system_error("create " + path, errno);
+    }
+    SegmentHeader header{};
+    header.magic = segment_magic;
+    header.version = segment_format_version;
+    header.header_bytes = segment_header_bytes;
+    header.first_sequence = first_sequence;
+    header.capacity_bytes = options_.segment_bytes;
+    header.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    header.checksum = segment_header_checksum(header);
+    std::vector<std::byte> first_page(segment_header_bytes);
+    std::memcpy(first_page.data(), &header, sizeof header);
+    Status status = pwrite(fd, first_page.data(), first_page.size(), 0) == static_cast<ssize_t>(first_page.size())
+                        ? write_zeros(fd, segment_header_bytes, options_.segment_bytes)
+                        : Status{system_error("write " + path, errno)};
+    if (status && fdatasync(fd) != 0) {
+        status = system_error("fdatasync " + path, errno);
+    }
+    if (status) {
+        status = sync_directory(options_.directory); // the new name survives a power loss too
+    }
+    if (!status) {
+        ::close(fd);
+        return status;
+    }
+    if (fd_ >= 0) {
+        closing_fds_.push_back(fd_); // commits to it may still be in flight
+    }
+    fd_ = fd;
+    write_offset_ = segment_header_bytes;
+    return {};
+}
+
+Status JournalWriter::continue_segment(const SegmentScan& last) {
+    const int fd = ::open(last.path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        return system_error("open " + last.path, errno);
+    }
+    // Bytes after the last good record are a torn tail: erase them before appending, or a later
+    // scan could read stale records that happen to carry the sequences we are about to reuse.
+    Status status = write_zeros(fd, last.end_offset, std::max(last.capacity_bytes, last.end_offset));
+    if (status && fdatasync(fd) != 0) {
+        status = system_error("fdatasync " + last.path, errno);
+    }
+    if (!status) {
+        ::close(fd);
+        return status;
+    }
+    fd_ = fd;
+    write_offset_ = last.end_offset;
+    options_.segment_bytes = last.capacity_bytes; // the file's own size rules
+    return {};
+}
+
+std::uint64_t JournalWriter::append(RecordType type, std::span<const std::byte> payload) {
+    if (staged_.empty()) {
+        staged_first_sequence_ = next_sequence_;
+    }
+    append_record(staged_, type, next_sequence_, payload);
+    return next_sequence_++;
+}
+
+Result<std::uint64_t> JournalWriter::submit() {
+    if (staged_.empty()) {
+        return next_sequence_ - 1;
+    }
+    std::vector<std::byte> bytes = std::move(staged_);
+    staged_.clear();
+    std::uint64_t first = staged_first_sequence_;
+    std::size_t start = 0;
+    while (start < bytes.size()) {
+        // The longest run of whole records from `start` that fits in the active segment.
+        const std::uint64_t room = options_.segment_bytes - write_offset_;
+        std::size_t end = start;
+        std::uint64_t sequence = first;
+        while (end < bytes.size()) {
+            RecordHeader header;
+            std::memcpy(&header, bytes.data() + end, sizeof header);
+            const std::size_t size = framed_size(header.length);
+            if (end - start + size > room) {
+                break;
+            }
+            end += size;
+            sequence = header.sequence;
+        }
+        if (end == start) {
+            if (write_offset_ == segment_header_bytes) {
+                return Error{Errc::invalid_parameter_value, "a journal record larger than a segment"};
+            }
+            if (Status status = open_segment(first); !status) {
+                return status.error();
+            }
+            continue;
+        }
+        std::vector<std::byte> part(bytes.begin() + static_cast<std::ptrdiff_t>(start),
+                                    bytes.begin() + static_cast<std::ptrdiff_t>(end));
+        if (Status status = queue_commit(std::move(part), sequence); !status) {
+            return status.error();
+        }
+        first = sequence + 1;
+        start = end;
+    }
+    return next_sequence_ - 1;
+}
+
+Status JournalWriter::wait_for_free_commit() {
+    while (in_flight_.size() >= options_.commits_in_flight) {
+        if (auto reaped = reap(true); !reaped) {
+            return reaped.error();
+        }
+    }
+    return {};
+}
+
+Status JournalWriter::queue_commit(std::vector<std::byte> bytes, std::uint64_t last_sequence) {
+    if (Status status = wait_for_free_commit(); !status) {
+        return status;
+    }
+    auto commit = std::make_unique<Commit>();
+    commit->bytes = std::move(bytes);
+    commit->last_sequence = last_sequence;
+    commit->fd = fd_;
+    commit->pending = 2;
+    io_uring_sqe* write = io_uring_get_sqe(ring_.get());
+    io_uring_sqe* flush = write == nullptr ? nullptr : io_uring_get_sqe(ring_.get());
+    if (write == nullptr || flush == nullptr) {
+        return {Errc::system_error, "io_uring submission queue full"};
+    }
+    // The write, then (linked: only after it succeeded) the fdatasync that makes it durable.
+    io_uring_prep_write(write, fd_, commit->bytes.data(), static_cast<unsigned>(commit->bytes.size()), write_offset_);
+    io_uring_sqe_set_data64(write, reinterpret_cast<std::uint64_t>(commit.get()));
+    write->flags |= IOSQE_IO_LINK;
+    io_uring_prep_fsync(flush, fd_, IORING_FSYNC_DATASYNC);
+    io_uring_sqe_set_data64(flush, reinterpret_cast<std::uint64_t>(commit.get()) | 1u);
+    if (const int rc = io_uring_submit(ring_.get()); rc < 0) {
+        return system_error("io_uring_submit", -rc);
+    }
+    write_offset_ += commit->bytes.size();
+    in_flight_.push_back(std::move(commit));
+    return {};
+}
+
+Result<std::uint64_t> JournalWriter::reap(bool wait) {
+    bool waited = !wait || in_flight_.empty();
+    for (;;) {
+        io_uring_cqe* cqe = nullptr;
+        const int rc = waited ? io_uring_peek_cqe(ring_.get(), &cqe) : io_uring_wait_cqe(ring_.get(), &cqe);
+        if (rc == -EAGAIN || cqe == nullptr) {
+            break;
+        }
+        if (rc < 0 && rc != -EINTR) {
+            return system_error("io_uring_wait_cqe", -rc);
+        }
+        if (rc == -EINTR) {
+            continue;
+        }
+        waited = true;
+        const std::uint64_t data = io_uring_cqe_get_data64(cqe);
+        auto* commit = reinterpret_cast<Commit*>(data & ~std::uint64_t{1});
+        const bool is_flush = (data & 1u) != 0;
+        const int result = cqe->res;
+        io_uring_cqe_seen(ring_.get(), cqe);
+        if (commit->result == 0) {
+            if (result < 0) {
+                commit->result = result;
+            } else if (!is_flush && static_cast<std::size_t>(result) != commit->bytes.size()) {
+                commit->result = -EIO; // a short write: the rest of the commit is not on disk
+            }
+        }
+        if (--commit->pending == 0) {
+            commit->done = true;
+        }
+    }
+    // Durable: a prefix of commits in submission order, all finished.
+    while (!in_flight_.empty() && in_flight_.front()->done) {
+        const std::unique_ptr<Commit>& front = in_flight_.front();
+        if (front->result != 0) {
+            const int error_number = front->result == -ECANCELED ? EIO : -front->result;
+            in_flight_.pop_front();
+            return system_error("journal commit", error_number);
+        }
+        durable_sequence_ = front->last_sequence;
+        in_flight_.pop_front();
+    }
+    // Segments closed by a roll are released once no commit writes to them any more.
+    std::erase_if(closing_fds_, [&](int fd) {
+        const bool used = std::any_of(in_flight_.begin(), in_flight_.end(),
+                                      [fd](const std::unique_ptr<Commit>& commit) { return commit->fd == fd; });
+        if (!used) {
+            ::close(fd);
+        }
+        return !used;
+    });
+    return durable_sequence_;
+}
+
+Result<std::uint64_t> JournalWriter::sync() {
+    if (auto submitted = submit(); !submitted) {
+        return submitted.error();
+    }
+    while (durable_sequence_ + 1 < next_sequence_) {
+        if (in_flight_.empty()) {
+            return Error{Errc::system_error, "journal commits lost"};
+        }
+        if (auto reaped = reap(true); !reaped) {
+            return reaped.error();
+        }
+    }
+    return durable_sequence_;
+}
+
+} // namespace shmq::journal

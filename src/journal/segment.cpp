@@ -1,0 +1,141 @@
+// Segment files: naming, header, and the checking reader (see segment.h).
+#include "journal/segment.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace shmq::journal {
+namespace {
+
+bool all_zero(std::span<const std::byte> bytes) noexcept {
+    return std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; });
+}
+
+// The next offset after `from` (8-byte steps) where a good record with a sequence of at least
+// `minimum` starts, or bytes.size() when there is none.
+std::size_t resync(std::span<const std::byte> bytes, std::size_t from, std::uint64_t minimum) noexcept {
+    for (std::size_t offset = from; offset + record_header_bytes <= bytes.size(); offset += record_alignment) {
+        RecordView view{};
+        if (parse_record(bytes.subspan(offset), view) != 0 && view.sequence >= minimum) {
+            return offset;
+        }
+    }
+    return bytes.size();
+}
+
+} // namespace
+
+std::uint64_t segment_header_checksum(const SegmentHeader& header) noexcept {
+    return XXH3_64bits(&header, offsetof(SegmentHeader, checksum));
+}
+
+std::string segment_file_name(std::uint64_t first_sequence) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(first_sequence));
+    return name;
+}
+
+Result<SegmentScan> scan_segment_bytes(std::span<const std::byte> bytes, const RecordVisitor& visit) {
+    SegmentHeader header{};
+    if (bytes.size() < segment_header_bytes) {
+        return Error{Errc::corrupt_region, "segment smaller than its header"};
+    }
+    std::memcpy(&header, bytes.data(), sizeof header);
+    if (header.magic != segment_magic) {
+        return Error{Errc::corrupt_region, "not a shmq journal segment"};
+    }
+    if (header.version != segment_format_version || header.header_bytes != segment_header_bytes) {
+        return Error{Errc::layout_version_mismatch,
+                     "journal segment format version " + std::to_string(header.version) + "; this shmq reads version " +
+                         std::to_string(segment_format_version)};
+    }
+    if (segment_header_checksum(header) != header.checksum) {
+        return Error{Errc::corrupt_region, "journal segment header checksum mismatch"};
+    }
+    SegmentScan scan;
+    scan.first_sequence = header.first_sequence;
+    scan.capacity_bytes = header.capacity_bytes;
+    scan.next_sequence = header.first_sequence;
+    std::size_t offset = segment_header_bytes;
+    while (offset + record_header_bytes <= bytes.size()) {
+        RecordView view{};
+        const std::size_t size = parse_record(bytes.subspan(offset), view);
+        if (size != 0 && view.sequence == scan.next_sequence) {
+            if (view.type != RecordType::padding) {
+                visit(view);
+                ++scan.records;
+            }
+            scan.next_sequence = view.sequence + 1;
+            offset += size;
+            continue;
+        }
+        if (all_zero(bytes.subspan(offset, record_header_bytes))) {
+            // The preallocated zeros: the end, unless good records follow a zeroed gap (a lost
+            // write in the middle), which resync below finds.
+            const std::size_t next = resync(bytes, offset + record_alignment, scan.next_sequence);
+            if (next == bytes.size()) {
+                break;
+            }
+            scan.corrupt.push_back({offset, next - offset});
+            offset = next;
+            RecordView resumed{};
+            (void)parse_record(bytes.subspan(offset), resumed);
+            scan.next_sequence = resumed.sequence;
+            continue;
+        }
+        const std::size_t next = resync(bytes, offset + record_alignment, scan.next_sequence);
+        if (next == bytes.size()) {
+            // Nothing good further on: a torn tail.
+            const auto tail = bytes.subspan(offset);
+            const auto last_nonzero = std::find_if(tail.rbegin(), tail.rend(), [](std::byte b) { return b != std::byte{0}; });
+            scan.torn_tail_bytes = static_cast<std::uint64_t>(tail.rend() - last_nonzero);
+            break;
+        }
+        scan.corrupt.push_back({offset, next - offset});
+        offset = next;
+        RecordView resumed{};
+        (void)parse_record(bytes.subspan(offset), resumed);
+        scan.next_sequence = resumed.sequence;
+    }
+    scan.end_offset = offset;
+    return scan;
+}
+
+Result<SegmentScan> scan_segment(const std::string& path, const RecordVisitor& visit) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return Error{Errc::system_error, "open " + path + ": " + std::strerror(errno)};
+    }
+    struct stat info {};
+    if (fstat(fd, &info) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        return Error{Errc::system_error, "fstat " + path + ": " + std::strerror(saved)};
+    }
+    const auto size = static_cast<std::size_t>(info.st_size);
+    void* mapped = size == 0 ? MAP_FAILED : mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (mapped == MAP_FAILED) {
+        return Error{Errc::corrupt_region, "journal segment " + path + " is empty or unreadable"};
+    }
+    auto scan = scan_segment_bytes({static_cast<const std::byte*>(mapped), size}, visit);
+    munmap(mapped, size);
+    if (scan) {
+        scan->path = path;
+    } else {
+        return Error{scan.error().code, path + ": " + scan.error().message};
+    }
+    return scan;
+}
+
+} // namespace shmq::journal
