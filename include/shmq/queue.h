@@ -32,6 +32,9 @@ struct QueueInspection {
     std::uint32_t inline_bytes = 0; // body + attribute bytes a slot holds itself
     std::uint64_t blob_bytes_per_class = 0;
     bool fifo_deduplication = false; // FIFO queues: a deduplication window is kept
+    std::uint32_t dedup_entries = 0; // FIFO queues: its capacity (0 without one)
+    std::uint32_t permissions = 0;   // the region file's mode bits
+    std::uint32_t config_version = 0; // moves on with every attribute or tag change
     std::uint64_t ready_ring_head = 0, ready_ring_tail = 0;
     std::uint64_t free_ring_head = 0, free_ring_tail = 0;
     std::uint32_t free = 0, writing = 0, ready = 0, in_flight = 0, delayed = 0, freeing = 0;

@@ -1399,6 +1399,9 @@ QueueInspection QueueEngine::inspect() const {
     out.slot_count = h.slot_count;
     out.inline_bytes = static_cast<std::uint32_t>(region_->inline_bytes());
     out.fifo_deduplication = fifo() && region_->fifo_header().dedup_capacity != 0;
+    out.dedup_entries = fifo() ? region_->fifo_header().dedup_capacity : 0;
+    out.permissions = region_->permissions();
+    out.config_version = h.hot.config_version.load(std::memory_order_acquire);
     out.blob_bytes_per_class = h.blob_bytes_per_class;
     out.ready_ring_head = region_->ready_ring().head_hint();
     out.ready_ring_tail = region_->ready_ring().tail_hint();

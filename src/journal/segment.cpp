@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,10 +22,28 @@ bool all_zero(std::span<const std::byte> bytes) noexcept {
     return std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; });
 }
 
+// The first record-aligned offset at or after `from` whose 8 bytes are not all zero: the end of
+// a segment is megabytes of preallocated zeros, skipped a page at a time (memcmp is vectorized).
+std::size_t next_nonzero(std::span<const std::byte> bytes, std::size_t from) noexcept {
+    static const std::array<std::byte, 4096> zero_page{};
+    std::size_t offset = from;
+    while (offset + zero_page.size() <= bytes.size() &&
+           std::memcmp(bytes.data() + offset, zero_page.data(), zero_page.size()) == 0) {
+        offset += zero_page.size();
+    }
+    for (; offset + record_alignment <= bytes.size(); offset += record_alignment) {
+        if (std::memcmp(bytes.data() + offset, zero_page.data(), record_alignment) != 0) {
+            return offset;
+        }
+    }
+    return bytes.size();
+}
+
 // The next offset after `from` (8-byte steps) where a good record with a sequence of at least
 // `minimum` starts, or bytes.size() when there is none.
 std::size_t resync(std::span<const std::byte> bytes, std::size_t from, std::uint64_t minimum) noexcept {
-    for (std::size_t offset = from; offset + record_header_bytes <= bytes.size(); offset += record_alignment) {
+    for (std::size_t offset = next_nonzero(bytes, from); offset + record_header_bytes <= bytes.size();
+         offset = next_nonzero(bytes, offset + record_alignment)) {
         RecordView view{};
         if (parse_record(bytes.subspan(offset), view) != 0 && view.sequence >= minimum) {
             return offset;

@@ -212,6 +212,7 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
         return system_error("mmap");
     }
     std::shared_ptr<Region> region(new Region(static_cast<std::byte*>(mapped), g.total_bytes, std::string(name)));
+    region->permissions_ = capacity.permissions & 0777;
     // The file is zero-filled: slots start FREE at generation 0, counters at 0. Construct the
     // header in place so its atomics begin their lifetime.
     auto* h = new (mapped) layout::RegionHeader;
@@ -347,6 +348,7 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
         return system_error("mmap " + path);
     }
     std::shared_ptr<Region> region(new Region(static_cast<std::byte*>(mapped), size, std::string(name)));
+    region->permissions_ = static_cast<std::uint32_t>(info.st_mode & 0777);
     const layout::RegionHeader& h = region->header();
     if (h.magic != layout::region_magic) {
         return Error{Errc::corrupt_region, "region " + path + " has no shmq magic"};

@@ -81,6 +81,7 @@ class Region {
     }
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] std::uint64_t size_bytes() const noexcept { return size_; }
+    [[nodiscard]] std::uint32_t permissions() const noexcept { return permissions_; }
 
   private:
     Region(std::byte* base, std::uint64_t size, std::string name);
@@ -88,6 +89,7 @@ class Region {
 
     std::byte* base_ = nullptr;
     std::uint64_t size_ = 0;
+    std::uint32_t permissions_ = 0600;
     std::string name_;
     layout::RegionHeader* header_ = nullptr;
     std::uint64_t slots_offset_ = 0;

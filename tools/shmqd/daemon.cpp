@@ -1,0 +1,211 @@
+// shmqd's recovery and namespace watch (see daemon.h).
+#include "daemon.h"
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+namespace shmq::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void log_line(const std::string& text) {
+    std::fprintf(stderr, "shmqd: %s\n", text.c_str());
+}
+
+// Queue names of the namespace, from ListQueues (every page).
+Result<std::set<std::string>> queue_names(const Client& client) {
+    std::set<std::string> names;
+    std::string token;
+    do {
+        auto page = client.list_queues({}, 1000, token);
+        if (!page) {
+            return page.error();
+        }
+        for (const std::string& url : page->queue_urls) {
+            names.insert(Client::name_from_url(url));
+        }
+        token = page->next_token;
+    } while (!token.empty());
+    return names;
+}
+
+} // namespace
+
+Daemon::Daemon(DaemonOptions options, Client client) : options_(std::move(options)), client_(std::move(client)) {}
+
+Daemon::~Daemon() {
+    if (inotify_fd_ >= 0) {
+        ::close(inotify_fd_);
+    }
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
+    ClientOptions client_options;
+    client_options.namespace_name = options.namespace_name;
+    auto client = Client::open(client_options);
+    if (!client) {
+        return client.error();
+    }
+    std::unique_ptr<Daemon> daemon(new Daemon(options, std::move(client.value())));
+    if (Status status = daemon->recover(); !status) {
+        return status.error();
+    }
+    if (Status status = daemon->restore_missing_queues(); !status) {
+        return status.error();
+    }
+    daemon->inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (daemon->inotify_fd_ < 0 ||
+        inotify_add_watch(daemon->inotify_fd_, daemon->client_.namespace_dir().c_str(),
+                          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) < 0) {
+        return Error{Errc::system_error, "inotify on " + daemon->client_.namespace_dir() + ": " + std::strerror(errno)};
+    }
+    if (Status status = daemon->journal_changes(); !status) {
+        return status.error();
+    }
+    return daemon;
+}
+
+Status Daemon::recover() {
+    const auto started = Clock::now();
+    const std::string directory = options_.data_dir + "/journal";
+    std::uint64_t unreadable = 0;
+    auto scan = journal::scan_journal(directory, [&](const journal::RecordView& record) {
+        unreadable += catalog_.apply(record) ? 0u : 1u;
+    });
+    if (!scan) {
+        return scan.error();
+    }
+    const double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    log_line("recovered " + std::to_string(scan->records) + " journal records from " +
+             std::to_string(scan->segments.size()) + " segments in " + std::to_string(elapsed_ms) + " ms (" +
+             std::to_string(scan->corrupt_regions) + " corrupt regions skipped, " +
+             std::to_string(scan->torn_tail_bytes) + " torn tail bytes cut, " + std::to_string(unreadable) +
+             " unreadable definitions); " + std::to_string(catalog_.queues().size()) + " queues defined");
+    auto writer = journal::JournalWriter::open({.directory = directory, .segment_bytes = options_.segment_bytes},
+                                               scan.value());
+    if (!writer) {
+        return writer.error();
+    }
+    journal_ = std::move(writer.value());
+    return {};
+}
+
+Status Daemon::restore_missing_queues() {
+    auto existing = queue_names(client_);
+    if (!existing) {
+        return existing.error();
+    }
+    // Two passes: a RedrivePolicy names its dead-letter queue, which must exist first.
+    std::vector<const QueueDefinition*> created;
+    for (const auto& [name, definition] : catalog_.queues()) {
+        if (existing->contains(name)) {
+            continue;
+        }
+        QueueAttributes attributes = definition.attributes;
+        attributes.erase("RedrivePolicy");
+        if (auto url = client_.create_queue(name, attributes, definition.tags, definition.capacity); !url) {
+            log_line("cannot recreate queue " + name + ": " + url.error().message);
+            continue;
+        }
+        created.push_back(&definition);
+    }
+    for (const QueueDefinition* definition : created) {
+        const auto redrive = definition->attributes.find("RedrivePolicy");
+        if (redrive != definition->attributes.end()) {
+            if (Status status = client_.set_queue_attributes(definition->name, {{"RedrivePolicy", redrive->second}});
+                !status) {
+                log_line("cannot restore the RedrivePolicy of " + definition->name + ": " + status.message());
+            }
+        }
+    }
+    if (!created.empty()) {
+        log_line("recreated " + std::to_string(created.size()) + " queues from the journal");
+    }
+    return {};
+}
+
+Status Daemon::journal_changes() {
+    auto names = queue_names(client_);
+    if (!names) {
+        return names.error();
+    }
+    bool appended = false;
+    for (const std::string& name : names.value()) {
+        auto queue = client_.open_queue(name);
+        if (!queue) {
+            continue; // deleted meanwhile: the next pass sees it gone
+        }
+        const std::uint32_t version = queue->inspect().config_version;
+        const auto seen = seen_versions_.find(name);
+        if (seen != seen_versions_.end() && seen->second == version) {
+            continue;
+        }
+        auto definition = read_definition(client_, name);
+        if (!definition) {
+            continue;
+        }
+        const bool known = catalog_.queues().contains(name);
+        const auto payload = encode_definition(*definition);
+        const auto type = known ? journal::RecordType::queue_config : journal::RecordType::queue_created;
+        const std::uint64_t sequence = journal_->append(type, payload);
+        (void)catalog_.apply({type, 0, sequence, payload});
+        seen_versions_[name] = version;
+        appended = true;
+    }
+    std::vector<std::string> deleted;
+    for (const auto& [name, definition] : catalog_.queues()) {
+        if (!names->contains(name)) {
+            deleted.push_back(name);
+        }
+    }
+    for (const std::string& name : deleted) {
+        const auto payload = encode_deletion(name);
+        const std::uint64_t sequence = journal_->append(journal::RecordType::queue_deleted, payload);
+        (void)catalog_.apply({journal::RecordType::queue_deleted, 0, sequence, payload});
+        seen_versions_.erase(name);
+        appended = true;
+    }
+    if (appended) {
+        if (auto durable = journal_->sync(); !durable) {
+            return durable.error();
+        }
+    }
+    return {};
+}
+
+Status Daemon::run(int signal_fd) {
+    log_line("watching namespace " + client_.namespace_name() + " (" + client_.namespace_dir() + "), journal in " +
+             options_.data_dir + "/journal");
+    for (;;) {
+        pollfd fds[2] = {{signal_fd, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+        const int ready = poll(fds, 2, options_.watch_interval_ms);
+        if (ready < 0 && errno != EINTR) {
+            return {Errc::system_error, std::string("poll: ") + std::strerror(errno)};
+        }
+        if ((fds[0].revents & POLLIN) != 0) {
+            signalfd_siginfo info{};
+            (void)!read(signal_fd, &info, sizeof info);
+            log_line(std::string("stopping on ") + strsignal(static_cast<int>(info.ssi_signo)));
+            return journal_changes(); // whatever changed last is durable before we go
+        }
+        if ((fds[1].revents & POLLIN) != 0) {
+            char events[4096];
+            while (read(inotify_fd_, events, sizeof events) > 0) {
+            }
+        }
+        if (Status status = journal_changes(); !status) {
+            return status;
+        }
+    }
+}
+
+} // namespace shmq::daemon
