@@ -158,6 +158,7 @@ Status JournalWriter::open_segment(std::uint64_t first_sequence) {
     }
     if (!status) {
         ::close(fd);
+        unlink(path.c_str()); // a segment that could not be preallocated (disk full) is not left behind
         return status;
     }
     if (fd_ >= 0) {

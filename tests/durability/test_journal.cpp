@@ -7,6 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -17,9 +20,11 @@
 #include <vector>
 
 #include "journal/journal_writer.h"
+#include "support/child_process.h"
 
 using namespace shmq;
 using namespace shmq::journal;
+using shmq::testing::ChildProcess;
 
 namespace {
 
@@ -68,6 +73,29 @@ std::unique_ptr<JournalWriter> open_writer(const std::string& directory, std::ui
     auto writer = JournalWriter::open({.directory = directory, .segment_bytes = segment_bytes}, scan.value());
     REQUIRE(writer);
     return std::move(writer.value());
+}
+
+// A mount namespace of our own: directly as root, else inside a user namespace that maps our ids.
+bool private_mount_namespace() {
+    if (unshare(CLONE_NEWNS) == 0) {
+        return true;
+    }
+    const uid_t uid = getuid();
+    const gid_t gid = getgid();
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+        return false;
+    }
+    const auto write_file = [](const char* path, const std::string& text) {
+        const int fd = ::open(path, O_WRONLY);
+        const bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return ok;
+    };
+    return write_file("/proc/self/setgroups", "deny") &&
+           write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") &&
+           write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
 }
 
 void damage(const std::string& path, std::uint64_t offset, std::size_t bytes, std::byte value) {
@@ -230,4 +258,50 @@ TEST_CASE("journal: a segment of another format or a foreign file is refused cle
     refused = scan_journal(dir.path, [](const RecordView&) {});
     REQUIRE_FALSE(refused);
     CHECK(refused.error().message.find("not a shmq journal segment") != std::string::npos);
+}
+
+TEST_CASE("journal: a full disk refuses new segments with a clear error; what was durable stays readable",
+          "[durability]") {
+    // A 256 KiB tmpfs in a private mount namespace stands for a full disk: segments are
+    // preallocated, so the failure comes when a new one cannot be created.
+    TempDir dir;
+    std::filesystem::create_directories(dir.path);
+    ChildProcess child = ChildProcess::fork_run([&]() -> int {
+        if (!private_mount_namespace() || mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            mount("tmpfs", dir.path.c_str(), "tmpfs", 0, "size=256k") != 0) {
+            std::printf("cannot mount a small tmpfs: %s\n", std::strerror(errno));
+            return 77;
+        }
+        auto scan = scan_journal(dir.path + "/journal", [](const RecordView&) {});
+        auto writer = JournalWriter::open({.directory = dir.path + "/journal", .segment_bytes = 64 << 10}, *scan);
+        if (!writer) {
+            std::printf("open: %s\n", writer.error().message.c_str());
+            return 10;
+        }
+        std::uint64_t acknowledged = 0;
+        for (std::uint64_t i = 1; i <= 100000; ++i) {
+            (*writer)->append(RecordType::message_sent, payload_of(body(i)));
+            auto durable = (*writer)->sync();
+            if (!durable) {
+                std::printf("error %s\n", durable.error().message.c_str());
+                break;
+            }
+            acknowledged = durable.value();
+        }
+        std::uint64_t readable = 0;
+        bool in_order = true;
+        auto reread = scan_journal(dir.path + "/journal", [&](const RecordView& record) {
+            in_order = in_order && record.sequence == readable + 1 && text_of(record.payload) == body(record.sequence);
+            ++readable;
+        });
+        std::printf("acknowledged %llu readable %llu\n", static_cast<unsigned long long>(acknowledged),
+                    static_cast<unsigned long long>(readable));
+        return reread && in_order && readable >= acknowledged && acknowledged > 0 ? 0 : 11;
+    });
+    const std::string output = child.read_all();
+    const int status = child.wait();
+    REQUIRE(WIFEXITED(status));
+    INFO(output);
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(output.find("No space left on device") != std::string::npos);
 }
