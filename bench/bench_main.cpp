@@ -124,6 +124,28 @@ void register_benchmarks() {
     benchmark::RegisterBenchmark("boost_mq/footprint/64B", shmq_bench::message_queue_footprint)
         ->Iterations(1)
         ->Unit(benchmark::kMillisecond);
+    // The journal writer right after the raw floor it is compared with (same records per commit).
+    for (const std::uint32_t records : {1u, 64u, shmq_bench::journal_rolling_records}) {
+        const std::string per_commit = "records:" + std::to_string(records);
+        const std::int64_t iterations = records == shmq_bench::journal_rolling_records
+                                            ? shmq_bench::journal_rolling_commits
+                                            : 0; // 0: min time
+        auto* raw = benchmark::RegisterBenchmark(("journal/raw_fdatasync/" + per_commit).c_str(),
+                                                 shmq_bench::journal_raw_fdatasync, records)
+                        ->UseRealTime();
+        if (iterations > 0) {
+            raw->Iterations(iterations);
+        }
+        for (const std::uint32_t in_flight : {1u, 4u}) {
+            auto* writer = benchmark::RegisterBenchmark(
+                               ("journal/writer/" + per_commit + "/in_flight:" + std::to_string(in_flight)).c_str(),
+                               shmq_bench::journal_writer, records, in_flight)
+                               ->UseRealTime();
+            if (iterations > 0) {
+                writer->Iterations(iterations);
+            }
+        }
+    }
 }
 
 } // namespace
@@ -180,6 +202,7 @@ int main(int argc, char** argv) {
     // With JSON on stdout the table goes to stderr, so stdout stays one JSON document.
     shmq_bench::print_ratio_table(reporter.runs(), json ? std::cerr : std::cout);
     environment.cleanup();
+    shmq_bench::journal_cleanup();
     benchmark::Shutdown();
     return 0;
 }

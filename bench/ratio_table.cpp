@@ -116,17 +116,18 @@ std::string target_verdict(std::string_view scenario, std::string_view counter, 
     return verdict;
 }
 
-// FIFO and fair-queue figures set against other figures of the same run, with the issue's
-// target ratios.
+// FIFO, fair-queue and journal figures set against other figures of the same run, with the
+// issue's target ratios.
 struct Comparison {
-    std::string_view name;      // the FIFO or fair-queue benchmark
+    std::string_view name;      // the FIFO, fair-queue or journal benchmark
     std::string_view reference; // the benchmark it is set against
     std::string_view reference_label;
     bool cost;                     // true: lower is better (ns per item, or the counter), ratio = name / reference
     double target;                 // 0: none; throughput: ratio >= target; cost: ratio <= target (or < if strict)
     bool strict = false;           // cost target is "less than"
     std::string_view counter = {}; // empty: items_per_second; else this counter (with cost: lower is better)
-    std::string_view figure = {};  // the counter's label in the table
+    std::string_view figure = {};  // the figure's label in the table (empty: items/s, or ns/send for a cost)
+    bool spins = true;             // the timed process spins: a low CPU share means a busy host
 };
 
 constexpr std::string_view standard_batch10 = "shmq/throughput/64B/batch10";
@@ -173,6 +174,32 @@ constexpr std::array fair_comparisons{
     Comparison{"shmq/fair/throughput/64B/batch10/skew:90pct", standard_batch10, "standard", false, 0},
 };
 
+constexpr std::string_view journal_raw_1 = "journal/raw_fdatasync/records:1";
+constexpr std::string_view journal_raw_64 = "journal/raw_fdatasync/records:64";
+constexpr std::string_view journal_raw_4096 = "journal/raw_fdatasync/records:4096";
+
+// Each writer run against the raw floor with the same records per commit. The writer's process
+// sleeps in io_uring waits, so its CPU share says nothing about the host.
+constexpr std::array journal_comparisons{
+    Comparison{.name = "journal/writer/records:1/in_flight:1", .reference = journal_raw_1, .reference_label = "raw",
+               .cost = false, .target = 0, .figure = "rec/s", .spins = false},
+    Comparison{.name = "journal/writer/records:1/in_flight:4", .reference = journal_raw_1, .reference_label = "raw",
+               .cost = false, .target = 0, .figure = "rec/s", .spins = false},
+    Comparison{.name = "journal/writer/records:64/in_flight:1", .reference = journal_raw_64, .reference_label = "raw",
+               .cost = false, .target = 0, .figure = "rec/s", .spins = false},
+    Comparison{.name = "journal/writer/records:64/in_flight:4", .reference = journal_raw_64, .reference_label = "raw",
+               .cost = false, .target = 0, .figure = "rec/s", .spins = false},
+    Comparison{.name = "journal/writer/records:4096/in_flight:1", .reference = journal_raw_4096,
+               .reference_label = "raw", .cost = false, .target = 0, .figure = "rec/s", .spins = false},
+    Comparison{.name = "journal/writer/records:4096/in_flight:4", .reference = journal_raw_4096,
+               .reference_label = "raw", .cost = false, .target = 0, .figure = "rec/s", .spins = false},
+};
+
+constexpr std::string_view journal_heading =
+    "\nshmqd's journal writer (io_uring, segment rolls included) against the raw floor (pwrite + fdatasync of\n"
+    "the same framed records into a preallocated file), same run, same records per commit (records/s:\n"
+    "writer / raw, > 1 writer faster)\n";
+
 constexpr std::string_view fair_heading =
     "\nFair queues against the same workload without MessageGroupIds, same run (quiet_dwell: the noisy\n"
     "tenant's messages delivered before the quiet tenant's last (msgs) and consumer time until then\n"
@@ -197,10 +224,13 @@ void print_comparison_rows(const std::map<std::string, CollectedRun>& runs, std:
         }
         const bool first = comparison.name != previous;
         previous = comparison.name;
-        const std::string scenario(comparison.name.substr(5));
+        const std::string_view shmq_prefix = "shmq/";
+        const std::string scenario(comparison.name.starts_with(shmq_prefix) ? comparison.name.substr(shmq_prefix.size())
+                                                                             : comparison.name);
         if (found->second.error) {
             if (first) {
-                out << scenario << ": shmq run failed: " << found->second.error_message << '\n';
+                out << scenario << (comparison.name.starts_with(shmq_prefix) ? ": shmq run failed: " : ": run failed: ")
+                    << found->second.error_message << '\n';
             }
             continue;
         }
@@ -237,12 +267,14 @@ void print_comparison_rows(const std::map<std::string, CollectedRun>& runs, std:
                 verdict = text;
             }
         }
-        const std::string figure(!rate ? comparison.figure : comparison.cost ? "ns/send" : "items/s");
+        const std::string figure(!comparison.figure.empty() ? comparison.figure
+                                 : comparison.cost          ? "ns/send"
+                                                            : "items/s");
         std::snprintf(line, sizeof(line), "%-47s %-8s %11s %-9s %11s %7s  %s\n", first ? scenario.c_str() : "",
                       figure.c_str(), first || !rate ? format_value(counter, shown).c_str() : "",
                       std::string(comparison.reference_label).c_str(), base_text, ratio_text, verdict.c_str());
         out << line;
-        if (first && !comparison.cost && found->second.cpu_share < busy_host_cpu_share) {
+        if (first && !comparison.cost && comparison.spins && found->second.cpu_share < busy_host_cpu_share) {
             std::snprintf(line, sizeof(line),
                           "%-47s host busy? the spinning consumer ran only %.0f %% of the wall time\n", "",
                           100 * found->second.cpu_share);
@@ -363,6 +395,7 @@ void print_ratio_table(const std::map<std::string, CollectedRun>& runs, std::ost
     }
     print_comparison_rows(runs, fifo_comparisons, fifo_heading, out);
     print_comparison_rows(runs, fair_comparisons, fair_heading, out);
+    print_comparison_rows(runs, journal_comparisons, journal_heading, out);
 }
 
 } // namespace shmq_bench

@@ -31,6 +31,13 @@
 //               of 16 tenant ids, round-robin (none is noisy: the cost of counting tenants) or
 //               one tenant sending 90 % (noisy: its messages are set aside); compared with the
 //               standard queue without tenants of the same run.
+//   journal (shmqd, issue 4; journal_scenarios.cpp): 64-byte payloads framed as journal records,
+//               `records` per commit, on the real disk ($SHMQ_BENCH_DATA_DIR, else
+//               ./shmq-bench-journal-<pid>, removed at exit). raw_fdatasync (the floor): pwrite
+//               + fdatasync into one preallocated, zero-filled 64 MiB file, wrapping to offset 0;
+//               p50/p99 of the fdatasync. writer: journal::JournalWriter on a fresh directory,
+//               up to in_flight commits overlapping, segment rolls included; p50/p99 of a commit
+//               (submit to durable) with one in flight. Compared as writer / raw records/s.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -89,5 +96,15 @@ void message_queue_idle_long_poll(benchmark::State& state);
 void message_queue_footprint(benchmark::State& state);
 
 void posix_mq_round_trip(benchmark::State& state);
+
+// 4,096 records per commit run a fixed number of commits: 512 × 4,096 framed records (96 B each)
+// are 192 MiB, so the writer rolls to a new 64 MiB segment three times.
+inline constexpr std::uint32_t journal_rolling_records = 4096;
+inline constexpr std::int64_t journal_rolling_commits = 512;
+
+void journal_raw_fdatasync(benchmark::State& state, std::uint32_t records);
+void journal_writer(benchmark::State& state, std::uint32_t records, std::uint32_t in_flight);
+// Removes what the journal scenarios wrote (and the data directory if they created it).
+void journal_cleanup();
 
 } // namespace shmq_bench

@@ -33,18 +33,11 @@ int read_segment(const std::uint8_t* data, std::size_t size) {
     return 0;
 }
 
-} // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    return read_segment(data, size);
-}
-
-#ifndef SHMQ_LIBFUZZER
-// Replay driver: a valid segment of 300 records, then 20,000 rounds of random damage (bytes
-// overwritten, truncation, a length field made huge), each read from scratch.
-int main() {
+// A valid segment header page: the fuzzer would rarely guess its checksum, so each input is also
+// read as the record area behind one.
+std::vector<std::uint8_t> valid_header_page() {
     using namespace shmq::journal;
-    std::vector<std::byte> segment(segment_header_bytes);
+    std::vector<std::uint8_t> page(segment_header_bytes);
     SegmentHeader header{};
     header.magic = segment_magic;
     header.version = segment_format_version;
@@ -52,7 +45,28 @@ int main() {
     header.first_sequence = 1;
     header.capacity_bytes = 1 << 20;
     header.checksum = segment_header_checksum(header);
-    std::memcpy(segment.data(), &header, sizeof header);
+    std::memcpy(page.data(), &header, sizeof header);
+    return page;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    read_segment(data, size);
+    static const std::vector<std::uint8_t> header_page = valid_header_page();
+    std::vector<std::uint8_t> segment = header_page;
+    segment.insert(segment.end(), data, data + size);
+    return read_segment(segment.data(), segment.size());
+}
+
+#ifndef SHMQ_LIBFUZZER
+// Replay driver: a valid segment of 300 records, then 20,000 rounds of random damage (bytes
+// overwritten, truncation, a length field made huge), each read from scratch.
+int main() {
+    using namespace shmq::journal;
+    const std::vector<std::uint8_t> page = valid_header_page();
+    std::vector<std::byte> segment(page.size());
+    std::memcpy(segment.data(), page.data(), page.size());
     std::mt19937_64 random(20261122);
     for (std::uint64_t sequence = 1; sequence <= 300; ++sequence) {
         std::vector<std::byte> payload(random() % 200);
@@ -86,7 +100,7 @@ int main() {
                 break;
             }
         }
-        read_segment(reinterpret_cast<const std::uint8_t*>(damaged.data()), damaged.size());
+        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(damaged.data()), damaged.size());
     }
     return 0;
 }
