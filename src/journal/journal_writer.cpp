@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 namespace shmq::journal {
 namespace {
@@ -93,6 +94,12 @@ JournalWriter::~JournalWriter() {
             break;
         }
     }
+    if (spare_thread_.joinable()) {
+        spare_thread_.join();
+    }
+    if (spare_fd_ >= 0) {
+        ::close(spare_fd_); // spare.tmp stays, prepared, for the next writer to reuse or redo
+    }
     io_uring_queue_exit(ring_.get());
     for (const int fd : closing_fds_) {
         ::close(fd);
@@ -126,43 +133,121 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::open(const JournalOptions&
     if (!opened) {
         return opened.error();
     }
+    writer->start_spare();
     return writer;
 }
 
-Status JournalWriter::open_segment(std::uint64_t first_sequence) {
-    const std::string path = options_.directory + "/" + segment_file_name(first_sequence);
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return system_error("create " + path, errno);
-    }
+namespace {
+
+std::string spare_path(const std::string& directory) {
+    return directory + "/spare.tmp";
+}
+
+// The first page of a segment: its header, then zeros.
+std::vector<std::byte> header_page(std::uint64_t first_sequence, std::uint64_t capacity_bytes) {
     SegmentHeader header{};
     header.magic = segment_magic;
     header.version = segment_format_version;
     header.header_bytes = segment_header_bytes;
     header.first_sequence = first_sequence;
-    header.capacity_bytes = options_.segment_bytes;
-    header.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    header.capacity_bytes = capacity_bytes;
+    header.created_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     header.checksum = segment_header_checksum(header);
-    std::vector<std::byte> first_page(segment_header_bytes);
-    std::memcpy(first_page.data(), &header, sizeof header);
-    Status status = pwrite(fd, first_page.data(), first_page.size(), 0) == static_cast<ssize_t>(first_page.size())
-                        ? write_zeros(fd, segment_header_bytes, options_.segment_bytes)
+    std::vector<std::byte> page(segment_header_bytes);
+    std::memcpy(page.data(), &header, sizeof header);
+    return page;
+}
+
+// Creates (or reuses) path, zero-filled to capacity and flushed; the fd, or an error (the file
+// is then removed: a full disk leaves nothing half made behind).
+Result<int> prepare_zeroed_file(const std::string& path, std::uint64_t capacity_bytes) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return system_error("create " + path, errno);
+    }
+    Status status = write_zeros(fd, 0, capacity_bytes);
+    if (status && fdatasync(fd) != 0) {
+        status = system_error("fdatasync " + path, errno);
+    }
+    if (!status) {
+        ::close(fd);
+        unlink(path.c_str());
+        return status.error();
+    }
+    return fd;
+}
+
+} // namespace
+
+void JournalWriter::start_spare() {
+    spare_thread_ = std::thread([this, path = spare_path(options_.directory), capacity = options_.segment_bytes] {
+        auto prepared = prepare_zeroed_file(path, capacity);
+        spare_fd_ = prepared ? prepared.value() : -1;
+        spare_status_ = prepared ? Status{} : Status{prepared.error()};
+    });
+}
+
+Status JournalWriter::take_spare(std::uint64_t first_sequence) {
+    if (spare_thread_.joinable()) {
+        spare_thread_.join();
+    }
+    if (spare_fd_ < 0) {
+        return spare_status_.ok() ? Status{Errc::system_error, "no spare journal segment"} : spare_status_;
+    }
+    const int fd = std::exchange(spare_fd_, -1);
+    const std::string path = options_.directory + "/" + segment_file_name(first_sequence);
+    const std::vector<std::byte> page = header_page(first_sequence, options_.segment_bytes);
+    // Header first, flushed, then the name: a crash in between leaves a spare, never a segment
+    // without its header.
+    Status status = pwrite(fd, page.data(), page.size(), 0) == static_cast<ssize_t>(page.size())
+                        ? Status{}
                         : Status{system_error("write " + path, errno)};
     if (status && fdatasync(fd) != 0) {
         status = system_error("fdatasync " + path, errno);
+    }
+    if (status && rename(spare_path(options_.directory).c_str(), path.c_str()) != 0) {
+        status = system_error("rename to " + path, errno);
     }
     if (status) {
         status = sync_directory(options_.directory); // the new name survives a power loss too
     }
     if (!status) {
         ::close(fd);
-        unlink(path.c_str()); // a segment that could not be preallocated (disk full) is not left behind
         return status;
     }
     if (fd_ >= 0) {
         closing_fds_.push_back(fd_); // commits to it may still be in flight
+    }
+    fd_ = fd;
+    write_offset_ = segment_header_bytes;
+    start_spare(); // the one after this
+    return {};
+}
+
+Status JournalWriter::open_segment(std::uint64_t first_sequence) {
+    // The first segment of an empty journal: made here and now (no spare yet).
+    const std::string path = options_.directory + "/" + segment_file_name(first_sequence);
+    auto prepared = prepare_zeroed_file(path, options_.segment_bytes);
+    if (!prepared) {
+        return prepared.error();
+    }
+    const int fd = prepared.value();
+    const std::vector<std::byte> page = header_page(first_sequence, options_.segment_bytes);
+    Status status = pwrite(fd, page.data(), page.size(), 0) == static_cast<ssize_t>(page.size())
+                        ? Status{}
+                        : Status{system_error("write " + path, errno)};
+    if (status && fdatasync(fd) != 0) {
+        status = system_error("fdatasync " + path, errno);
+    }
+    if (status) {
+        status = sync_directory(options_.directory);
+    }
+    if (!status) {
+        ::close(fd);
+        unlink(path.c_str());
+        return status;
     }
     fd_ = fd;
     write_offset_ = segment_header_bytes;
@@ -225,7 +310,7 @@ Result<std::uint64_t> JournalWriter::submit() {
             if (write_offset_ == segment_header_bytes) {
                 return Error{Errc::invalid_parameter_value, "a journal record larger than a segment"};
             }
-            if (Status status = open_segment(first); !status) {
+            if (Status status = take_spare(first); !status) {
                 return status.error();
             }
             continue;

@@ -5,7 +5,9 @@
 // every earlier commit has completed: durable_sequence() never runs ahead of a gap.
 //
 // Segments are preallocated to segment_bytes and zero-filled; a commit that does not fit in the
-// active segment closes it and continues in a new one named by its first sequence. Opening the
+// active segment closes it and continues in a new one named by its first sequence. The next
+// segment is prepared (created as spare.tmp, zero-filled, flushed) by a background thread while
+// the active one fills, so a roll costs a header write and a rename, not 64 MiB of zeros. Opening the
 // writer on a directory continues after the last good record of the last segment, first zeroing
 // a torn tail so that stale bytes can never be read as records again.
 #pragma once
@@ -15,6 +17,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "journal/record.h"
@@ -88,6 +91,10 @@ class JournalWriter {
 
     JournalWriter(JournalOptions options, std::unique_ptr<io_uring> ring);
     [[nodiscard]] Status open_segment(std::uint64_t first_sequence);
+    // Starts preparing spare.tmp in the background; take_spare waits for it and turns it into
+    // the segment starting at first_sequence (header, flush, rename, directory flush).
+    void start_spare();
+    [[nodiscard]] Status take_spare(std::uint64_t first_sequence);
     [[nodiscard]] Status continue_segment(const SegmentScan& last);
     [[nodiscard]] Status queue_commit(std::vector<std::byte> bytes, std::uint64_t last_sequence);
     [[nodiscard]] Status wait_for_free_commit();
@@ -102,6 +109,9 @@ class JournalWriter {
     std::uint64_t next_sequence_ = 1;
     std::uint64_t durable_sequence_ = 0;
     std::deque<std::unique_ptr<Commit>> in_flight_;
+    std::thread spare_thread_;
+    int spare_fd_ = -1;   // written by the spare thread, read after joining it
+    Status spare_status_; // likewise
 };
 
 } // namespace shmq::journal
