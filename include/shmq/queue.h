@@ -102,6 +102,7 @@ class Queue {
 
   private:
     friend class Client;
+    friend engine::QueueEngine& engine_of(Queue& queue) noexcept; // shmqd's access (src/client/queue.cpp)
     using RawVisitor = void (*)(void* context, const MessageView& view);
     explicit Queue(std::unique_ptr<engine::QueueEngine> engine);
     [[nodiscard]] engine::QueueEngine& engine() noexcept { return *engine_; }

@@ -277,11 +277,13 @@ Result<ListQueuesPage> Client::list_queues(std::string_view prefix, std::int32_t
 Result<QueueAttributes> Client::get_queue_attributes(std::string_view name,
                                                      const std::vector<std::string>& attribute_names) const {
     const auto& known = sqs::all_attribute_names();
+    const auto& extensions = sqs::extension_attribute_names();
     bool all = false;
     for (const std::string& attribute : attribute_names) {
         if (attribute == "All") {
             all = true;
-        } else if (std::find(known.begin(), known.end(), attribute) == known.end()) {
+        } else if (std::find(known.begin(), known.end(), attribute) == known.end() &&
+                   std::find(extensions.begin(), extensions.end(), attribute) == extensions.end()) {
             return Error{Errc::invalid_attribute_name, "Unknown Attribute " + attribute + "."};
         }
     }
@@ -322,6 +324,11 @@ Result<QueueAttributes> Client::get_queue_attributes(std::string_view name,
         }
         if (!value.empty()) {
             out.emplace(attribute, std::move(value));
+        }
+    }
+    for (const std::string& attribute : extensions) { // by name only, never with "All"
+        if (std::find(attribute_names.begin(), attribute_names.end(), attribute) != attribute_names.end()) {
+            out.emplace(attribute, sqs::attribute_value(config->first, attribute));
         }
     }
     return out;

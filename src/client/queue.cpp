@@ -123,4 +123,8 @@ QueueInspection Queue::inspect() const {
     return engine_->inspect();
 }
 
+engine::QueueEngine& engine_of(Queue& queue) noexcept {
+    return queue.engine();
+}
+
 } // namespace shmq

@@ -366,6 +366,7 @@ void QueueEngine::discard_written(std::uint32_t slot, SlotWord word) noexcept {
 void QueueEngine::publish(std::span<const std::uint32_t> slots, std::span<const std::int64_t> visible_at_ns,
                           std::int64_t now_ns) {
     pend(slots);
+    journal_sent(slots);
     SHMQ_CRASH_POINT("send.before_publish");
     std::int64_t earliest_delay = never_ns;
     int ready = 0;
@@ -437,6 +438,7 @@ void QueueEngine::release_blob(std::uint32_t slot, std::uint32_t generation) noe
 void QueueEngine::finish_free(std::uint32_t slot, SlotWord freeing) noexcept {
     release_blob(slot, freeing.generation());
     tenant_forget(slot);
+    journal_freed({&slot, 1});
     std::uint32_t one = slot;
     pend({&one, 1});
     SHMQ_CRASH_POINT("delete.before_free");
@@ -1017,6 +1019,7 @@ void QueueEngine::free_owned(std::span<const std::uint32_t> slots) noexcept {
         tenant_forget(slots[k]);
         values[k] = layout::ring_value(slots[k], freeing.generation() + 1);
     }
+    journal_freed(slots);
     pend(slots);
     for (const std::uint32_t slot : slots) {
         std::atomic<std::uint64_t>& state = region_->slot(slot).state;
@@ -1276,6 +1279,9 @@ void QueueEngine::recover_process(std::uint32_t index) {
         }
         release_blob(slot, seen.generation());
         tenant_forget(slot);
+        if (seen.state() == SlotState::freeing) {
+            journal_freed({&slot, 1}); // it was deleting a published message when it died
+        }
         const SlotWord free = SlotWord::make(SlotState::free, 0, seen.epoch() + 1, seen.generation() + 1);
         if (state.compare_exchange_strong(seen.raw, free.raw, std::memory_order_acq_rel)) {
             (void)region_->free_ring().push(layout::ring_value(slot, free.generation()));

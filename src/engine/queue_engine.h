@@ -151,6 +151,12 @@ class QueueEngine {
 
     [[nodiscard]] MessageId next_message_id() noexcept;
 
+    // --- Durability=async (journal_feed.cpp): what shmqd must journal ---
+    // Lists slots (WRITING, ours, about to be published) / slots (FREEING, ours) for shmqd.
+    void journal_sent(std::span<const std::uint32_t> slots) noexcept;
+    void journal_freed(std::span<const std::uint32_t> slots) noexcept;
+    friend class JournalFeed;
+
     // --- fair queues (fair_dispatch.cpp): MessageGroupId as a tenant on standard queues ---
     [[nodiscard]] bool tenants_seen() const noexcept;
     // Counts the message now in slot (WRITING, ours) for its tenant.

@@ -47,6 +47,8 @@ struct Geometry {
     std::uint64_t tenant_of_offset = 0;
     std::uint64_t deferred_ring_offset = 0;
     std::uint32_t deferred_ring_capacity = 0;
+    std::uint64_t journal_sends_offset = 0;
+    std::uint64_t journal_deletes_offset = 0;
     std::uint64_t total_bytes = 0;
 };
 
@@ -101,6 +103,11 @@ Geometry compute_geometry(std::uint32_t slot_count, std::uint32_t inline_bytes, 
         g.deferred_ring_offset = offset;
         offset = round_up(offset + std::uint64_t{g.deferred_ring_capacity} * 8, page_bytes);
     }
+    // Journal rings (Durability=async); untouched, and so unbacked, for memory queues.
+    g.journal_sends_offset = offset;
+    offset = round_up(offset + std::uint64_t{g.ring_capacity} * 8, page_bytes);
+    g.journal_deletes_offset = offset;
+    offset = round_up(offset + std::uint64_t{g.ring_capacity} * 8, page_bytes);
     g.total_bytes = offset;
     return g;
 }
@@ -149,6 +156,12 @@ void Region::bind_parts() noexcept {
     ready_ring_ =
         ring::CellRing(h.ready_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.ready_ring_offset),
                        h.ready_ring_capacity);
+    journal_sends_ = ring::CellRing(
+        h.journal_sends, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.journal_sends_offset),
+        h.journal_ring_capacity);
+    journal_deletes_ = ring::CellRing(
+        h.journal_deletes, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.journal_deletes_offset),
+        h.journal_ring_capacity);
     if (h.fifo == 0) {
         deferred_ring_ = ring::CellRing(
             h.deferred_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.deferred_ring_offset),
@@ -250,6 +263,9 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     h->tenant_of_offset = g.tenant_of_offset;
     h->deferred_ring_offset = g.deferred_ring_offset;
     h->deferred_ring_capacity = g.deferred_ring_capacity;
+    h->journal_sends_offset = g.journal_sends_offset;
+    h->journal_deletes_offset = g.journal_deletes_offset;
+    h->journal_ring_capacity = g.ring_capacity;
     if (!fifo) {
         new (static_cast<std::byte*>(mapped) + g.tenant_table_offset) layout::TenantTable{};
     }
@@ -279,6 +295,7 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
                                      std::memory_order_relaxed);
     h->hot.max_receive_count.store(hot.max_receive_count.load(std::memory_order_relaxed), std::memory_order_relaxed);
     h->hot.fifo_flags.store(hot.fifo_flags.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    h->hot.durability.store(hot.durability.load(std::memory_order_relaxed), std::memory_order_relaxed);
     h->hot.config_version.store(1, std::memory_order_relaxed);
     const std::int64_t never = INT64_MAX;
     h->next_due_ns.store(now_ns, std::memory_order_relaxed); // first call checks liveness
@@ -298,6 +315,12 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     ring::CellRing::initialize(h->free_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base + g.free_ring_offset),
                                g.ring_capacity, slot_count);
     ring::CellRing::initialize(h->ready_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base + g.ready_ring_offset),
+                               g.ring_capacity, 0);
+    ring::CellRing::initialize(h->journal_sends,
+                               reinterpret_cast<std::atomic<std::uint64_t>*>(base + g.journal_sends_offset),
+                               g.ring_capacity, 0);
+    ring::CellRing::initialize(h->journal_deletes,
+                               reinterpret_cast<std::atomic<std::uint64_t>*>(base + g.journal_deletes_offset),
                                g.ring_capacity, 0);
     if (!fifo) {
         ring::CellRing::initialize(h->deferred_ring,
@@ -391,6 +414,9 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
                        size);
         }
     }
+    sane = sane && std::has_single_bit(h.journal_ring_capacity) && h.journal_ring_capacity >= h.slot_count &&
+           within(h.journal_sends_offset, std::uint64_t{h.journal_ring_capacity} * 8, size) &&
+           within(h.journal_deletes_offset, std::uint64_t{h.journal_ring_capacity} * 8, size);
     if (sane && h.fifo == 0) {
         sane = std::has_single_bit(h.deferred_ring_capacity) && h.deferred_ring_capacity >= h.slot_count &&
                within(h.tenant_table_offset, sizeof(layout::TenantTable), size) &&

@@ -49,6 +49,9 @@ class Region {
     [[nodiscard]] ring::CellRing& ready_ring() noexcept { return ready_ring_; }
     // Standard queues only (header().fifo == 0): fair dispatch, see layout/tenant_layout.h.
     [[nodiscard]] ring::CellRing& deferred_ring() noexcept { return deferred_ring_; }
+    // Durability=async: what shmqd has to journal.
+    [[nodiscard]] ring::CellRing& journal_sends() noexcept { return journal_sends_; }
+    [[nodiscard]] ring::CellRing& journal_deletes() noexcept { return journal_deletes_; }
     [[nodiscard]] layout::TenantTable& tenants() const noexcept {
         return *reinterpret_cast<layout::TenantTable*>(base_ + header_->tenant_table_offset);
     }
@@ -98,6 +101,8 @@ class Region {
     ring::CellRing free_ring_;
     ring::CellRing ready_ring_;
     ring::CellRing deferred_ring_;
+    ring::CellRing journal_sends_;
+    ring::CellRing journal_deletes_;
     ring::BlobStack blob_stacks_[limits::blob_class_count];
 };
 

@@ -161,6 +161,11 @@ const std::vector<std::string>& settable_attribute_names() {
     return names;
 }
 
+const std::vector<std::string>& extension_attribute_names() {
+    static const std::vector<std::string> names = {"Durability"};
+    return names;
+}
+
 const std::vector<std::string>& all_attribute_names() {
     static const std::vector<std::string> names = {"ApproximateNumberOfMessages",
                                                    "ApproximateNumberOfMessagesDelayed",
@@ -287,6 +292,19 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
                 return invalid_value(name);
             }
             config.deduplication_scope = value;
+        } else if (name == "Durability") {
+            if (value == "sync") {
+                return invalid_value(name, "sync is not available yet; use async (shmqd journals every send and "
+                                           "delete) or memory.");
+            }
+            if (value != "memory" && value != "async") {
+                return invalid_value(name);
+            }
+            if (value == "async" && config.fifo) {
+                return invalid_value(name, "FIFO queues are memory-only until shmqd journals their group order "
+                                           "and deduplication window.");
+            }
+            config.durability = value;
         } else if (name == "FifoThroughputLimit") {
             if (!config.fifo) {
                 return {Errc::invalid_attribute_name,
@@ -350,6 +368,8 @@ std::string attribute_value(const QueueConfig& config, std::string_view name) {
         return config.fifo ? config.deduplication_scope : "";
     if (name == "FifoThroughputLimit")
         return config.fifo ? config.fifo_throughput_limit : "";
+    if (name == "Durability")
+        return config.durability;
     return {};
 }
 
@@ -381,6 +401,9 @@ bool redrive_allowed(const QueueConfig& dead_letter_config, std::string_view sou
 std::string serialize_config(const QueueConfig& config, const QueueTags& tags) {
     json::object attributes;
     for (const std::string& name : settable_attribute_names()) {
+        attributes[name] = attribute_value(config, name);
+    }
+    for (const std::string& name : extension_attribute_names()) {
         attributes[name] = attribute_value(config, name);
     }
     attributes["SqsManagedSseEnabled"] = config.sqs_managed_sse_enabled ? "true" : "false";

@@ -29,11 +29,16 @@ struct QueueConfig {
     bool sqs_managed_sse_enabled = true;
     std::string deduplication_scope;   // FIFO only: queue | messageGroup
     std::string fifo_throughput_limit; // FIFO only: perQueue | perMessageGroupId
+    std::string durability = "memory"; // shmq: memory | async (shmqd journals sends and deletes)
 
     // Parsed from redrive_policy.
     std::string dead_letter_target_name;
     std::uint32_t max_receive_count = 0;
 };
+
+// shmq's own queue attributes: settable, returned only when asked for by name (never in "All",
+// so AWS clients see the attribute set they expect).
+[[nodiscard]] const std::vector<std::string>& extension_attribute_names();
 
 // The attribute names SQS knows; settable ones first.
 [[nodiscard]] const std::vector<std::string>& settable_attribute_names();

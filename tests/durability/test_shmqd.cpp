@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "support/child_process.h"
 #include "support/test_namespace.h"
@@ -127,4 +128,131 @@ TEST_CASE("shmqd: a SIGKILLed daemon loses no definition it had journaled; a res
     CHECK(client.get_queue_url("first"));
     CHECK(client.get_queue_url("second"));
     stop_daemon(third);
+}
+
+namespace {
+
+// Receives every visible message (and leaves it in flight); bodies by MessageId text.
+std::map<std::string, ReceivedMessage> receive_all(Queue& queue) {
+    std::map<std::string, ReceivedMessage> out;
+    ReceiveRequest request;
+    request.max_number_of_messages = 10;
+    request.wait_time_s = 0;
+    for (int round = 0; round < 10'000; ++round) {
+        auto received = queue.receive(request);
+        REQUIRE(received);
+        if (received->empty()) {
+            break;
+        }
+        for (ReceivedMessage& message : received.value()) {
+            out.emplace(message.message_id.to_string(), std::move(message));
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("shmqd: Durability=async messages survive the loss of shared memory, deleted ones stay deleted",
+          "[durability]") {
+    testing::TestNamespace ns;
+    DataDir data;
+    const Client& client = ns.client();
+    REQUIRE(client.create_queue("events", {{"Durability", "async"}, {"VisibilityTimeout", "60"}}));
+    ChildProcess daemon = start_daemon(ns, data);
+    auto queue = client.open_queue("events");
+    REQUIRE(queue);
+    std::map<std::string, std::string> sent; // id -> body
+    for (int i = 0; i < 500; ++i) {
+        MessageAttributes attributes{{"n", MessageAttributeValue{.data_type = "Number", .string_value = std::to_string(i)}}};
+        const std::string body = "event-" + std::to_string(i);
+        auto id = queue->send({.body = body, .attributes = i % 2 == 0 ? &attributes : nullptr});
+        REQUIRE(id);
+        sent.emplace(id->to_string(), body);
+    }
+    // 200 received and deleted, 50 received and left in flight.
+    std::map<std::string, std::string> expected = sent;
+    ReceiveRequest request;
+    request.max_number_of_messages = 10;
+    request.wait_time_s = 0;
+    for (int batch = 0; batch < 25; ++batch) {
+        auto received = queue->receive(request);
+        REQUIRE(received);
+        REQUIRE(received->size() == 10);
+        for (const ReceivedMessage& message : received.value()) {
+            if (batch < 20) {
+                REQUIRE(queue->delete_message(message.receipt_handle));
+                expected.erase(message.message_id.to_string());
+            }
+        }
+    }
+    stop_daemon(daemon); // the last sends and deletes are journaled before it exits
+
+    wipe_regions(ns);
+    ChildProcess restarted = start_daemon(ns, data);
+    CHECK(attribute(client, "events", "Durability") == "async");
+    auto restored = client.open_queue("events");
+    REQUIRE(restored);
+    const auto messages = receive_all(restored.value()); // in flight before: visible now
+    CHECK(messages.size() == expected.size());
+    for (const auto& [id, body] : expected) {
+        const auto found = messages.find(id);
+        REQUIRE(found != messages.end());
+        CHECK(found->second.body == body);
+        const int i = std::stoi(body.substr(6));
+        if (i % 2 == 0) {
+            REQUIRE(found->second.attributes.contains("n"));
+            CHECK(found->second.attributes.at("n").string_value == std::to_string(i));
+        } else {
+            CHECK(found->second.attributes.empty());
+        }
+    }
+    stop_daemon(restarted);
+}
+
+TEST_CASE("shmqd: sends and deletes made while it was down or SIGKILLed are caught up", "[durability]") {
+    testing::TestNamespace ns;
+    DataDir data;
+    const Client& client = ns.client();
+    REQUIRE(client.create_queue("jobs", {{"Durability", "async"}}));
+    auto queue = client.open_queue("jobs");
+    REQUIRE(queue);
+    const auto send = [&](int from, int to) {
+        for (int i = from; i < to; ++i) {
+            REQUIRE(queue->send({.body = "job-" + std::to_string(i)}));
+        }
+    };
+    const auto delete_some = [&](int count) {
+        ReceiveRequest request;
+        request.max_number_of_messages = 1;
+        request.wait_time_s = 0;
+        request.visibility_timeout_s = 0; // what is received but not deleted stays visible
+        for (int i = 0; i < count; ++i) {
+            auto received = queue->receive(request);
+            REQUIRE(received);
+            REQUIRE(received->size() == 1);
+            REQUIRE(queue->delete_message(received->front().receipt_handle));
+        }
+    };
+    send(0, 100); // no daemon yet: nothing journaled
+    {
+        ChildProcess daemon = start_daemon(ns, data); // catches up: all 100
+        delete_some(10);
+        send(100, 120);
+        daemon.kill_now(); // at an arbitrary point of its work
+        (void)daemon.wait();
+    }
+    send(120, 150);
+    delete_some(5);
+    {
+        ChildProcess daemon = start_daemon(ns, data); // catches up again
+        stop_daemon(daemon);
+    }
+    const std::size_t live = 150 - 15;
+    wipe_regions(ns);
+    ChildProcess restarted = start_daemon(ns, data);
+    auto restored = client.open_queue("jobs");
+    REQUIRE(restored);
+    CHECK(receive_all(restored.value()).size() == live);
+    stop_daemon(restarted);
 }

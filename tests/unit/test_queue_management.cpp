@@ -207,3 +207,32 @@ TEST_CASE("regions are private (0600) unless asked otherwise; SHMQ_NAMESPACE sel
     bad.namespace_name = "no/slashes";
     CHECK(Client::open(bad).code() == Errc::invalid_parameter_value);
 }
+
+TEST_CASE("Durability (shmq's attribute): memory or async, named only, refused where not available", "[unit]") {
+    testing::TestNamespace ns;
+    const Client& client = ns.client();
+    REQUIRE(client.create_queue("plain"));
+    REQUIRE(client.create_queue("kept", {{"Durability", "async"}}));
+    auto named = client.get_queue_attributes("kept", {"Durability"});
+    REQUIRE(named);
+    CHECK(named->at("Durability") == "async");
+    auto plain = client.get_queue_attributes("plain", {"Durability"});
+    REQUIRE(plain);
+    CHECK(plain->at("Durability") == "memory");
+    // "All" keeps the attribute set AWS clients know.
+    auto all = client.get_queue_attributes("kept", {"All"});
+    REQUIRE(all);
+    CHECK_FALSE(all->contains("Durability"));
+    REQUIRE(client.set_queue_attributes("plain", {{"Durability", "async"}}));
+    CHECK(client.get_queue_attributes("plain", {"Durability"})->at("Durability") == "async");
+
+    auto bad = client.create_queue("bad", {{"Durability", "disk"}});
+    REQUIRE_FALSE(bad);
+    CHECK(bad.code() == Errc::invalid_attribute_value);
+    auto sync = client.create_queue("sync", {{"Durability", "sync"}});
+    REQUIRE_FALSE(sync);
+    CHECK(sync.error().message.find("sync is not available yet") != std::string::npos);
+    auto fifo = client.create_queue("kept.fifo", {{"FifoQueue", "true"}, {"Durability", "async"}});
+    REQUIRE_FALSE(fifo);
+    CHECK(fifo.error().message.find("FIFO queues are memory-only") != std::string::npos);
+}

@@ -11,6 +11,10 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <unordered_set>
+
+#include "engine/queue_engine.h"
+#include "sqs/attribute_codec.h"
 
 namespace shmq::daemon {
 namespace {
@@ -74,12 +78,63 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     return daemon;
 }
 
+void Daemon::replay_message(const journal::RecordView& record) {
+    if (record.type == journal::RecordType::message_sent) {
+        auto sent = decode_sent(record.payload);
+        if (!sent) {
+            ++corrupt_message_records_;
+            return;
+        }
+        Replayed& queue = replayed_[sent->queue];
+        std::string key(reinterpret_cast<const char*>(sent->message_id.bytes.data()), sent->message_id.bytes.size());
+        if (queue.by_id.contains(key)) {
+            return; // journaled again (a recovery put it back): the first record stands
+        }
+        queue.messages.push_back(std::move(sent.value()));
+        queue.by_id.emplace(std::move(key), std::prev(queue.messages.end()));
+        return;
+    }
+    auto deleted = decode_deleted(record.payload);
+    if (!deleted) {
+        ++corrupt_message_records_;
+        return;
+    }
+    const auto queue = replayed_.find(deleted->queue);
+    if (queue == replayed_.end()) {
+        return;
+    }
+    const std::string key(reinterpret_cast<const char*>(deleted->message_id.bytes.data()),
+                          deleted->message_id.bytes.size());
+    if (const auto found = queue->second.by_id.find(key); found != queue->second.by_id.end()) {
+        queue->second.messages.erase(found->second);
+        queue->second.by_id.erase(found);
+    }
+}
+
+std::uint64_t Daemon::live_messages() const {
+    std::uint64_t total = 0;
+    for (const auto& [name, queue] : replayed_) {
+        total += queue.messages.size();
+    }
+    return total;
+}
+
 Status Daemon::recover() {
     const auto started = Clock::now();
     const std::string directory = options_.data_dir + "/journal";
     std::uint64_t unreadable = 0;
     auto scan = journal::scan_journal(directory, [&](const journal::RecordView& record) {
+        if (record.type == journal::RecordType::message_sent || record.type == journal::RecordType::message_deleted) {
+            replay_message(record);
+            return;
+        }
         unreadable += catalog_.apply(record) ? 0u : 1u;
+        if (record.type == journal::RecordType::queue_deleted) {
+            // Its messages went with it (a queue of the same name later starts empty).
+            for (auto it = replayed_.begin(); it != replayed_.end();) {
+                it = catalog_.queues().contains(it->first) ? std::next(it) : replayed_.erase(it);
+            }
+        }
     });
     if (!scan) {
         return scan.error();
@@ -89,7 +144,9 @@ Status Daemon::recover() {
              std::to_string(scan->segments.size()) + " segments in " + std::to_string(elapsed_ms) + " ms (" +
              std::to_string(scan->corrupt_regions) + " corrupt regions skipped, " +
              std::to_string(scan->torn_tail_bytes) + " torn tail bytes cut, " + std::to_string(unreadable) +
-             " unreadable definitions); " + std::to_string(catalog_.queues().size()) + " queues defined");
+             " unreadable definitions, " + std::to_string(corrupt_message_records_) + " unreadable message records); " +
+             std::to_string(catalog_.queues().size()) + " queues defined, " + std::to_string(live_messages()) +
+             " messages live");
     auto writer = journal::JournalWriter::open({.directory = directory, .segment_bytes = options_.segment_bytes},
                                                scan.value());
     if (!writer) {
@@ -117,6 +174,30 @@ Status Daemon::restore_missing_queues() {
             continue;
         }
         created.push_back(&definition);
+        // Its journaled messages, in send order, with their identity and sent time.
+        const auto replayed = replayed_.find(name);
+        if (replayed != replayed_.end() && !replayed->second.messages.empty()) {
+            auto queue = client_.open_queue(name);
+            std::uint64_t restored = 0;
+            for (const SentRecord& message : replayed->second.messages) {
+                engine::MovedMessage moved;
+                moved.body = message.body;
+                moved.encoded_attributes = message.encoded_attributes;
+                if (auto parts = sqs::split_attributes(message.encoded_attributes); parts) {
+                    moved.trailer = parts->trailer;
+                }
+                moved.message_id = message.message_id;
+                moved.sent_ns = message.sent_ns;
+                moved.sender_uid = message.sender_uid;
+                const Status status = queue ? engine_of(queue.value()).send_moved(moved) : Status{queue.error()};
+                if (!status) {
+                    log_line("cannot restore a message of " + name + ": " + status.message());
+                    continue;
+                }
+                ++restored;
+            }
+            log_line("restored " + std::to_string(restored) + " messages of " + name);
+        }
     }
     for (const QueueDefinition* definition : created) {
         const auto redrive = definition->attributes.find("RedrivePolicy");
@@ -160,6 +241,7 @@ Status Daemon::journal_changes() {
         (void)catalog_.apply({type, 0, sequence, payload});
         seen_versions_[name] = version;
         appended = true;
+        follow_durability(name);
     }
     std::vector<std::string> deleted;
     for (const auto& [name, definition] : catalog_.queues()) {
@@ -172,6 +254,8 @@ Status Daemon::journal_changes() {
         const std::uint64_t sequence = journal_->append(journal::RecordType::queue_deleted, payload);
         (void)catalog_.apply({journal::RecordType::queue_deleted, 0, sequence, payload});
         seen_versions_.erase(name);
+        durable_.erase(name); // its messages went with it
+        replayed_.erase(name);
         appended = true;
     }
     if (appended) {
@@ -182,12 +266,60 @@ Status Daemon::journal_changes() {
     return {};
 }
 
+void Daemon::follow_durability(const std::string& name) {
+    auto attributes = client_.get_queue_attributes(name, {"Durability"});
+    const bool async = attributes && attributes->contains("Durability") && attributes->at("Durability") == "async";
+    const auto durable = durable_.find(name);
+    if (async && durable == durable_.end()) {
+        auto queue = client_.open_queue(name);
+        if (!queue) {
+            return;
+        }
+        std::unordered_set<std::string> journaled;
+        if (const auto replayed = replayed_.find(name); replayed != replayed_.end()) {
+            for (const auto& [id, message] : replayed->second.by_id) {
+                journaled.insert(id);
+            }
+            replayed_.erase(replayed);
+        }
+        auto added = std::make_unique<DurableQueue>(name, std::move(queue.value()), std::move(journaled));
+        const std::uint64_t appended = added->reconcile(*journal_);
+        log_line("journaling the messages of " + name + " (" + std::to_string(appended) + " records to catch up)");
+        durable_.emplace(name, std::move(added));
+    } else if (!async && durable != durable_.end()) {
+        (void)durable->second->forget_all(*journal_);
+        durable_.erase(durable);
+        log_line("no longer journaling the messages of " + name);
+    }
+}
+
+Result<bool> Daemon::pump_messages() {
+    std::uint64_t appended = 0;
+    for (auto& [name, queue] : durable_) {
+        appended += queue->pump(*journal_);
+    }
+    if (appended > 0) {
+        if (auto submitted = journal_->submit(); !submitted) {
+            return submitted.error();
+        }
+    }
+    if (auto reaped = journal_->reap(false); !reaped) {
+        return reaped.error();
+    }
+    return appended > 0;
+}
+
 Status Daemon::run(int signal_fd) {
     log_line("watching namespace " + client_.namespace_name() + " (" + client_.namespace_dir() + "), journal in " +
              options_.data_dir + "/journal");
+    auto last_scan = Clock::now();
+    bool busy = false;
     for (;;) {
+        // Durable queues are pumped every few milliseconds (the commit interval); an idle
+        // namespace is rescanned every watch_interval_ms, or at once on an inotify event.
+        const int timeout_ms = busy ? 0 : durable_.empty() ? options_.watch_interval_ms : commit_interval_ms;
         pollfd fds[2] = {{signal_fd, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
-        const int ready = poll(fds, 2, options_.watch_interval_ms);
+        const int ready = poll(fds, 2, timeout_ms);
         if (ready < 0 && errno != EINTR) {
             return {Errc::system_error, std::string("poll: ") + std::strerror(errno)};
         }
@@ -195,16 +327,34 @@ Status Daemon::run(int signal_fd) {
             signalfd_siginfo info{};
             (void)!read(signal_fd, &info, sizeof info);
             log_line(std::string("stopping on ") + strsignal(static_cast<int>(info.ssi_signo)));
-            return journal_changes(); // whatever changed last is durable before we go
+            // Whatever changed last is durable before we go.
+            if (Status status = journal_changes(); !status) {
+                return status;
+            }
+            if (auto pumped = pump_messages(); !pumped) {
+                return pumped.error();
+            }
+            auto durable = journal_->sync();
+            return durable ? Status{} : Status{durable.error()};
         }
+        bool rescan = Clock::now() - last_scan >= std::chrono::milliseconds(options_.watch_interval_ms);
         if ((fds[1].revents & POLLIN) != 0) {
             char events[4096];
             while (read(inotify_fd_, events, sizeof events) > 0) {
             }
+            rescan = true;
         }
-        if (Status status = journal_changes(); !status) {
-            return status;
+        if (rescan) {
+            last_scan = Clock::now();
+            if (Status status = journal_changes(); !status) {
+                return status;
+            }
         }
+        auto pumped = pump_messages();
+        if (!pumped) {
+            return pumped.error();
+        }
+        busy = pumped.value();
     }
 }
 

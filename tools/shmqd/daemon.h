@@ -1,15 +1,20 @@
 // Daemon: shmqd's main loop. It recovers the journal, recreates the queues the journal knows and
-// the namespace lacks (after a reboot), then watches the namespace: every queue created, changed
-// (attributes, tags) or deleted, whether before or while it runs, is journaled and made durable.
-// Messages are not journaled yet (issue 4's next step: a journal ring in each region).
+// the namespace lacks (after a reboot) with the messages of their Durability=async journal, then
+// watches the namespace: every queue created, changed (attributes, tags) or deleted, whether
+// before or while it runs, is journaled, and so is every send and delete of a Durability=async
+// queue (DurableQueue), committed every few milliseconds (acknowledged before the fdatasync).
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
+#include "durable_queue.h"
 #include "journal/journal_writer.h"
+#include "message_records.h"
 #include "queue_catalog.h"
 #include "shmq/client.h"
 
@@ -21,6 +26,10 @@ struct DaemonOptions {
     std::uint64_t segment_bytes = 64ull << 20;
     int watch_interval_ms = 100; // rescan period when no inotify event arrives
 };
+
+// How often durable queues' rings are drained when idle: what Durability=async may lose to a
+// power cut is at most this plus one commit.
+inline constexpr int commit_interval_ms = 2;
 
 class Daemon {
   public:
@@ -37,12 +46,26 @@ class Daemon {
     [[nodiscard]] Status recover();
     [[nodiscard]] Status restore_missing_queues();
     [[nodiscard]] Status journal_changes();
+    // Starts or stops journaling the messages of queue name as its Durability says.
+    void follow_durability(const std::string& name);
+    // Journals what the durable queues' rings list; true if anything was appended.
+    [[nodiscard]] Result<bool> pump_messages();
 
+    // A queue's live messages as replayed from the journal, in send order.
+    struct Replayed {
+        std::list<SentRecord> messages;
+        std::unordered_map<std::string, std::list<SentRecord>::iterator> by_id;
+    };
+    void replay_message(const journal::RecordView& record);
+    [[nodiscard]] std::uint64_t live_messages() const;
     DaemonOptions options_;
     Client client_;
     std::unique_ptr<journal::JournalWriter> journal_;
     QueueCatalog catalog_;
     std::map<std::string, std::uint32_t> seen_versions_; // queue -> config_version journaled
+    std::map<std::string, Replayed> replayed_;            // until each queue is attached
+    std::map<std::string, std::unique_ptr<DurableQueue>> durable_;
+    std::uint64_t corrupt_message_records_ = 0;
     int inotify_fd_ = -1;
 };
 

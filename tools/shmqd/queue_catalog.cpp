@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "sqs/queue_config.h"
+
 namespace shmq::daemon {
 namespace {
 
@@ -52,7 +54,11 @@ std::uint64_t number_or(const json::object& object, std::string_view key, std::u
 } // namespace
 
 std::optional<QueueDefinition> read_definition(const Client& client, const std::string& name) {
-    auto attributes = client.get_queue_attributes(name, {"All"});
+    // "All" leaves out shmq's own attributes (Durability): asked for by name.
+    std::vector<std::string> wanted{"All"};
+    const auto& extensions = sqs::extension_attribute_names();
+    wanted.insert(wanted.end(), extensions.begin(), extensions.end());
+    auto attributes = client.get_queue_attributes(name, wanted);
     auto tags = client.list_queue_tags(name);
     auto queue = client.open_queue(name);
     if (!attributes || !tags || !queue) {

@@ -42,7 +42,8 @@ inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff
 // 5: fair-queue parts of standard regions (tenant table, tenant_of, deferred ring).
 // 6: FIFO send and group mutexes; FIFO messages arrive through the ready ring.
 // 7: per-region slot stride (inline bytes); FIFO queues without deduplication.
-inline constexpr std::uint32_t layout_version = 7;
+// 8: journal rings (sends and deletes listed for shmqd) and the Durability hot attribute.
+inline constexpr std::uint32_t layout_version = 8;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t config_buffer_bytes = 32 * 1024;
@@ -166,6 +167,8 @@ static_assert(sizeof(ProcessEntry) == cache_block, "process entries do not share
 // live as JSON in the config buffers and change under config_mutex.
 inline constexpr std::uint32_t fifo_content_based_deduplication = 1u << 0;
 inline constexpr std::uint32_t fifo_deduplication_per_group = 1u << 1; // DeduplicationScope=messageGroup
+inline constexpr std::uint32_t durability_memory = 0;
+inline constexpr std::uint32_t durability_async = 1; // sends and deletes are listed for shmqd
 
 struct HotAttributes {
     std::atomic<std::uint32_t> visibility_timeout_s;
@@ -176,6 +179,7 @@ struct HotAttributes {
     std::atomic<std::uint32_t> max_receive_count; // 0: no RedrivePolicy
     std::atomic<std::uint32_t> config_version;    // bumped after every config change
     std::atomic<std::uint32_t> fifo_flags;        // fifo_content_based_deduplication | ...
+    std::atomic<std::uint32_t> durability;        // Durability: durability_memory | durability_async
 };
 
 struct RegionHeader {
@@ -212,6 +216,12 @@ struct RegionHeader {
     std::uint64_t tenant_table_offset;  // TenantTable (tenant_layout.h); 0 for a FIFO queue
     std::uint64_t tenant_of_offset;     // u16[slot_count]
     std::uint64_t deferred_ring_offset; // cells of the deferred ring
+    // Durability=async: slots whose message was sent / freed, for shmqd to journal. Ring values
+    // as the ready ring's (slot and 8 generation bits). Capacity as the ready ring.
+    std::uint64_t journal_sends_offset;
+    std::uint64_t journal_deletes_offset;
+    std::uint32_t journal_ring_capacity;
+    std::uint32_t reserved_journal_;
 
     // --- life ---
     alignas(cache_block) std::atomic<std::uint32_t> deleted; // DeleteQueue ran; handles stop
@@ -240,6 +250,11 @@ struct RegionHeader {
     RingHeader free_ring;
     RingHeader ready_ring;
     RingHeader deferred_ring; // READY messages of noisy tenants (standard queues)
+    RingHeader journal_sends;
+    RingHeader journal_deletes;
+    // Set when a journal ring was full (shmqd not draining): shmqd then reconciles the journal
+    // with the region's slots instead of trusting the rings.
+    alignas(cache_block) std::atomic<std::uint32_t> journal_overflow;
     WaitSet readable;
     WaitSet writable;
 

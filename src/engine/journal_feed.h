@@ -1,0 +1,57 @@
+// JournalFeed: shmqd's side of a Durability=async queue. Senders list each message's slot in the
+// region's journal_sends ring just before publishing it, and whoever frees a published message
+// lists the slot in journal_deletes while it still owns it (FREEING); shmqd drains both rings,
+// copies each new message out of its slot and journals it, and journals deletions.
+//
+// Ring entries are hints, as everywhere: a send entry names a slot and 8 generation bits, and
+// copy() checks the slot still holds that message (and that it did not change while it was
+// copied). A message deleted before shmqd got to it is simply never journaled. A full ring sets
+// journal_overflow, after which shmqd reconciles its view with every slot (live_messages).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "engine/queue_engine.h"
+#include "shmq/message.h"
+
+namespace shmq::engine {
+
+struct FedMessage {
+    std::uint32_t slot = 0;
+    std::uint32_t generation = 0; // the full generation of the slot's message
+    MessageId message_id;
+    std::int64_t sent_ns = 0;
+    std::uint32_t sender_uid = 0;
+    std::string body;
+    std::string encoded_attributes;
+};
+
+class JournalFeed {
+  public:
+    explicit JournalFeed(QueueEngine& engine) noexcept : engine_(engine) {}
+
+    enum class Copy : std::uint8_t {
+        copied,  // out holds the message
+        pending, // still being written: try again later
+        gone,    // not that message any more (deleted, or the slot reused)
+    };
+    // Copies the message a send entry names (slot, 8 generation bits).
+    [[nodiscard]] Copy copy(std::uint32_t slot, std::uint32_t generation_bits, FedMessage& out) const;
+
+    // Pops every entry of a ring: visit(slot, generation_bits).
+    void drain_sends(const std::function<void(std::uint32_t, std::uint32_t)>& visit);
+    void drain_deletes(const std::function<void(std::uint32_t, std::uint32_t)>& visit);
+
+    // True once, after a ring overflowed (then the rings are not a complete account).
+    [[nodiscard]] bool take_overflow() noexcept;
+    // Every slot holding a message now: visit(slot, full generation).
+    void live_messages(const std::function<void(std::uint32_t, std::uint32_t)>& visit) const;
+    [[nodiscard]] bool async() const noexcept;
+
+  private:
+    QueueEngine& engine_;
+};
+
+} // namespace shmq::engine

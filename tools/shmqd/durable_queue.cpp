@@ -1,0 +1,141 @@
+// Journaling of one Durability=async queue (see durable_queue.h).
+#include "durable_queue.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace shmq::daemon {
+namespace {
+
+std::string id_key(const MessageId& id) {
+    return {reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size()};
+}
+
+MessageId id_of(const std::string& key) {
+    MessageId id;
+    std::memcpy(id.bytes.data(), key.data(), std::min(key.size(), id.bytes.size()));
+    return id;
+}
+
+} // namespace
+
+
+DurableQueue::DurableQueue(std::string name, Queue queue, std::unordered_set<std::string> journaled_ids)
+    : name_(std::move(name)), queue_(std::move(queue)), feed_(engine_of(queue_)),
+      journaled_ids_(std::move(journaled_ids)) {}
+
+void DurableQueue::journal_deleted(const std::string& id, journal::JournalWriter& journal, std::uint64_t& appended) {
+    if (journaled_ids_.erase(id) == 0) {
+        return; // never journaled (deleted before we saw it): nothing to undo
+    }
+    encode_deleted({name_, id_of(id)}, payload_);
+    journal.append(journal::RecordType::message_deleted, payload_);
+    ++appended;
+}
+
+void DurableQueue::on_send(std::uint32_t slot, std::uint32_t generation_bits, journal::JournalWriter& journal,
+                           std::uint64_t& appended) {
+    switch (feed_.copy(slot, generation_bits, message_)) {
+    case engine::JournalFeed::Copy::pending:
+        pending_.emplace_back(slot, generation_bits);
+        return;
+    case engine::JournalFeed::Copy::gone:
+        return;
+    case engine::JournalFeed::Copy::copied:
+        break;
+    }
+    const auto held = held_.find(slot);
+    if (held != held_.end()) {
+        if (held->second.generation == message_.generation) {
+            return; // already journaled
+        }
+        // The slot was freed and reused: its earlier message is gone even if its delete entry
+        // has not come yet (which then finds nothing to do).
+        journal_deleted(held->second.id, journal, appended);
+    }
+    std::string key = id_key(message_.message_id);
+    held_[slot] = Held{message_.generation, key};
+    if (!journaled_ids_.insert(std::move(key)).second) {
+        return; // put back from the journal (recovery): already there
+    }
+    encode_sent({name_, message_.message_id, message_.sent_ns, message_.sender_uid, std::move(message_.body),
+                 std::move(message_.encoded_attributes)},
+                payload_);
+    journal.append(journal::RecordType::message_sent, payload_);
+    ++appended;
+}
+
+void DurableQueue::on_delete(std::uint32_t slot, std::uint32_t generation_bits, journal::JournalWriter& journal,
+                             std::uint64_t& appended) {
+    const auto held = held_.find(slot);
+    if (held == held_.end() || (held->second.generation & 0xFFu) != generation_bits) {
+        return;
+    }
+    journal_deleted(held->second.id, journal, appended);
+    held_.erase(held);
+}
+
+std::uint64_t DurableQueue::pump(journal::JournalWriter& journal) {
+    if (feed_.take_overflow()) {
+        return reconcile(journal);
+    }
+    std::uint64_t appended = 0;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> retry;
+    retry.swap(pending_);
+    for (const auto& [slot, bits] : retry) {
+        on_send(slot, bits, journal, appended);
+    }
+    // Sends before deletes: a delete entry is listed after its send entry, so a message is
+    // journaled (if it still existed) before its deletion is looked at.
+    feed_.drain_sends([&](std::uint32_t slot, std::uint32_t bits) { on_send(slot, bits, journal, appended); });
+    feed_.drain_deletes([&](std::uint32_t slot, std::uint32_t bits) { on_delete(slot, bits, journal, appended); });
+    return appended;
+}
+
+std::uint64_t DurableQueue::reconcile(journal::JournalWriter& journal) {
+    std::uint64_t appended = 0;
+    // The rings' contents are covered by the scan below.
+    feed_.drain_sends([](std::uint32_t, std::uint32_t) {});
+    feed_.drain_deletes([](std::uint32_t, std::uint32_t) {});
+    pending_.clear();
+    std::unordered_map<std::uint32_t, Held> seen;
+    feed_.live_messages([&](std::uint32_t slot, std::uint32_t generation) {
+        const auto held = held_.find(slot);
+        if (held != held_.end() && held->second.generation == generation) {
+            seen.emplace(slot, held->second);
+            return;
+        }
+        on_send(slot, generation & 0xFFu, journal, appended);
+        if (const auto now = held_.find(slot); now != held_.end() && now->second.generation == generation) {
+            seen.emplace(slot, now->second);
+        }
+    });
+    // Whatever the journal holds live that no slot holds any more was deleted meanwhile.
+    std::unordered_set<std::string> in_region;
+    for (const auto& [slot, held] : seen) {
+        in_region.insert(held.id);
+    }
+    std::vector<std::string> gone;
+    for (const std::string& id : journaled_ids_) {
+        if (!in_region.contains(id)) {
+            gone.push_back(id);
+        }
+    }
+    for (const std::string& id : gone) {
+        journal_deleted(id, journal, appended);
+    }
+    held_ = std::move(seen);
+    return appended;
+}
+
+std::uint64_t DurableQueue::forget_all(journal::JournalWriter& journal) {
+    std::uint64_t appended = 0;
+    std::vector<std::string> ids(journaled_ids_.begin(), journaled_ids_.end());
+    for (const std::string& id : ids) {
+        journal_deleted(id, journal, appended);
+    }
+    held_.clear();
+    return appended;
+}
+
+} // namespace shmq::daemon
