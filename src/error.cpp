@@ -55,6 +55,8 @@ std::string_view sqs_error_code(Errc code) noexcept {
         return "InternalError";
     case Errc::system_error:
         return "InternalError";
+    case Errc::not_durable:
+        return "ServiceUnavailable";
     }
     return "InternalError";
 }
@@ -73,6 +75,8 @@ int sqs_http_status(Errc code) noexcept {
     case Errc::corrupt_region:
     case Errc::system_error:
         return 500;
+    case Errc::not_durable:
+        return 503;
     default:
         return 400;
     }

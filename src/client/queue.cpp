@@ -49,6 +49,11 @@ Status Queue::explain_send_error(const SendEntry& entry, Errc outcome) const {
     if (outcome == Errc::timed_out) {
         return {Errc::timed_out, "Queue " + name() + " stayed full until the send timed out."};
     }
+    if (outcome == Errc::not_durable) {
+        return {Errc::not_durable, "Queue " + name() +
+                                       ": the message was enqueued, but shmqd stopped before it was durable "
+                                       "(Durability=sync)."};
+    }
     if (Status status = engine_->explain_entry(entry); !status) {
         return status;
     }

@@ -51,7 +51,9 @@ void fill_hot_attributes(const sqs::QueueConfig& config, layout::HotAttributes& 
     hot.fifo_flags.store((config.content_based_deduplication ? layout::fifo_content_based_deduplication : 0u) |
                              (config.deduplication_scope == "messageGroup" ? layout::fifo_deduplication_per_group : 0u),
                          std::memory_order_relaxed);
-    hot.durability.store(config.durability == "async" ? layout::durability_async : layout::durability_memory,
+    hot.durability.store(config.durability == "sync"    ? layout::durability_sync
+                         : config.durability == "async" ? layout::durability_async
+                                                         : layout::durability_memory,
                          std::memory_order_relaxed);
 }
 

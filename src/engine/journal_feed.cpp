@@ -2,8 +2,14 @@
 // journal_feed.h).
 #include "engine/journal_feed.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <climits>
 #include <cstring>
+
+#include "engine/process_liveness.h"
+#include "engine/wait_set.h"
 
 namespace shmq::engine {
 
@@ -20,7 +26,7 @@ bool holds_message(SlotState state) noexcept {
 } // namespace
 
 void QueueEngine::journal_sent(std::span<const std::uint32_t> slots) noexcept {
-    if (header_.hot.durability.load(std::memory_order_relaxed) != layout::durability_async || slots.empty()) {
+    if (header_.hot.durability.load(std::memory_order_relaxed) == layout::durability_memory || slots.empty()) {
         return;
     }
     std::array<std::uint32_t, limits::pending_slots_per_process> values{};
@@ -30,13 +36,14 @@ void QueueEngine::journal_sent(std::span<const std::uint32_t> slots) noexcept {
         values[i] = layout::ring_value(slots[i], writing.generation());
     }
     // Listed before it is published: a delete can only follow, never precede, its send entry.
-    if (region_->journal_sends().push_many(values.data(), static_cast<std::uint32_t>(count)) < count) {
+    if (region_->journal_sends().push_many(values.data(), static_cast<std::uint32_t>(count),
+                                           &last_journal_position_) < count) {
         header_.journal_overflow.store(1, std::memory_order_release);
     }
 }
 
 void QueueEngine::journal_freed(std::span<const std::uint32_t> slots) noexcept {
-    if (header_.hot.durability.load(std::memory_order_relaxed) != layout::durability_async || slots.empty()) {
+    if (header_.hot.durability.load(std::memory_order_relaxed) == layout::durability_memory || slots.empty()) {
         return;
     }
     for (const std::uint32_t slot : slots) {
@@ -47,8 +54,70 @@ void QueueEngine::journal_freed(std::span<const std::uint32_t> slots) noexcept {
     }
 }
 
-bool JournalFeed::async() const noexcept {
-    return engine_.header_.hot.durability.load(std::memory_order_relaxed) == layout::durability_async;
+bool QueueEngine::journal_daemon_alive() const noexcept {
+    const std::uint32_t pid = header_.journal_daemon_pid.load(std::memory_order_acquire);
+    return pid != 0 && process_alive(pid, header_.journal_daemon_start_ticks.load(std::memory_order_relaxed));
+}
+
+Status QueueEngine::await_journal_daemon(const SendOptions& options) {
+    const std::int64_t start = clock_.now_ns();
+    while (!journal_daemon_alive()) {
+        if (options.durable_wait_ns >= 0 && clock_.now_ns() - start >= options.durable_wait_ns) {
+            return {Errc::not_durable, "Queue " + name() + " has Durability=sync and no shmqd journals it; "
+                                                            "the message was not sent."};
+        }
+        usleep(1000);
+    }
+    return {};
+}
+
+Status QueueEngine::await_durable(std::uint64_t position, const SendOptions& options) {
+    WaitSetRegistration registration(header_.journaled, pid_);
+    std::int64_t orphaned_since = 0; // when we first found no live shmqd
+    for (int round = 0;; ++round) {
+        const std::uint32_t seen = header_.journaled.futex_word.load(std::memory_order_seq_cst);
+        if (header_.journal_durable_position.load(std::memory_order_acquire) > position) {
+            return {};
+        }
+        // Every ~50 ms: is anyone going to make it durable? (A restarted shmqd catches up.)
+        if (round % 5 == 0) {
+            if (journal_daemon_alive()) {
+                orphaned_since = 0;
+            } else {
+                const std::int64_t now = clock_.now_ns();
+                orphaned_since = orphaned_since == 0 ? now : orphaned_since;
+                if (options.durable_wait_ns >= 0 && now - orphaned_since >= options.durable_wait_ns) {
+                    return {Errc::not_durable, "Queue " + name() +
+                                                   ": the message was enqueued, but shmqd stopped before it "
+                                                   "was durable (Durability=sync)."};
+                }
+            }
+        }
+        wait_on(header_.journaled, seen, 10'000'000);
+    }
+}
+
+bool JournalFeed::durable() const noexcept {
+    return engine_.header_.hot.durability.load(std::memory_order_relaxed) != layout::durability_memory;
+}
+
+void JournalFeed::claim(std::uint32_t pid, std::uint64_t start_ticks) noexcept {
+    engine_.header_.journal_daemon_start_ticks.store(start_ticks, std::memory_order_relaxed);
+    engine_.header_.journal_daemon_pid.store(pid, std::memory_order_release);
+}
+
+void JournalFeed::release(std::uint32_t pid) noexcept {
+    std::uint32_t expected = pid;
+    (void)engine_.header_.journal_daemon_pid.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+}
+
+void JournalFeed::publish_durable(std::uint64_t position) noexcept {
+    std::atomic<std::uint64_t>& durable = engine_.header_.journal_durable_position;
+    if (position > durable.load(std::memory_order_relaxed)) {
+        durable.store(position, std::memory_order_release);
+        engine_.header_.journaled.futex_word.fetch_add(1, std::memory_order_seq_cst);
+        wake(engine_.header_.journaled, INT32_MAX);
+    }
 }
 
 JournalFeed::Copy JournalFeed::copy(std::uint32_t slot, std::uint32_t generation_bits, FedMessage& out) const {
@@ -87,11 +156,16 @@ JournalFeed::Copy JournalFeed::copy(std::uint32_t slot, std::uint32_t generation
     return after.generation() == before.generation() && holds_message(after.state()) ? Copy::copied : Copy::gone;
 }
 
-void JournalFeed::drain_sends(const std::function<void(std::uint32_t, std::uint32_t)>& visit) {
-    (void)engine_.region_->journal_sends().pop(limits::ring_scan_max, [&](std::uint32_t value) {
-        visit(layout::ring_slot(value), value >> 24);
-        return ring::ClaimResult::claimed;
-    });
+std::uint64_t JournalFeed::drain_sends(const std::function<void(std::uint32_t, std::uint32_t, std::uint64_t)>& visit) {
+    std::uint64_t next = 0;
+    (void)engine_.region_->journal_sends().pop_at(
+        limits::ring_scan_max,
+        [&](std::uint32_t value, std::uint64_t position) {
+            visit(layout::ring_slot(value), value >> 24, position);
+            return ring::ClaimResult::claimed;
+        },
+        &next);
+    return next;
 }
 
 void JournalFeed::drain_deletes(const std::function<void(std::uint32_t, std::uint32_t)>& visit) {

@@ -7,6 +7,7 @@
 // copy() checks the slot still holds that message (and that it did not change while it was
 // copied). A message deleted before shmqd got to it is simply never journaled. A full ring sets
 // journal_overflow, after which shmqd reconciles its view with every slot (live_messages).
+// Durability=sync senders then wait until shmqd publishes a durable position past their entry.
 #pragma once
 
 #include <cstdint>
@@ -40,15 +41,24 @@ class JournalFeed {
     // Copies the message a send entry names (slot, 8 generation bits).
     [[nodiscard]] Copy copy(std::uint32_t slot, std::uint32_t generation_bits, FedMessage& out) const;
 
-    // Pops every entry of a ring: visit(slot, generation_bits).
-    void drain_sends(const std::function<void(std::uint32_t, std::uint32_t)>& visit);
+    // Pops every send entry: visit(slot, generation_bits, ring position); returns the position
+    // after the last one.
+    std::uint64_t drain_sends(const std::function<void(std::uint32_t, std::uint32_t, std::uint64_t)>& visit);
+    // Pops every delete entry: visit(slot, generation_bits).
     void drain_deletes(const std::function<void(std::uint32_t, std::uint32_t)>& visit);
 
     // True once, after a ring overflowed (then the rings are not a complete account).
     [[nodiscard]] bool take_overflow() noexcept;
     // Every slot holding a message now: visit(slot, full generation).
     void live_messages(const std::function<void(std::uint32_t, std::uint32_t)>& visit) const;
-    [[nodiscard]] bool async() const noexcept;
+    [[nodiscard]] bool durable() const noexcept; // Durability async or sync
+
+    // Durability=sync: this shmqd (pid and start time) journals the queue; release() unless
+    // another took over. publish_durable: every send entry below position is durable (or gone);
+    // sync senders waiting for it wake.
+    void claim(std::uint32_t pid, std::uint64_t start_ticks) noexcept;
+    void release(std::uint32_t pid) noexcept;
+    void publish_durable(std::uint64_t position) noexcept;
 
   private:
     QueueEngine& engine_;

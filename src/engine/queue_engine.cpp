@@ -17,6 +17,7 @@
 #include "engine/config_store.h"
 #include "engine/crash_point.h"
 #include "engine/fifo_lock.h"
+#include "engine/process_liveness.h"
 #include "engine/wait_set.h"
 #include "sqs/fifo_ids.h"
 #include "sqs/message_validation.h"
@@ -51,34 +52,6 @@ void fetch_min(std::atomic<std::int64_t>& target, std::int64_t value) noexcept {
     }
 }
 
-// Start time of a process in clock ticks (field 22 of /proc/<pid>/stat); 0 if unreadable.
-std::uint64_t process_start_ticks(std::uint32_t pid) {
-    std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-    std::string text;
-    if (!std::getline(file, text)) {
-        return 0;
-    }
-    const std::size_t close = text.rfind(')'); // the command name may hold spaces
-    if (close == std::string::npos) {
-        return 0;
-    }
-    std::istringstream rest(text.substr(close + 2));
-    std::string field;
-    for (int index = 3; index <= 22 && rest >> field; ++index) {
-        if (index == 22) {
-            return std::strtoull(field.c_str(), nullptr, 10);
-        }
-    }
-    return 0;
-}
-
-bool process_alive(std::uint32_t pid, std::uint64_t start_ticks) {
-    if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-        return false;
-    }
-    // Same pid, another process (pid reuse): the one we knew is gone.
-    return start_ticks == 0 || process_start_ticks(pid) == start_ticks;
-}
 
 std::uint64_t blob_tag(std::uint32_t slot, std::uint32_t generation) noexcept {
     return (std::uint64_t{1} << 63) | (std::uint64_t{slot} << 32) | generation;
@@ -547,6 +520,13 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
     if (fifo()) {
         return fifo_send_batch(entries, outcomes, options, now, batch_request);
     }
+    const bool sync = header_.hot.durability.load(std::memory_order_relaxed) == layout::durability_sync;
+    if (sync) {
+        // No shmqd: fail before enqueuing anything (or wait for one, if the caller said so).
+        if (Status status = await_journal_daemon(options); !status) {
+            return status;
+        }
+    }
 
     std::array<std::uint32_t, limits::send_batch_max> slots{};
     std::array<std::int64_t, limits::send_batch_max> visible_at{};
@@ -623,6 +603,13 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
     if (claimed > 0) {
         publish({slots.data(), claimed}, {visible_at.data(), claimed}, now);
         add_local(me_->sent, claimed, std::memory_order_relaxed);
+        if (sync && !await_durable(last_journal_position_, options)) {
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                if (outcomes[i].error == Errc::ok) {
+                    outcomes[i].error = Errc::not_durable; // enqueued, durability unknown
+                }
+            }
+        }
     }
     return {};
 }

@@ -155,6 +155,12 @@ class QueueEngine {
     // Lists slots (WRITING, ours, about to be published) / slots (FREEING, ours) for shmqd.
     void journal_sent(std::span<const std::uint32_t> slots) noexcept;
     void journal_freed(std::span<const std::uint32_t> slots) noexcept;
+    [[nodiscard]] bool journal_daemon_alive() const noexcept;
+    // Durability=sync: waits for a live shmqd before sending (options.durable_wait_ns), then
+    // after it, until the journal_sends entry at position is durable.
+    [[nodiscard]] Status await_journal_daemon(const SendOptions& options);
+    [[nodiscard]] Status await_durable(std::uint64_t position, const SendOptions& options);
+    std::uint64_t last_journal_position_ = 0; // of this handle's last send entry
     friend class JournalFeed;
 
     // --- fair queues (fair_dispatch.cpp): MessageGroupId as a tenant on standard queues ---

@@ -417,6 +417,18 @@ Result<std::uint64_t> JournalWriter::reap(bool wait) {
     return durable_sequence_;
 }
 
+Result<std::uint64_t> JournalWriter::reap_for(std::int64_t timeout_ns) {
+    if (!in_flight_.empty()) {
+        __kernel_timespec timeout{timeout_ns / 1'000'000'000, timeout_ns % 1'000'000'000};
+        io_uring_cqe* cqe = nullptr;
+        const int rc = io_uring_wait_cqe_timeout(ring_.get(), &cqe, &timeout);
+        if (rc < 0 && rc != -ETIME && rc != -EINTR) {
+            return system_error("io_uring_wait_cqe_timeout", -rc);
+        }
+    }
+    return reap(false);
+}
+
 Result<std::uint64_t> JournalWriter::sync() {
     if (auto submitted = submit(); !submitted) {
         return submitted.error();

@@ -69,6 +69,8 @@ class JournalWriter {
     // Collects finished commits; with wait, blocks until at least one finishes if any is in
     // flight. Returns durable_sequence().
     [[nodiscard]] Result<std::uint64_t> reap(bool wait);
+    // Waits up to timeout_ns for a commit to finish (if any is in flight), then reaps.
+    [[nodiscard]] Result<std::uint64_t> reap_for(std::int64_t timeout_ns);
     // submit(), then waits until everything appended so far is durable.
     [[nodiscard]] Result<std::uint64_t> sync();
 

@@ -293,14 +293,10 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
             }
             config.deduplication_scope = value;
         } else if (name == "Durability") {
-            if (value == "sync") {
-                return invalid_value(name, "sync is not available yet; use async (shmqd journals every send and "
-                                           "delete) or memory.");
-            }
-            if (value != "memory" && value != "async") {
+            if (value != "memory" && value != "async" && value != "sync") {
                 return invalid_value(name);
             }
-            if (value == "async" && config.fifo) {
+            if (value != "memory" && config.fifo) {
                 return invalid_value(name, "FIFO queues are memory-only until shmqd journals their group order "
                                            "and deduplication window.");
             }

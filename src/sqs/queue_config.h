@@ -29,7 +29,7 @@ struct QueueConfig {
     bool sqs_managed_sse_enabled = true;
     std::string deduplication_scope;   // FIFO only: queue | messageGroup
     std::string fifo_throughput_limit; // FIFO only: perQueue | perMessageGroupId
-    std::string durability = "memory"; // shmq: memory | async (shmqd journals sends and deletes)
+    std::string durability = "memory"; // shmq: memory | async | sync (shmqd journals sends and deletes)
 
     // Parsed from redrive_policy.
     std::string dead_letter_target_name;

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "support/child_process.h"
 #include "support/test_namespace.h"
@@ -254,5 +255,51 @@ TEST_CASE("shmqd: sends and deletes made while it was down or SIGKILLed are caug
     auto restored = client.open_queue("jobs");
     REQUIRE(restored);
     CHECK(receive_all(restored.value()).size() == live);
+    stop_daemon(restarted);
+}
+
+TEST_CASE("shmqd: a Durability=sync send returns once durable, and fails clearly without a shmqd", "[durability]") {
+    testing::TestNamespace ns;
+    DataDir data;
+    const Client& client = ns.client();
+    REQUIRE(client.create_queue("ledger", {{"Durability", "sync"}}));
+    auto queue = client.open_queue("ledger");
+    REQUIRE(queue);
+    // No shmqd: refused at once, nothing enqueued; a bounded wait for one refuses too.
+    auto refused = queue->send({.body = "early"});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.code() == Errc::not_durable);
+    CHECK(refused.error().message.find("was not sent") != std::string::npos);
+    SendOptions wait_a_little;
+    wait_a_little.durable_wait_ns = 20'000'000;
+    CHECK(queue->send({.body = "early"}, wait_a_little).code() == Errc::not_durable);
+    CHECK(queue->inspect().ready == 0);
+
+    std::set<std::string> acknowledged;
+    {
+        ChildProcess daemon = start_daemon(ns, data);
+        for (int i = 0; i < 200; ++i) {
+            const std::string body = "entry-" + std::to_string(i);
+            auto id = queue->send({.body = body});
+            REQUIRE(id);
+            acknowledged.insert(body);
+        }
+        // Killed the moment the last send returned: each was durable when it returned.
+        daemon.kill_now();
+        (void)daemon.wait();
+    }
+    // Its claim died with it: refused again, at once.
+    CHECK(queue->send({.body = "orphan"}).code() == Errc::not_durable);
+    wipe_regions(ns);
+    ChildProcess restarted = start_daemon(ns, data);
+    auto restored = client.open_queue("ledger");
+    REQUIRE(restored);
+    std::set<std::string> bodies;
+    for (const auto& [id, message] : receive_all(restored.value())) {
+        bodies.insert(message.body);
+    }
+    CHECK(bodies == acknowledged);
+    // With shmqd back, sync sends work again.
+    CHECK(restored->send({.body = "after"}));
     stop_daemon(restarted);
 }

@@ -208,7 +208,8 @@ TEST_CASE("regions are private (0600) unless asked otherwise; SHMQ_NAMESPACE sel
     CHECK(Client::open(bad).code() == Errc::invalid_parameter_value);
 }
 
-TEST_CASE("Durability (shmq's attribute): memory or async, named only, refused where not available", "[unit]") {
+TEST_CASE("Durability (shmq's attribute): memory, async or sync, named only, refused where not available",
+          "[unit]") {
     testing::TestNamespace ns;
     const Client& client = ns.client();
     REQUIRE(client.create_queue("plain"));
@@ -229,9 +230,8 @@ TEST_CASE("Durability (shmq's attribute): memory or async, named only, refused w
     auto bad = client.create_queue("bad", {{"Durability", "disk"}});
     REQUIRE_FALSE(bad);
     CHECK(bad.code() == Errc::invalid_attribute_value);
-    auto sync = client.create_queue("sync", {{"Durability", "sync"}});
-    REQUIRE_FALSE(sync);
-    CHECK(sync.error().message.find("sync is not available yet") != std::string::npos);
+    REQUIRE(client.create_queue("sync", {{"Durability", "sync"}}));
+    CHECK(client.get_queue_attributes("sync", {"Durability"})->at("Durability") == "sync");
     auto fifo = client.create_queue("kept.fifo", {{"FifoQueue", "true"}, {"Durability", "async"}});
     REQUIRE_FALSE(fifo);
     CHECK(fifo.error().message.find("FIFO queues are memory-only") != std::string::npos);

@@ -102,6 +102,8 @@ std::string default_error_message(Errc code) {
         return "The queue's shared-memory region failed a consistency check.";
     case Errc::system_error:
         return "An operating-system call failed.";
+    case Errc::not_durable:
+        return "No shmqd made the message durable (Durability=sync).";
     }
     return "Unknown error.";
 }

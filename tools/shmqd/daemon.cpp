@@ -268,7 +268,7 @@ Status Daemon::journal_changes() {
 
 void Daemon::follow_durability(const std::string& name) {
     auto attributes = client_.get_queue_attributes(name, {"Durability"});
-    const bool async = attributes && attributes->contains("Durability") && attributes->at("Durability") == "async";
+    const bool async = attributes && attributes->contains("Durability") && attributes->at("Durability") != "memory";
     const auto durable = durable_.find(name);
     if (async && durable == durable_.end()) {
         auto queue = client_.open_queue(name);
@@ -303,10 +303,16 @@ Result<bool> Daemon::pump_messages() {
             return submitted.error();
         }
     }
-    if (auto reaped = journal_->reap(false); !reaped) {
+    // Commits in flight: wait for one briefly (Durability=sync senders are waiting on it).
+    auto reaped = journal_->commits_in_flight() > 0 && appended == 0 ? journal_->reap_for(commit_wait_ns)
+                                                                      : journal_->reap(false);
+    if (!reaped) {
         return reaped.error();
     }
-    return appended > 0;
+    for (auto& [name, queue] : durable_) {
+        queue->on_durable(reaped.value());
+    }
+    return appended > 0 || journal_->commits_in_flight() > 0;
 }
 
 Status Daemon::run(int signal_fd) {
@@ -335,7 +341,13 @@ Status Daemon::run(int signal_fd) {
                 return pumped.error();
             }
             auto durable = journal_->sync();
-            return durable ? Status{} : Status{durable.error()};
+            if (!durable) {
+                return durable.error();
+            }
+            for (auto& [name, queue] : durable_) {
+                queue->on_durable(durable.value());
+            }
+            return {};
         }
         bool rescan = Clock::now() - last_scan >= std::chrono::milliseconds(options_.watch_interval_ms);
         if ((fds[1].revents & POLLIN) != 0) {

@@ -28,8 +28,11 @@ struct DaemonOptions {
 };
 
 // How often durable queues' rings are drained when idle: what Durability=async may lose to a
-// power cut is at most this plus one commit.
-inline constexpr int commit_interval_ms = 2;
+// power cut is at most this plus one commit, and what a Durability=sync send waits at most
+// before shmqd sees it.
+inline constexpr int commit_interval_ms = 1;
+// How long the loop waits for a commit in flight before looking at the rings again.
+inline constexpr std::int64_t commit_wait_ns = 200'000;
 
 class Daemon {
   public:

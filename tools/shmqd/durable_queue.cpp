@@ -1,8 +1,12 @@
 // Journaling of one Durability=async queue (see durable_queue.h).
 #include "durable_queue.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
+
+#include "engine/process_liveness.h"
 
 namespace shmq::daemon {
 namespace {
@@ -22,7 +26,34 @@ MessageId id_of(const std::string& key) {
 
 DurableQueue::DurableQueue(std::string name, Queue queue, std::unordered_set<std::string> journaled_ids)
     : name_(std::move(name)), queue_(std::move(queue)), feed_(engine_of(queue_)),
-      journaled_ids_(std::move(journaled_ids)) {}
+      journaled_ids_(std::move(journaled_ids)) {
+    const auto pid = static_cast<std::uint32_t>(getpid());
+    feed_.claim(pid, engine::process_start_ticks(pid));
+}
+
+DurableQueue::~DurableQueue() {
+    feed_.release(static_cast<std::uint32_t>(getpid()));
+}
+
+void DurableQueue::mark(std::uint64_t sequence, std::uint64_t position) {
+    for (const Pending& pending : pending_) {
+        position = std::min(position, pending.position); // not durable before it is journaled
+    }
+    marks_.emplace_back(sequence, position);
+}
+
+void DurableQueue::on_durable(std::uint64_t durable_sequence) {
+    std::uint64_t position = 0;
+    bool moved = false;
+    while (!marks_.empty() && marks_.front().first <= durable_sequence) {
+        position = std::max(position, marks_.front().second);
+        moved = true;
+        marks_.pop_front();
+    }
+    if (moved) {
+        feed_.publish_durable(position);
+    }
+}
 
 void DurableQueue::journal_deleted(const std::string& id, journal::JournalWriter& journal, std::uint64_t& appended) {
     if (journaled_ids_.erase(id) == 0) {
@@ -33,11 +64,11 @@ void DurableQueue::journal_deleted(const std::string& id, journal::JournalWriter
     ++appended;
 }
 
-void DurableQueue::on_send(std::uint32_t slot, std::uint32_t generation_bits, journal::JournalWriter& journal,
-                           std::uint64_t& appended) {
+void DurableQueue::on_send(std::uint32_t slot, std::uint32_t generation_bits, std::uint64_t position,
+                           journal::JournalWriter& journal, std::uint64_t& appended) {
     switch (feed_.copy(slot, generation_bits, message_)) {
     case engine::JournalFeed::Copy::pending:
-        pending_.emplace_back(slot, generation_bits);
+        pending_.push_back({slot, generation_bits, position});
         return;
     case engine::JournalFeed::Copy::gone:
         return;
@@ -80,22 +111,25 @@ std::uint64_t DurableQueue::pump(journal::JournalWriter& journal) {
         return reconcile(journal);
     }
     std::uint64_t appended = 0;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> retry;
+    std::vector<Pending> retry;
     retry.swap(pending_);
-    for (const auto& [slot, bits] : retry) {
-        on_send(slot, bits, journal, appended);
+    for (const Pending& pending : retry) {
+        on_send(pending.slot, pending.generation_bits, pending.position, journal, appended);
     }
     // Sends before deletes: a delete entry is listed after its send entry, so a message is
     // journaled (if it still existed) before its deletion is looked at.
-    feed_.drain_sends([&](std::uint32_t slot, std::uint32_t bits) { on_send(slot, bits, journal, appended); });
+    const std::uint64_t next = feed_.drain_sends([&](std::uint32_t slot, std::uint32_t bits, std::uint64_t position) {
+        on_send(slot, bits, position, journal, appended);
+    });
     feed_.drain_deletes([&](std::uint32_t slot, std::uint32_t bits) { on_delete(slot, bits, journal, appended); });
+    mark(journal.next_sequence() - 1, next);
     return appended;
 }
 
 std::uint64_t DurableQueue::reconcile(journal::JournalWriter& journal) {
     std::uint64_t appended = 0;
     // The rings' contents are covered by the scan below.
-    feed_.drain_sends([](std::uint32_t, std::uint32_t) {});
+    const std::uint64_t next = feed_.drain_sends([](std::uint32_t, std::uint32_t, std::uint64_t) {});
     feed_.drain_deletes([](std::uint32_t, std::uint32_t) {});
     pending_.clear();
     std::unordered_map<std::uint32_t, Held> seen;
@@ -105,7 +139,7 @@ std::uint64_t DurableQueue::reconcile(journal::JournalWriter& journal) {
             seen.emplace(slot, held->second);
             return;
         }
-        on_send(slot, generation & 0xFFu, journal, appended);
+        on_send(slot, generation & 0xFFu, 0, journal, appended);
         if (const auto now = held_.find(slot); now != held_.end() && now->second.generation == generation) {
             seen.emplace(slot, now->second);
         }
@@ -125,6 +159,8 @@ std::uint64_t DurableQueue::reconcile(journal::JournalWriter& journal) {
         journal_deleted(id, journal, appended);
     }
     held_ = std::move(seen);
+    pending_.clear(); // a live slot is never WRITING
+    mark(journal.next_sequence() - 1, next);
     return appended;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,6 +25,9 @@ class DurableQueue {
   public:
     // journaled_ids: the ids the journal holds live for this queue (replayed at start).
     DurableQueue(std::string name, Queue queue, std::unordered_set<std::string> journaled_ids);
+    ~DurableQueue();
+    DurableQueue(const DurableQueue&) = delete;
+    DurableQueue& operator=(const DurableQueue&) = delete;
 
     // Journals what the rings list (or reconciles after an overflow); returns records appended.
     std::uint64_t pump(journal::JournalWriter& journal);
@@ -31,6 +35,9 @@ class DurableQueue {
     std::uint64_t reconcile(journal::JournalWriter& journal);
     // The queue stops being durable or is deleted: its journaled messages are deleted.
     std::uint64_t forget_all(journal::JournalWriter& journal);
+    // The journal is durable up to durable_sequence: Durability=sync senders whose entries that
+    // covers are released.
+    void on_durable(std::uint64_t durable_sequence);
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
@@ -39,8 +46,11 @@ class DurableQueue {
         std::uint32_t generation;
         std::string id; // MessageId bytes
     };
-    void on_send(std::uint32_t slot, std::uint32_t generation_bits, journal::JournalWriter& journal,
-                 std::uint64_t& appended);
+    void on_send(std::uint32_t slot, std::uint32_t generation_bits, std::uint64_t position,
+                 journal::JournalWriter& journal, std::uint64_t& appended);
+    // After a pump: once the journal is durable through `sequence`, send entries below
+    // `position` are.
+    void mark(std::uint64_t sequence, std::uint64_t position);
     void on_delete(std::uint32_t slot, std::uint32_t generation_bits, journal::JournalWriter& journal,
                    std::uint64_t& appended);
     void journal_deleted(const std::string& id, journal::JournalWriter& journal, std::uint64_t& appended);
@@ -50,7 +60,12 @@ class DurableQueue {
     engine::JournalFeed feed_;
     std::unordered_map<std::uint32_t, Held> held_;          // slot -> the message we saw in it
     std::unordered_set<std::string> journaled_ids_;         // live in the journal
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> pending_; // sends still being written
+    struct Pending {
+        std::uint32_t slot, generation_bits;
+        std::uint64_t position;
+    };
+    std::vector<Pending> pending_;                          // sends still being written
+    std::deque<std::pair<std::uint64_t, std::uint64_t>> marks_; // (journal sequence, ring position)
     std::vector<std::byte> payload_;                        // scratch
     engine::FedMessage message_;                            // scratch
 };

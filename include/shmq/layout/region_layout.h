@@ -43,7 +43,8 @@ inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff
 // 6: FIFO send and group mutexes; FIFO messages arrive through the ready ring.
 // 7: per-region slot stride (inline bytes); FIFO queues without deduplication.
 // 8: journal rings (sends and deletes listed for shmqd) and the Durability hot attribute.
-inline constexpr std::uint32_t layout_version = 8;
+// 9: Durability=sync: the journaling daemon, the durable position and its wait set.
+inline constexpr std::uint32_t layout_version = 9;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t config_buffer_bytes = 32 * 1024;
@@ -169,6 +170,7 @@ inline constexpr std::uint32_t fifo_content_based_deduplication = 1u << 0;
 inline constexpr std::uint32_t fifo_deduplication_per_group = 1u << 1; // DeduplicationScope=messageGroup
 inline constexpr std::uint32_t durability_memory = 0;
 inline constexpr std::uint32_t durability_async = 1; // sends and deletes are listed for shmqd
+inline constexpr std::uint32_t durability_sync = 2;  // and a send returns once shmqd made it durable
 
 struct HotAttributes {
     std::atomic<std::uint32_t> visibility_timeout_s;
@@ -255,6 +257,13 @@ struct RegionHeader {
     // Set when a journal ring was full (shmqd not draining): shmqd then reconciles the journal
     // with the region's slots instead of trusting the rings.
     alignas(cache_block) std::atomic<std::uint32_t> journal_overflow;
+    // Durability=sync: the shmqd journaling this queue (pid, 0 for none; its start time guards
+    // against pid reuse) and the journal_sends position below which every listed message is
+    // durable (or gone). Sync senders sleep on `journaled` until it passes their entry.
+    alignas(cache_block) std::atomic<std::uint32_t> journal_daemon_pid;
+    std::atomic<std::uint64_t> journal_daemon_start_ticks;
+    std::atomic<std::uint64_t> journal_durable_position;
+    WaitSet journaled;
     WaitSet readable;
     WaitSet writable;
 

@@ -58,8 +58,10 @@ class CellRing {
     [[nodiscard]] bool push(std::uint32_t value) noexcept { return push_many(&value, 1) == 1; }
 
     // Appends values in order (others' values may interleave); returns how many fit. The tail
-    // hint moves once for the whole batch.
-    [[nodiscard]] std::uint32_t push_many(const std::uint32_t* values, std::uint32_t count) noexcept {
+    // hint moves once for the whole batch. last_position, if given, receives the position of the
+    // last value pushed.
+    [[nodiscard]] std::uint32_t push_many(const std::uint32_t* values, std::uint32_t count,
+                                          std::uint64_t* last_position = nullptr) noexcept {
         std::uint64_t position = header_->tail_hint.load(std::memory_order_acquire);
         std::uint32_t pushed = 0;
         for (std::uint32_t step = 0; step < limits::ring_scan_max && pushed < count; ++step) {
@@ -71,6 +73,9 @@ class CellRing {
                 if (value_of_cell(seen) == empty_value) {
                     if (target.compare_exchange_strong(seen, cell(position_lap, values[pushed]),
                                                        std::memory_order_seq_cst, std::memory_order_acquire)) {
+                        if (last_position != nullptr) {
+                            *last_position = position;
+                        }
                         ++pushed;
                         ++position;
                     }
@@ -92,6 +97,14 @@ class CellRing {
     // Pops up to max_count entries in order. For each FULL cell, claim(value) decides; claimed
     // and stale entries are consumed. Returns the number claimed.
     template <class Claim> [[nodiscard]] std::uint32_t pop(std::uint32_t max_count, Claim&& claim) noexcept {
+        return pop_at(max_count, [&](std::uint32_t value, std::uint64_t) { return claim(value); });
+    }
+
+    // pop, with each entry's position given to claim(value, position), and the position after the
+    // last entry looked at stored in *next_position if given.
+    template <class Claim>
+    [[nodiscard]] std::uint32_t pop_at(std::uint32_t max_count, Claim&& claim,
+                                       std::uint64_t* next_position = nullptr) noexcept {
         std::uint64_t position = header_->head_hint.load(std::memory_order_acquire);
         std::uint32_t claimed = 0;
         for (std::uint32_t step = 0; step < limits::ring_scan_max && claimed < max_count; ++step) {
@@ -104,7 +117,7 @@ class CellRing {
                 if (value == empty_value) {
                     break; // nothing produced here yet: the ring is empty from this position
                 }
-                const ClaimResult result = claim(value);
+                const ClaimResult result = claim(value, position);
                 if (result == ClaimResult::stop) {
                     break;
                 }
@@ -125,6 +138,9 @@ class CellRing {
             break; // not yet produced at this lap
         }
         advance(header_->head_hint, position);
+        if (next_position != nullptr) {
+            *next_position = position;
+        }
         return claimed;
     }
 
