@@ -160,6 +160,18 @@ std::vector<std::byte> header_page(std::uint64_t first_sequence, std::uint64_t c
     return page;
 }
 
+// Writes the header page of a segment starting at first_sequence and flushes it.
+Status write_header(int fd, const std::string& path, std::uint64_t first_sequence, std::uint64_t capacity_bytes) {
+    const std::vector<std::byte> page = header_page(first_sequence, capacity_bytes);
+    if (pwrite(fd, page.data(), page.size(), 0) != static_cast<ssize_t>(page.size())) {
+        return system_error("write " + path, errno);
+    }
+    if (fdatasync(fd) != 0) {
+        return system_error("fdatasync " + path, errno);
+    }
+    return {};
+}
+
 // Creates (or reuses) path, zero-filled to capacity and flushed; the fd, or an error (the file
 // is then removed: a full disk leaves nothing half made behind).
 Result<int> prepare_zeroed_file(const std::string& path, std::uint64_t capacity_bytes) {
@@ -198,15 +210,9 @@ Status JournalWriter::take_spare(std::uint64_t first_sequence) {
     }
     const int fd = std::exchange(spare_fd_, -1);
     const std::string path = options_.directory + "/" + segment_file_name(first_sequence);
-    const std::vector<std::byte> page = header_page(first_sequence, options_.segment_bytes);
     // Header first, flushed, then the name: a crash in between leaves a spare, never a segment
     // without its header.
-    Status status = pwrite(fd, page.data(), page.size(), 0) == static_cast<ssize_t>(page.size())
-                        ? Status{}
-                        : Status{system_error("write " + path, errno)};
-    if (status && fdatasync(fd) != 0) {
-        status = system_error("fdatasync " + path, errno);
-    }
+    Status status = write_header(fd, path, first_sequence, options_.segment_bytes);
     if (status && rename(spare_path(options_.directory).c_str(), path.c_str()) != 0) {
         status = system_error("rename to " + path, errno);
     }
@@ -234,13 +240,7 @@ Status JournalWriter::open_segment(std::uint64_t first_sequence) {
         return prepared.error();
     }
     const int fd = prepared.value();
-    const std::vector<std::byte> page = header_page(first_sequence, options_.segment_bytes);
-    Status status = pwrite(fd, page.data(), page.size(), 0) == static_cast<ssize_t>(page.size())
-                        ? Status{}
-                        : Status{system_error("write " + path, errno)};
-    if (status && fdatasync(fd) != 0) {
-        status = system_error("fdatasync " + path, errno);
-    }
+    Status status = write_header(fd, path, first_sequence, options_.segment_bytes);
     if (status) {
         status = sync_directory(options_.directory);
     }

@@ -98,26 +98,18 @@ Result<SegmentScan> scan_segment_bytes(std::span<const std::byte> bytes, const R
             offset += size;
             continue;
         }
-        if (all_zero(bytes.subspan(offset, record_header_bytes))) {
-            // The preallocated zeros: the end, unless good records follow a zeroed gap (a lost
-            // write in the middle), which resync below finds.
-            const std::size_t next = resync(bytes, offset + record_alignment, scan.next_sequence);
-            if (next == bytes.size()) {
-                break;
-            }
-            scan.corrupt.push_back({offset, next - offset});
-            offset = next;
-            RecordView resumed{};
-            (void)parse_record(bytes.subspan(offset), resumed);
-            scan.next_sequence = resumed.sequence;
-            continue;
-        }
+        // No good record here. Preallocated zeros are the end, unless good records follow a
+        // zeroed gap (a lost write in the middle); other bytes are damage: a corrupt region if a
+        // good record follows, else a torn tail.
+        const bool zeros = all_zero(bytes.subspan(offset, record_header_bytes));
         const std::size_t next = resync(bytes, offset + record_alignment, scan.next_sequence);
         if (next == bytes.size()) {
-            // Nothing good further on: a torn tail.
-            const auto tail = bytes.subspan(offset);
-            const auto last_nonzero = std::find_if(tail.rbegin(), tail.rend(), [](std::byte b) { return b != std::byte{0}; });
-            scan.torn_tail_bytes = static_cast<std::uint64_t>(tail.rend() - last_nonzero);
+            if (!zeros) {
+                const auto tail = bytes.subspan(offset);
+                const auto last_nonzero =
+                    std::find_if(tail.rbegin(), tail.rend(), [](std::byte b) { return b != std::byte{0}; });
+                scan.torn_tail_bytes = static_cast<std::uint64_t>(tail.rend() - last_nonzero);
+            }
             break;
         }
         scan.corrupt.push_back({offset, next - offset});
