@@ -45,9 +45,12 @@ void register_benchmarks() {
         benchmark::RegisterBenchmark(("boost_mq/" + scenario).c_str(), shmq_bench::message_queue_throughput,
                                      t.body_bytes, t.batch)
             ->UseRealTime();
-        // FIFO and fair queues right after the standard queue and message_queue figures they are
-        // compared with.
+        // Durability=async (shmqd running), FIFO and fair queues right after the standard queue and
+        // message_queue figures they are compared with.
         if (t.batch == 10 && t.body_bytes == shmq_bench::small_body_bytes) {
+            benchmark::RegisterBenchmark(("durable/async/" + std::string(t.size_name) + "/" + t.batch_name).c_str(),
+                                         shmq_bench::durable_async_throughput, t.body_bytes, t.batch)
+                ->UseRealTime();
             benchmark::RegisterBenchmark(("shmq/fair/" + scenario + "/tenants:16").c_str(),
                                          shmq_bench::shmq_fair_throughput, shmq_bench::TenantMix::round_robin)
                 ->UseRealTime();
@@ -145,6 +148,17 @@ void register_benchmarks() {
                 writer->Iterations(iterations);
             }
         }
+    }
+    // Durability=sync senders right after the floor of 16 of them (16 records per fdatasync).
+    benchmark::RegisterBenchmark("journal/raw_fdatasync/records:16", shmq_bench::journal_raw_fdatasync, 16u)
+        ->UseRealTime();
+    for (const int senders : {1, 4, 16}) {
+        benchmark::RegisterBenchmark(("durable/sync/64B/senders:" + std::to_string(senders)).c_str(),
+                                     shmq_bench::durable_sync_send)
+            ->Threads(senders)
+            ->Setup(shmq_bench::durable_sync_setup)
+            ->Teardown(shmq_bench::durable_sync_teardown)
+            ->UseRealTime();
     }
 }
 

@@ -178,6 +178,10 @@ void set_rates(benchmark::State& state, std::uint32_t records) {
 
 } // namespace
 
+const std::string* bench_data_directory(std::string& error) {
+    return data_directory(error);
+}
+
 void journal_raw_fdatasync(benchmark::State& state, std::uint32_t records) {
     std::string error;
     const int fd = open_raw_file(error);

@@ -61,8 +61,10 @@ std::string format_value(std::string_view counter, double value) {
     if (counter == "items_per_second") {
         if (value >= 1e6) {
             std::snprintf(text, sizeof(text), "%.2f M/s", value / 1e6);
-        } else {
+        } else if (value >= 1e3) {
             std::snprintf(text, sizeof(text), "%.1f K/s", value / 1e3);
+        } else {
+            std::snprintf(text, sizeof(text), "%.1f /s", value);
         }
     } else if (counter == "bytes_per_second") {
         if (value >= 1e9) {
@@ -116,10 +118,10 @@ std::string target_verdict(std::string_view scenario, std::string_view counter, 
     return verdict;
 }
 
-// FIFO, fair-queue and journal figures set against other figures of the same run, with the
-// issue's target ratios.
+// FIFO, fair-queue, journal and durable figures set against other figures of the same run, with
+// the issue's target ratios.
 struct Comparison {
-    std::string_view name;      // the FIFO, fair-queue or journal benchmark
+    std::string_view name;      // the FIFO, fair-queue, journal or durable benchmark
     std::string_view reference; // the benchmark it is set against
     std::string_view reference_label;
     bool cost;                     // true: lower is better (ns per item, or the counter), ratio = name / reference
@@ -200,6 +202,34 @@ constexpr std::string_view journal_heading =
     "the same framed records into a preallocated file), same run, same records per commit (records/s:\n"
     "writer / raw, > 1 writer faster)\n";
 
+constexpr std::string_view journal_raw_16 = "journal/raw_fdatasync/records:16";
+constexpr std::string_view durable_sync_1 = "durable/sync/64B/senders:1";
+
+// Durable sends with the real shmqd running, against memory and the raw floor (issue 4). Sync
+// senders sleep until shmqd's commit covers them: their CPU share says nothing about the host.
+constexpr std::array durable_comparisons{
+    Comparison{.name = "durable/async/64B/batch10", .reference = standard_batch10, .reference_label = "memory",
+               .cost = false, .target = 0.5},
+    Comparison{.name = durable_sync_1, .reference = journal_raw_1, .reference_label = "raw", .cost = false,
+               .target = 0, .figure = "msg/s", .spins = false},
+    Comparison{.name = durable_sync_1, .reference = journal_raw_1, .reference_label = "raw", .cost = true,
+               .target = 1.3, .counter = "p50_ns", .figure = "p50", .spins = false},
+    Comparison{.name = durable_sync_1, .reference = journal_raw_1, .reference_label = "raw", .cost = true,
+               .target = 0, .counter = "p99_ns", .figure = "p99", .spins = false},
+    Comparison{.name = "durable/sync/64B/senders:4", .reference = durable_sync_1, .reference_label = "1 sender",
+               .cost = false, .target = 0, .figure = "msg/s", .spins = false},
+    Comparison{.name = "durable/sync/64B/senders:16", .reference = journal_raw_16, .reference_label = "raw",
+               .cost = false, .target = 0.8, .figure = "msg/s", .spins = false},
+    Comparison{.name = "durable/sync/64B/senders:16", .reference = durable_sync_1, .reference_label = "1 sender",
+               .cost = false, .target = 0, .figure = "msg/s", .spins = false},
+};
+
+constexpr std::string_view durable_heading =
+    "\nDurable sends with shmqd running, same run: async against the same layout on a memory queue\n"
+    "(items/s, > 1 faster); sync senders against the raw floor of one fdatasync per commit (senders:1:\n"
+    "records:1; senders:16: records:16, 16 records per fdatasync), msg/s > 1 faster, p50/p99 of a send\n"
+    "against p50/p99 of the raw fdatasync, < 1 faster\n";
+
 constexpr std::string_view fair_heading =
     "\nFair queues against the same workload without MessageGroupIds, same run (quiet_dwell: the noisy\n"
     "tenant's messages delivered before the quiet tenant's last (msgs) and consumer time until then\n"
@@ -254,7 +284,8 @@ void print_comparison_rows(const std::map<std::string, CollectedRun>& runs, std:
         std::string verdict;
         if (base && *base > 0) {
             const double ratio = shown / show(*base);
-            std::snprintf(ratio_text, sizeof(ratio_text), rate ? "%.2fx" : "%.3gx", ratio); // counters span decades
+            // Counters span decades, and so do rates far off their reference.
+            std::snprintf(ratio_text, sizeof(ratio_text), rate && ratio >= 0.01 ? "%.2fx" : "%.3gx", ratio);
             std::snprintf(base_text, sizeof(base_text), "%s", format_value(counter, show(*base)).c_str());
             if (comparison.target > 0) {
                 char text[64];
@@ -396,6 +427,7 @@ void print_ratio_table(const std::map<std::string, CollectedRun>& runs, std::ost
     print_comparison_rows(runs, fifo_comparisons, fifo_heading, out);
     print_comparison_rows(runs, fair_comparisons, fair_heading, out);
     print_comparison_rows(runs, journal_comparisons, journal_heading, out);
+    print_comparison_rows(runs, durable_comparisons, durable_heading, out);
 }
 
 } // namespace shmq_bench

@@ -38,11 +38,23 @@
 //               p50/p99 of the fdatasync. writer: journal::JournalWriter on a fresh directory,
 //               up to in_flight commits overlapping, segment rolls included; p50/p99 of a commit
 //               (submit to durable) with one in flight. Compared as writer / raw records/s.
+//               raw_fdatasync/records:16 is the floor of durable/sync/64B/senders:16.
+//   durable (shmqd, issue 4; durable_scenarios.cpp): the real shmqd binary, one per invocation,
+//               on a fresh directory under the journal scenarios' data directory, in this run's
+//               namespace; started before the clock (after "shmqd ready" and its spare segment
+//               on disk), stopped with SIGTERM after it (must exit 0), its journal read back to
+//               check the run. async/64B/batch10: the 64 B batch-of-10 throughput layout on a
+//               fresh Durability=async queue; compared with shmq/throughput/64B/batch10 (memory).
+//               sync/64B/senders:N: N threads, one handle each, sending single 64 B messages to
+//               one Durability=sync queue (1 << 20 slots, no consumer), each send timed; p50/p99
+//               over every send. Compared: senders:1 p50 with the raw fdatasync p50
+//               (raw_fdatasync/records:1), senders:16 messages/s with raw_fdatasync/records:16.
 #pragma once
 
 #include <benchmark/benchmark.h>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace shmq_bench {
 
@@ -104,7 +116,19 @@ inline constexpr std::int64_t journal_rolling_commits = 512;
 
 void journal_raw_fdatasync(benchmark::State& state, std::uint32_t records);
 void journal_writer(benchmark::State& state, std::uint32_t records, std::uint32_t in_flight);
-// Removes what the journal scenarios wrote (and the data directory if they created it).
+// The data directory on the real disk of the journal and durable scenarios, created on first use;
+// nullptr (with error) when it cannot be set up or is in memory.
+const std::string* bench_data_directory(std::string& error);
+// Removes what the journal scenarios wrote (and the data directory if they created it; the
+// durable scenarios remove their own shmqd directories).
 void journal_cleanup();
+
+// Durable sends with the real shmqd running (durable_scenarios.cpp).
+void durable_async_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch);
+// One sender thread per Google Benchmark thread; register with ->Threads(N) and this Setup and
+// Teardown (queue, shmqd and warm-up once per run, not per thread).
+void durable_sync_send(benchmark::State& state);
+void durable_sync_setup(const benchmark::State& state);
+void durable_sync_teardown(const benchmark::State& state);
 
 } // namespace shmq_bench

@@ -99,6 +99,8 @@ class Queue {
     void advance_timers();
 
     [[nodiscard]] QueueInspection inspect() const;
+    // Moves on with every attribute or tag change (one load; inspect() scans every slot).
+    [[nodiscard]] std::uint32_t config_version() const noexcept;
 
   private:
     friend class Client;

@@ -128,6 +128,10 @@ QueueInspection Queue::inspect() const {
     return engine_->inspect();
 }
 
+std::uint32_t Queue::config_version() const noexcept {
+    return engine_->config_version();
+}
+
 engine::QueueEngine& engine_of(Queue& queue) noexcept {
     return queue.engine();
 }

@@ -72,6 +72,11 @@ Status QueueEngine::await_journal_daemon(const SendOptions& options) {
 }
 
 Status QueueEngine::await_durable(std::uint64_t position, const SendOptions& options) {
+    // Tell an idle shmqd there is a send to journal (it would otherwise see it at its next tick).
+    header_.journal_wake.fetch_add(1, std::memory_order_seq_cst);
+    if (header_.journal_daemon_sleeping.load(std::memory_order_seq_cst) != 0) {
+        futex_wake_word(header_.journal_wake, 1);
+    }
     WaitSetRegistration registration(header_.journaled, pid_);
     std::int64_t orphaned_since = 0; // when we first found no live shmqd
     for (int round = 0;; ++round) {
@@ -95,6 +100,18 @@ Status QueueEngine::await_durable(std::uint64_t position, const SendOptions& opt
         }
         wait_on(header_.journaled, seen, 10'000'000);
     }
+}
+
+std::atomic<std::uint32_t>& JournalFeed::wake_word() noexcept {
+    return engine_.header_.journal_wake;
+}
+
+void JournalFeed::set_sleeping(bool sleeping) noexcept {
+    engine_.header_.journal_daemon_sleeping.store(sleeping ? 1 : 0, std::memory_order_seq_cst);
+}
+
+bool JournalFeed::sends_listed() const noexcept {
+    return !engine_.region_->journal_sends().looks_empty();
 }
 
 bool JournalFeed::durable() const noexcept {

@@ -59,6 +59,10 @@ class JournalFeed {
     void claim(std::uint32_t pid, std::uint64_t start_ticks) noexcept;
     void release(std::uint32_t pid) noexcept;
     void publish_durable(std::uint64_t position) noexcept;
+    // The futex word sync senders bump (and wake while set_sleeping(true)) after listing a send.
+    [[nodiscard]] std::atomic<std::uint32_t>& wake_word() noexcept;
+    void set_sleeping(bool sleeping) noexcept;
+    [[nodiscard]] bool sends_listed() const noexcept; // a send entry waits in the ring
 
   private:
     QueueEngine& engine_;

@@ -11,32 +11,52 @@
 
 namespace shmq::engine {
 
-std::uint64_t process_start_ticks(std::uint32_t pid) {
+namespace {
+
+// State (field 3) and start time (field 22) of /proc/<pid>/stat; false if unreadable.
+bool read_stat(std::uint32_t pid, char& state, std::uint64_t& start_ticks) {
     std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
     std::string text;
     if (!std::getline(file, text)) {
-        return 0;
+        return false;
     }
     const std::size_t close = text.rfind(')'); // the command name may hold spaces
-    if (close == std::string::npos) {
-        return 0;
+    if (close == std::string::npos || close + 2 >= text.size()) {
+        return false;
     }
     std::istringstream rest(text.substr(close + 2));
     std::string field;
     for (int index = 3; index <= 22 && rest >> field; ++index) {
-        if (index == 22) {
-            return std::strtoull(field.c_str(), nullptr, 10);
+        if (index == 3) {
+            state = field.empty() ? '?' : field[0];
+        } else if (index == 22) {
+            start_ticks = std::strtoull(field.c_str(), nullptr, 10);
+            return true;
         }
     }
-    return 0;
+    return false;
+}
+
+} // namespace
+
+std::uint64_t process_start_ticks(std::uint32_t pid) {
+    char state = '?';
+    std::uint64_t start_ticks = 0;
+    return read_stat(pid, state, start_ticks) ? start_ticks : 0;
 }
 
 bool process_alive(std::uint32_t pid, std::uint64_t start_ticks) {
     if (kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
         return false;
     }
-    // Same pid, another process (pid reuse): the one we knew is gone.
-    return start_ticks == 0 || process_start_ticks(pid) == start_ticks;
+    char state = '?';
+    std::uint64_t actual_ticks = 0;
+    if (!read_stat(pid, state, actual_ticks)) {
+        return start_ticks == 0; // cannot tell: alive only if we never knew more than the pid
+    }
+    // A zombie (dead, not yet reaped) does nothing any more; same pid with another start time
+    // is another process (pid reuse).
+    return state != 'Z' && state != 'X' && (start_ticks == 0 || actual_ticks == start_ticks);
 }
 
 } // namespace shmq::engine

@@ -59,6 +59,9 @@ class QueueEngine {
     [[nodiscard]] Status change_visibility(const ReceiptHandle& handle, std::int32_t timeout_s);
     void advance_timers();
     [[nodiscard]] QueueInspection inspect() const;
+    [[nodiscard]] std::uint32_t config_version() const noexcept {
+        return header_.hot.config_version.load(std::memory_order_acquire);
+    }
 
     // Management helpers (Client).
     [[nodiscard]] Status purge();

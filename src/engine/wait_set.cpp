@@ -8,6 +8,11 @@
 #include <climits>
 #include <ctime>
 #include <linux/futex.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <ctime>
 #include <sys/syscall.h>
 
 namespace shmq::engine {
@@ -80,6 +85,38 @@ void forget_sleeper(layout::WaitSet& set, std::uint32_t pid) noexcept {
         if (set.sleeper_pid[i].compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
             set.registered_mask.fetch_and(~(std::uint64_t{1} << i), std::memory_order_acq_rel);
         }
+    }
+}
+
+void futex_wake_word(std::atomic<std::uint32_t>& word, int count) noexcept {
+    (void)futex(word, FUTEX_WAKE, static_cast<std::uint32_t>(count), nullptr);
+}
+
+void futex_wait_any(std::span<std::atomic<std::uint32_t>* const> words, std::span<const std::uint32_t> seen,
+                    std::int64_t timeout_ns) noexcept {
+    // struct futex_waitv of linux/futex.h (5.16+), spelled out: Debian 12's headers predate it.
+    struct Waiter {
+        std::uint64_t value;
+        std::uint64_t address;
+        std::uint32_t flags;
+        std::uint32_t reserved;
+    };
+    constexpr std::uint32_t futex_32 = 2;
+    constexpr long futex_waitv_syscall = 449;
+    std::array<Waiter, 128> waiters{};
+    const std::size_t count = std::min({words.size(), seen.size(), waiters.size()});
+    for (std::size_t i = 0; i < count; ++i) {
+        waiters[i] = Waiter{seen[i], reinterpret_cast<std::uint64_t>(words[i]), futex_32, 0};
+    }
+    timespec deadline{};
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_nsec += timeout_ns % 1'000'000'000;
+    deadline.tv_sec += timeout_ns / 1'000'000'000 + deadline.tv_nsec / 1'000'000'000;
+    deadline.tv_nsec %= 1'000'000'000;
+    if (count == 0 ||
+        (syscall(futex_waitv_syscall, waiters.data(), count, 0, &deadline, CLOCK_MONOTONIC) < 0 && errno == ENOSYS)) {
+        const timespec pause{timeout_ns / 1'000'000'000, timeout_ns % 1'000'000'000};
+        nanosleep(&pause, nullptr);
     }
 }
 

@@ -4,7 +4,9 @@
 // that keep waking nobody check the registered pids and clear the dead ones.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <span>
 
 #include "shmq/layout/region_layout.h"
 
@@ -30,6 +32,13 @@ void wait_on(layout::WaitSet& set, std::uint32_t seen, std::int64_t timeout_ns) 
 // Wakes up to count sleepers when any are registered. Pairs with the registration (seq_cst
 // mask load after the caller's seq_cst publication).
 void wake(layout::WaitSet& set, int count) noexcept;
+// FUTEX_WAKE on a bare shared word (no WaitSet bookkeeping).
+void futex_wake_word(std::atomic<std::uint32_t>& word, int count) noexcept;
+// Sleeps until any of words moves from its value in seen, or timeout_ns passes
+// (futex_waitv; where the kernel lacks it, a plain sleep of timeout_ns).
+void futex_wait_any(std::span<std::atomic<std::uint32_t>* const> words, std::span<const std::uint32_t> seen,
+                    std::int64_t timeout_ns) noexcept;
+
 // Drops registrations of pid (used when recovering a dead process).
 void forget_sleeper(layout::WaitSet& set, std::uint32_t pid) noexcept;
 

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "engine/queue_engine.h"
+#include "engine/wait_set.h"
 #include "sqs/attribute_codec.h"
 
 namespace shmq::daemon {
@@ -69,7 +70,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     daemon->inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (daemon->inotify_fd_ < 0 ||
         inotify_add_watch(daemon->inotify_fd_, daemon->client_.namespace_dir().c_str(),
-                          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) < 0) {
+                          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM) < 0) {
         return Error{Errc::system_error, "inotify on " + daemon->client_.namespace_dir() + ": " + std::strerror(errno)};
     }
     if (Status status = daemon->journal_changes(); !status) {
@@ -220,12 +221,18 @@ Status Daemon::journal_changes() {
         return names.error();
     }
     bool appended = false;
+    // Handles stay open between passes: opening maps the region and registers us in it.
+    std::erase_if(handles_, [&](const auto& entry) { return !names->contains(entry.first); });
     for (const std::string& name : names.value()) {
-        auto queue = client_.open_queue(name);
-        if (!queue) {
-            continue; // deleted meanwhile: the next pass sees it gone
+        auto handle = handles_.find(name);
+        if (handle == handles_.end()) {
+            auto queue = client_.open_queue(name);
+            if (!queue) {
+                continue; // deleted meanwhile: the next pass sees it gone
+            }
+            handle = handles_.emplace(name, std::move(queue.value())).first;
         }
-        const std::uint32_t version = queue->inspect().config_version;
+        const std::uint32_t version = handle->second.config_version();
         const auto seen = seen_versions_.find(name);
         if (seen != seen_versions_.end() && seen->second == version) {
             continue;
@@ -293,6 +300,24 @@ void Daemon::follow_durability(const std::string& name) {
     }
 }
 
+void Daemon::idle_wait() {
+    std::vector<std::atomic<std::uint32_t>*> words;
+    std::vector<std::uint32_t> seen;
+    bool listed = false;
+    for (auto& [name, queue] : durable_) {
+        queue->feed().set_sleeping(true);
+        words.push_back(&queue->feed().wake_word());
+        seen.push_back(words.back()->load(std::memory_order_seq_cst));
+        listed = listed || queue->feed().sends_listed(); // listed before we said we sleep
+    }
+    if (!listed) {
+        engine::futex_wait_any(words, seen, std::int64_t{commit_interval_ms} * 1'000'000);
+    }
+    for (auto& [name, queue] : durable_) {
+        queue->feed().set_sleeping(false);
+    }
+}
+
 Result<bool> Daemon::pump_messages() {
     std::uint64_t appended = 0;
     for (auto& [name, queue] : durable_) {
@@ -321,9 +346,10 @@ Status Daemon::run(int signal_fd) {
     auto last_scan = Clock::now();
     bool busy = false;
     for (;;) {
-        // Durable queues are pumped every few milliseconds (the commit interval); an idle
-        // namespace is rescanned every watch_interval_ms, or at once on an inotify event.
-        const int timeout_ms = busy ? 0 : durable_.empty() ? options_.watch_interval_ms : commit_interval_ms;
+        // Durable queues are pumped every millisecond at least (idle_wait), at once when a sync
+        // sender wakes us; the namespace is rescanned every watch_interval_ms, or at once on an
+        // inotify event.
+        const int timeout_ms = busy || !durable_.empty() ? 0 : options_.watch_interval_ms;
         pollfd fds[2] = {{signal_fd, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
         const int ready = poll(fds, 2, timeout_ms);
         if (ready < 0 && errno != EINTR) {
@@ -361,6 +387,9 @@ Status Daemon::run(int signal_fd) {
             if (Status status = journal_changes(); !status) {
                 return status;
             }
+        }
+        if (!busy && !durable_.empty()) {
+            idle_wait();
         }
         auto pumped = pump_messages();
         if (!pumped) {

@@ -53,6 +53,8 @@ class Daemon {
     void follow_durability(const std::string& name);
     // Journals what the durable queues' rings list; true if anything was appended.
     [[nodiscard]] Result<bool> pump_messages();
+    // Nothing to do: sleeps until a sync sender wakes us or the commit interval passes.
+    void idle_wait();
 
     // A queue's live messages as replayed from the journal, in send order.
     struct Replayed {
@@ -68,6 +70,7 @@ class Daemon {
     std::map<std::string, std::uint32_t> seen_versions_; // queue -> config_version journaled
     std::map<std::string, Replayed> replayed_;            // until each queue is attached
     std::map<std::string, std::unique_ptr<DurableQueue>> durable_;
+    std::map<std::string, Queue> handles_; // every queue of the namespace, for config_version
     std::uint64_t corrupt_message_records_ = 0;
     int inotify_fd_ = -1;
 };

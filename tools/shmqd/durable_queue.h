@@ -40,6 +40,7 @@ class DurableQueue {
     void on_durable(std::uint64_t durable_sequence);
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] engine::JournalFeed& feed() noexcept { return feed_; }
 
   private:
     struct Held {

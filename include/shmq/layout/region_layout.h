@@ -44,7 +44,8 @@ inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff
 // 7: per-region slot stride (inline bytes); FIFO queues without deduplication.
 // 8: journal rings (sends and deletes listed for shmqd) and the Durability hot attribute.
 // 9: Durability=sync: the journaling daemon, the durable position and its wait set.
-inline constexpr std::uint32_t layout_version = 9;
+// 10: journal_wake, the futex word sync senders use to wake an idle shmqd.
+inline constexpr std::uint32_t layout_version = 10;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t config_buffer_bytes = 32 * 1024;
@@ -264,6 +265,10 @@ struct RegionHeader {
     std::atomic<std::uint64_t> journal_daemon_start_ticks;
     std::atomic<std::uint64_t> journal_durable_position;
     WaitSet journaled;
+    // Sync senders bump journal_wake after listing a send, and FUTEX_WAKE it when shmqd said it
+    // sleeps on it (journal_daemon_sleeping): no waiting for shmqd's next millisecond tick.
+    alignas(cache_block) std::atomic<std::uint32_t> journal_wake;
+    std::atomic<std::uint32_t> journal_daemon_sleeping;
     WaitSet readable;
     WaitSet writable;
 
