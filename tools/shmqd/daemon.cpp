@@ -124,7 +124,20 @@ Status Daemon::recover() {
     const auto started = Clock::now();
     const std::string directory = options_.data_dir + "/journal";
     std::uint64_t unreadable = 0;
+    std::uint64_t records = 0;
+    std::uint64_t bytes = 0;
+    auto last_progress = started;
     auto scan = journal::scan_journal(directory, [&](const journal::RecordView& record) {
+        // A progress line a second for long recoveries (checked every 64 Ki records).
+        ++records;
+        bytes += record.payload.size();
+        if ((records & 0xFFFF) == 0 && Clock::now() - last_progress >= std::chrono::seconds(1)) {
+            last_progress = Clock::now();
+            const double seconds = std::chrono::duration<double>(last_progress - started).count();
+            log_line("recovering: " + std::to_string(records) + " records, " + std::to_string(bytes >> 20) +
+                     " MiB, " + std::to_string(static_cast<std::uint64_t>(static_cast<double>(records) / seconds)) +
+                     " records/s");
+        }
         if (record.type == journal::RecordType::message_sent || record.type == journal::RecordType::message_deleted) {
             replay_message(record);
             return;
@@ -179,6 +192,7 @@ Status Daemon::restore_missing_queues() {
         const auto replayed = replayed_.find(name);
         if (replayed != replayed_.end() && !replayed->second.messages.empty()) {
             auto queue = client_.open_queue(name);
+            const auto restore_started = Clock::now();
             std::uint64_t restored = 0;
             for (const SentRecord& message : replayed->second.messages) {
                 engine::MovedMessage moved;
@@ -197,7 +211,10 @@ Status Daemon::restore_missing_queues() {
                 }
                 ++restored;
             }
-            log_line("restored " + std::to_string(restored) + " messages of " + name);
+            const double restore_ms =
+                std::chrono::duration<double, std::milli>(Clock::now() - restore_started).count();
+            log_line("restored " + std::to_string(restored) + " messages of " + name + " in " +
+                     std::to_string(static_cast<std::uint64_t>(restore_ms)) + " ms");
         }
     }
     for (const QueueDefinition* definition : created) {
