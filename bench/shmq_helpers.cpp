@@ -126,32 +126,44 @@ bool produce(PeerControl& control, const std::string& queue_name, std::size_t bo
             }
             continue;
         }
-        std::uint32_t pending = batch;
-        while (pending > 0 && control.stop.load(std::memory_order_relaxed) == 0) {
-            auto status = queue->send_batch(std::span(entries.data(), pending), std::span(outcomes.data(), pending));
-            if (!status) {
-                ForkedPeer::fail(control, "send_batch: " + status.message());
-                return false;
-            }
-            std::uint32_t kept = 0;
-            for (std::uint32_t i = 0; i < pending; ++i) {
-                if (outcomes[i].error == shmq::Errc::queue_full) {
-                    entries[kept++] = entries[i];
-                } else if (outcomes[i].error != shmq::Errc::ok) {
-                    ForkedPeer::fail(control,
-                                     "send_batch entry: " + std::string(shmq::sqs_error_code(outcomes[i].error)));
-                    return false;
-                }
-            }
-            accepted += pending - kept;
-            pending = kept;
-            if (pending > 0) {
-                spin_pause();
-            }
+        if (!send_batch_retrying_full(*queue, control, std::span(entries.data(), batch),
+                                      std::span(outcomes.data(), batch), std::nullopt, accepted)) {
+            return false;
         }
         sequence += batch;
     }
     control.result_i64[0] = static_cast<std::int64_t>(accepted);
+    return true;
+}
+
+bool send_batch_retrying_full(shmq::Queue& queue, PeerControl& control, std::span<shmq::SendEntry> entries,
+                              std::span<shmq::SendOutcome> outcomes, std::optional<std::uint64_t> sent_before,
+                              std::uint64_t& accepted) {
+    std::size_t pending = entries.size();
+    while (pending > 0 && control.stop.load(std::memory_order_relaxed) == 0) {
+        auto status = queue.send_batch(entries.first(pending), outcomes.first(pending));
+        if (!status) {
+            ForkedPeer::fail(control, "send_batch: " + status.message());
+            return false;
+        }
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < pending; ++i) {
+            if (outcomes[i].error == shmq::Errc::queue_full) {
+                entries[kept++] = entries[i];
+            } else if (outcomes[i].error != shmq::Errc::ok) {
+                const std::string where =
+                    sent_before ? " after " + std::to_string(*sent_before) + " messages" : std::string();
+                ForkedPeer::fail(control, "send_batch entry" + where + ": " +
+                                              std::string(shmq::sqs_error_code(outcomes[i].error)));
+                return false;
+            }
+        }
+        accepted += pending - kept;
+        pending = kept;
+        if (pending > 0) {
+            spin_pause();
+        }
+    }
     return true;
 }
 

@@ -46,4 +46,12 @@ bool produce(PeerControl& control, const std::string& queue_name, std::size_t bo
 // did not start.
 bool start_peer(benchmark::State& state, ForkedPeer& peer);
 
+// Sends entries[0..count) with send_batch, retrying (after a pause) the ones refused because the
+// queue is full, until all are accepted or the run stops. On any other refusal fails the peer
+// (saying after how many messages, when sent_before is given) and returns false. accepted counts
+// what went in.
+bool send_batch_retrying_full(shmq::Queue& queue, PeerControl& control, std::span<shmq::SendEntry> entries,
+                              std::span<shmq::SendOutcome> outcomes, std::optional<std::uint64_t> sent_before,
+                              std::uint64_t& accepted);
+
 } // namespace shmq_bench

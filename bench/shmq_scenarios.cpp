@@ -147,27 +147,10 @@ bool produce_fifo(PeerControl& control, const std::string& queue_name, std::uint
             entries[i].message_deduplication_id = std::string_view(dedup_ids[i].data(), dedup_id_chars);
             group = group + 1 == group_count ? 0 : group + 1;
         }
-        std::uint32_t pending = batch_max;
-        while (pending > 0 && control.stop.load(std::memory_order_relaxed) == 0) {
-            auto status = queue->send_batch(std::span(entries.data(), pending), std::span(outcomes.data(), pending));
-            if (!status) {
-                ForkedPeer::fail(control, "send_batch: " + status.message());
-                return false;
-            }
-            std::uint32_t kept = 0;
-            for (std::uint32_t i = 0; i < pending; ++i) {
-                if (outcomes[i].error == shmq::Errc::queue_full) {
-                    entries[kept++] = entries[i];
-                } else if (outcomes[i].error != shmq::Errc::ok) {
-                    ForkedPeer::fail(control, "send_batch entry after " + std::to_string(sequence) +
-                                                  " messages: " + std::string(shmq::sqs_error_code(outcomes[i].error)));
-                    return false;
-                }
-            }
-            pending = kept;
-            if (pending > 0) {
-                spin_pause();
-            }
+        std::uint64_t accepted = 0;
+        if (!send_batch_retrying_full(*queue, control, std::span(entries), std::span(outcomes), sequence,
+                                      accepted)) {
+            return false;
         }
         sequence += batch_max;
     }

@@ -87,7 +87,7 @@ void Daemon::replay_message(const journal::RecordView& record) {
             return;
         }
         Replayed& queue = replayed_[sent->queue];
-        std::string key(reinterpret_cast<const char*>(sent->message_id.bytes.data()), sent->message_id.bytes.size());
+        std::string key = id_key(sent->message_id);
         if (queue.by_id.contains(key)) {
             return; // journaled again (a recovery put it back): the first record stands
         }
@@ -104,8 +104,7 @@ void Daemon::replay_message(const journal::RecordView& record) {
     if (queue == replayed_.end()) {
         return;
     }
-    const std::string key(reinterpret_cast<const char*>(deleted->message_id.bytes.data()),
-                          deleted->message_id.bytes.size());
+    const std::string key = id_key(deleted->message_id);
     if (const auto found = queue->second.by_id.find(key); found != queue->second.by_id.end()) {
         queue->second.messages.erase(found->second);
         queue->second.by_id.erase(found);

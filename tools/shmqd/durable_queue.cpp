@@ -9,19 +9,6 @@
 #include "engine/process_liveness.h"
 
 namespace shmq::daemon {
-namespace {
-
-std::string id_key(const MessageId& id) {
-    return {reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size()};
-}
-
-MessageId id_of(const std::string& key) {
-    MessageId id;
-    std::memcpy(id.bytes.data(), key.data(), std::min(key.size(), id.bytes.size()));
-    return id;
-}
-
-} // namespace
 
 
 DurableQueue::DurableQueue(std::string name, Queue queue, std::unordered_set<std::string> journaled_ids)

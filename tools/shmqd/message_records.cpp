@@ -1,6 +1,7 @@
 // Encoding of the message records (see message_records.h).
 #include "message_records.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace shmq::daemon {
@@ -57,6 +58,16 @@ struct Reader {
 };
 
 } // namespace
+
+std::string id_key(const MessageId& id) {
+    return {reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size()};
+}
+
+MessageId id_of(std::string_view key) {
+    MessageId id;
+    std::memcpy(id.bytes.data(), key.data(), std::min(key.size(), id.bytes.size()));
+    return id;
+}
 
 void encode_sent(const SentRecord& record, std::vector<std::byte>& out) {
     out.clear();

@@ -30,6 +30,10 @@ struct DeletedRecord {
     MessageId message_id;
 };
 
+// A MessageId as a map key (its 16 bytes) and back.
+[[nodiscard]] std::string id_key(const MessageId& id);
+[[nodiscard]] MessageId id_of(std::string_view key);
+
 void encode_sent(const SentRecord& record, std::vector<std::byte>& out);
 void encode_deleted(const DeletedRecord& record, std::vector<std::byte>& out);
 [[nodiscard]] std::optional<SentRecord> decode_sent(std::span<const std::byte> payload);
