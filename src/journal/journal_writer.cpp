@@ -128,6 +128,9 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::open(const JournalOptions&
     std::unique_ptr<JournalWriter> writer(new JournalWriter(options, std::move(ring)));
     writer->next_sequence_ = scan.next_sequence;
     writer->durable_sequence_ = scan.next_sequence - 1;
+    for (const SegmentScan& segment : scan.segments) {
+        writer->segments_.push_back({segment.first_sequence, segment.capacity_bytes});
+    }
     const Status opened = scan.segments.empty() ? writer->open_segment(scan.next_sequence)
                                                 : writer->continue_segment(scan.segments.back());
     if (!opened) {
@@ -228,6 +231,7 @@ Status JournalWriter::take_spare(std::uint64_t first_sequence) {
     }
     fd_ = fd;
     write_offset_ = segment_header_bytes;
+    segments_.push_back({first_sequence, options_.segment_bytes});
     start_spare(); // the one after this
     return {};
 }
@@ -251,6 +255,7 @@ Status JournalWriter::open_segment(std::uint64_t first_sequence) {
     }
     fd_ = fd;
     write_offset_ = segment_header_bytes;
+    segments_.push_back({first_sequence, options_.segment_bytes});
     return {};
 }
 
@@ -427,6 +432,30 @@ Result<std::uint64_t> JournalWriter::reap_for(std::int64_t timeout_ns) {
         }
     }
     return reap(false);
+}
+
+std::string JournalWriter::segment_path(const Segment& segment) const {
+    return options_.directory + "/" + segment_file_name(segment.first_sequence);
+}
+
+std::uint64_t JournalWriter::closed_segment_bytes() const noexcept {
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i + 1 < segments_.size(); ++i) {
+        bytes += segments_[i].capacity_bytes;
+    }
+    return bytes;
+}
+
+Status JournalWriter::remove_oldest_segment() {
+    if (segments_.size() < 2) {
+        return {Errc::invalid_parameter_value, "the active journal segment cannot be removed"};
+    }
+    const std::string path = segment_path(segments_.front());
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+        return system_error("unlink " + path, errno);
+    }
+    segments_.pop_front();
+    return sync_directory(options_.directory); // or a power loss could bring it back
 }
 
 Result<std::uint64_t> JournalWriter::sync() {

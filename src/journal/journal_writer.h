@@ -80,6 +80,22 @@ class JournalWriter {
         return static_cast<std::uint32_t>(in_flight_.size());
     }
 
+    // The segment files, oldest first; the last is the one being appended to. Compaction
+    // (tools/shmqd/compactor.h) carries the live records of the oldest closed one forward, then
+    // removes it: the journal is always a contiguous run of sequences, so a record can only be
+    // made obsolete by a later one that survives it.
+    struct Segment {
+        std::uint64_t first_sequence;
+        std::uint64_t capacity_bytes;
+    };
+    [[nodiscard]] const std::deque<Segment>& segments() const noexcept { return segments_; }
+    [[nodiscard]] std::string segment_path(const Segment& segment) const;
+    // Bytes of every segment file but the active one.
+    [[nodiscard]] std::uint64_t closed_segment_bytes() const noexcept;
+    // Deletes the oldest segment file (refused for the active one). The caller makes sure that
+    // whatever made its records obsolete is durable first.
+    [[nodiscard]] Status remove_oldest_segment();
+
   private:
     struct Commit {
         std::vector<std::byte> bytes;
@@ -111,6 +127,7 @@ class JournalWriter {
     std::uint64_t next_sequence_ = 1;
     std::uint64_t durable_sequence_ = 0;
     std::deque<std::unique_ptr<Commit>> in_flight_;
+    std::deque<Segment> segments_;
     std::thread spare_thread_;
     int spare_fd_ = -1;   // written by the spare thread, read after joining it
     Status spare_status_; // likewise

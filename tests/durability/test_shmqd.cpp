@@ -4,53 +4,14 @@
 // tags, capacity and RedrivePolicy, and no deleted one. It stops cleanly on SIGTERM and loses
 // nothing it had made durable when SIGKILLed. Method: the real shmqd binary (fork/exec), a
 // temporary data directory, a private namespace.
-#include <catch2/catch.hpp>
-
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <map>
 #include <set>
 
-#include "support/child_process.h"
-#include "support/test_namespace.h"
+#include "shmqd_fixture.h"
 
 using namespace shmq;
-using shmq::testing::ChildProcess;
+using namespace shmq::testing;
 
 namespace {
-
-struct DataDir {
-    std::string path;
-    DataDir() {
-        path = (std::filesystem::temp_directory_path() / ("shmqd-test-" + std::to_string(getpid()))).string();
-        std::filesystem::remove_all(path);
-    }
-    ~DataDir() { std::filesystem::remove_all(path); }
-};
-
-// Starts shmqd and waits until it has recovered, restored and journaled what exists.
-ChildProcess start_daemon(const testing::TestNamespace& ns, const DataDir& data) {
-    ChildProcess daemon = ChildProcess::exec(SHMQD_BINARY, {"--data-dir", data.path, "--namespace", ns.name()});
-    REQUIRE(daemon.read_line() == "shmqd ready");
-    return daemon;
-}
-
-void stop_daemon(ChildProcess& daemon) {
-    kill(daemon.pid(), SIGTERM);
-    const int status = daemon.wait();
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-}
-
-// What a reboot does to shared memory: every region of the namespace is gone.
-void wipe_regions(const testing::TestNamespace& ns) {
-    for (const auto& entry : std::filesystem::directory_iterator(ns.client().namespace_dir())) {
-        std::filesystem::remove_all(entry.path());
-    }
-}
 
 std::string attribute(const Client& client, const std::string& queue, const std::string& name) {
     auto attributes = client.get_queue_attributes(queue, {name});
@@ -131,28 +92,6 @@ TEST_CASE("shmqd: a SIGKILLed daemon loses no definition it had journaled; a res
     stop_daemon(third);
 }
 
-namespace {
-
-// Receives every visible message (and leaves it in flight); bodies by MessageId text.
-std::map<std::string, ReceivedMessage> receive_all(Queue& queue) {
-    std::map<std::string, ReceivedMessage> out;
-    ReceiveRequest request;
-    request.max_number_of_messages = 10;
-    request.wait_time_s = 0;
-    for (int round = 0; round < 10'000; ++round) {
-        auto received = queue.receive(request);
-        REQUIRE(received);
-        if (received->empty()) {
-            break;
-        }
-        for (ReceivedMessage& message : received.value()) {
-            out.emplace(message.message_id.to_string(), std::move(message));
-        }
-    }
-    return out;
-}
-
-} // namespace
 
 TEST_CASE("shmqd: Durability=async messages survive the loss of shared memory, deleted ones stay deleted",
           "[durability]") {

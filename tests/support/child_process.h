@@ -95,6 +95,19 @@ class ChildProcess {
         return status;
     }
 
+    // True once the child has ended (it is then reaped; status_out gets its wait status).
+    bool exited(int* status_out = nullptr) {
+        int status = 0;
+        if (pid_ < 0 || waitpid(pid_, &status, WNOHANG) != pid_) {
+            return pid_ < 0;
+        }
+        pid_ = -1;
+        if (status_out != nullptr) {
+            *status_out = status;
+        }
+        return true;
+    }
+
     // Everything the child wrote (reads to EOF: call after it ended or was killed).
     std::string read_all() {
         std::string out;

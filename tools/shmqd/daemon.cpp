@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <cstring>
 #include <set>
-#include <unordered_set>
 
 #include "engine/queue_engine.h"
 #include "engine/wait_set.h"
+#include "message_records.h"
 #include "sqs/attribute_codec.h"
 
 namespace shmq::daemon {
@@ -79,42 +79,41 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     return daemon;
 }
 
+JournaledMessages& Daemon::messages_of(std::string_view queue) {
+    auto found = journaled_.find(queue);
+    if (found == journaled_.end()) {
+        found = journaled_.emplace(std::string(queue), JournaledMessages{}).first;
+    }
+    return found->second;
+}
+
 void Daemon::replay_message(const journal::RecordView& record) {
     if (record.type == journal::RecordType::message_sent) {
-        auto sent = decode_sent(record.payload);
+        const auto sent = decode_sent(record.payload);
         if (!sent) {
             ++corrupt_message_records_;
             return;
         }
-        Replayed& queue = replayed_[sent->queue];
-        std::string key = id_key(sent->message_id);
-        if (queue.by_id.contains(key)) {
-            return; // journaled again (a recovery put it back): the first record stands
-        }
-        queue.messages.push_back(std::move(sent.value()));
-        queue.by_id.emplace(std::move(key), std::prev(queue.messages.end()));
+        // Journaled again (recovery put it back, compaction carried it): the first record stands.
+        (void)messages_of(sent->queue)
+            .add(sent->message_id,
+                 {record.sequence, static_cast<std::uint32_t>(journal::framed_size(record.payload.size()))});
         return;
     }
-    auto deleted = decode_deleted(record.payload);
+    const auto deleted = decode_deleted(record.payload);
     if (!deleted) {
         ++corrupt_message_records_;
         return;
     }
-    const auto queue = replayed_.find(deleted->queue);
-    if (queue == replayed_.end()) {
-        return;
-    }
-    const std::string key = id_key(deleted->message_id);
-    if (const auto found = queue->second.by_id.find(key); found != queue->second.by_id.end()) {
-        queue->second.messages.erase(found->second);
-        queue->second.by_id.erase(found);
+    if (const auto queue = journaled_.find(deleted->queue); queue != journaled_.end()) {
+        (void)queue->second.remove(deleted->message_id);
     }
 }
 
 std::uint64_t Daemon::live_messages() const {
     std::uint64_t total = 0;
-    for (const auto& [name, queue] : replayed_) {
-        total += queue.messages.size();
+    for (const auto& [name, messages] : journaled_) {
+        total += messages.size();
     }
     return total;
 }
@@ -144,14 +143,14 @@ Status Daemon::recover() {
         unreadable += catalog_.apply(record) ? 0u : 1u;
         if (record.type == journal::RecordType::queue_deleted) {
             // Its messages went with it (a queue of the same name later starts empty).
-            for (auto it = replayed_.begin(); it != replayed_.end();) {
-                it = catalog_.queues().contains(it->first) ? std::next(it) : replayed_.erase(it);
-            }
+            std::erase_if(journaled_, [&](const auto& entry) { return !catalog_.queues().contains(entry.first); });
         }
     });
     if (!scan) {
         return scan.error();
     }
+    // Messages of a queue whose definition is unreadable cannot be put back anywhere.
+    std::erase_if(journaled_, [&](const auto& entry) { return !catalog_.queues().contains(entry.first); });
     const double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     log_line("recovered " + std::to_string(scan->records) + " journal records from " +
              std::to_string(scan->segments.size()) + " segments in " + std::to_string(elapsed_ms) + " ms (" +
@@ -176,6 +175,7 @@ Status Daemon::restore_missing_queues() {
     }
     // Two passes: a RedrivePolicy names its dead-letter queue, which must exist first.
     std::vector<const QueueDefinition*> created;
+    std::map<std::string, Queue, std::less<>> refilled;
     for (const auto& [name, definition] : catalog_.queues()) {
         if (existing->contains(name)) {
             continue;
@@ -187,33 +187,17 @@ Status Daemon::restore_missing_queues() {
             continue;
         }
         created.push_back(&definition);
-        // Its journaled messages, in send order, with their identity and sent time.
-        const auto replayed = replayed_.find(name);
-        if (replayed != replayed_.end() && !replayed->second.messages.empty()) {
-            auto queue = client_.open_queue(name);
-            const auto restore_started = Clock::now();
-            std::uint64_t restored = 0;
-            for (const SentRecord& message : replayed->second.messages) {
-                engine::MovedMessage moved;
-                moved.body = message.body;
-                moved.encoded_attributes = message.encoded_attributes;
-                if (auto parts = sqs::split_attributes(message.encoded_attributes); parts) {
-                    moved.trailer = parts->trailer;
-                }
-                moved.message_id = message.message_id;
-                moved.sent_ns = message.sent_ns;
-                moved.sender_uid = message.sender_uid;
-                const Status status = queue ? engine_of(queue.value()).send_moved(moved) : Status{queue.error()};
-                if (!status) {
-                    log_line("cannot restore a message of " + name + ": " + status.message());
-                    continue;
-                }
-                ++restored;
+        if (const auto messages = journaled_.find(name); messages != journaled_.end() && messages->second.size() > 0) {
+            if (auto queue = client_.open_queue(name); queue) {
+                refilled.emplace(name, std::move(queue.value()));
+            } else {
+                log_line("cannot open recreated queue " + name + ": " + queue.error().message);
             }
-            const double restore_ms =
-                std::chrono::duration<double, std::milli>(Clock::now() - restore_started).count();
-            log_line("restored " + std::to_string(restored) + " messages of " + name + " in " +
-                     std::to_string(static_cast<std::uint64_t>(restore_ms)) + " ms");
+        }
+    }
+    if (!refilled.empty()) {
+        if (Status status = restore_messages(refilled); !status) {
+            return status;
         }
     }
     for (const QueueDefinition* definition : created) {
@@ -228,6 +212,56 @@ Status Daemon::restore_missing_queues() {
     if (!created.empty()) {
         log_line("recreated " + std::to_string(created.size()) + " queues from the journal");
     }
+    return {};
+}
+
+Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queues) {
+    // A second pass over the journal (its pages are cached from the first): each standing
+    // message_sent record goes straight from the mapped segment into its queue, with its
+    // identity, attributes and sent time.
+    const auto started = Clock::now();
+    std::uint64_t restored = 0;
+    std::uint64_t failed = 0;
+    auto scan = journal::scan_journal(options_.data_dir + "/journal", [&](const journal::RecordView& record) {
+        if (record.type != journal::RecordType::message_sent) {
+            return;
+        }
+        const auto sent = decode_sent(record.payload);
+        if (!sent) {
+            return;
+        }
+        const auto queue = queues.find(sent->queue);
+        if (queue == queues.end()) {
+            return;
+        }
+        const JournalLocation* standing = journaled_.find(sent->queue)->second.find(sent->message_id);
+        if (standing == nullptr || standing->sequence != record.sequence) {
+            return; // deleted later, or a copy of one restored already
+        }
+        engine::MovedMessage moved;
+        moved.body = sent->body;
+        moved.encoded_attributes = sent->encoded_attributes;
+        if (auto parts = sqs::split_attributes(sent->encoded_attributes); parts) {
+            moved.trailer = parts->trailer;
+        }
+        moved.message_id = sent->message_id;
+        moved.sent_ns = sent->sent_ns;
+        moved.sender_uid = sent->sender_uid;
+        if (Status status = engine_of(queue->second).send_moved(moved); !status) {
+            if (failed++ == 0) {
+                log_line("cannot restore a message of " + queue->first + ": " + status.message());
+            }
+            return;
+        }
+        ++restored;
+    });
+    if (!scan) {
+        return scan.error();
+    }
+    const double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    log_line("restored " + std::to_string(restored) + " messages into " + std::to_string(queues.size()) +
+             " queues in " + std::to_string(static_cast<std::uint64_t>(elapsed_ms)) + " ms" +
+             (failed > 0 ? " (" + std::to_string(failed) + " could not be restored)" : std::string()));
     return {};
 }
 
@@ -278,7 +312,7 @@ Status Daemon::journal_changes() {
         (void)catalog_.apply({journal::RecordType::queue_deleted, 0, sequence, payload});
         seen_versions_.erase(name);
         durable_.erase(name); // its messages went with it
-        replayed_.erase(name);
+        journaled_.erase(name);
         appended = true;
     }
     if (appended) {
@@ -291,29 +325,90 @@ Status Daemon::journal_changes() {
 
 void Daemon::follow_durability(const std::string& name) {
     auto attributes = client_.get_queue_attributes(name, {"Durability"});
-    const bool async = attributes && attributes->contains("Durability") && attributes->at("Durability") != "memory";
-    const auto durable = durable_.find(name);
-    if (async && durable == durable_.end()) {
+    const bool durable = attributes && attributes->contains("Durability") && attributes->at("Durability") != "memory";
+    const auto attached = durable_.find(name);
+    if (durable && attached == durable_.end()) {
         auto queue = client_.open_queue(name);
         if (!queue) {
             return;
         }
-        std::unordered_set<std::string> journaled;
-        if (const auto replayed = replayed_.find(name); replayed != replayed_.end()) {
-            for (const auto& [id, message] : replayed->second.by_id) {
-                journaled.insert(id);
-            }
-            replayed_.erase(replayed);
-        }
-        auto added = std::make_unique<DurableQueue>(name, std::move(queue.value()), std::move(journaled));
+        auto added = std::make_unique<DurableQueue>(name, std::move(queue.value()), messages_of(name));
         const std::uint64_t appended = added->reconcile(*journal_);
         log_line("journaling the messages of " + name + " (" + std::to_string(appended) + " records to catch up)");
         durable_.emplace(name, std::move(added));
-    } else if (!async && durable != durable_.end()) {
-        (void)durable->second->forget_all(*journal_);
-        durable_.erase(durable);
-        log_line("no longer journaling the messages of " + name);
+    } else if (!durable) {
+        if (attached != durable_.end()) {
+            durable_.erase(attached);
+            log_line("no longer journaling the messages of " + name);
+        }
+        forget_messages(name);
     }
+}
+
+void Daemon::forget_messages(const std::string& name) {
+    const auto messages = journaled_.find(name);
+    if (messages == journaled_.end()) {
+        return;
+    }
+    std::vector<std::byte> payload;
+    for (const auto& [id, location] : messages->second) {
+        encode_deleted({name, id}, payload);
+        journal_->append(journal::RecordType::message_deleted, payload);
+    }
+    journaled_.erase(messages);
+}
+
+bool Daemon::stands(const journal::RecordView& record) const {
+    switch (record.type) {
+    case journal::RecordType::queue_created:
+    case journal::RecordType::queue_config:
+        return catalog_.defined_at(record.sequence) != nullptr;
+    case journal::RecordType::message_sent: {
+        const auto sent = decode_sent(record.payload);
+        const auto messages = sent ? journaled_.find(sent->queue) : journaled_.end();
+        if (messages == journaled_.end()) {
+            return false;
+        }
+        const JournalLocation* standing = messages->second.find(sent->message_id);
+        return standing != nullptr && standing->sequence == record.sequence;
+    }
+    default:
+        return false; // deletions: what they cancelled is in the same segment or gone before it
+    }
+}
+
+void Daemon::carried(const journal::RecordView& record, std::uint64_t sequence) {
+    if (record.type == journal::RecordType::message_sent) {
+        const auto sent = decode_sent(record.payload);
+        messages_of(sent->queue).relocate(sent->message_id, sequence);
+        return;
+    }
+    if (const std::string* name = catalog_.defined_at(record.sequence); name != nullptr) {
+        catalog_.relocate(std::string(*name), sequence);
+    }
+}
+
+std::uint64_t Daemon::live_bytes() const {
+    std::uint64_t total = catalog_.live_bytes();
+    for (const auto& [name, messages] : journaled_) {
+        total += messages.bytes();
+    }
+    return total;
+}
+
+Status Daemon::compact() {
+    const CompactionTotals before = compactor_.totals();
+    auto step = compactor_.step(*journal_, *this);
+    if (!step) {
+        return step.error();
+    }
+    const CompactionTotals& after = compactor_.totals();
+    if (after.segments_removed != before.segments_removed) {
+        log_line("compaction: removed a journal segment (" + std::to_string(after.segments_removed) +
+                 " so far, " + std::to_string(after.records_carried) + " live records carried forward, " +
+                 std::to_string(after.bytes_carried >> 10) + " KiB)");
+    }
+    return {};
 }
 
 void Daemon::idle_wait() {
@@ -412,6 +507,9 @@ Status Daemon::run(int signal_fd) {
             return pumped.error();
         }
         busy = pumped.value();
+        if (Status status = compact(); !status) {
+            return status;
+        }
     }
 }
 

@@ -6,15 +6,16 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 
+#include "compactor.h"
 #include "durable_queue.h"
 #include "journal/journal_writer.h"
-#include "message_records.h"
+#include "journaled_messages.h"
 #include "queue_catalog.h"
 #include "shmq/client.h"
 
@@ -34,10 +35,10 @@ inline constexpr int commit_interval_ms = 1;
 // How long the loop waits for a commit in flight before looking at the rings again.
 inline constexpr std::int64_t commit_wait_ns = 200'000;
 
-class Daemon {
+class Daemon final : private LiveRecords {
   public:
     [[nodiscard]] static Result<std::unique_ptr<Daemon>> start(const DaemonOptions& options);
-    ~Daemon();
+    ~Daemon() override;
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
@@ -56,20 +57,29 @@ class Daemon {
     // Nothing to do: sleeps until a sync sender wakes us or the commit interval passes.
     void idle_wait();
 
-    // A queue's live messages as replayed from the journal, in send order.
-    struct Replayed {
-        std::list<SentRecord> messages;
-        std::unordered_map<std::string, std::list<SentRecord>::iterator> by_id;
-    };
     void replay_message(const journal::RecordView& record);
+    // Puts the journaled messages of the queues just recreated back, in journal order.
+    [[nodiscard]] Status restore_messages(std::map<std::string, Queue, std::less<>>& queues);
+    [[nodiscard]] JournaledMessages& messages_of(std::string_view queue);
+    // The queue is not durable (any more): the messages the journal holds for it are deleted.
+    void forget_messages(const std::string& name);
     [[nodiscard]] std::uint64_t live_messages() const;
+    [[nodiscard]] Status compact();
+
+    // LiveRecords, for the compactor.
+    [[nodiscard]] bool stands(const journal::RecordView& record) const override;
+    void carried(const journal::RecordView& record, std::uint64_t sequence) override;
+    [[nodiscard]] std::uint64_t live_bytes() const override;
+
     DaemonOptions options_;
     Client client_;
     std::unique_ptr<journal::JournalWriter> journal_;
     QueueCatalog catalog_;
     std::map<std::string, std::uint32_t> seen_versions_; // queue -> config_version journaled
-    std::map<std::string, Replayed> replayed_;            // until each queue is attached
+    // What the journal holds live, per queue (DurableQueue keeps its queue's entry current).
+    std::map<std::string, JournaledMessages, std::less<>> journaled_;
     std::map<std::string, std::unique_ptr<DurableQueue>> durable_;
+    Compactor compactor_;
     std::map<std::string, Queue> handles_; // every queue of the namespace, for config_version
     std::uint64_t corrupt_message_records_ = 0;
     int inotify_fd_ = -1;

@@ -1,19 +1,18 @@
-// Journaling of one Durability=async queue (see durable_queue.h).
+// Journaling of one durable queue (see durable_queue.h).
 #include "durable_queue.h"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
+#include <unordered_set>
 
 #include "engine/process_liveness.h"
+#include "message_records.h"
 
 namespace shmq::daemon {
 
-
-DurableQueue::DurableQueue(std::string name, Queue queue, std::unordered_set<std::string> journaled_ids)
-    : name_(std::move(name)), queue_(std::move(queue)), feed_(engine_of(queue_)),
-      journaled_ids_(std::move(journaled_ids)) {
+DurableQueue::DurableQueue(std::string name, Queue queue, JournaledMessages& journaled)
+    : name_(std::move(name)), queue_(std::move(queue)), feed_(engine_of(queue_)), journaled_(journaled) {
     const auto pid = static_cast<std::uint32_t>(getpid());
     feed_.claim(pid, engine::process_start_ticks(pid));
 }
@@ -42,11 +41,11 @@ void DurableQueue::on_durable(std::uint64_t durable_sequence) {
     }
 }
 
-void DurableQueue::journal_deleted(const std::string& id, journal::JournalWriter& journal, std::uint64_t& appended) {
-    if (journaled_ids_.erase(id) == 0) {
+void DurableQueue::journal_deleted(const MessageId& id, journal::JournalWriter& journal, std::uint64_t& appended) {
+    if (!journaled_.remove(id)) {
         return; // never journaled (deleted before we saw it): nothing to undo
     }
-    encode_deleted({name_, id_of(id)}, payload_);
+    encode_deleted({name_, id}, payload_);
     journal.append(journal::RecordType::message_deleted, payload_);
     ++appended;
 }
@@ -71,15 +70,16 @@ void DurableQueue::on_send(std::uint32_t slot, std::uint32_t generation_bits, st
         // has not come yet (which then finds nothing to do).
         journal_deleted(held->second.id, journal, appended);
     }
-    std::string key = id_key(message_.message_id);
-    held_[slot] = Held{message_.generation, key};
-    if (!journaled_ids_.insert(std::move(key)).second) {
+    held_[slot] = Held{message_.generation, message_.message_id};
+    if (journaled_.find(message_.message_id) != nullptr) {
         return; // put back from the journal (recovery): already there
     }
-    encode_sent({name_, message_.message_id, message_.sent_ns, message_.sender_uid, std::move(message_.body),
-                 std::move(message_.encoded_attributes)},
+    encode_sent({name_, message_.message_id, message_.sent_ns, message_.sender_uid, message_.body,
+                 message_.encoded_attributes},
                 payload_);
-    journal.append(journal::RecordType::message_sent, payload_);
+    const std::uint64_t sequence = journal.append(journal::RecordType::message_sent, payload_);
+    journaled_.add(message_.message_id,
+                   {sequence, static_cast<std::uint32_t>(journal::framed_size(payload_.size()))});
     ++appended;
 }
 
@@ -132,32 +132,22 @@ std::uint64_t DurableQueue::reconcile(journal::JournalWriter& journal) {
         }
     });
     // Whatever the journal holds live that no slot holds any more was deleted meanwhile.
-    std::unordered_set<std::string> in_region;
+    std::unordered_set<MessageId, MessageIdHash> in_region;
     for (const auto& [slot, held] : seen) {
         in_region.insert(held.id);
     }
-    std::vector<std::string> gone;
-    for (const std::string& id : journaled_ids_) {
+    std::vector<MessageId> gone;
+    for (const auto& [id, location] : journaled_) {
         if (!in_region.contains(id)) {
             gone.push_back(id);
         }
     }
-    for (const std::string& id : gone) {
+    for (const MessageId& id : gone) {
         journal_deleted(id, journal, appended);
     }
     held_ = std::move(seen);
     pending_.clear(); // a live slot is never WRITING
     mark(journal.next_sequence() - 1, next);
-    return appended;
-}
-
-std::uint64_t DurableQueue::forget_all(journal::JournalWriter& journal) {
-    std::uint64_t appended = 0;
-    std::vector<std::string> ids(journaled_ids_.begin(), journaled_ids_.end());
-    for (const std::string& id : ids) {
-        journal_deleted(id, journal, appended);
-    }
-    held_.clear();
     return appended;
 }
 

@@ -1,30 +1,31 @@
-// DurableQueue: shmqd's journaling of one Durability=async queue. It drains the region's journal
-// rings (engine/journal_feed.h), copies each new message out of its slot into a message_sent
-// record and turns each freed slot into a message_deleted record. It remembers which message
-// each slot holds (so a delete entry names a message) and which message ids the journal holds
-// live (so nothing is journaled twice and nothing deleted is left live). After a ring overflow,
-// and when it attaches, it reconciles: the journal is brought in line with every slot.
+// DurableQueue: shmqd's journaling of one Durability=async or sync queue. It drains the region's
+// journal rings (engine/journal_feed.h), copies each new message out of its slot into a
+// message_sent record and turns each freed slot into a message_deleted record. It remembers which
+// message each slot holds (so a delete entry names a message) and keeps the queue's
+// JournaledMessages up to date (so nothing is journaled twice and nothing deleted is left live).
+// After a ring overflow, and when it attaches, it reconciles: the journal is brought in line with
+// every slot.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "engine/journal_feed.h"
 #include "journal/journal_writer.h"
-#include "message_records.h"
+#include "journaled_messages.h"
 #include "shmq/queue.h"
 
 namespace shmq::daemon {
 
 class DurableQueue {
   public:
-    // journaled_ids: the ids the journal holds live for this queue (replayed at start).
-    DurableQueue(std::string name, Queue queue, std::unordered_set<std::string> journaled_ids);
+    // journaled: what the journal holds live for this queue (replayed at start); it must outlive
+    // this object, which keeps it current.
+    DurableQueue(std::string name, Queue queue, JournaledMessages& journaled);
     ~DurableQueue();
     DurableQueue(const DurableQueue&) = delete;
     DurableQueue& operator=(const DurableQueue&) = delete;
@@ -33,8 +34,6 @@ class DurableQueue {
     std::uint64_t pump(journal::JournalWriter& journal);
     // Brings the journal in line with the region; returns records appended.
     std::uint64_t reconcile(journal::JournalWriter& journal);
-    // The queue stops being durable or is deleted: its journaled messages are deleted.
-    std::uint64_t forget_all(journal::JournalWriter& journal);
     // The journal is durable up to durable_sequence: Durability=sync senders whose entries that
     // covers are released.
     void on_durable(std::uint64_t durable_sequence);
@@ -45,7 +44,7 @@ class DurableQueue {
   private:
     struct Held {
         std::uint32_t generation;
-        std::string id; // MessageId bytes
+        MessageId id;
     };
     void on_send(std::uint32_t slot, std::uint32_t generation_bits, std::uint64_t position,
                  journal::JournalWriter& journal, std::uint64_t& appended);
@@ -54,13 +53,13 @@ class DurableQueue {
     void mark(std::uint64_t sequence, std::uint64_t position);
     void on_delete(std::uint32_t slot, std::uint32_t generation_bits, journal::JournalWriter& journal,
                    std::uint64_t& appended);
-    void journal_deleted(const std::string& id, journal::JournalWriter& journal, std::uint64_t& appended);
+    void journal_deleted(const MessageId& id, journal::JournalWriter& journal, std::uint64_t& appended);
 
     std::string name_;
     Queue queue_;
     engine::JournalFeed feed_;
     std::unordered_map<std::uint32_t, Held> held_;          // slot -> the message we saw in it
-    std::unordered_set<std::string> journaled_ids_;         // live in the journal
+    JournaledMessages& journaled_;
     struct Pending {
         std::uint32_t slot, generation_bits;
         std::uint64_t position;

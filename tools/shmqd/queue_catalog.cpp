@@ -117,6 +117,7 @@ bool QueueCatalog::apply(const journal::RecordView& record) {
     switch (record.type) {
     case journal::RecordType::queue_deleted:
         queues_.erase(name);
+        locations_.erase(name);
         return true;
     case journal::RecordType::queue_created:
     case journal::RecordType::queue_config: {
@@ -138,11 +139,35 @@ bool QueueCatalog::apply(const journal::RecordView& record) {
         definition.capacity.fifo_deduplication =
             deduplication == nullptr || !deduplication->is_bool() || deduplication->get_bool();
         queues_[name] = std::move(definition);
+        locations_[name] = {record.sequence, static_cast<std::uint32_t>(journal::framed_size(record.payload.size()))};
         return true;
     }
     default:
         return true; // not a definition record: nothing for the catalog
     }
+}
+
+const std::string* QueueCatalog::defined_at(std::uint64_t sequence) const {
+    for (const auto& [name, location] : locations_) {
+        if (location.sequence == sequence) {
+            return &name;
+        }
+    }
+    return nullptr;
+}
+
+void QueueCatalog::relocate(const std::string& name, std::uint64_t sequence) {
+    if (const auto found = locations_.find(name); found != locations_.end()) {
+        found->second.sequence = sequence;
+    }
+}
+
+std::uint64_t QueueCatalog::live_bytes() const {
+    std::uint64_t total = 0;
+    for (const auto& [name, location] : locations_) {
+        total += location.bytes;
+    }
+    return total;
 }
 
 } // namespace shmq::daemon

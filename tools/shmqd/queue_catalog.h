@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "journal/record.h"
+#include "journaled_messages.h"
 #include "shmq/client.h"
 
 namespace shmq::daemon {
@@ -35,8 +36,16 @@ class QueueCatalog {
     bool apply(const journal::RecordView& record);
     [[nodiscard]] const std::map<std::string, QueueDefinition>& queues() const noexcept { return queues_; }
 
+    // Where each live definition stands in the journal (for compaction): the queue whose current
+    // definition is the record at sequence, if any; the record's new place once rewritten; the
+    // bytes all current definitions take.
+    [[nodiscard]] const std::string* defined_at(std::uint64_t sequence) const;
+    void relocate(const std::string& name, std::uint64_t sequence);
+    [[nodiscard]] std::uint64_t live_bytes() const;
+
   private:
     std::map<std::string, QueueDefinition> queues_;
+    std::map<std::string, JournalLocation> locations_;
 };
 
 } // namespace shmq::daemon

@@ -1,0 +1,52 @@
+// Compactor: keeps the journal's disk use proportional to its live data. When the closed segments
+// hold more bytes than everything live in the journal (so at least half of them is dead), the
+// oldest closed segment is read, the records in it that still stand (a queue's current
+// definition, a message not yet deleted) are appended again at the end, and once the journal is
+// durable through them the old file is removed. Deletions and queue deletions are not carried:
+// only the oldest segment is ever removed, so what they cancelled was in it or is already gone.
+//
+// A crash at any point is safe: before the removal, a carried message stands twice in the
+// journal and recovery keeps the first; after it, once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "journal/journal_writer.h"
+
+namespace shmq::daemon {
+
+// What the compactor asks of the daemon, which knows what is live.
+class LiveRecords {
+  public:
+    virtual ~LiveRecords() = default;
+    // Whether record (from the oldest segment) still stands and must be carried forward.
+    [[nodiscard]] virtual bool stands(const journal::RecordView& record) const = 0;
+    // record now stands at sequence.
+    virtual void carried(const journal::RecordView& record, std::uint64_t sequence) = 0;
+    // Framed bytes of every standing record.
+    [[nodiscard]] virtual std::uint64_t live_bytes() const = 0;
+};
+
+struct CompactionTotals {
+    std::uint64_t segments_removed = 0;
+    std::uint64_t records_carried = 0;
+    std::uint64_t bytes_carried = 0;
+};
+
+class Compactor {
+  public:
+    // One step, called from the daemon's loop: removes a segment whose carried records became
+    // durable, or starts on the oldest closed segment if compaction is due (appending and
+    // submitting its standing records). Returns the records appended.
+    [[nodiscard]] Result<std::uint64_t> step(journal::JournalWriter& journal, LiveRecords& live);
+    [[nodiscard]] const CompactionTotals& totals() const noexcept { return totals_; }
+
+  private:
+    // The oldest segment's standing records were appended up to this sequence: it goes once the
+    // journal is durable that far.
+    std::optional<std::uint64_t> removal_after_;
+    CompactionTotals totals_;
+};
+
+} // namespace shmq::daemon
