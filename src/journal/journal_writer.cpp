@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "engine/crash_point.h"
+
 namespace shmq::journal {
 namespace {
 
@@ -107,6 +109,9 @@ JournalWriter::~JournalWriter() {
     if (fd_ >= 0) {
         ::close(fd_);
     }
+    if (trace_fd_ >= 0) {
+        ::close(trace_fd_);
+    }
 }
 
 Result<std::unique_ptr<JournalWriter>> JournalWriter::open(const JournalOptions& options, const JournalScan& scan) {
@@ -126,6 +131,12 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::open(const JournalOptions&
         return system_error("io_uring_queue_init", -rc);
     }
     std::unique_ptr<JournalWriter> writer(new JournalWriter(options, std::move(ring)));
+    if (!options.durable_trace_path.empty()) {
+        writer->trace_fd_ = ::open(options.durable_trace_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (writer->trace_fd_ < 0) {
+            return system_error("open " + options.durable_trace_path, errno);
+        }
+    }
     writer->next_sequence_ = scan.next_sequence;
     writer->durable_sequence_ = scan.next_sequence - 1;
     for (const SegmentScan& segment : scan.segments) {
@@ -216,9 +227,11 @@ Status JournalWriter::take_spare(std::uint64_t first_sequence) {
     // Header first, flushed, then the name: a crash in between leaves a spare, never a segment
     // without its header.
     Status status = write_header(fd, path, first_sequence, options_.segment_bytes);
+    SHMQ_CRASH_POINT("journal.roll.after_header");
     if (status && rename(spare_path(options_.directory).c_str(), path.c_str()) != 0) {
         status = system_error("rename to " + path, errno);
     }
+    SHMQ_CRASH_POINT("journal.roll.after_rename");
     if (status) {
         status = sync_directory(options_.directory); // the new name survives a power loss too
     }
@@ -349,6 +362,8 @@ Status JournalWriter::queue_commit(std::vector<std::byte> bytes, std::uint64_t l
     commit->last_sequence = last_sequence;
     commit->fd = fd_;
     commit->pending = 2;
+    commit->segment_first_sequence = segments_.back().first_sequence;
+    commit->end_offset = write_offset_ + commit->bytes.size();
     io_uring_sqe* write = io_uring_get_sqe(ring_.get());
     io_uring_sqe* flush = write == nullptr ? nullptr : io_uring_get_sqe(ring_.get());
     if (write == nullptr || flush == nullptr) {
@@ -365,6 +380,7 @@ Status JournalWriter::queue_commit(std::vector<std::byte> bytes, std::uint64_t l
     }
     write_offset_ += commit->bytes.size();
     in_flight_.push_back(std::move(commit));
+    SHMQ_CRASH_POINT("journal.commit.after_submit"); // written or not, not yet durable
     return {};
 }
 
@@ -408,7 +424,9 @@ Result<std::uint64_t> JournalWriter::reap(bool wait) {
             return system_error("journal commit", error_number);
         }
         durable_sequence_ = front->last_sequence;
+        trace_durable(*front);
         in_flight_.pop_front();
+        SHMQ_CRASH_POINT("journal.commit.after_durable"); // durable, not yet acknowledged
     }
     // Segments closed by a roll are released once no commit writes to them any more.
     std::erase_if(closing_fds_, [&](int fd) {
@@ -420,6 +438,15 @@ Result<std::uint64_t> JournalWriter::reap(bool wait) {
         return !used;
     });
     return durable_sequence_;
+}
+
+void JournalWriter::trace_durable(const Commit& commit) {
+    if (trace_fd_ < 0) {
+        return;
+    }
+    const std::string line =
+        segment_file_name(commit.segment_first_sequence) + " " + std::to_string(commit.end_offset) + "\n";
+    (void)!write(trace_fd_, line.data(), line.size());
 }
 
 Result<std::uint64_t> JournalWriter::reap_for(std::int64_t timeout_ns) {

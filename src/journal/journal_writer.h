@@ -34,6 +34,9 @@ struct JournalOptions {
     std::string directory;
     std::uint64_t segment_bytes = 64ull << 20; // holds any record (a 1 MiB message and its attributes)
     std::uint32_t commits_in_flight = 4;
+    // For power-loss tests: after each commit becomes durable, a line "<segment file> <end offset>"
+    // is appended here (what an fdatasync has covered; everything after it may be lost).
+    std::string durable_trace_path;
 };
 
 // What the journal directory held: every segment in order, as scanned.
@@ -104,7 +107,8 @@ class JournalWriter {
         bool done = false;
         int result = 0;         // first error (negative errno), 0 when both operations succeeded
         std::uint32_t pending = 0; // io_uring completions still expected
-        bool closes_segment = false;
+        std::uint64_t segment_first_sequence = 0; // of the segment it writes to
+        std::uint64_t end_offset = 0;             // in that segment, once written
     };
 
     JournalWriter(JournalOptions options, std::unique_ptr<io_uring> ring);
@@ -116,6 +120,7 @@ class JournalWriter {
     [[nodiscard]] Status continue_segment(const SegmentScan& last);
     [[nodiscard]] Status queue_commit(std::vector<std::byte> bytes, std::uint64_t last_sequence);
     [[nodiscard]] Status wait_for_free_commit();
+    void trace_durable(const Commit& commit);
 
     JournalOptions options_;
     std::unique_ptr<io_uring> ring_;
@@ -131,6 +136,7 @@ class JournalWriter {
     std::thread spare_thread_;
     int spare_fd_ = -1;   // written by the spare thread, read after joining it
     Status spare_status_; // likewise
+    int trace_fd_ = -1;
 };
 
 } // namespace shmq::journal

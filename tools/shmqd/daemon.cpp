@@ -159,7 +159,9 @@ Status Daemon::recover() {
              " unreadable definitions, " + std::to_string(corrupt_message_records_) + " unreadable message records); " +
              std::to_string(catalog_.queues().size()) + " queues defined, " + std::to_string(live_messages()) +
              " messages live");
-    auto writer = journal::JournalWriter::open({.directory = directory, .segment_bytes = options_.segment_bytes},
+    auto writer = journal::JournalWriter::open({.directory = directory,
+                                                .segment_bytes = options_.segment_bytes,
+                                                .durable_trace_path = options_.durable_trace_path},
                                                scan.value());
     if (!writer) {
         return writer.error();

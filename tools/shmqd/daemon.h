@@ -26,6 +26,7 @@ struct DaemonOptions {
     std::string namespace_name;
     std::uint64_t segment_bytes = 64ull << 20;
     int watch_interval_ms = 100; // rescan period when no inotify event arrives
+    std::string durable_trace_path; // power-loss tests: see JournalOptions
 };
 
 // How often durable queues' rings are drained when idle: what Durability=async may lose to a

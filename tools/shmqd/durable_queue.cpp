@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "engine/crash_point.h"
 #include "engine/process_liveness.h"
 #include "message_records.h"
 
@@ -38,6 +39,7 @@ void DurableQueue::on_durable(std::uint64_t durable_sequence) {
     }
     if (moved) {
         feed_.publish_durable(position);
+        SHMQ_CRASH_POINT("shmqd.ack.after_publish");
     }
 }
 
@@ -110,6 +112,9 @@ std::uint64_t DurableQueue::pump(journal::JournalWriter& journal) {
     });
     feed_.drain_deletes([&](std::uint32_t slot, std::uint32_t bits) { on_delete(slot, bits, journal, appended); });
     mark(journal.next_sequence() - 1, next);
+    if (appended > 0) {
+        SHMQ_CRASH_POINT("shmqd.pump.after_append"); // staged, not yet written
+    }
     return appended;
 }
 

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
     app.add_option("--data-dir", options.data_dir, "Journal directory (default $SHMQ_DATA_DIR, then ./shmq-data)");
     app.add_option("--namespace", options.namespace_name, "Namespace to serve (default $SHMQ_NAMESPACE)");
     app.add_option("--segment-mib", segment_mib, "Size of a journal segment file")->check(CLI::Range(1, 4096));
+    app.add_option("--durable-trace", options.durable_trace_path,
+                   "For power-loss tests: append '<segment> <offset>' to this file as each commit becomes durable");
     CLI11_PARSE(app, argc, argv);
     options.segment_bytes = segment_mib << 20;
 
