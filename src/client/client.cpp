@@ -12,6 +12,7 @@
 #include <cstring>
 #include <sys/stat.h>
 
+#include "client/daemon_marker.h"
 #include "engine/config_store.h"
 #include "engine/queue_engine.h"
 #include "engine/wait_set.h"
@@ -172,6 +173,9 @@ Result<std::string> Client::create_queue(std::string_view name, const QueueAttri
     config.fifo = false;
     if (Status status = sqs::apply_attributes(config, attributes, true, name); !status) {
         return status.error();
+    }
+    if (!config.fifo && !attributes.contains("Durability") && client::daemon_serves(namespace_dir_)) {
+        config.durability = "async"; // a shmqd journals this namespace: queues are durable by default
     }
     if (Status status = check_redrive_target(namespace_dir_, name, config); !status) {
         return status.error();

@@ -242,3 +242,28 @@ TEST_CASE("shmqd: a Durability=sync send returns once durable, and fails clearly
     CHECK(restored->send({.body = "after"}));
     stop_daemon(restarted);
 }
+
+TEST_CASE("shmqd: queues created while it runs are Durability=async unless told otherwise", "[durability]") {
+    TestNamespace ns;
+    DataDir data;
+    const Client& client = ns.client();
+    REQUIRE(client.create_queue("before"));
+    ChildProcess daemon = start_daemon(ns, data);
+    REQUIRE(client.create_queue("during"));
+    REQUIRE(client.create_queue("explicit", {{"Durability", "memory"}}));
+    REQUIRE(client.create_queue("ordered.fifo", {{"FifoQueue", "true"}}));
+    CHECK(attribute(client, "before", "Durability") == "memory"); // a queue keeps what it was created with
+    CHECK(attribute(client, "during", "Durability") == "async");
+    CHECK(attribute(client, "explicit", "Durability") == "memory");
+    CHECK(attribute(client, "ordered.fifo", "Durability") == "memory");
+    stop_daemon(daemon);
+    REQUIRE(client.create_queue("after"));
+    CHECK(attribute(client, "after", "Durability") == "memory");
+    CHECK(attribute(client, "during", "Durability") == "async");
+    // A SIGKILLed daemon's mark counts for nothing.
+    ChildProcess killed = start_daemon(ns, data);
+    killed.kill_now();
+    (void)killed.wait();
+    REQUIRE(client.create_queue("orphaned"));
+    CHECK(attribute(client, "orphaned", "Durability") == "memory");
+}

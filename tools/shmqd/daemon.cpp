@@ -12,6 +12,8 @@
 #include <cstring>
 #include <set>
 
+#include "client/daemon_marker.h"
+#include "engine/process_liveness.h"
 #include "engine/queue_engine.h"
 #include "engine/wait_set.h"
 #include "message_records.h"
@@ -48,6 +50,7 @@ Result<std::set<std::string>> queue_names(const Client& client) {
 Daemon::Daemon(DaemonOptions options, Client client) : options_(std::move(options)), client_(std::move(client)) {}
 
 Daemon::~Daemon() {
+    client::unmark_daemon(client_.namespace_dir(), static_cast<std::uint32_t>(getpid()));
     if (inotify_fd_ >= 0) {
         ::close(inotify_fd_);
     }
@@ -74,6 +77,11 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
         return Error{Errc::system_error, "inotify on " + daemon->client_.namespace_dir() + ": " + std::strerror(errno)};
     }
     if (Status status = daemon->journal_changes(); !status) {
+        return status.error();
+    }
+    const auto pid = static_cast<std::uint32_t>(getpid());
+    if (Status status = client::mark_daemon(daemon->client_.namespace_dir(), pid, engine::process_start_ticks(pid));
+        !status) {
         return status.error();
     }
     return daemon;
