@@ -174,7 +174,7 @@ Result<std::string> Client::create_queue(std::string_view name, const QueueAttri
     if (Status status = sqs::apply_attributes(config, attributes, true, name); !status) {
         return status.error();
     }
-    if (!config.fifo && !attributes.contains("Durability") && client::daemon_serves(namespace_dir_)) {
+    if (!attributes.contains("Durability") && client::daemon_serves(namespace_dir_)) {
         config.durability = "async"; // a shmqd journals this namespace: queues are durable by default
     }
     if (Status status = check_redrive_target(namespace_dir_, name, config); !status) {

@@ -369,6 +369,13 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
     }
     const bool per_group = (flags & layout::fifo_deduplication_per_group) != 0;
     const std::int64_t delay_s = header_.hot.delay_s.load(std::memory_order_relaxed);
+    const bool sync = header_.hot.durability.load(std::memory_order_relaxed) == layout::durability_sync;
+    if (sync) {
+        // No shmqd: fail before enqueuing anything (or wait for one, if the caller said so).
+        if (Status status = await_journal_daemon(options); !status) {
+            return status;
+        }
+    }
 
     std::array<std::string, limits::send_batch_max> content_ids;
     std::array<FifoKey, limits::send_batch_max> dedup_keys{};
@@ -519,6 +526,14 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
         dedup_record(dedup_index[k], dedup_keys[entry_of[k]], now_ns, outcomes[entry_of[k]]);
     }
     me_->sent.store(me_->sent.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+    lock.unlock();
+    if (sync && !await_durable(last_journal_position_, options)) {
+        for (SendOutcome& outcome : outcomes) {
+            if (outcome.error == Errc::ok) {
+                outcome.error = Errc::not_durable; // enqueued, durability unknown
+            }
+        }
+    }
     return {};
 }
 
@@ -530,6 +545,7 @@ Status QueueEngine::fifo_send_moved(const MovedMessage& message) {
     if (message.trailer.message_group_id.empty()) {
         return {Errc::invalid_parameter_value, "a message moved into FIFO queue " + name() + " needs a MessageGroupId"};
     }
+    const bool restoring = message.sequence_number != 0;
     std::uint32_t slot = 0;
     SlotWord word;
     if (!claim_free_slot(slot, word)) {
@@ -537,8 +553,10 @@ Status QueueEngine::fifo_send_moved(const MovedMessage& message) {
     }
     const std::int64_t now = clock_.now_ns();
     const std::size_t attributes_size = sqs::reencoded_size(*parts, message.trailer);
-    // FIFO moves reset the enqueue time (SQS keeps it only for standard queues).
-    if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer, now)) {
+    // FIFO moves reset the enqueue time (SQS keeps it only for standard queues); a recovery keeps
+    // it, so retention counts from the original send.
+    if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer,
+                    restoring ? message.sent_ns : now)) {
         abandon_slot(slot, word);
         return {Errc::queue_full, "queue " + name() + " is full"};
     }
@@ -548,14 +566,62 @@ Status QueueEngine::fifo_send_moved(const MovedMessage& message) {
     fifo_message.group = sqs::group_key(message.trailer.message_group_id);
     fifo_message.next_in_group = fifo_none;
     fifo_message.group_index = fifo_none;
+    const bool deduplicating = region_->fifo_header().dedup_capacity != 0;
+    const bool remembered = restoring && deduplicating && !message.trailer.message_deduplication_id.empty();
+    const FifoKey key = remembered ? deduplication_key_of(message.trailer) : FifoKey{};
     FifoLock lock(*this, FifoLock::send);
     if (!lock.locked()) {
         discard_written(slot, word);
         return lock_failed();
     }
-    fifo_message.sequence = sqs::sequence_number_of(region_->fifo_header().next_sequence++);
+    layout::FifoHeader& fifo = region_->fifo_header();
+    if (restoring) {
+        // Recovery puts messages back in SequenceNumber order: each keeps its number, and new
+        // sends continue after the largest.
+        fifo_message.sequence = message.sequence_number;
+        fifo.next_sequence = std::max(fifo.next_sequence, sqs::sequence_counter_of(message.sequence_number) + 1);
+    } else {
+        fifo_message.sequence = sqs::sequence_number_of(fifo.next_sequence++);
+    }
+    std::uint32_t dedup_index = fifo_none;
+    if (remembered && message.sent_ns + layout::dedup_window_ns > now) {
+        dedup_index = dedup_place(key, now, {});
+    }
     publish({&slot, 1}, {&now, 1}, now);
+    if (dedup_index != fifo_none) {
+        dedup_record(dedup_index, key, message.sent_ns,
+                     SendOutcome{Errc::ok, message.message_id, message.sequence_number});
+    }
     me_->sent.store(me_->sent.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return {};
+}
+
+FifoKey QueueEngine::deduplication_key_of(const sqs::AttributeTrailer& trailer) const noexcept {
+    const std::uint32_t flags = header_.hot.fifo_flags.load(std::memory_order_relaxed);
+    return sqs::deduplication_key(trailer.message_deduplication_id, trailer.message_group_id,
+                                  (flags & layout::fifo_deduplication_per_group) != 0);
+}
+
+Status QueueEngine::remember_deduplication(const MovedMessage& message) {
+    if (!fifo() || region_->fifo_header().dedup_capacity == 0 || message.trailer.message_deduplication_id.empty()) {
+        return {};
+    }
+    const std::int64_t now = clock_.now_ns();
+    if (message.sent_ns + layout::dedup_window_ns <= now) {
+        return {}; // its window closed
+    }
+    const FifoKey key = deduplication_key_of(message.trailer);
+    FifoLock lock(*this, FifoLock::send);
+    if (!lock.locked()) {
+        return lock_failed();
+    }
+    layout::FifoHeader& fifo = region_->fifo_header();
+    fifo.next_sequence = std::max(fifo.next_sequence, sqs::sequence_counter_of(message.sequence_number) + 1);
+    const std::uint32_t index = dedup_place(key, now, {});
+    if (index == fifo_none) {
+        return {Errc::over_limit, "the deduplication window of " + name() + " is full"};
+    }
+    dedup_record(index, key, message.sent_ns, SendOutcome{Errc::ok, message.message_id, message.sequence_number});
     return {};
 }
 

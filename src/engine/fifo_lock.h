@@ -46,12 +46,16 @@ class FifoLock {
         }
         locked_ = rc == 0 || rc == EOWNERDEAD;
     }
-    ~FifoLock() {
+    ~FifoLock() { unlock(); }
+    // Ends the critical section before the end of the scope (a sync sender then waits for shmqd
+    // without holding the send mutex).
+    void unlock() noexcept {
         if (locked_) {
             if (which_ == group && engine_.fifo_rebuild_pending_) {
                 engine_.fifo_repair(); // tombstones piled up: compact while we hold the lock
             }
             pthread_mutex_unlock(&mutex_);
+            locked_ = false;
         }
     }
     FifoLock(const FifoLock&) = delete;

@@ -10,6 +10,7 @@
 
 #include "engine/process_liveness.h"
 #include "engine/wait_set.h"
+#include "sqs/attribute_codec.h"
 
 namespace shmq::engine {
 
@@ -118,6 +119,10 @@ bool JournalFeed::durable() const noexcept {
     return engine_.header_.hot.durability.load(std::memory_order_relaxed) != layout::durability_memory;
 }
 
+bool JournalFeed::deduplicating() const noexcept {
+    return engine_.fifo() && engine_.region_->fifo_header().dedup_capacity != 0;
+}
+
 void JournalFeed::claim(std::uint32_t pid, std::uint64_t start_ticks) noexcept {
     engine_.header_.journal_daemon_start_ticks.store(start_ticks, std::memory_order_relaxed);
     engine_.header_.journal_daemon_pid.store(pid, std::memory_order_release);
@@ -166,11 +171,41 @@ JournalFeed::Copy JournalFeed::copy(std::uint32_t slot, std::uint32_t generation
     }
     out.body.assign(reinterpret_cast<const char*>(payload), body_size);
     out.encoded_attributes.assign(reinterpret_cast<const char*>(payload) + body_size, attributes_size);
+    out.sequence_number = engine_.fifo() ? region.fifo_slot(slot).sequence : 0;
     // Still the same message after the copy (a delete and reuse in between would have moved the
     // generation): then the bytes copied are that message's.
     std::atomic_thread_fence(std::memory_order_acquire);
     const SlotWord after{header.state.load(std::memory_order_relaxed)};
     return after.generation() == before.generation() && holds_message(after.state()) ? Copy::copied : Copy::gone;
+}
+
+bool JournalFeed::copy_deleted_ids(std::uint32_t slot, FedMessage& out) const {
+    region::Region& region = *engine_.region_;
+    if (!deduplicating() || slot >= region.slot_count()) {
+        return false;
+    }
+    const SlotHeader& header = region.slot(slot);
+    const std::uint32_t body_size = header.body_size;
+    const std::uint32_t attributes_size = header.attributes_size;
+    if (std::size_t{body_size} + attributes_size > limits::message_size_max + (64u << 10)) {
+        return false;
+    }
+    std::memcpy(out.message_id.bytes.data(), header.message_id, 16);
+    out.sent_ns = header.sent_ns;
+    out.sender_uid = header.sender_uid;
+    out.sequence_number = region.fifo_slot(slot).sequence;
+    out.body.clear();
+    out.encoded_attributes.assign(reinterpret_cast<const char*>(engine_.payload_of(slot)) + body_size,
+                                  attributes_size);
+    auto parts = sqs::split_attributes(out.encoded_attributes);
+    if (!parts || parts->trailer.message_deduplication_id.empty()) {
+        return false;
+    }
+    SendOutcome remembered;
+    if (!engine_.dedup_find(engine_.deduplication_key_of(parts->trailer), engine_.clock_.now_ns(), remembered)) {
+        return false; // expired, or the slot held something else by now
+    }
+    return remembered.message_id == out.message_id && remembered.sequence_number == out.sequence_number;
 }
 
 std::uint64_t JournalFeed::drain_sends(const std::function<void(std::uint32_t, std::uint32_t, std::uint64_t)>& visit) {

@@ -26,7 +26,8 @@ struct FedMessage {
     std::int64_t sent_ns = 0;
     std::uint32_t sender_uid = 0;
     std::string body;
-    std::string encoded_attributes;
+    std::string encoded_attributes;    // FIFO: the trailer holds MessageGroupId and deduplication id
+    std::uint64_t sequence_number = 0; // FIFO: its SequenceNumber; 0 for standard queues
 };
 
 class JournalFeed {
@@ -40,6 +41,12 @@ class JournalFeed {
     };
     // Copies the message a send entry names (slot, 8 generation bits).
     [[nodiscard]] Copy copy(std::uint32_t slot, std::uint32_t generation_bits, FedMessage& out) const;
+    // A FIFO message deleted before shmqd could copy it: its deduplication id must still be
+    // journaled (a retry after a reboot is a duplicate for the rest of the window). Reads what
+    // the freed slot still holds (identity, SequenceNumber, sent time, attributes; no body) and
+    // accepts it only if the queue's deduplication window confirms it (an entry for that key
+    // names that message), so a slot already reused can never give a wrong record.
+    [[nodiscard]] bool copy_deleted_ids(std::uint32_t slot, FedMessage& out) const;
 
     // Pops every send entry: visit(slot, generation_bits, ring position); returns the position
     // after the last one.
@@ -52,6 +59,8 @@ class JournalFeed {
     // Every slot holding a message now: visit(slot, full generation).
     void live_messages(const std::function<void(std::uint32_t, std::uint32_t)>& visit) const;
     [[nodiscard]] bool durable() const noexcept; // Durability async or sync
+    // A FIFO queue with a deduplication window (which recovery must rebuild).
+    [[nodiscard]] bool deduplicating() const noexcept;
 
     // Durability=sync: this shmqd (pid and start time) journals the queue; release() unless
     // another took over. publish_durable: every send entry below position is durable (or gone);

@@ -25,7 +25,8 @@
 
 namespace shmq::engine {
 
-// A message being moved between queues (dead-lettering, move tasks): identity is kept.
+// A message being moved between queues (dead-lettering, move tasks) or put back by shmqd's
+// recovery: identity is kept.
 struct MovedMessage {
     std::string_view body;
     std::string_view encoded_attributes;
@@ -33,6 +34,9 @@ struct MovedMessage {
     MessageId message_id;
     std::int64_t sent_ns = 0;
     std::uint32_t sender_uid = 0;
+    // Recovery into a FIFO queue: the message keeps this SequenceNumber and its sent time, and
+    // its deduplication id is remembered until sent_ns + the window. 0: a move (a new number).
+    std::uint64_t sequence_number = 0;
 };
 
 class QueueEngine {
@@ -67,6 +71,9 @@ class QueueEngine {
     [[nodiscard]] Status purge();
     // Moves one message into this queue keeping its identity; queue_full when there is no room.
     [[nodiscard]] Status send_moved(const MovedMessage& message);
+    // Recovery of a FIFO queue: a deleted message's deduplication id stays remembered for the
+    // rest of its window (sent_ns + 5 minutes), as it would have without the reboot.
+    [[nodiscard]] Status remember_deduplication(const MovedMessage& message);
     // Takes up to max READY messages out of this queue, giving each to move(message) which
     // returns true when it has stored the message elsewhere; those are then deleted here.
     std::uint32_t drain(std::uint32_t max, const std::function<bool(const MovedMessage&)>& move);
@@ -185,6 +192,8 @@ class QueueEngine {
     [[nodiscard]] Status fifo_send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
                                          const SendOptions& options, std::int64_t now_ns, bool batch_request);
     [[nodiscard]] Status fifo_send_moved(const MovedMessage& message);
+    // The deduplication key of a message (the queue's DeduplicationScope applied).
+    [[nodiscard]] layout::FifoKey deduplication_key_of(const sqs::AttributeTrailer& trailer) const noexcept;
     [[nodiscard]] std::uint32_t fifo_try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                                  std::array<std::uint32_t, limits::receive_batch_max>& slots,
                                                  std::array<std::uint32_t, limits::receive_batch_max>& generations);

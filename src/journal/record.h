@@ -30,6 +30,9 @@ enum class RecordType : std::uint16_t {
     queue_config = 3,
     message_sent = 4,
     message_deleted = 5,
+    // A deleted FIFO message whose deduplication window is still open, carried forward by
+    // compaction: its identity and ids (a message_sent payload without the body).
+    message_remembered = 6,
     padding = 0xFFFF, // fills the end of a segment; carries nothing
 };
 

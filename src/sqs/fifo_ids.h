@@ -24,5 +24,10 @@ namespace shmq::sqs {
 [[nodiscard]] constexpr std::uint64_t sequence_number_of(std::uint64_t counter) noexcept {
     return 10'000'000'000'000'000'000ull + counter * 256;
 }
+// The counter a SequenceNumber was made from (recovery continues after the largest).
+[[nodiscard]] constexpr std::uint64_t sequence_counter_of(std::uint64_t sequence_number) noexcept {
+    return sequence_number < 10'000'000'000'000'000'000ull ? 0
+                                                           : (sequence_number - 10'000'000'000'000'000'000ull) / 256;
+}
 
 } // namespace shmq::sqs

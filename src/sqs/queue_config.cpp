@@ -296,10 +296,6 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
             if (value != "memory" && value != "async" && value != "sync") {
                 return invalid_value(name);
             }
-            if (value != "memory" && config.fifo) {
-                return invalid_value(name, "FIFO queues are memory-only until shmqd journals their group order "
-                                           "and deduplication window.");
-            }
             config.durability = value;
         } else if (name == "FifoThroughputLimit") {
             if (!config.fifo) {

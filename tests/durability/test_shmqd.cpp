@@ -255,7 +255,7 @@ TEST_CASE("shmqd: queues created while it runs are Durability=async unless told 
     CHECK(attribute(client, "before", "Durability") == "memory"); // a queue keeps what it was created with
     CHECK(attribute(client, "during", "Durability") == "async");
     CHECK(attribute(client, "explicit", "Durability") == "memory");
-    CHECK(attribute(client, "ordered.fifo", "Durability") == "memory");
+    CHECK(attribute(client, "ordered.fifo", "Durability") == "async");
     stop_daemon(daemon);
     REQUIRE(client.create_queue("after"));
     CHECK(attribute(client, "after", "Durability") == "memory");

@@ -5,6 +5,7 @@
 // compaction (carried but not yet removed, or just removed) loses and resurrects nothing.
 // Method: the real shmqd with 1 MiB segments, a client's sends (Durability=sync, so that each is
 // journaled) and deletes.
+#include <map>
 #include <set>
 
 #include "shmqd_fixture.h"
@@ -145,4 +146,59 @@ TEST_CASE("shmqd: a SIGKILL in the middle of a compaction loses and resurrects n
     ChildProcess restarted = start_daemon(ns, data, {"--segment-mib", "1"});
     stop_daemon(restarted);
     check_after_reboot(ns, data, keeper_bodies);
+}
+
+TEST_CASE("shmqd: compaction keeps deleted FIFO messages' deduplication ids for their window, not their bodies",
+          "[durability]") {
+    TestNamespace ns;
+    DataDir data;
+    const Client& client = ns.client();
+    REQUIRE(client.create_queue("ids.fifo", {{"FifoQueue", "true"}, {"Durability", "sync"}}));
+    REQUIRE(client.create_queue("keepers", {{"Durability", "async"}}));
+    REQUIRE(client.create_queue("stream", {{"Durability", "sync"}}));
+    ChildProcess daemon = start_daemon(ns, data, {"--segment-mib", "1"});
+    auto ids = client.open_queue("ids.fifo");
+    auto stream = client.open_queue("stream");
+    REQUIRE(ids);
+    REQUIRE(stream);
+    // 20 FIFO messages of 32 KiB, sent (journaled: sync) and deleted.
+    std::map<std::string, MessageId> originals;
+    const std::string body(32u << 10, 'f');
+    for (int i = 0; i < 20; ++i) {
+        SendEntry entry{.body = body, .message_group_id = "g"};
+        const std::string dedup = "order-" + std::to_string(i);
+        entry.message_deduplication_id = dedup;
+        auto id = ids->send(entry);
+        REQUIRE(id);
+        originals[dedup] = id.value();
+    }
+    for (int deleted = 0; deleted < 20;) {
+        ReceiveRequest request;
+        request.max_number_of_messages = 10;
+        request.wait_time_s = 0;
+        auto received = ids->receive(request);
+        REQUIRE(received);
+        REQUIRE_FALSE(received->empty());
+        for (const ReceivedMessage& message : received.value()) {
+            REQUIRE(ids->delete_message(message.receipt_handle));
+            ++deleted;
+        }
+    }
+    churn(stream.value(), 100); // their segments are compacted away meanwhile
+    stop_daemon(daemon);
+    CHECK(data.segments().size() <= 3);
+
+    wipe_regions(ns);
+    ChildProcess restarted = start_daemon(ns, data, {"--segment-mib", "1"});
+    auto restored = client.open_queue("ids.fifo");
+    REQUIRE(restored);
+    for (const auto& [dedup, original] : originals) {
+        SendEntry retry{.body = "retry", .message_group_id = "g"};
+        retry.message_deduplication_id = dedup;
+        auto id = restored->send(retry);
+        REQUIRE(id);
+        CHECK(id.value() == original); // still a duplicate
+    }
+    CHECK(restored->inspect().ready == 0);
+    stop_daemon(restarted);
 }

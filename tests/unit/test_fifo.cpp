@@ -7,11 +7,21 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "engine/queue_engine.h"
+#include "sqs/attribute_codec.h"
+#include "sqs/fifo_ids.h"
 #include "support/test_namespace.h"
 
 using namespace shmq;
 
 namespace {
+
+// Attributes encoded as a FIFO sender stores them (only the trailer of ids).
+std::string encoded_ids(const sqs::AttributeTrailer& trailer) {
+    std::string out(sqs::encoded_attributes_size(nullptr, trailer), '\0');
+    sqs::encode_attributes(nullptr, trailer, std::as_writable_bytes(std::span(out)));
+    return out;
+}
 
 constexpr std::int64_t minute_s = 60;
 
@@ -469,4 +479,73 @@ TEST_CASE("a backlog larger than one receive links is delivered whole and in ord
         }
     }
     CHECK(received == 3000);
+}
+
+TEST_CASE("FIFO recovery entry points: a message put back keeps its SequenceNumber and sent time, "
+          "deduplication ids stay remembered until their window closes",
+          "[unit][fifo]") {
+    // What shmqd's recovery calls (engine::QueueEngine::send_moved with a SequenceNumber, and
+    // remember_deduplication), driven here directly with a manual clock.
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    const Client& client = ns.client();
+    REQUIRE(client.create_queue("restored.fifo", fifo_attributes));
+    auto queue = client.open_queue("restored.fifo");
+    REQUIRE(queue);
+    engine::QueueEngine& engine = engine_of(queue.value());
+    const std::int64_t sent_ns = clock.now_ns() - 4 * minute_s * 1'000'000'000; // 4 minutes ago
+    const std::string live_attributes = encoded_ids({{}, "g", "live-id"});
+    const std::string gone_attributes = encoded_ids({{}, "g", "gone-id"});
+    engine::MovedMessage live;
+    live.body = "live";
+    live.encoded_attributes = live_attributes;
+    live.trailer = {{}, "g", "live-id"};
+    live.message_id = MessageId{{1, 2, 3}};
+    live.sent_ns = sent_ns;
+    live.sequence_number = sqs::sequence_number_of(41);
+    engine::MovedMessage gone = live;
+    gone.encoded_attributes = gone_attributes;
+    gone.trailer = {{}, "g", "gone-id"};
+    gone.message_id = MessageId{{4, 5, 6}};
+    gone.sequence_number = sqs::sequence_number_of(40);
+    REQUIRE(engine.remember_deduplication(gone));
+    REQUIRE(engine.send_moved(live));
+
+    // Both ids are duplicates, answered with the original identity; nothing is enqueued.
+    SendEntry again;
+    again.body = "retry";
+    again.message_group_id = "g";
+    again.message_deduplication_id = "gone-id";
+    std::vector<SendOutcome> outcomes(1);
+    REQUIRE(queue->send_batch({&again, 1}, outcomes));
+    CHECK(outcomes[0].message_id == gone.message_id);
+    CHECK(outcomes[0].sequence_number == gone.sequence_number);
+    again.message_deduplication_id = "live-id";
+    REQUIRE(queue->send_batch({&again, 1}, outcomes));
+    CHECK(outcomes[0].message_id == live.message_id);
+    // New sends continue after the largest number put back.
+    auto fresh = send(queue.value(), "fresh", "g");
+    REQUIRE(fresh);
+    const auto received = receive_now(queue.value());
+    REQUIRE(received.size() == 2);
+    CHECK(received[0].body == "live");
+    CHECK(received[0].sequence_number == live.sequence_number);
+    CHECK(received[0].sent_timestamp_ms == sent_ns / 1'000'000); // retention counts from the first send
+    CHECK(received[1].body == "fresh");
+    CHECK(received[1].sequence_number > live.sequence_number);
+    delete_all(queue.value(), received);
+
+    // The window closes 5 minutes after the original send: 1 more minute here.
+    clock.advance_s(minute_s + 1);
+    again.message_deduplication_id = "gone-id";
+    REQUIRE(queue->send_batch({&again, 1}, outcomes));
+    CHECK_FALSE(outcomes[0].message_id == gone.message_id);
+    // A window that closed before the recovery is not reopened.
+    engine::MovedMessage old = gone;
+    old.trailer = {{}, "g", "old-id"};
+    old.sent_ns = clock.now_ns() - 6 * minute_s * 1'000'000'000;
+    REQUIRE(engine.remember_deduplication(old));
+    again.message_deduplication_id = "old-id";
+    REQUIRE(queue->send_batch({&again, 1}, outcomes));
+    CHECK_FALSE(outcomes[0].message_id == old.message_id);
 }

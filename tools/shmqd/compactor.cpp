@@ -24,13 +24,9 @@ Result<std::uint64_t> Compactor::step(journal::JournalWriter& journal, LiveRecor
     const journal::JournalWriter::Segment oldest = journal.segments().front();
     std::uint64_t appended = 0;
     auto scan = journal::scan_segment(journal.segment_path(oldest), [&](const journal::RecordView& record) {
-        if (!live.stands(record)) {
-            return;
-        }
-        const std::uint64_t sequence = journal.append(record.type, record.payload);
-        live.carried(record, sequence);
-        ++appended;
-        totals_.bytes_carried += journal::framed_size(record.payload.size());
+        const std::uint64_t bytes = live.carry(record, journal);
+        appended += bytes > 0 ? 1 : 0;
+        totals_.bytes_carried += bytes;
     });
     if (!scan) {
         return scan.error();

@@ -1,7 +1,8 @@
 // Compactor: keeps the journal's disk use proportional to its live data. When the closed segments
 // hold more bytes than everything live in the journal (so at least half of them is dead), the
 // oldest closed segment is read, the records in it that still stand (a queue's current
-// definition, a message not yet deleted) are appended again at the end, and once the journal is
+// definition, a message not yet deleted, a deleted FIFO message's ids within their
+// deduplication window) are appended again at the end, and once the journal is
 // durable through them the old file is removed. Deletions and queue deletions are not carried:
 // only the oldest segment is ever removed, so what they cancelled was in it or is already gone.
 //
@@ -20,10 +21,10 @@ namespace shmq::daemon {
 class LiveRecords {
   public:
     virtual ~LiveRecords() = default;
-    // Whether record (from the oldest segment) still stands and must be carried forward.
-    [[nodiscard]] virtual bool stands(const journal::RecordView& record) const = 0;
-    // record now stands at sequence.
-    virtual void carried(const journal::RecordView& record, std::uint64_t sequence) = 0;
+    // If record (from the oldest segment) still stands, appends what must survive of it (the
+    // record itself, or less: a deleted FIFO message's ids without its body) and notes its new
+    // place. Returns the bytes appended, 0 for a dead record.
+    [[nodiscard]] virtual std::uint64_t carry(const journal::RecordView& record, journal::JournalWriter& journal) = 0;
     // Framed bytes of every standing record.
     [[nodiscard]] virtual std::uint64_t live_bytes() const = 0;
 };

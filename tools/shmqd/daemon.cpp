@@ -17,6 +17,8 @@
 #include "engine/queue_engine.h"
 #include "engine/wait_set.h"
 #include "message_records.h"
+#include "shmq/clock.h"
+#include "shmq/layout/fifo_layout.h"
 #include "sqs/attribute_codec.h"
 
 namespace shmq::daemon {
@@ -95,17 +97,33 @@ JournaledMessages& Daemon::messages_of(std::string_view queue) {
     return found->second;
 }
 
+bool Daemon::remembers_deduplication(std::string_view queue) const {
+    const auto definition = catalog_.queues().find(std::string(queue));
+    if (definition == catalog_.queues().end() || !definition->second.capacity.fifo_deduplication) {
+        return false;
+    }
+    const auto fifo = definition->second.attributes.find("FifoQueue");
+    return fifo != definition->second.attributes.end() && fifo->second == "true";
+}
+
 void Daemon::replay_message(const journal::RecordView& record) {
-    if (record.type == journal::RecordType::message_sent) {
+    const auto framed = static_cast<std::uint32_t>(journal::framed_size(record.payload.size()));
+    if (record.type == journal::RecordType::message_sent || record.type == journal::RecordType::message_remembered) {
         const auto sent = decode_sent(record.payload);
         if (!sent) {
             ++corrupt_message_records_;
             return;
         }
+        const std::int64_t remember_until =
+            sent->sequence_number != 0 && remembers_deduplication(sent->queue) ? sent->sent_ns + layout::dedup_window_ns
+                                                                               : 0;
+        JournaledMessages& messages = messages_of(sent->queue);
+        if (record.type == journal::RecordType::message_remembered) {
+            messages.remember(sent->message_id, {record.sequence, framed, remember_until});
+            return;
+        }
         // Journaled again (recovery put it back, compaction carried it): the first record stands.
-        (void)messages_of(sent->queue)
-            .add(sent->message_id,
-                 {record.sequence, static_cast<std::uint32_t>(journal::framed_size(record.payload.size()))});
+        (void)messages.add(sent->message_id, {record.sequence, framed, remember_until});
         return;
     }
     const auto deleted = decode_deleted(record.payload);
@@ -114,7 +132,7 @@ void Daemon::replay_message(const journal::RecordView& record) {
         return;
     }
     if (const auto queue = journaled_.find(deleted->queue); queue != journaled_.end()) {
-        (void)queue->second.remove(deleted->message_id);
+        (void)queue->second.remove(deleted->message_id, SystemClock::instance().now_ns());
     }
 }
 
@@ -144,7 +162,8 @@ Status Daemon::recover() {
                      " MiB, " + std::to_string(static_cast<std::uint64_t>(static_cast<double>(records) / seconds)) +
                      " records/s");
         }
-        if (record.type == journal::RecordType::message_sent || record.type == journal::RecordType::message_deleted) {
+        if (record.type == journal::RecordType::message_sent || record.type == journal::RecordType::message_deleted ||
+            record.type == journal::RecordType::message_remembered) {
             replay_message(record);
             return;
         }
@@ -197,7 +216,8 @@ Status Daemon::restore_missing_queues() {
             continue;
         }
         created.push_back(&definition);
-        if (const auto messages = journaled_.find(name); messages != journaled_.end() && messages->second.size() > 0) {
+        const auto messages = journaled_.find(name);
+        if (messages != journaled_.end() && (messages->second.size() > 0 || !messages->second.remembered().empty())) {
             if (auto queue = client_.open_queue(name); queue) {
                 refilled.emplace(name, std::move(queue.value()));
             } else {
@@ -225,15 +245,53 @@ Status Daemon::restore_missing_queues() {
     return {};
 }
 
+namespace {
+
+// A FIFO message held until its queue's messages are sorted by SequenceNumber (compaction may
+// have carried old ones past newer ones).
+struct HeldFifoMessage {
+    std::string body;
+    std::string encoded_attributes;
+    MessageId message_id;
+    std::int64_t sent_ns = 0;
+    std::uint32_t sender_uid = 0;
+    std::uint64_t sequence_number = 0;
+    bool live = false; // else: deleted, its deduplication id remembered
+
+    [[nodiscard]] engine::MovedMessage moved() const {
+        engine::MovedMessage out;
+        out.body = body;
+        out.encoded_attributes = encoded_attributes;
+        if (auto parts = sqs::split_attributes(encoded_attributes); parts) {
+            out.trailer = parts->trailer;
+        }
+        out.message_id = message_id;
+        out.sent_ns = sent_ns;
+        out.sender_uid = sender_uid;
+        out.sequence_number = sequence_number;
+        return out;
+    }
+};
+
+} // namespace
+
 Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queues) {
     // A second pass over the journal (its pages are cached from the first): each standing
-    // message_sent record goes straight from the mapped segment into its queue, with its
-    // identity, attributes and sent time.
+    // message_sent record of a standard queue goes straight from the mapped segment into its
+    // queue, with its identity, attributes and sent time. FIFO queues' records are held, sorted
+    // by SequenceNumber and put back in that order, with their numbers and deduplication ids.
     const auto started = Clock::now();
     std::uint64_t restored = 0;
     std::uint64_t failed = 0;
+    std::map<std::string, std::vector<HeldFifoMessage>, std::less<>> fifo;
+    const auto report = [&](const std::string& queue, const Status& status) {
+        if (!status && failed++ == 0) {
+            log_line("cannot restore a message of " + queue + ": " + status.message());
+        }
+        restored += status ? 1u : 0u;
+    };
     auto scan = journal::scan_journal(options_.data_dir + "/journal", [&](const journal::RecordView& record) {
-        if (record.type != journal::RecordType::message_sent) {
+        if (record.type != journal::RecordType::message_sent && record.type != journal::RecordType::message_remembered) {
             return;
         }
         const auto sent = decode_sent(record.payload);
@@ -244,9 +302,18 @@ Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queue
         if (queue == queues.end()) {
             return;
         }
-        const JournalLocation* standing = journaled_.find(sent->queue)->second.find(sent->message_id);
-        if (standing == nullptr || standing->sequence != record.sequence) {
+        const JournaledMessages& messages = journaled_.find(sent->queue)->second;
+        const JournalLocation* live = messages.find(sent->message_id);
+        const JournalLocation* remembered = messages.find_remembered(sent->message_id);
+        const bool live_here = live != nullptr && live->sequence == record.sequence;
+        if (!live_here && (remembered == nullptr || remembered->sequence != record.sequence)) {
             return; // deleted later, or a copy of one restored already
+        }
+        if (sent->sequence_number != 0) {
+            fifo[queue->first].push_back({std::string(sent->body), std::string(sent->encoded_attributes),
+                                          sent->message_id, sent->sent_ns, sent->sender_uid, sent->sequence_number,
+                                          live_here});
+            return;
         }
         engine::MovedMessage moved;
         moved.body = sent->body;
@@ -257,16 +324,23 @@ Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queue
         moved.message_id = sent->message_id;
         moved.sent_ns = sent->sent_ns;
         moved.sender_uid = sent->sender_uid;
-        if (Status status = engine_of(queue->second).send_moved(moved); !status) {
-            if (failed++ == 0) {
-                log_line("cannot restore a message of " + queue->first + ": " + status.message());
-            }
-            return;
-        }
-        ++restored;
+        report(queue->first, engine_of(queue->second).send_moved(moved));
     });
     if (!scan) {
         return scan.error();
+    }
+    for (auto& [name, held] : fifo) {
+        std::sort(held.begin(), held.end(), [](const HeldFifoMessage& a, const HeldFifoMessage& b) {
+            return a.sequence_number < b.sequence_number;
+        });
+        engine::QueueEngine& engine = engine_of(queues.find(name)->second);
+        for (const HeldFifoMessage& message : held) {
+            if (message.live) {
+                report(name, engine.send_moved(message.moved()));
+            } else if (Status status = engine.remember_deduplication(message.moved()); !status) {
+                log_line("cannot remember a deduplication id of " + name + ": " + status.message());
+            }
+        }
     }
     const double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     log_line("restored " + std::to_string(restored) + " messages into " + std::to_string(queues.size()) +
@@ -368,33 +442,51 @@ void Daemon::forget_messages(const std::string& name) {
     journaled_.erase(messages);
 }
 
-bool Daemon::stands(const journal::RecordView& record) const {
+std::uint64_t Daemon::carry(const journal::RecordView& record, journal::JournalWriter& journal) {
+    const auto carry_as = [&](journal::RecordType type, std::span<const std::byte> payload) {
+        return std::pair{journal.append(type, payload), journal::framed_size(payload.size())};
+    };
     switch (record.type) {
     case journal::RecordType::queue_created:
-    case journal::RecordType::queue_config:
-        return catalog_.defined_at(record.sequence) != nullptr;
-    case journal::RecordType::message_sent: {
-        const auto sent = decode_sent(record.payload);
-        const auto messages = sent ? journaled_.find(sent->queue) : journaled_.end();
-        if (messages == journaled_.end()) {
-            return false;
+    case journal::RecordType::queue_config: {
+        const std::string* name = catalog_.defined_at(record.sequence);
+        if (name == nullptr) {
+            return 0;
         }
-        const JournalLocation* standing = messages->second.find(sent->message_id);
-        return standing != nullptr && standing->sequence == record.sequence;
+        const auto [sequence, bytes] = carry_as(record.type, record.payload);
+        catalog_.relocate(std::string(*name), sequence);
+        return bytes;
+    }
+    case journal::RecordType::message_sent:
+    case journal::RecordType::message_remembered: {
+        const auto sent = decode_sent(record.payload);
+        const auto queue = sent ? journaled_.find(sent->queue) : journaled_.end();
+        if (queue == journaled_.end()) {
+            return 0;
+        }
+        JournaledMessages& messages = queue->second;
+        if (const JournalLocation* live = messages.find(sent->message_id);
+            live != nullptr && live->sequence == record.sequence) {
+            const auto [sequence, bytes] = carry_as(record.type, record.payload);
+            messages.relocate(sent->message_id, sequence);
+            return bytes;
+        }
+        const JournalLocation* remembered = messages.find_remembered(sent->message_id);
+        if (remembered == nullptr || remembered->sequence != record.sequence ||
+            remembered->remember_until_ns <= SystemClock::instance().now_ns()) {
+            return 0;
+        }
+        // Deleted within its deduplication window: its ids go on, its body does not.
+        SentMessage ids = sent.value();
+        ids.body = {};
+        std::vector<std::byte> payload;
+        encode_sent(ids, payload);
+        const auto [sequence, bytes] = carry_as(journal::RecordType::message_remembered, payload);
+        messages.relocate_remembered(sent->message_id, sequence, static_cast<std::uint32_t>(bytes));
+        return bytes;
     }
     default:
-        return false; // deletions: what they cancelled is in the same segment or gone before it
-    }
-}
-
-void Daemon::carried(const journal::RecordView& record, std::uint64_t sequence) {
-    if (record.type == journal::RecordType::message_sent) {
-        const auto sent = decode_sent(record.payload);
-        messages_of(sent->queue).relocate(sent->message_id, sequence);
-        return;
-    }
-    if (const std::string* name = catalog_.defined_at(record.sequence); name != nullptr) {
-        catalog_.relocate(std::string(*name), sequence);
+        return 0; // deletions: what they cancelled is in the same segment or gone before it
     }
 }
 
@@ -407,6 +499,12 @@ std::uint64_t Daemon::live_bytes() const {
 }
 
 Status Daemon::compact() {
+    if (const std::int64_t now = SystemClock::instance().now_ns(); now - last_prune_ns_ >= 1'000'000'000) {
+        last_prune_ns_ = now;
+        for (auto& [name, messages] : journaled_) {
+            messages.prune(now);
+        }
+    }
     const CompactionTotals before = compactor_.totals();
     auto step = compactor_.step(*journal_, *this);
     if (!step) {

@@ -67,9 +67,11 @@ class Daemon final : private LiveRecords {
     [[nodiscard]] std::uint64_t live_messages() const;
     [[nodiscard]] Status compact();
 
+    // Whether deleted messages of queue must stay remembered (FIFO with deduplication).
+    [[nodiscard]] bool remembers_deduplication(std::string_view queue) const;
+
     // LiveRecords, for the compactor.
-    [[nodiscard]] bool stands(const journal::RecordView& record) const override;
-    void carried(const journal::RecordView& record, std::uint64_t sequence) override;
+    [[nodiscard]] std::uint64_t carry(const journal::RecordView& record, journal::JournalWriter& journal) override;
     [[nodiscard]] std::uint64_t live_bytes() const override;
 
     DaemonOptions options_;
@@ -81,6 +83,7 @@ class Daemon final : private LiveRecords {
     std::map<std::string, JournaledMessages, std::less<>> journaled_;
     std::map<std::string, std::unique_ptr<DurableQueue>> durable_;
     Compactor compactor_;
+    std::int64_t last_prune_ns_ = 0; // remembered FIFO ids whose window closed are dropped every second
     std::map<std::string, Queue> handles_; // every queue of the namespace, for config_version
     std::uint64_t corrupt_message_records_ = 0;
     int inotify_fd_ = -1;

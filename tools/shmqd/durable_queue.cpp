@@ -9,11 +9,14 @@
 #include "engine/crash_point.h"
 #include "engine/process_liveness.h"
 #include "message_records.h"
+#include "shmq/clock.h"
+#include "shmq/layout/fifo_layout.h"
 
 namespace shmq::daemon {
 
 DurableQueue::DurableQueue(std::string name, Queue queue, JournaledMessages& journaled)
-    : name_(std::move(name)), queue_(std::move(queue)), feed_(engine_of(queue_)), journaled_(journaled) {
+    : name_(std::move(name)), queue_(std::move(queue)), feed_(engine_of(queue_)), journaled_(journaled),
+      deduplicating_(feed_.deduplicating()) {
     const auto pid = static_cast<std::uint32_t>(getpid());
     feed_.claim(pid, engine::process_start_ticks(pid));
 }
@@ -44,7 +47,7 @@ void DurableQueue::on_durable(std::uint64_t durable_sequence) {
 }
 
 void DurableQueue::journal_deleted(const MessageId& id, journal::JournalWriter& journal, std::uint64_t& appended) {
-    if (!journaled_.remove(id)) {
+    if (!journaled_.remove(id, SystemClock::instance().now_ns())) {
         return; // never journaled (deleted before we saw it): nothing to undo
     }
     encode_deleted({name_, id}, payload_);
@@ -59,6 +62,9 @@ void DurableQueue::on_send(std::uint32_t slot, std::uint32_t generation_bits, st
         pending_.push_back({slot, generation_bits, position});
         return;
     case engine::JournalFeed::Copy::gone:
+        if (deduplicating_ && feed_.copy_deleted_ids(slot, message_)) {
+            journal_remembered(journal, appended);
+        }
         return;
     case engine::JournalFeed::Copy::copied:
         break;
@@ -77,11 +83,26 @@ void DurableQueue::on_send(std::uint32_t slot, std::uint32_t generation_bits, st
         return; // put back from the journal (recovery): already there
     }
     encode_sent({name_, message_.message_id, message_.sent_ns, message_.sender_uid, message_.body,
-                 message_.encoded_attributes},
+                 message_.encoded_attributes, message_.sequence_number},
                 payload_);
     const std::uint64_t sequence = journal.append(journal::RecordType::message_sent, payload_);
     journaled_.add(message_.message_id,
-                   {sequence, static_cast<std::uint32_t>(journal::framed_size(payload_.size()))});
+                   {sequence, static_cast<std::uint32_t>(journal::framed_size(payload_.size())),
+                    deduplicating_ ? message_.sent_ns + layout::dedup_window_ns : 0});
+    ++appended;
+}
+
+void DurableQueue::journal_remembered(journal::JournalWriter& journal, std::uint64_t& appended) {
+    if (journaled_.find(message_.message_id) != nullptr ||
+        journaled_.find_remembered(message_.message_id) != nullptr) {
+        return;
+    }
+    encode_sent({name_, message_.message_id, message_.sent_ns, message_.sender_uid, {}, message_.encoded_attributes,
+                 message_.sequence_number},
+                payload_);
+    const std::uint64_t sequence = journal.append(journal::RecordType::message_remembered, payload_);
+    journaled_.remember(message_.message_id, {sequence, static_cast<std::uint32_t>(journal::framed_size(payload_.size())),
+                                              message_.sent_ns + layout::dedup_window_ns});
     ++appended;
 }
 

@@ -54,12 +54,15 @@ class DurableQueue {
     void on_delete(std::uint32_t slot, std::uint32_t generation_bits, journal::JournalWriter& journal,
                    std::uint64_t& appended);
     void journal_deleted(const MessageId& id, journal::JournalWriter& journal, std::uint64_t& appended);
+    // message_ (ids only) was deleted before it could be journaled: its deduplication id is.
+    void journal_remembered(journal::JournalWriter& journal, std::uint64_t& appended);
 
     std::string name_;
     Queue queue_;
     engine::JournalFeed feed_;
     std::unordered_map<std::uint32_t, Held> held_;          // slot -> the message we saw in it
     JournaledMessages& journaled_;
+    bool deduplicating_; // FIFO with a deduplication window: deleted ids stay remembered
     struct Pending {
         std::uint32_t slot, generation_bits;
         std::uint64_t position;

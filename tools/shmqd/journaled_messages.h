@@ -1,8 +1,11 @@
-// JournaledMessages: which messages of one queue the journal holds live, and where: the sequence
-// of the message_sent record that stands for each (the first one, if recovery or compaction left
-// two) and its framed size. DurableQueue consults it so that nothing is journaled twice and no
+// JournaledMessages: what the journal holds for one queue, and where. Live messages: the
+// sequence of the message_sent record that stands for each (the first one, if recovery or
+// compaction left two) and its framed size. Remembered messages: FIFO messages deleted within
+// their deduplication window, whose ids a recovery must still refuse as duplicates until the
+// window closes (their standing record is the message_sent, or a compaction's
+// message_remembered). DurableQueue keeps it current, so that nothing is journaled twice and no
 // deletion is journaled for a message the journal never held; the compactor consults it to carry
-// live records forward out of old segments and to weigh the live data against the disk used.
+// standing records forward out of old segments and to weigh the live data against the disk used.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +18,8 @@ namespace shmq::daemon {
 
 struct JournalLocation {
     std::uint64_t sequence = 0;
-    std::uint32_t bytes = 0; // framed record size
+    std::uint32_t bytes = 0;            // framed record size
+    std::int64_t remember_until_ns = 0; // FIFO with deduplication: the end of its window
 };
 
 struct MessageIdHash {
@@ -30,22 +34,33 @@ struct MessageIdHash {
 
 class JournaledMessages {
   public:
+    using Map = std::unordered_map<MessageId, JournalLocation, MessageIdHash>;
+
     // False (and the first location kept) if the message is already live.
     bool add(const MessageId& id, JournalLocation location);
-    // False if it was not live.
-    bool remove(const MessageId& id);
+    // The message was deleted: false if it was not live. Its deduplication id stays remembered
+    // if its window is still open at now_ns.
+    bool remove(const MessageId& id, std::int64_t now_ns);
+    // A message_remembered record replayed (ignored if the message is known already).
+    void remember(const MessageId& id, JournalLocation location);
     [[nodiscard]] const JournalLocation* find(const MessageId& id) const;
+    [[nodiscard]] const JournalLocation* find_remembered(const MessageId& id) const;
     // Its standing record is now the one at sequence (compaction rewrote it).
     void relocate(const MessageId& id, std::uint64_t sequence);
-    void clear();
+    void relocate_remembered(const MessageId& id, std::uint64_t sequence, std::uint32_t bytes);
+    // Forgets remembered ids whose window closed.
+    void prune(std::int64_t now_ns);
 
-    [[nodiscard]] std::size_t size() const noexcept { return messages_.size(); }
-    [[nodiscard]] std::uint64_t bytes() const noexcept { return bytes_; }
-    [[nodiscard]] auto begin() const noexcept { return messages_.begin(); }
-    [[nodiscard]] auto end() const noexcept { return messages_.end(); }
+    [[nodiscard]] std::size_t size() const noexcept { return live_.size(); }
+    [[nodiscard]] std::uint64_t bytes() const noexcept { return bytes_; } // live and remembered
+    [[nodiscard]] const Map& live() const noexcept { return live_; }
+    [[nodiscard]] const Map& remembered() const noexcept { return remembered_; }
+    [[nodiscard]] auto begin() const noexcept { return live_.begin(); }
+    [[nodiscard]] auto end() const noexcept { return live_.end(); }
 
   private:
-    std::unordered_map<MessageId, JournalLocation, MessageIdHash> messages_;
+    Map live_;
+    Map remembered_;
     std::uint64_t bytes_ = 0;
 };
 

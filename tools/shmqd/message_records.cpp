@@ -68,6 +68,9 @@ void encode_sent(const SentMessage& message, std::vector<std::byte>& out) {
     put(out, message.sender_uid);
     put_text(out, message.body);
     put_text(out, message.encoded_attributes);
+    if (message.sequence_number != 0) {
+        put(out, message.sequence_number);
+    }
 }
 
 void encode_deleted(const DeletedMessage& message, std::vector<std::byte>& out) {
@@ -85,6 +88,9 @@ std::optional<SentMessage> decode_sent(std::span<const std::byte> payload) {
     message.sender_uid = reader.get<std::uint32_t>();
     message.body = reader.text();
     message.encoded_attributes = reader.text();
+    if (reader.ok && !reader.rest.empty()) {
+        message.sequence_number = reader.get<std::uint64_t>();
+    }
     if (!reader.ok || !reader.rest.empty()) {
         return std::nullopt;
     }

@@ -3,7 +3,11 @@
 // names it. Little-endian, length-prefixed:
 //   sent:    queue (u32 length, bytes) · message id (16) · sent_ns (i64) · sender uid (u32)
 //            · body (u32 length, bytes) · encoded attributes (u32 length, bytes)
+//            · FIFO only: SequenceNumber (u64; MessageGroupId and deduplication id are in the
+//              encoded attributes' trailer)
 //   deleted: queue (u32 length, bytes) · message id (16)
+// message_remembered records (a deleted FIFO message's deduplication id, kept for its window)
+// are sent payloads with an empty body.
 // Both are read and written as views: recovery reads millions of them straight from the mapped
 // segments, and copying each body out would cost more than the rest of the replay.
 #pragma once
@@ -25,6 +29,7 @@ struct SentMessage {
     std::uint32_t sender_uid = 0;
     std::string_view body;
     std::string_view encoded_attributes;
+    std::uint64_t sequence_number = 0; // FIFO queues; 0 otherwise
 };
 
 struct DeletedMessage {
