@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstring>
 
+#include "engine/fifo_lock.h"
 #include "engine/process_liveness.h"
 #include "engine/wait_set.h"
 #include "sqs/attribute_codec.h"
@@ -202,7 +203,9 @@ bool JournalFeed::copy_deleted_ids(std::uint32_t slot, FedMessage& out) const {
         return false;
     }
     SendOutcome remembered;
-    if (!engine_.dedup_find(engine_.deduplication_key_of(parts->trailer), engine_.clock_.now_ns(), remembered)) {
+    const layout::FifoKey key = engine_.deduplication_key_of(parts->trailer);
+    FifoLock lock(engine_, FifoLock::send); // the window is written under it
+    if (!lock.locked() || !engine_.dedup_find(key, engine_.clock_.now_ns(), remembered)) {
         return false; // expired, or the slot held something else by now
     }
     return remembered.message_id == out.message_id && remembered.sequence_number == out.sequence_number;
