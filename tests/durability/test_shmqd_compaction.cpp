@@ -154,7 +154,6 @@ TEST_CASE("shmqd: compaction keeps deleted FIFO messages' deduplication ids for 
     DataDir data;
     const Client& client = ns.client();
     REQUIRE(client.create_queue("ids.fifo", {{"FifoQueue", "true"}, {"Durability", "sync"}}));
-    REQUIRE(client.create_queue("keepers", {{"Durability", "async"}}));
     REQUIRE(client.create_queue("stream", {{"Durability", "sync"}}));
     ChildProcess daemon = start_daemon(ns, data, {"--segment-mib", "1"});
     auto ids = client.open_queue("ids.fifo");
