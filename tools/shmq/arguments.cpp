@@ -11,7 +11,7 @@
 #include <system_error>
 #include <utility>
 
-#include "base64.h"
+#include "api/base64.h"
 #include "parameter_file.h"
 #include "shorthand.h"
 
@@ -337,7 +337,7 @@ CliResult<MessageAttributes> to_message_attributes(std::string_view path, const 
             if (!text.ok()) {
                 return text.failure();
             }
-            auto bytes = base64_decode(text.value());
+            auto bytes = api::base64_decode(text.value());
             if (!bytes) {
                 return Failure::validation("Invalid base64 for parameter " + member_path + ".BinaryValue: '" +
                                            text.value() + "'");

@@ -144,4 +144,8 @@ void print_response(const boost::json::object& response) {
     std::fflush(stdout);
 }
 
+void print_batch_response(boost::json::array successful, boost::json::array failed) {
+    print_response(boost::json::object{{"Successful", std::move(successful)}, {"Failed", std::move(failed)}});
+}
+
 } // namespace shmq::cli

@@ -4,6 +4,7 @@
 // prints). Boost.JSON has no indenting serializer, so the layout is written here.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <string>
@@ -15,5 +16,8 @@ namespace shmq::cli {
 
 // Prints a response on stdout as aws does: nothing when it has no keys.
 void print_response(const boost::json::object& response);
+
+// Both lists are required members of every batch result, so aws prints them even when empty.
+void print_batch_response(boost::json::array successful, boost::json::array failed);
 
 } // namespace shmq::cli

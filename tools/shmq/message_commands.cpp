@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "arguments.h"
-#include "base64.h"
-#include "batch_entries.h"
+#include "api/batch_results.h"
+#include "api/message_json.h"
 #include "command.h"
 #include "json_output.h"
 #include "shmq/limits.h"
@@ -74,21 +74,6 @@ CliResult<Queue> open_queue_at(const Client& client, std::string_view url) {
         return Failure::service(queue.error());
     }
     return std::move(queue).value();
-}
-
-boost::json::object message_attributes_json(const MessageAttributes& attributes) {
-    boost::json::object map;
-    for (const auto& [name, attribute] : attributes) {
-        boost::json::object value;
-        if (attribute.is_binary()) {
-            value["BinaryValue"] = base64_encode(attribute.binary_value);
-        } else {
-            value["StringValue"] = attribute.string_value;
-        }
-        value["DataType"] = attribute.data_type;
-        map[name] = std::move(value);
-    }
-    return map;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,8 +212,8 @@ struct SendMessageBatchCommand {
         for (const auto& entry : read) {
             ids.push_back(entry.id);
         }
-        if (auto failure = check_batch_entry_ids("SendMessageBatchRequestEntry", ids)) {
-            return *failure;
+        if (Status checked = api::check_batch_entry_ids("SendMessageBatchRequestEntry", ids); !checked) {
+            return Failure::service(checked.error());
         }
         auto queue = open_queue_at(client, queue_url.value);
         if (!queue.ok()) {
@@ -264,7 +249,7 @@ struct SendMessageBatchCommand {
         for (std::size_t index = 0; index < read.size(); ++index) {
             const Entry& entry = read[index];
             if (entry.failure) {
-                failed.push_back(failed_entry(entry.id, Errc::invalid_parameter_value, entry.failure->message));
+                failed.push_back(api::failed_entry(entry.id, Errc::invalid_parameter_value, entry.failure->message));
                 continue;
             }
             const SendOutcome& outcome = outcomes[sent_of[index]];
@@ -273,8 +258,8 @@ struct SendMessageBatchCommand {
                 // request must contain the parameter MessageGroupId.").
                 const Status explained = queue.value().explain_send_error(to_send[sent_of[index]], outcome.error);
                 failed.push_back(explained.ok()
-                                     ? failed_entry(entry.id, outcome.error, default_error_message(outcome.error))
-                                     : failed_entry(entry.id, explained.code(), explained.message()));
+                                     ? api::failed_entry(entry.id, outcome.error, api::default_error_message(outcome.error))
+                                     : api::failed_entry(entry.id, explained.code(), explained.message()));
                 continue;
             }
             // Members in the order of SendMessageBatchResultEntry.
@@ -343,45 +328,6 @@ struct SendMessageBatchCommand {
 
 // ---------------------------------------------------------------------------------------------
 
-// Which message system attributes a receive asked for (AttributeNames, the older name, and
-// MessageSystemAttributeNames together).
-struct SystemAttributeSelection {
-    bool sender_id = false;
-    bool sent_timestamp = false;
-    bool approximate_receive_count = false;
-    bool approximate_first_receive_timestamp = false;
-    bool message_deduplication_id = false;
-    bool message_group_id = false;
-    bool sequence_number = false;
-
-    void add(std::string_view name) {
-        const bool all = name == "All";
-        sender_id = sender_id || all || name == "SenderId";
-        sent_timestamp = sent_timestamp || all || name == "SentTimestamp";
-        approximate_receive_count = approximate_receive_count || all || name == "ApproximateReceiveCount";
-        approximate_first_receive_timestamp =
-            approximate_first_receive_timestamp || all || name == "ApproximateFirstReceiveTimestamp";
-        message_deduplication_id = message_deduplication_id || all || name == "MessageDeduplicationId";
-        message_group_id = message_group_id || all || name == "MessageGroupId";
-        sequence_number = sequence_number || all || name == "SequenceNumber";
-    }
-};
-
-// MessageAttributeNames: "All", ".*", "prefix.*" or exact names.
-bool attribute_selected(const std::vector<std::string>& patterns, std::string_view name) {
-    for (const auto& pattern : patterns) {
-        if (pattern == "All" || pattern == ".*" || pattern == name) {
-            return true;
-        }
-        // "bar.*" selects every name that starts with "bar" (SQS's documented example).
-        if (pattern.size() > 2 && pattern.ends_with(".*") &&
-            name.starts_with(std::string_view(pattern).substr(0, pattern.size() - 2))) {
-            return true;
-        }
-    }
-    return false;
-}
-
 struct ReceiveMessageCommand {
     TextOption queue_url, max_number_of_messages, visibility_timeout, wait_time_seconds, receive_request_attempt_id;
     ListOption attribute_names, message_system_attribute_names, message_attribute_names;
@@ -414,7 +360,7 @@ struct ReceiveMessageCommand {
         if (receive_request_attempt_id.given()) {
             request.value().receive_request_attempt_id = receive_request_attempt_id.value; // lives as long as run()
         }
-        SystemAttributeSelection system;
+        api::SystemAttributeSelection system;
         for (const ListOption* option : {&attribute_names, &message_system_attribute_names}) {
             if (!option->given()) {
                 continue;
@@ -447,7 +393,7 @@ struct ReceiveMessageCommand {
         if (!received.value().empty()) {
             boost::json::array messages;
             for (const auto& message : received.value()) {
-                messages.push_back(message_json(message, system, patterns));
+                messages.push_back(api::message_json(message, system, patterns));
             }
             response["Messages"] = std::move(messages);
         }
@@ -491,54 +437,6 @@ struct ReceiveMessageCommand {
         return request;
     }
 
-    // Members in the order of SQS's Message shape, which is the order aws prints.
-    static boost::json::object message_json(const ReceivedMessage& message, const SystemAttributeSelection& system,
-                                            const std::vector<std::string>& patterns) {
-        boost::json::object json{{"MessageId", message.message_id.to_string()},
-                                 {"ReceiptHandle", message.receipt_handle.to_string()},
-                                 {"MD5OfBody", md5_of_body(message.body)},
-                                 {"Body", message.body}};
-        boost::json::object attributes;
-        if (system.sender_id) {
-            attributes["SenderId"] = std::to_string(message.sender_uid);
-        }
-        if (system.sent_timestamp) {
-            attributes["SentTimestamp"] = std::to_string(message.sent_timestamp_ms);
-        }
-        if (system.approximate_receive_count) {
-            attributes["ApproximateReceiveCount"] = std::to_string(message.receive_count);
-        }
-        if (system.approximate_first_receive_timestamp) {
-            attributes["ApproximateFirstReceiveTimestamp"] = std::to_string(message.first_receive_timestamp_ms);
-        }
-        // SQS returns these only for messages that have them: a standard-queue message has no
-        // deduplication id or sequence number, and a group id only when sent with one.
-        if (system.message_deduplication_id && !message.message_deduplication_id.empty()) {
-            attributes["MessageDeduplicationId"] = message.message_deduplication_id;
-        }
-        if (system.message_group_id && !message.message_group_id.empty()) {
-            attributes["MessageGroupId"] = message.message_group_id;
-        }
-        if (const auto sequence = sequence_number_text(message.sequence_number);
-            system.sequence_number && !sequence.empty()) {
-            attributes["SequenceNumber"] = sequence;
-        }
-        if (!attributes.empty()) {
-            json["Attributes"] = std::move(attributes);
-        }
-        // SQS digests only the attributes it returns (recorded from AWS).
-        MessageAttributes selected;
-        for (const auto& [name, value] : message.attributes) {
-            if (attribute_selected(patterns, name)) {
-                selected.emplace(name, value);
-            }
-        }
-        if (!selected.empty()) {
-            json["MD5OfMessageAttributes"] = md5_of_message_attributes(selected);
-            json["MessageAttributes"] = message_attributes_json(selected);
-        }
-        return json;
-    }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -693,8 +591,8 @@ Outcome run_handle_batch(const Client& client, const TextOption& queue_url, cons
     for (const auto& entry : entries.value()) {
         ids.push_back(entry.id);
     }
-    if (auto failure = check_batch_entry_ids(entry_shape, ids)) {
-        return *failure;
+    if (Status checked = api::check_batch_entry_ids(entry_shape, ids); !checked) {
+        return Failure::service(checked.error());
     }
     auto queue = open_queue_at(client, queue_url.value);
     if (!queue.ok()) {
@@ -718,14 +616,14 @@ Outcome run_handle_batch(const Client& client, const TextOption& queue_url, cons
     for (std::size_t applied = 0; applied < applied_index.size(); ++applied) {
         if (errors[applied] != Errc::ok) {
             auto& entry = entries.value()[applied_index[applied]];
-            entry.failure.emplace(errors[applied], default_error_message(errors[applied]));
+            entry.failure.emplace(errors[applied], api::default_error_message(errors[applied]));
         }
     }
     boost::json::array successful;
     boost::json::array failed;
     for (const auto& entry : entries.value()) {
         if (entry.failure) {
-            failed.push_back(failed_entry(entry.id, entry.failure->first, entry.failure->second));
+            failed.push_back(api::failed_entry(entry.id, entry.failure->first, entry.failure->second));
         } else {
             successful.push_back(boost::json::object{{"Id", entry.id}});
         }

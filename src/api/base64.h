@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
-namespace shmq::cli {
+namespace shmq::api {
 
 [[nodiscard]] std::string base64_encode(std::string_view bytes);
 // nullopt when text is not canonical padded base64.
 [[nodiscard]] std::optional<std::string> base64_decode(std::string_view text);
 
-} // namespace shmq::cli
+} // namespace shmq::api

@@ -1,13 +1,13 @@
 // OpenSSL's block functions work on int lengths and unsigned char buffers; this file is the one
 // place that converts. Bodies and attributes are at most 1 MiB, far below INT_MAX.
-#include "base64.h"
+#include "api/base64.h"
 
 #include <algorithm>
 #include <climits>
 #include <cstddef>
 #include <openssl/evp.h>
 
-namespace shmq::cli {
+namespace shmq::api {
 namespace {
 
 bool is_base64_character(char c) {
@@ -60,4 +60,4 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return bytes;
 }
 
-} // namespace shmq::cli
+} // namespace shmq::api

@@ -1,13 +1,12 @@
 // Batch entry checks and results. The wording of each message is SQS's (from its documentation
-// and responses recorded from AWS), so a script matching on it behaves the same here.
-#include "batch_entries.h"
+// and responses recorded from AWS), so a client matching on it behaves the same here.
+#include "api/batch_results.h"
 
 #include <set>
 
-#include "json_output.h"
 #include "shmq/limits.h"
 
-namespace shmq::cli {
+namespace shmq::api {
 namespace {
 
 bool is_valid_entry_id(std::string_view id) {
@@ -26,28 +25,26 @@ bool is_valid_entry_id(std::string_view id) {
 
 } // namespace
 
-std::optional<Failure> check_batch_entry_ids(std::string_view entry_shape, const std::vector<std::string>& ids) {
+Status check_batch_entry_ids(std::string_view entry_shape, const std::vector<std::string>& ids) {
     if (ids.empty()) {
-        return Failure::service(Errc::empty_batch_request,
-                                "There should be at least one " + std::string(entry_shape) + " in the request.");
+        return {Errc::empty_batch_request, "There should be at least one " + std::string(entry_shape) + " in the request."};
     }
     if (ids.size() > limits::send_batch_max) {
-        return Failure::service(Errc::too_many_entries_in_batch,
-                                "Maximum number of entries per request are " + std::to_string(limits::send_batch_max) +
-                                    ". You have sent " + std::to_string(ids.size()) + ".");
+        return {Errc::too_many_entries_in_batch, "Maximum number of entries per request are " +
+                                                     std::to_string(limits::send_batch_max) + ". You have sent " +
+                                                     std::to_string(ids.size()) + "."};
     }
     std::set<std::string_view> seen;
     for (const auto& id : ids) {
         if (!is_valid_entry_id(id)) {
-            return Failure::service(Errc::invalid_batch_entry_id,
-                                    "A batch entry id can only contain alphanumeric characters, "
-                                    "hyphens and underscores. It can be at most 80 letters long.");
+            return {Errc::invalid_batch_entry_id, "A batch entry id can only contain alphanumeric characters, "
+                                                  "hyphens and underscores. It can be at most 80 letters long."};
         }
         if (!seen.insert(id).second) {
-            return Failure::service(Errc::batch_entry_ids_not_distinct, "Id " + id + " repeated.");
+            return {Errc::batch_entry_ids_not_distinct, "Id " + id + " repeated."};
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 std::string default_error_message(Errc code) {
@@ -115,8 +112,4 @@ boost::json::object failed_entry(std::string_view id, Errc code, std::string mes
                                {"Message", std::move(message)}};
 }
 
-void print_batch_response(boost::json::array successful, boost::json::array failed) {
-    print_response(boost::json::object{{"Successful", std::move(successful)}, {"Failed", std::move(failed)}});
-}
-
-} // namespace shmq::cli
+} // namespace shmq::api
