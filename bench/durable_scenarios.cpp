@@ -163,7 +163,7 @@ std::unique_ptr<Shmqd> Shmqd::start(std::string& error) {
     }
     // Everything the child needs is made before fork: it only calls async-signal-safe functions.
     std::vector<std::string> arguments{SHMQD_BINARY, "--data-dir", daemon->directory_, "--namespace",
-                                       BenchEnvironment::get().namespace_name()};
+                                       BenchEnvironment::get().namespace_name(), "--no-listen"};
     std::vector<char*> argv;
     for (std::string& argument : arguments) {
         argv.push_back(argument.data());

@@ -42,14 +42,22 @@ struct DataDir {
     }
 };
 
-// Starts shmqd (extra arguments and environment as given) and waits until it has recovered,
-// restored and journaled what exists.
+// Starts shmqd (extra arguments and environment as given; its HTTP endpoint on a free loopback
+// port, whose URL goes to endpoint_url if asked) and waits until it has recovered, restored and
+// journaled what exists.
 inline ChildProcess start_daemon(const TestNamespace& ns, const DataDir& data,
                                  const std::vector<std::string>& extra_arguments = {},
-                                 const std::map<std::string, std::string>& environment = {}) {
-    std::vector<std::string> arguments{"--data-dir", data.path, "--namespace", ns.name()};
+                                 const std::map<std::string, std::string>& environment = {},
+                                 std::string* endpoint_url = nullptr) {
+    std::vector<std::string> arguments{"--data-dir", data.path, "--namespace", ns.name(), "--listen", "127.0.0.1:0"};
     arguments.insert(arguments.end(), extra_arguments.begin(), extra_arguments.end());
     ChildProcess daemon = ChildProcess::exec(SHMQD_BINARY, arguments, environment);
+    const std::string listening = daemon.read_line();
+    const std::string prefix = "shmqd listening on ";
+    REQUIRE(listening.starts_with(prefix));
+    if (endpoint_url != nullptr) {
+        *endpoint_url = listening.substr(prefix.size());
+    }
     REQUIRE(daemon.read_line() == "shmqd ready");
     return daemon;
 }
@@ -59,6 +67,17 @@ inline void stop_daemon(ChildProcess& daemon) {
     const int status = daemon.wait();
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+// Waits (up to 10 s) for a shmqd that is dying or about to die (a sync send just failed, or it
+// hit a crash point) to be reaped; false if it never ended.
+inline bool wait_for_exit(ChildProcess& daemon, int& status) {
+    bool ended = daemon.exited(&status);
+    for (int waited_ms = 0; !ended && waited_ms < 10'000; waited_ms += 10) {
+        usleep(10'000);
+        ended = daemon.exited(&status);
+    }
+    return ended;
 }
 
 // What a reboot does to shared memory: every region of the namespace is gone.

@@ -132,7 +132,7 @@ TEST_CASE("shmqd: a SIGKILL in the middle of a compaction loses and resurrects n
     const std::set<std::string> keeper_bodies = send_keepers(keepers.value());
     int status = 0;
     churn(stream.value(), 1000, [&] { return daemon.exited(&status); });
-    if (!daemon.exited(&status)) {
+    if (!wait_for_exit(daemon, status)) {
         FAIL("shmqd never reached " << point);
     }
     REQUIRE(WIFSIGNALED(status));

@@ -53,7 +53,7 @@ Traffic send_until_shmqd_dies(Queue& ledger, ChildProcess& daemon) {
         traffic.deleted.merge(traffic.maybe_deleted);
         traffic.maybe_deleted.clear();
     }
-    if (!daemon.exited(&status)) {
+    if (!wait_for_exit(daemon, status)) {
         FAIL("shmqd never reached its crash point");
     }
     REQUIRE(WIFSIGNALED(status));

@@ -18,6 +18,7 @@
 #include "arguments.h"
 #include "api/batch_results.h"
 #include "api/message_json.h"
+#include "api/parameter_checks.h"
 #include "command.h"
 #include "json_output.h"
 #include "shmq/limits.h"
@@ -44,19 +45,13 @@ CliResult<SendOutcome> send_one(Queue& queue, const SendEntry& entry) {
     return outcome.value();
 }
 
-// "Value 1800 for parameter DelaySeconds is invalid. Reason: ..." as SQS words it.
-std::optional<Failure> check_range(std::string_view parameter, std::int64_t value, std::int64_t low, std::int64_t high,
-                                   std::string_view reason) {
-    if (value >= low && value <= high) {
-        return std::nullopt;
-    }
-    return Failure::service(Errc::invalid_parameter_value, "Value " + std::to_string(value) + " for parameter " +
-                                                               std::string(parameter) +
-                                                               " is invalid. Reason: " + std::string(reason));
+// The library's range checks as CLI failures.
+std::optional<Failure> failure_of(const Status& status) {
+    return status ? std::nullopt : std::optional<Failure>(Failure::service(status.error()));
 }
 
 std::optional<Failure> check_delay(std::int64_t delay_seconds) {
-    return check_range("DelaySeconds", delay_seconds, 0, limits::delay_s_max, "DelaySeconds must be >= 0 and <= 900.");
+    return failure_of(api::check_delay(delay_seconds));
 }
 
 // Values are range-checked before this, so the conversion is exact.
@@ -413,23 +408,19 @@ struct ReceiveMessageCommand {
         }
         ReceiveRequest request;
         if (count.value()) {
-            if (auto failure = check_range("MaxNumberOfMessages", *count.value(), 1, limits::receive_batch_max,
-                                           "Must be between 1 and 10, if provided.")) {
+            if (auto failure = failure_of(api::check_max_number_of_messages(*count.value()))) {
                 return *failure;
             }
             request.max_number_of_messages = static_cast<std::uint32_t>(*count.value());
         }
         if (visibility.value()) {
-            if (auto failure =
-                    check_range("VisibilityTimeout", *visibility.value(), 0, limits::visibility_timeout_s_max,
-                                "Must be >= 0 and <= 43200, if provided.")) {
+            if (auto failure = failure_of(api::check_visibility_timeout(*visibility.value(), true))) {
                 return *failure;
             }
             request.visibility_timeout_s = narrow(*visibility.value());
         }
         if (wait.value()) {
-            if (auto failure = check_range("WaitTimeSeconds", *wait.value(), 0, limits::wait_time_s_max,
-                                           "Must be >= 0 and <= 20, if provided.")) {
+            if (auto failure = failure_of(api::check_wait_time(*wait.value()))) {
                 return *failure;
             }
             request.wait_time_s = narrow(*wait.value());
@@ -496,8 +487,7 @@ struct ChangeMessageVisibilityCommand {
         if (!timeout.ok()) {
             return timeout.failure();
         }
-        if (auto failure = check_range("VisibilityTimeout", *timeout.value(), 0, limits::visibility_timeout_s_max,
-                                       "Must be >= 0 and <= 43200.")) {
+        if (auto failure = failure_of(api::check_visibility_timeout(*timeout.value(), false))) {
             return *failure;
         }
         auto queue = open_queue_at(client, queue_url.value);
@@ -567,8 +557,7 @@ CliResult<std::vector<HandleBatchEntry>> read_handle_entries(const ListOption& o
             if (!timeout.value()) {
                 entry.failure.emplace(Errc::missing_parameter,
                                       "The request must contain the parameter VisibilityTimeout.");
-            } else if (auto failure = check_range("VisibilityTimeout", *timeout.value(), 0,
-                                                  limits::visibility_timeout_s_max, "Must be >= 0 and <= 43200.")) {
+            } else if (auto failure = failure_of(api::check_visibility_timeout(*timeout.value(), false))) {
                 entry.failure.emplace(Errc::invalid_parameter_value, failure->message);
             } else {
                 entry.visibility_timeout_s = narrow(*timeout.value());

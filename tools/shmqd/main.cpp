@@ -1,7 +1,10 @@
-// shmqd: the durability sidecar of a shmq namespace (issue 4). Usage:
-//   shmqd [--data-dir DIR] [--namespace NAME] [--segment-mib N]
+// shmqd: the durability sidecar of a shmq namespace (issue 4) and its SQS HTTP endpoint (issue 5).
+// Usage:
+//   shmqd [--data-dir DIR] [--namespace NAME] [--segment-mib N] [--listen HOST:PORT | --no-listen]
 // The data directory defaults to $SHMQ_DATA_DIR, then ./shmq-data; the namespace to
-// $SHMQ_NAMESPACE, then "default". SIGTERM or SIGINT stop it cleanly (exit 0).
+// $SHMQ_NAMESPACE, then "default"; the endpoint to 127.0.0.1:9324 (port 0: any free port). Once
+// ready it prints "shmqd listening on http://ADDRESS" (with an endpoint) and "shmqd ready" on
+// stdout. SIGTERM or SIGINT stop it cleanly (exit 0).
 #include <signal.h>
 #include <sys/signalfd.h>
 
@@ -11,6 +14,7 @@
 #include <string>
 
 #include "daemon.h"
+#include "http_endpoint.h"
 
 int main(int argc, char** argv) {
     shmq::daemon::DaemonOptions options;
@@ -19,6 +23,8 @@ int main(int argc, char** argv) {
     const char* namespace_name = std::getenv("SHMQ_NAMESPACE");
     options.namespace_name = namespace_name != nullptr ? namespace_name : "";
     std::uint64_t segment_mib = 64;
+    std::string listen = "127.0.0.1:9324";
+    bool no_listen = false;
 
     CLI::App app{"shmqd: makes the queues of a shmq namespace durable"};
     app.add_option("--data-dir", options.data_dir, "Journal directory (default $SHMQ_DATA_DIR, then ./shmq-data)");
@@ -26,8 +32,15 @@ int main(int argc, char** argv) {
     app.add_option("--segment-mib", segment_mib, "Size of a journal segment file")->check(CLI::Range(1, 4096));
     app.add_option("--durable-trace", options.durable_trace_path,
                    "For power-loss tests: append '<segment> <offset>' to this file as each commit becomes durable");
+    app.add_option("--listen", listen, "SQS HTTP endpoint address HOST:PORT (default 127.0.0.1:9324; port 0: any)");
+    app.add_flag("--no-listen", no_listen, "Serve no HTTP endpoint (durability only)");
     CLI11_PARSE(app, argc, argv);
     options.segment_bytes = segment_mib << 20;
+    shmq::daemon::EndpointOptions endpoint_options;
+    if (shmq::Status parsed = shmq::daemon::parse_listen_address(listen, endpoint_options); !parsed) {
+        std::fprintf(stderr, "shmqd: %s\n", parsed.message().c_str());
+        return 2;
+    }
 
     // Signals arrive through a signalfd the main loop polls: no handler runs in the middle of a
     // journal commit.
@@ -48,6 +61,24 @@ int main(int argc, char** argv) {
     if (!daemon) {
         std::fprintf(stderr, "shmqd: %s\n", daemon.error().message.c_str());
         return 1;
+    }
+    // The endpoint's own client: the daemon's stays on its thread.
+    shmq::ClientOptions client_options;
+    client_options.namespace_name = options.namespace_name;
+    auto endpoint_client = shmq::Client::open(client_options);
+    if (!endpoint_client) {
+        std::fprintf(stderr, "shmqd: %s\n", endpoint_client.error().message.c_str());
+        return 1;
+    }
+    std::unique_ptr<shmq::daemon::HttpEndpoint> endpoint;
+    if (!no_listen) {
+        auto started = shmq::daemon::HttpEndpoint::start(endpoint_client.value(), endpoint_options);
+        if (!started) {
+            std::fprintf(stderr, "shmqd: %s\n", started.error().message.c_str());
+            return 1;
+        }
+        endpoint = std::move(started.value());
+        std::fprintf(stdout, "shmqd listening on http://%s\n", endpoint->address().c_str());
     }
     std::fprintf(stdout, "shmqd ready\n");
     std::fflush(stdout);

@@ -1,0 +1,107 @@
+// SqsService: every SQS action, requests and responses shaped as the SQS API model (the JSON
+// protocol's bodies; shmqd's HTTP endpoint translates the Query protocol to and from them). It is
+// the HTTP door into the same queues the shared-memory API opens: a message sent here is received
+// by a libshmq consumer and the other way round.
+//
+// Queue URLs are <url_base>/000000000000/<name> (url_base: the endpoint's own address); any URL
+// whose last path segment names a queue is accepted. One SqsService per thread: it keeps a Queue
+// handle per queue it has used (a handle is used by one thread at a time), reopened when its queue
+// was deleted and created again.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "shmq/client.h"
+#include "shmq/queue.h"
+
+namespace shmq::api {
+
+inline constexpr std::string_view account_id = "000000000000";
+
+struct ServiceOptions {
+    std::string url_base = "http://127.0.0.1:9324";
+};
+
+class SqsService {
+  public:
+    SqsService(const Client& client, ServiceOptions options);
+
+    // Runs action ("SendMessage") on request; the response object, or the SQS error.
+    [[nodiscard]] Result<boost::json::object> call(std::string_view action, const boost::json::object& request);
+    [[nodiscard]] static bool knows(std::string_view action) noexcept;
+
+    [[nodiscard]] std::string url_of(std::string_view queue_name) const;
+
+  private:
+    using Response = Result<boost::json::object>;
+    using Member = Response (SqsService::*)(const boost::json::object&);
+    // Every action and the member that runs it.
+    [[nodiscard]] static const std::vector<std::pair<std::string_view, Member>>& action_table();
+    // Queue management (queue_actions.cpp).
+    Response create_queue(const boost::json::object& request);
+    Response delete_queue(const boost::json::object& request);
+    Response get_queue_url(const boost::json::object& request);
+    Response list_queues(const boost::json::object& request);
+    Response get_queue_attributes(const boost::json::object& request);
+    Response set_queue_attributes(const boost::json::object& request);
+    Response purge_queue(const boost::json::object& request);
+    Response tag_queue(const boost::json::object& request);
+    Response untag_queue(const boost::json::object& request);
+    Response list_queue_tags(const boost::json::object& request);
+    Response list_dead_letter_source_queues(const boost::json::object& request);
+    // Message move tasks (queue_actions.cpp).
+    Response start_message_move_task(const boost::json::object& request);
+    Response cancel_message_move_task(const boost::json::object& request);
+    Response list_message_move_tasks(const boost::json::object& request);
+    // Messages (message_actions.cpp).
+    Response send_message(const boost::json::object& request);
+    Response send_message_batch(const boost::json::object& request);
+    Response receive_message(const boost::json::object& request);
+    Response delete_message(const boost::json::object& request);
+    Response delete_message_batch(const boost::json::object& request);
+    Response change_message_visibility(const boost::json::object& request);
+    Response change_message_visibility_batch(const boost::json::object& request);
+
+    // The queue the request's QueueUrl names.
+    [[nodiscard]] Result<std::string> queue_name(const boost::json::object& request) const;
+    // Runs operation(Queue&) on the named queue's handle; if the handle's queue was deleted (a
+    // queue of that name may exist again), reopens it once.
+    template <class Operation> auto with_queue(const std::string& name, Operation&& operation)
+        -> decltype(operation(std::declval<Queue&>()));
+
+    const Client& client_;
+    ServiceOptions options_;
+    std::unordered_map<std::string, Queue> queues_;
+};
+
+} // namespace shmq::api
+
+namespace shmq::api {
+
+template <class Operation>
+auto SqsService::with_queue(const std::string& name, Operation&& operation)
+    -> decltype(operation(std::declval<Queue&>())) {
+    for (int attempt = 0;; ++attempt) {
+        auto found = queues_.find(name);
+        if (found == queues_.end()) {
+            auto opened = client_.open_queue(name);
+            if (!opened) {
+                return opened.error();
+            }
+            found = queues_.emplace(name, std::move(opened.value())).first;
+        }
+        auto result = operation(found->second);
+        if (attempt == 0 && result.code() == Errc::queue_does_not_exist) {
+            queues_.erase(found); // deleted under us: a queue of that name may exist again
+            continue;
+        }
+        return result;
+    }
+}
+
+} // namespace shmq::api

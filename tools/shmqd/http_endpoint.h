@@ -1,0 +1,51 @@
+// HttpEndpoint: shmqd's SQS-compatible HTTP door (issue 5), so that unmodified AWS SDKs and the
+// aws CLI use the namespace's queues by changing only their endpoint URL. It listens on one
+// address (loopback by default), serves keep-alive connections with a thread each (a long poll
+// blocks only its own connection; each thread has its own api::SqsService and so its own queue
+// handles), and speaks the JSON 1.0 protocol (X-Amz-Target: AmazonSQS.<Action>). Requests over
+// the size limit or that do not parse are refused with a clear error, and the connection closed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shmq/client.h"
+
+namespace shmq::daemon {
+
+struct EndpointOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 9324; // 0: any free port (address() tells which)
+    std::size_t body_limit_bytes = 4u << 20; // a 1 MiB batch, base64-grown, fits
+    std::size_t connections_max = 200;       // each holds a queue handle per queue it used
+};
+
+class HttpEndpoint {
+  public:
+    // Binds and starts accepting (a thread); the Client must outlive the endpoint.
+    [[nodiscard]] static Result<std::unique_ptr<HttpEndpoint>> start(const Client& client,
+                                                                     const EndpointOptions& options);
+    // Stops accepting, closes every connection and joins every thread.
+    ~HttpEndpoint();
+    HttpEndpoint(const HttpEndpoint&) = delete;
+    HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+
+    // "127.0.0.1:9324": the address it listens on (the port chosen, for port 0).
+    [[nodiscard]] const std::string& address() const noexcept { return address_; }
+
+  private:
+    struct State;
+    explicit HttpEndpoint(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+    std::string address_;
+};
+
+// "HOST:PORT" (HOST an IPv4 or IPv6 literal or localhost; [::1]:PORT for IPv6) into options.
+[[nodiscard]] Status parse_listen_address(std::string_view text, EndpointOptions& options);
+
+} // namespace shmq::daemon

@@ -1,0 +1,56 @@
+// The JSON 1.0 protocol (see json_protocol.h).
+#include "json_protocol.h"
+
+#include <boost/json.hpp>
+
+#include "api/sqs_errors.h"
+
+namespace shmq::daemon {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view target_prefix = "AmazonSQS.";
+
+// Errors the protocol layer itself answers (the request never reached an action).
+HttpReply protocol_error(std::string_view type, std::string message) {
+    HttpReply reply;
+    reply.status = 400;
+    reply.body = json::serialize(json::object{{"__type", "com.amazon.coral.service#" + std::string(type)},
+                                              {"message", std::move(message)}});
+    return reply;
+}
+
+HttpReply sqs_error(const Error& error) {
+    HttpReply reply;
+    reply.status = static_cast<unsigned>(sqs_http_status(error.code));
+    reply.headers.emplace_back("x-amzn-query-error", api::query_error_header(error.code));
+    reply.body = json::serialize(
+        json::object{{"__type", "com.amazonaws.sqs#" + std::string(api::json_error_type(error.code))},
+                     {"message", error.message}});
+    return reply;
+}
+
+} // namespace
+
+HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body) {
+    if (!target.starts_with(target_prefix) || !api::SqsService::knows(target.substr(target_prefix.size()))) {
+        return protocol_error("UnknownOperationException", "Unknown operation " + std::string(target) + ".");
+    }
+    json::error_code parse_error;
+    json::value request = body.empty() ? json::value(json::object{}) : json::parse(body, parse_error);
+    if (parse_error || !request.is_object()) {
+        return protocol_error("SerializationException",
+                              "The request body is not a JSON object" +
+                                  (parse_error ? ": " + parse_error.message() : std::string()) + ".");
+    }
+    auto response = service.call(target.substr(target_prefix.size()), request.get_object());
+    if (!response) {
+        return sqs_error(response.error());
+    }
+    HttpReply reply;
+    reply.body = json::serialize(response.value());
+    return reply;
+}
+
+} // namespace shmq::daemon

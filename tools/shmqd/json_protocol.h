@@ -1,0 +1,26 @@
+// The SQS JSON 1.0 protocol (what current AWS SDKs and aws CLI v1/v2 speak): POST /,
+// X-Amz-Target: AmazonSQS.<Action>, a JSON body shaped as the action's input; the response a
+// JSON body shaped as its output. Errors: {"__type": "com.amazonaws.sqs#<Shape>", "message"}
+// with the SQS status and the x-amzn-query-error header (api/sqs_errors.h). Transport-free: the
+// HTTP endpoint hands it the target and body and writes back what it returns.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/sqs_service.h"
+
+namespace shmq::daemon {
+
+struct HttpReply {
+    unsigned status = 200;
+    std::string content_type = "application/x-amz-json-1.0";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+[[nodiscard]] HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body);
+
+} // namespace shmq::daemon
