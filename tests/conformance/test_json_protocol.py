@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""boto3 (JSON 1.0 protocol) against shmqd's SQS HTTP endpoint.
+
+Goal: an unmodified AWS SDK works against shmqd by changing only its endpoint URL: queue
+management, messages with attributes (boto3 itself checks every MD5 the endpoint returns),
+batches with per-entry failures, FIFO order and SequenceNumbers, errors with the codes, types and
+statuses AWS answers with (the recorded AWS responses in /work/shared/reference/aws-recorded are
+the expected values), malformed and oversized requests refused cleanly; and the HTTP door and the
+shared-memory door lead to the same queues (the `shmq` CLI, which uses libshmq directly, receives
+what boto3 sent and the other way round).
+
+Method: start the real shmqd on a free loopback port in a namespace and shared-memory directory of
+its own, drive it with boto3, stop it with SIGTERM at the end.
+
+Usage: test_json_protocol.py PATH_TO_SHMQD PATH_TO_SHMQ_CLI [unittest arguments]
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+
+import boto3
+import botocore.config
+from botocore.exceptions import ClientError
+
+SHMQD = None
+SHMQ_CLI = None
+NAMESPACE = "conformance-" + uuid.uuid4().hex[:12]
+WORK_DIR = None
+ENDPOINT = None
+DAEMON = None
+
+
+def environment():
+    return dict(os.environ, SHMQ_NAMESPACE=NAMESPACE, SHMQ_SHM_DIR=os.path.join(WORK_DIR, "shm"))
+
+
+def start_daemon():
+    global DAEMON, ENDPOINT
+    DAEMON = subprocess.Popen(
+        [SHMQD, "--data-dir", os.path.join(WORK_DIR, "data"), "--namespace", NAMESPACE, "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment())
+    listening = DAEMON.stdout.readline().strip()
+    assert listening.startswith("shmqd listening on "), listening
+    ENDPOINT = listening[len("shmqd listening on "):]
+    assert DAEMON.stdout.readline().strip() == "shmqd ready"
+
+
+def stop_daemon():
+    DAEMON.send_signal(signal.SIGTERM)
+    assert DAEMON.wait(timeout=60) == 0
+
+
+def client():
+    return boto3.client(
+        "sqs", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x",
+        config=botocore.config.Config(retries={"max_attempts": 1}))
+
+
+def cli(*args):
+    completed = subprocess.run([SHMQ_CLI, *args], capture_output=True, text=True, env=environment(), timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout) if completed.stdout.strip() else {}
+
+
+def error_of(call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+    except ClientError as error:
+        return error.response
+    raise AssertionError("the call succeeded")
+
+
+def raw_post(body, target="AmazonSQS.ListQueues", extra_headers=None):
+    host, port = ENDPOINT[len("http://"):].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target}
+    headers.update(extra_headers or {})
+    connection.request("POST", "/", body=body, headers=headers)
+    response = connection.getresponse()
+    return response.status, dict(response.getheaders()), response.read()
+
+
+class QueueManagement(unittest.TestCase):
+    def test_create_get_list_attributes_tags_delete(self):
+        sqs = client()
+        url = sqs.create_queue(QueueName="orders", Attributes={"VisibilityTimeout": "45"},
+                               tags={"team": "core"})["QueueUrl"]
+        self.assertEqual(url, ENDPOINT + "/000000000000/orders")
+        self.assertEqual(sqs.get_queue_url(QueueName="orders")["QueueUrl"], url)
+        # Same attributes: the same queue; different ones: QueueNameExists.
+        self.assertEqual(sqs.create_queue(QueueName="orders", Attributes={"VisibilityTimeout": "45"})["QueueUrl"], url)
+        exists = error_of(sqs.create_queue, QueueName="orders", Attributes={"VisibilityTimeout": "46"})
+        self.assertEqual(exists["Error"]["Code"], "QueueAlreadyExists")
+        self.assertEqual(exists["Error"]["QueryErrorCode"], "QueueNameExists")
+        self.assertIn(url, sqs.list_queues(QueueNamePrefix="ord")["QueueUrls"])
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertEqual(attributes["VisibilityTimeout"], "45")
+        self.assertEqual(attributes["QueueArn"], "arn:aws:sqs:us-east-1:000000000000:orders")
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "3"})
+        self.assertEqual(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["DelaySeconds"])["Attributes"],
+                         {"DelaySeconds": "3"})
+        sqs.tag_queue(QueueUrl=url, Tags={"env": "test"})
+        sqs.untag_queue(QueueUrl=url, TagKeys=["team"])
+        self.assertEqual(sqs.list_queue_tags(QueueUrl=url)["Tags"], {"env": "test"})
+        sqs.delete_queue(QueueUrl=url)
+        self.assertNotIn("QueueUrls", sqs.list_queues(QueueNamePrefix="orders"))
+
+    def test_missing_queue_is_answered_as_aws_does(self):
+        # Recorded from AWS: test_non_existent_queue[sqs].
+        response = error_of(client().get_queue_url, QueueName="does-not-exist")
+        self.assertEqual(response["Error"], {"Code": "AWS.SimpleQueueService.NonExistentQueue",
+                                             "Message": "The specified queue does not exist.",
+                                             "QueryErrorCode": "QueueDoesNotExist", "Type": "Sender"})
+        self.assertEqual(response["ResponseMetadata"]["HTTPStatusCode"], 400)
+
+    def test_dead_letter_sources(self):
+        sqs = client()
+        dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+        source = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq", "maxReceiveCount": "2"})})["QueueUrl"]
+        self.assertEqual(sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"], [source])
+        sqs.delete_queue(QueueUrl=source)
+        sqs.delete_queue(QueueUrl=dlq)
+
+
+class Messages(unittest.TestCase):
+    def setUp(self):
+        self.sqs = client()
+        self.url = self.sqs.create_queue(QueueName="messages-" + uuid.uuid4().hex[:8])["QueueUrl"]
+
+    def tearDown(self):
+        self.sqs.delete_queue(QueueUrl=self.url)
+
+    def test_send_receive_delete_with_attributes(self):
+        attributes = {"text": {"DataType": "String", "StringValue": "héllo"},
+                      "count": {"DataType": "Number", "StringValue": "42"},
+                      "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01\xff"}}
+        # boto3 checks MD5OfMessageBody and MD5OfMessageAttributes itself: a wrong one raises.
+        sent = self.sqs.send_message(QueueUrl=self.url, MessageBody="body ✓", MessageAttributes=attributes)
+        received = self.sqs.receive_message(QueueUrl=self.url, MessageAttributeNames=["All"],
+                                            MessageSystemAttributeNames=["All"], MaxNumberOfMessages=10)["Messages"]
+        self.assertEqual(len(received), 1)
+        message = received[0]
+        self.assertEqual(message["MessageId"], sent["MessageId"])
+        self.assertEqual(message["Body"], "body ✓")
+        self.assertEqual(message["MessageAttributes"], attributes)
+        self.assertEqual(message["Attributes"]["ApproximateReceiveCount"], "1")
+        self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        self.assertNotIn("Messages", self.sqs.receive_message(QueueUrl=self.url, WaitTimeSeconds=0))
+
+    def test_batches_succeed_and_fail_per_entry(self):
+        sent = self.sqs.send_message_batch(QueueUrl=self.url, Entries=[
+            {"Id": "a", "MessageBody": "one"}, {"Id": "b", "MessageBody": "two", "DelaySeconds": 0},
+            {"Id": "c", "MessageBody": "three"}])
+        self.assertEqual(sorted(entry["Id"] for entry in sent["Successful"]), ["a", "b", "c"])
+        self.assertEqual(sent["Failed"], [])
+        messages = []
+        while len(messages) < 3:
+            messages += self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", [])
+        self.assertEqual(sorted(message["Body"] for message in messages), ["one", "three", "two"])
+        changed = self.sqs.change_message_visibility_batch(QueueUrl=self.url, Entries=[
+            {"Id": "x", "ReceiptHandle": messages[0]["ReceiptHandle"], "VisibilityTimeout": 60},
+            {"Id": "y", "ReceiptHandle": "not-a-handle", "VisibilityTimeout": 60}])
+        self.assertEqual([entry["Id"] for entry in changed["Successful"]], ["x"])
+        self.assertEqual(changed["Failed"][0]["Id"], "y")
+        self.assertEqual(changed["Failed"][0]["Code"], "ReceiptHandleIsInvalid")
+        self.assertTrue(changed["Failed"][0]["SenderFault"])
+        deleted = self.sqs.delete_message_batch(QueueUrl=self.url, Entries=[
+            {"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]} for i, message in enumerate(messages)])
+        self.assertEqual(len(deleted["Successful"]), 3)
+        repeated = error_of(self.sqs.delete_message_batch, QueueUrl=self.url, Entries=[
+            {"Id": "same", "ReceiptHandle": messages[0]["ReceiptHandle"]},
+            {"Id": "same", "ReceiptHandle": messages[1]["ReceiptHandle"]}])
+        self.assertEqual(repeated["Error"]["Code"], "AWS.SimpleQueueService.BatchEntryIdsNotDistinct")
+
+    def test_fifo_order_and_sequence_numbers(self):
+        url = self.sqs.create_queue(QueueName="ordered.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        numbers = []
+        for i in range(5):
+            numbers.append(int(self.sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", MessageGroupId="g",
+                                                     MessageDeduplicationId=f"d{i}")["SequenceNumber"]))
+        self.assertEqual(numbers, sorted(numbers))
+        duplicate = self.sqs.send_message(QueueUrl=url, MessageBody="again", MessageGroupId="g",
+                                          MessageDeduplicationId="d0")
+        self.assertEqual(int(duplicate["SequenceNumber"]), numbers[0])
+        received = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                            MessageSystemAttributeNames=["SequenceNumber", "MessageGroupId"])
+        self.assertEqual([message["Body"] for message in received["Messages"]], [f"m{i}" for i in range(5)])
+        self.assertEqual(received["Messages"][0]["Attributes"]["MessageGroupId"], "g")
+        self.sqs.delete_queue(QueueUrl=url)
+
+    def test_errors_of_parameters(self):
+        # Recorded from AWS: test_send_oversized_message[sqs].
+        oversized = error_of(self.sqs.send_message, QueueUrl=self.url, MessageBody="x" * (1024 * 1024 + 1))
+        self.assertEqual(oversized["Error"]["Code"], "InvalidParameterValue")
+        self.assertEqual(oversized["Error"]["QueryErrorCode"], "InvalidParameterValueException")
+        self.assertEqual(oversized["ResponseMetadata"]["HTTPStatusCode"], 400)
+        delay = error_of(self.sqs.send_message, QueueUrl=self.url, MessageBody="x", DelaySeconds=901)
+        self.assertEqual(delay["Error"]["Code"], "InvalidParameterValue")
+        handle = error_of(self.sqs.delete_message, QueueUrl=self.url, ReceiptHandle="garbage")
+        self.assertEqual(handle["Error"]["Code"], "ReceiptHandleIsInvalid")
+
+
+class TwoDoors(unittest.TestCase):
+    def test_http_and_shared_memory_reach_the_same_queue(self):
+        sqs = client()
+        url = sqs.create_queue(QueueName="shared")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="from http")
+        received = cli("receive-message", "--queue-url", "shared")["Messages"][0]
+        self.assertEqual(received["Body"], "from http")
+        cli("delete-message", "--queue-url", "shared", "--receipt-handle", received["ReceiptHandle"])
+        cli("send-message", "--queue-url", "shared", "--message-body", "from shared memory")
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"]
+        self.assertEqual(messages[0]["Body"], "from shared memory")
+        sqs.delete_queue(QueueUrl=url)
+
+
+class BadRequests(unittest.TestCase):
+    def test_malformed_json_and_unknown_actions(self):
+        status, headers, body = raw_post(b"{not json")
+        self.assertEqual(status, 400)
+        self.assertIn("SerializationException", json.loads(body)["__type"])
+        status, _, body = raw_post(b"{}", target="AmazonSQS.NoSuchAction")
+        self.assertEqual(status, 400)
+        self.assertIn("UnknownOperationException", json.loads(body)["__type"])
+
+    def test_missing_parameter(self):
+        status, headers, body = raw_post(b"{}", target="AmazonSQS.GetQueueUrl")
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body)["__type"], "com.amazonaws.sqs#MissingRequiredParameterException")
+        self.assertEqual(headers["x-amzn-query-error"], "MissingParameter;Sender")
+
+    def test_oversized_request_is_refused_and_the_endpoint_goes_on(self):
+        # Refused on its Content-Length, before its body is read (the connection is then closed).
+        host, port = ENDPOINT[len("http://"):].split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as connection:
+            connection.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AmazonSQS.GetQueueUrl\r\n"
+                               b"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 8388608\r\n\r\n{")
+            reply = connection.recv(4096)
+        self.assertTrue(reply.startswith(b"HTTP/1.1 413"), reply)
+        client().list_queues()  # still serving
+
+
+def main():
+    global SHMQD, SHMQ_CLI, WORK_DIR
+    SHMQD, SHMQ_CLI = sys.argv[1], sys.argv[2]
+    WORK_DIR = tempfile.mkdtemp(prefix="shmq-conformance-")
+    os.makedirs(os.path.join(WORK_DIR, "shm"))
+    start_daemon()
+    try:
+        program = unittest.main(argv=[sys.argv[0], *sys.argv[3:]], exit=False, verbosity=2)
+    finally:
+        stop_daemon()
+        shutil.rmtree(WORK_DIR, ignore_errors=True)
+    sys.exit(0 if program.result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
