@@ -6,6 +6,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   liburing-dev libxxhash-dev libssl-dev libcurl4-openssl-dev
   libbenchmark-dev catch2 libcli11-dev libfmt-dev libspdlog-dev
+  awscli python3-boto3
 )
 missing=()
 for package in "${packages[@]}"; do

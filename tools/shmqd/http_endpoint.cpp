@@ -1,4 +1,4 @@
-// shmqd's HTTP endpoint: transport (see http_endpoint.h). Blocking Beast I/O, a thread per
+// shmqd's HTTP endpoint: transport and protocol routing (see http_endpoint.h). Blocking Beast I/O, a thread per
 // connection: a ReceiveMessage long poll (up to 20 s) waits on the queue's futex and blocks its
 // own connection only, and the hot path is one read, one library call and one write.
 #include "http_endpoint.h"
@@ -9,10 +9,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
+#include <cstdio>
 #include <list>
+#include <random>
 
 #include "api/sqs_service.h"
 #include "json_protocol.h"
+#include "query_protocol.h"
 
 namespace shmq::daemon {
 
@@ -31,17 +34,53 @@ struct Connection {
     std::thread thread;
 };
 
-// What the endpoint answers for a request that is not an SQS action it serves.
-HttpReply route_other(const http::request<http::string_body>& request) {
+// Request ids (x-amzn-RequestId, the Query protocol's RequestId): UUID-shaped, unique per
+// connection thread and request.
+class RequestIds {
+  public:
+    RequestIds() {
+        std::random_device random;
+        prefix_ = (static_cast<std::uint64_t>(random()) << 32) | random();
+    }
+    std::string next() {
+        char text[40];
+        const std::uint64_t counter = ++counter_;
+        std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(prefix_ >> 32),
+                      static_cast<unsigned>((prefix_ >> 16) & 0xFFFF), static_cast<unsigned>(prefix_ & 0xFFFF),
+                      static_cast<unsigned>((counter >> 48) & 0xFFFF),
+                      static_cast<unsigned long long>(counter & 0xFFFF'FFFF'FFFFull));
+        return text;
+    }
+
+  private:
+    std::uint64_t prefix_ = 0;
+    std::uint64_t counter_ = 0;
+};
+
+// Which protocol a request speaks: JSON names its action in X-Amz-Target; Query posts a form (or
+// GETs with one in the query string).
+HttpReply route(api::SqsService& service, const http::request<http::string_body>& request,
+                const std::string& request_id) {
+    if (const auto target = request.find("X-Amz-Target"); target != request.end()) {
+        return serve_json(service, target->value(), request.body());
+    }
+    const std::string_view path = request.target();
+    const std::size_t question = path.find('?');
+    if (request.method() == http::verb::post) {
+        return serve_query(service, request.body(), path, request_id);
+    }
+    if (request.method() == http::verb::get && question != std::string_view::npos) {
+        return serve_query(service, path.substr(question + 1), path.substr(0, question), request_id);
+    }
     HttpReply reply;
     reply.content_type = "text/plain";
-    if (request.method() == http::verb::get && (request.target() == "/" || request.target() == "/health")) {
-        reply.body = "shmqd: SQS JSON protocol endpoint\n";
+    if (request.method() == http::verb::get && (path == "/" || path == "/health")) {
+        reply.body = "shmqd: SQS endpoint (JSON 1.0 and Query protocols)\n";
         return reply;
     }
     reply.status = 400;
-    reply.body = "shmqd serves the SQS JSON 1.0 protocol: POST / with X-Amz-Target: AmazonSQS.<Action> "
-                 "(the Query protocol is not served yet)\n";
+    reply.body = "shmqd serves SQS: POST / with X-Amz-Target: AmazonSQS.<Action> (JSON 1.0), or an "
+                 "Action=... form (Query)\n";
     return reply;
 }
 
@@ -128,6 +167,7 @@ void HttpEndpoint::State::accept_loop() {
 
 void HttpEndpoint::State::serve(tcp::socket& socket) const {
     api::SqsService service(client, {.url_base = url_base});
+    RequestIds request_ids;
     beast::flat_buffer buffer;
     for (;;) {
         http::request_parser<http::string_body> parser;
@@ -149,10 +189,9 @@ void HttpEndpoint::State::serve(tcp::socket& socket) const {
             return;
         }
         const http::request<http::string_body>& request = parser.get();
-        const auto target = request.find("X-Amz-Target");
-        const HttpReply reply = request.method() == http::verb::post && target != request.end()
-                                    ? serve_json(service, target->value(), request.body())
-                                    : route_other(request);
+        const std::string request_id = request_ids.next();
+        HttpReply reply = route(service, request, request_id);
+        reply.headers.emplace_back("x-amzn-RequestId", request_id);
         write_reply(socket, request.version(), request.keep_alive(), reply, error);
         if (error || !request.keep_alive()) {
             return;

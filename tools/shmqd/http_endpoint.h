@@ -2,7 +2,8 @@
 // aws CLI use the namespace's queues by changing only their endpoint URL. It listens on one
 // address (loopback by default), serves keep-alive connections with a thread each (a long poll
 // blocks only its own connection; each thread has its own api::SqsService and so its own queue
-// handles), and speaks the JSON 1.0 protocol (X-Amz-Target: AmazonSQS.<Action>). Requests over
+// handles), and speaks both SQS protocols: JSON 1.0 (X-Amz-Target: AmazonSQS.<Action>) and Query
+// (Action=... forms, XML responses). Requests over
 // the size limit or that do not parse are refused with a clear error, and the connection closed.
 #pragma once
 
