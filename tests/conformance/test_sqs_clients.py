@@ -7,7 +7,8 @@ Goal: an unmodified AWS SDK works against shmqd by changing only its endpoint UR
 management, messages with attributes (boto3 itself checks every MD5 the endpoint returns),
 batches with per-entry failures, FIFO order and SequenceNumbers, errors with the codes, types and
 statuses AWS answers with (the recorded AWS responses in /work/shared/reference/aws-recorded are
-the expected values), malformed and oversized requests refused cleanly; and the HTTP door and the
+the expected values), malformed and oversized requests refused cleanly, SigV4 signatures checked
+when credentials are configured; and the HTTP door and the
 shared-memory door lead to the same queues (the `shmq` CLI, which uses libshmq directly, receives
 what boto3 sent and the other way round).
 
@@ -45,26 +46,36 @@ def environment():
     return dict(os.environ, SHMQ_NAMESPACE=NAMESPACE, SHMQ_SHM_DIR=os.path.join(WORK_DIR, "shm"))
 
 
+def launch(name, *extra):
+    """Starts a shmqd on a free port; returns (process, endpoint URL)."""
+    process = subprocess.Popen(
+        [SHMQD, "--data-dir", os.path.join(WORK_DIR, name), "--namespace", NAMESPACE, "--listen", "127.0.0.1:0",
+         *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment())
+    listening = process.stdout.readline().strip()
+    assert listening.startswith("shmqd listening on "), listening
+    assert process.stdout.readline().strip() == "shmqd ready"
+    return process, listening[len("shmqd listening on "):]
+
+
 def start_daemon():
     global DAEMON, ENDPOINT
-    DAEMON = subprocess.Popen(
-        [SHMQD, "--data-dir", os.path.join(WORK_DIR, "data"), "--namespace", NAMESPACE, "--listen", "127.0.0.1:0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment())
-    listening = DAEMON.stdout.readline().strip()
-    assert listening.startswith("shmqd listening on "), listening
-    ENDPOINT = listening[len("shmqd listening on "):]
-    assert DAEMON.stdout.readline().strip() == "shmqd ready"
+    DAEMON, ENDPOINT = launch("data")
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
 
 
 def stop_daemon():
-    DAEMON.send_signal(signal.SIGTERM)
-    assert DAEMON.wait(timeout=60) == 0
+    stop(DAEMON)
 
 
-def client():
+def client(endpoint=None, key="x", secret="x"):
     return boto3.client(
-        "sqs", endpoint_url=ENDPOINT, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x",
-        config=botocore.config.Config(retries={"max_attempts": 1}))
+        "sqs", endpoint_url=endpoint or ENDPOINT, region_name="us-east-1", aws_access_key_id=key,
+        aws_secret_access_key=secret, config=botocore.config.Config(retries={"max_attempts": 1}))
 
 
 def cli(*args):
@@ -276,6 +287,41 @@ class BadRequests(unittest.TestCase):
             reply = connection.recv(4096)
         self.assertTrue(reply.startswith(b"HTTP/1.1 413"), reply)
         client().list_queues()  # still serving
+
+
+class Signatures(unittest.TestCase):
+    """With --credentials, every request must be SigV4-signed by a configured key (a second shmqd
+    on the same namespace)."""
+
+    @classmethod
+    def setUpClass(cls):
+        path = os.path.join(WORK_DIR, "credentials")
+        with open(path, "w") as file:
+            file.write("# access key id, secret\nAKIDSHMQTEST secret-one\n")
+        cls.process, cls.endpoint = launch("signed", "--credentials", path)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop(cls.process)
+
+    def test_signed_requests_pass_and_bad_ones_are_refused(self):
+        good = client(self.endpoint, "AKIDSHMQTEST", "secret-one")
+        url = good.create_queue(QueueName="signed")["QueueUrl"]
+        good.send_message(QueueUrl=url, MessageBody="signed body")
+        self.assertEqual(good.receive_message(QueueUrl=url)["Messages"][0]["Body"], "signed body")
+        wrong_secret = error_of(client(self.endpoint, "AKIDSHMQTEST", "secret-two").list_queues)
+        self.assertEqual(wrong_secret["Error"]["Code"], "SignatureDoesNotMatch")
+        self.assertEqual(wrong_secret["ResponseMetadata"]["HTTPStatusCode"], 403)
+        unknown_key = error_of(client(self.endpoint, "AKIDUNKNOWN", "secret-one").list_queues)
+        self.assertEqual(unknown_key["Error"]["Code"], "InvalidClientTokenId")
+        host, port = self.endpoint[len("http://"):].split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection.request("POST", "/", body="Action=ListQueues",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        unsigned = connection.getresponse()
+        self.assertEqual(unsigned.status, 403)
+        self.assertIn(b"<Code>MissingAuthenticationToken</Code>", unsigned.read())
+        good.delete_queue(QueueUrl=url)
 
 
 def main():

@@ -8,6 +8,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <chrono>
 #include <charconv>
 #include <cstdio>
 #include <list>
@@ -56,6 +58,43 @@ class RequestIds {
     std::uint64_t prefix_ = 0;
     std::uint64_t counter_ = 0;
 };
+
+// A refused signature, in the protocol the request speaks (JSON: the JSON-protocol exception
+// name and the x-amzn-query-error header SDKs read the code from; Query: an XML error).
+HttpReply auth_error(const http::request<http::string_body>& request, const AuthFailure& failure,
+                     const std::string& request_id) {
+    HttpReply reply;
+    reply.status = failure.status;
+    if (request.find("X-Amz-Target") != request.end()) {
+        const std::string type = failure.code == "InvalidClientTokenId"    ? "UnrecognizedClientException"
+                                 : failure.code == "SignatureDoesNotMatch" ? "InvalidSignatureException"
+                                                                           : failure.code + "Exception";
+        reply.headers.emplace_back("x-amzn-query-error", failure.code + ";Sender");
+        reply.body = boost::json::serialize(boost::json::object{{"__type", "com.amazon.coral.service#" + type},
+                                                                {"message", failure.message}});
+        return reply;
+    }
+    reply.content_type = "text/xml";
+    reply.body = "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
+                 "<Error><Type>Sender</Type><Code>" + failure.code + "</Code><Message>" + failure.message +
+                 "</Message><Detail/></Error><RequestId>" + request_id + "</RequestId></ErrorResponse>";
+    return reply;
+}
+
+std::optional<AuthFailure> check_signature(const SigV4Verifier& verifier,
+                                           const http::request<http::string_body>& request) {
+    SignedRequest signed_request;
+    signed_request.method = request.method_string();
+    signed_request.target = request.target();
+    signed_request.body = request.body();
+    signed_request.now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    for (const auto& field : request) {
+        signed_request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    return verifier.verify(signed_request);
+}
 
 // Which protocol a request speaks: JSON names its action in X-Amz-Target; Query posts a form (or
 // GETs with one in the query string).
@@ -190,7 +229,8 @@ void HttpEndpoint::State::serve(tcp::socket& socket) const {
         }
         const http::request<http::string_body>& request = parser.get();
         const std::string request_id = request_ids.next();
-        HttpReply reply = route(service, request, request_id);
+        const auto refused = options.verifier ? check_signature(*options.verifier, request) : std::nullopt;
+        HttpReply reply = refused ? auth_error(request, *refused, request_id) : route(service, request, request_id);
         reply.headers.emplace_back("x-amzn-RequestId", request_id);
         write_reply(socket, request.version(), request.keep_alive(), reply, error);
         if (error || !request.keep_alive()) {

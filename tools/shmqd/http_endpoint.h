@@ -3,7 +3,8 @@
 // address (loopback by default), serves keep-alive connections with a thread each (a long poll
 // blocks only its own connection; each thread has its own api::SqsService and so its own queue
 // handles), and speaks both SQS protocols: JSON 1.0 (X-Amz-Target: AmazonSQS.<Action>) and Query
-// (Action=... forms, XML responses). Requests over
+// (Action=... forms, XML responses). With credentials configured, unsigned or badly signed requests
+// are refused (SigV4). Requests over
 // the size limit or that do not parse are refused with a clear error, and the connection closed.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "shmq/client.h"
+#include "sigv4_verifier.h"
 
 namespace shmq::daemon {
 
@@ -24,6 +26,8 @@ struct EndpointOptions {
     std::uint16_t port = 9324; // 0: any free port (address() tells which)
     std::size_t body_limit_bytes = 4u << 20; // a 1 MiB batch, base64-grown, fits
     std::size_t connections_max = 200;       // each holds a queue handle per queue it used
+    // Credentials configured: every request must carry a valid SigV4 signature of one of them.
+    std::shared_ptr<const SigV4Verifier> verifier;
 };
 
 class HttpEndpoint {
