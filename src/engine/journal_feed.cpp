@@ -234,6 +234,18 @@ bool JournalFeed::take_overflow() noexcept {
     return engine_.header_.journal_overflow.exchange(0, std::memory_order_acq_rel) != 0;
 }
 
+bool JournalFeed::peek_id(std::uint32_t slot, std::uint32_t generation, MessageId& out) const {
+    region::Region& region = *engine_.region_;
+    if (slot >= region.slot_count()) {
+        return false;
+    }
+    const SlotHeader& header = region.slot(slot);
+    std::memcpy(out.bytes.data(), header.message_id, 16);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const SlotWord after{header.state.load(std::memory_order_relaxed)};
+    return after.generation() == generation && holds_message(after.state());
+}
+
 void JournalFeed::live_messages(const std::function<void(std::uint32_t, std::uint32_t)>& visit) const {
     region::Region& region = *engine_.region_;
     for (std::uint32_t slot = 0; slot < region.slot_count(); ++slot) {

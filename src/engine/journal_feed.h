@@ -56,6 +56,9 @@ class JournalFeed {
 
     // True once, after a ring overflowed (then the rings are not a complete account).
     [[nodiscard]] bool take_overflow() noexcept;
+    // The MessageId of the message a slot holds, if it still holds that generation's message
+    // (no body copied: reconciling a region recovery just refilled compares ids only).
+    [[nodiscard]] bool peek_id(std::uint32_t slot, std::uint32_t generation, MessageId& out) const;
     // Every slot holding a message now: visit(slot, full generation).
     void live_messages(const std::function<void(std::uint32_t, std::uint32_t)>& visit) const;
     [[nodiscard]] bool durable() const noexcept; // Durability async or sync

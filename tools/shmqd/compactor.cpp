@@ -18,7 +18,8 @@ Result<std::uint64_t> Compactor::step(journal::JournalWriter& journal, LiveRecor
         ++totals_.segments_removed;
         return 0;
     }
-    if (journal.segments().size() < 2 || journal.closed_segment_bytes() <= live.live_bytes()) {
+    if (journal.segments().size() < 2 ||
+        static_cast<double>(journal.closed_segment_bytes()) <= compaction_ratio * static_cast<double>(live.live_bytes())) {
         return 0;
     }
     const journal::JournalWriter::Segment oldest = journal.segments().front();

@@ -146,10 +146,18 @@ std::uint64_t DurableQueue::reconcile(journal::JournalWriter& journal) {
     feed_.drain_deletes([](std::uint32_t, std::uint32_t) {});
     pending_.clear();
     std::unordered_map<std::uint32_t, Held> seen;
+    seen.reserve(journaled_.size());
     feed_.live_messages([&](std::uint32_t slot, std::uint32_t generation) {
         const auto held = held_.find(slot);
         if (held != held_.end() && held->second.generation == generation) {
             seen.emplace(slot, held->second);
+            return;
+        }
+        // A message the journal holds already (put back by recovery, or journaled before a
+        // restart of shmqd): its id is enough, no copy.
+        MessageId id;
+        if (feed_.peek_id(slot, generation, id) && journaled_.find(id) != nullptr) {
+            seen.emplace(slot, Held{generation, id});
             return;
         }
         on_send(slot, generation & 0xFFu, 0, journal, appended);
@@ -159,6 +167,7 @@ std::uint64_t DurableQueue::reconcile(journal::JournalWriter& journal) {
     });
     // Whatever the journal holds live that no slot holds any more was deleted meanwhile.
     std::unordered_set<MessageId, MessageIdHash> in_region;
+    in_region.reserve(seen.size());
     for (const auto& [slot, held] : seen) {
         in_region.insert(held.id);
     }
