@@ -71,7 +71,8 @@
 //               10 × 64 KiB go through a Durability=sync queue, each sent with send_batch (returns
 //               once durable), received and deleted before the next, until 512 MiB went through
 //               (one untimed batch first: the path is warm, the keepers durable). After a SIGTERM
-//               stop: disk_per_live = bytes of the journal's *.seg files / keeper body bytes,
+//               stop (checked: every keeper, by its stamped number, has a message_sent record in
+//               the journal, which has no corrupt region): disk_per_live = bytes of the journal's *.seg files / keeper body bytes,
 //               segments (files), segments_removed and carried_MiB (bytes compaction rewrote, from
 //               shmqd's log), peak_disk_per_live (*.seg
 //               bytes sampled every 16 batches), churn_MiB_per_s. no_keepers: the same churn with
