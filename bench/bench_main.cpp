@@ -23,6 +23,8 @@ namespace {
 using shmq_bench::Polling;
 
 constexpr const char* default_min_time_flag = "--benchmark_min_time=0.3";
+// Recovery and compaction runs take seconds each: one iteration, this many times (medians).
+constexpr int recovery_repetitions = 3;
 
 void register_benchmarks() {
     struct Throughput {
@@ -160,6 +162,33 @@ void register_benchmarks() {
             ->Teardown(shmq_bench::durable_sync_teardown)
             ->UseRealTime();
     }
+    // Recovery, then its floor over the journal it left; compaction, then the same churn with
+    // nothing to carry. Last: seconds per run (one iteration each, repeated).
+    for (const std::uint64_t messages : shmq_bench::recovery_message_counts) {
+        const std::string count = "messages:" + std::to_string(messages);
+        benchmark::RegisterBenchmark(("durable/recovery/" + count).c_str(), shmq_bench::durable_recovery, messages)
+            ->Iterations(1)
+            ->Repetitions(recovery_repetitions)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark(("durable/recovery/scan_only/" + count).c_str(),
+                                     shmq_bench::durable_recovery_scan_only, messages)
+            ->Iterations(1)
+            ->Repetitions(recovery_repetitions)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+    }
+    benchmark::RegisterBenchmark("durable/compaction/disk_vs_live", shmq_bench::durable_compaction,
+                                 shmq_bench::compaction_keepers)
+        ->Iterations(1)
+        ->Repetitions(recovery_repetitions)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("durable/compaction/no_keepers", shmq_bench::durable_compaction, 0u)
+        ->Iterations(1)
+        ->Repetitions(recovery_repetitions)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
 }
 
 } // namespace
@@ -216,6 +245,7 @@ int main(int argc, char** argv) {
     // With JSON on stdout the table goes to stderr, so stdout stays one JSON document.
     shmq_bench::print_ratio_table(reporter.runs(), json ? std::cerr : std::cout);
     environment.cleanup();
+    shmq_bench::recovery_cleanup();
     shmq_bench::journal_cleanup();
     benchmark::Shutdown();
     return 0;

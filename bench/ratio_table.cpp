@@ -230,6 +230,28 @@ constexpr std::string_view durable_heading =
     "records:1; senders:16: records:16, 16 records per fdatasync), msg/s > 1 faster, p50/p99 of a send\n"
     "against p50/p99 of the raw fdatasync, < 1 faster\n";
 
+// Recovery against the checking read of the same journal, and churn through a Durability=sync
+// queue while compaction carries 64 MiB of keepers against the same churn with nothing to carry.
+constexpr std::array recovery_comparisons{
+    Comparison{.name = "durable/recovery/messages:1000000", .reference = "durable/recovery/scan_only/messages:1000000",
+               .reference_label = "scan", .cost = false, .target = 0, .figure = "msg/s", .spins = false},
+    Comparison{.name = "durable/recovery/messages:2000000", .reference = "durable/recovery/scan_only/messages:2000000",
+               .reference_label = "scan", .cost = false, .target = 0, .figure = "msg/s", .spins = false},
+    Comparison{.name = "durable/compaction/disk_vs_live", .reference = "durable/compaction/no_keepers",
+               .reference_label = "no keeper", .cost = false, .target = 0, .counter = "churn_MiB_per_s",
+               .figure = "MiB/s", .spins = false},
+    Comparison{.name = "durable/compaction/disk_vs_live", .reference = "", .reference_label = "-", .cost = true,
+               .target = 0, .counter = "disk_per_live", .figure = "disk/live", .spins = false},
+    Comparison{.name = "durable/compaction/disk_vs_live", .reference = "", .reference_label = "-", .cost = true,
+               .target = 0, .counter = "segments", .figure = "segments", .spins = false},
+};
+
+constexpr std::string_view recovery_heading =
+    "\nRecovery and compaction with shmqd, same run: recovery (start to \"shmqd ready\", N messages) against\n"
+    "journal::scan_journal of the same journal (msg/s, > 1 faster; targets: >= 1 M msg/s); churn of\n"
+    "Durability=sync 10 x 64 KiB batches with 64 MiB of keepers against none (MiB/s, > 1 faster);\n"
+    "disk/live: *.seg bytes after the churn / keeper body bytes (target: <= 2)\n";
+
 constexpr std::string_view fair_heading =
     "\nFair queues against the same workload without MessageGroupIds, same run (quiet_dwell: the noisy\n"
     "tenant's messages delivered before the quiet tenant's last (msgs) and consumer time until then\n"
@@ -428,6 +450,7 @@ void print_ratio_table(const std::map<std::string, CollectedRun>& runs, std::ost
     print_comparison_rows(runs, fair_comparisons, fair_heading, out);
     print_comparison_rows(runs, journal_comparisons, journal_heading, out);
     print_comparison_rows(runs, durable_comparisons, durable_heading, out);
+    print_comparison_rows(runs, recovery_comparisons, recovery_heading, out);
 }
 
 } // namespace shmq_bench

@@ -49,6 +49,35 @@
 //               one Durability=sync queue (1 << 20 slots, no consumer), each send timed; p50/p99
 //               over every send. Compared: senders:1 p50 with the raw fdatasync p50
 //               (raw_fdatasync/records:1), senders:16 messages/s with raw_fdatasync/records:16.
+//   recovery (shmqd, issue 4; recovery_scenarios.cpp): messages:N (N = 1,000,000, 2,000,000).
+//               Untimed: a fresh data directory and shmqd; a Durability=async standard queue
+//               (slot_count: N rounded up to a power of two) in a namespace of its own (this run's
+//               namespace + "-recovery") gets N 64 B messages, send_batch of 10, none deleted;
+//               shmqd stopped with SIGTERM (exit 0; its journal must hold N message_sent records,
+//               no deletion); every file of that namespace's directory deleted, as a reboot would.
+//               Timed (one iteration, manual time): a second shmqd on that data directory, from
+//               fork until it prints "shmqd ready" (replay, the queue recreated, N messages
+//               restored, the queue reconciled). Checked: its log says N restored and the queue
+//               holds N. items/s = N / time; from its log replay_ms ("recovered ... in X ms") and
+//               restore_ms ("restored ... in X ms"), other_ms the rest of ready_ms; shmqd_cpu its
+//               CPU time over that wall time. The segments are in the page cache (just written,
+//               or read by the previous run), as for scan_only.
+//               scan_only/messages:N: journal::scan_journal with an empty visitor over the journal
+//               the last messages:N run left (the format's checking-read floor); items/s = N /
+//               time. Compared: recovery / scan_only items/s.
+//   compaction (shmqd, issue 4; recovery_scenarios.cpp): shmqd with --segment-mib 8, in this run's
+//               namespace. disk_vs_live: a Durability=async keepers queue gets 65,536 × 1 KiB
+//               (64 MiB, never deleted); then (timed, one iteration, manual time) batches of
+//               10 × 64 KiB go through a Durability=sync queue, each sent with send_batch (returns
+//               once durable), received and deleted before the next, until 512 MiB went through
+//               (one untimed batch first: the path is warm, the keepers durable). After a SIGTERM
+//               stop (checked: every keeper, by its stamped number, has a message_sent record in
+//               the journal, which has no corrupt region): disk_per_live = bytes of the journal's *.seg files / keeper body bytes,
+//               segments (files), segments_removed and carried_MiB (bytes compaction rewrote, from
+//               shmqd's log), peak_disk_per_live (*.seg
+//               bytes sampled every 16 batches), churn_MiB_per_s. no_keepers: the same churn with
+//               an empty keepers queue (nothing for compaction to carry). Compared: churn MiB/s
+//               with keepers / without.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -130,5 +159,23 @@ void durable_async_throughput(benchmark::State& state, std::size_t body_bytes, s
 void durable_sync_send(benchmark::State& state);
 void durable_sync_setup(const benchmark::State& state);
 void durable_sync_teardown(const benchmark::State& state);
+
+// Recovery and compaction with the real shmqd (recovery_scenarios.cpp). Register them last: they
+// run for seconds each, and the recovery wipes a namespace (its own).
+inline constexpr std::uint64_t recovery_message_counts[] = {1'000'000, 2'000'000};
+inline constexpr std::uint32_t compaction_keepers = 65'536;
+inline constexpr std::size_t compaction_keeper_body_bytes = 1024;
+// 1 KiB bodies fall in the 1 KiB or 4 KiB blob class: room for every keeper in either (virtual).
+inline constexpr std::uint64_t compaction_keeper_blob_bytes_per_class = 256ull << 20;
+inline constexpr std::size_t compaction_churn_body_bytes = 64u << 10;
+inline constexpr std::uint64_t compaction_churn_bytes = 512ull << 20;
+inline constexpr std::uint32_t compaction_segment_mib = 8;
+inline constexpr std::uint32_t compaction_disk_sample_batches = 16;
+
+void durable_recovery(benchmark::State& state, std::uint64_t messages);
+void durable_recovery_scan_only(benchmark::State& state, std::uint64_t messages);
+void durable_compaction(benchmark::State& state, std::uint32_t keepers);
+// Removes the journals scan_only read and the recovery namespace.
+void recovery_cleanup();
 
 } // namespace shmq_bench
