@@ -234,6 +234,10 @@ bool JournalFeed::take_overflow() noexcept {
     return engine_.header_.journal_overflow.exchange(0, std::memory_order_acq_rel) != 0;
 }
 
+std::uint32_t JournalFeed::slot_count() const noexcept {
+    return engine_.region_->slot_count();
+}
+
 bool JournalFeed::peek_id(std::uint32_t slot, std::uint32_t generation, MessageId& out) const {
     region::Region& region = *engine_.region_;
     if (slot >= region.slot_count()) {

@@ -59,6 +59,7 @@ class JournalFeed {
     // The MessageId of the message a slot holds, if it still holds that generation's message
     // (no body copied: reconciling a region recovery just refilled compares ids only).
     [[nodiscard]] bool peek_id(std::uint32_t slot, std::uint32_t generation, MessageId& out) const;
+    [[nodiscard]] std::uint32_t slot_count() const noexcept;
     // Every slot holding a message now: visit(slot, full generation).
     void live_messages(const std::function<void(std::uint32_t, std::uint32_t)>& visit) const;
     [[nodiscard]] bool durable() const noexcept; // Durability async or sync

@@ -66,12 +66,15 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
         return client.error();
     }
     std::unique_ptr<Daemon> daemon(new Daemon(options, std::move(client.value())));
+    const auto started = Clock::now();
     if (Status status = daemon->recover(); !status) {
         return status.error();
     }
+    const auto recovered = Clock::now();
     if (Status status = daemon->restore_missing_queues(); !status) {
         return status.error();
     }
+    const auto restored = Clock::now();
     daemon->inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (daemon->inotify_fd_ < 0 ||
         inotify_add_watch(daemon->inotify_fd_, daemon->client_.namespace_dir().c_str(),
@@ -81,6 +84,12 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     if (Status status = daemon->journal_changes(); !status) {
         return status.error();
     }
+    const auto milliseconds = [](auto from, auto to) {
+        return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+    };
+    log_line("started in " + milliseconds(started, Clock::now()) + " ms (journal replayed in " +
+             milliseconds(started, recovered) + ", queues restored in " + milliseconds(recovered, restored) +
+             ", queues attached in " + milliseconds(restored, Clock::now()) + ")");
     const auto pid = static_cast<std::uint32_t>(getpid());
     if (Status status = client::mark_daemon(daemon->client_.namespace_dir(), pid, engine::process_start_ticks(pid));
         !status) {

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <unordered_set>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "engine/crash_point.h"
 #include "engine/process_liveness.h"
@@ -15,8 +15,8 @@
 namespace shmq::daemon {
 
 DurableQueue::DurableQueue(std::string name, Queue queue, JournaledMessages& journaled)
-    : name_(std::move(name)), queue_(std::move(queue)), feed_(engine_of(queue_)), journaled_(journaled),
-      deduplicating_(feed_.deduplicating()) {
+    : name_(std::move(name)), queue_(std::move(queue)), feed_(engine_of(queue_)), held_(feed_.slot_count()),
+      journaled_(journaled), deduplicating_(feed_.deduplicating()) {
     const auto pid = static_cast<std::uint32_t>(getpid());
     feed_.claim(pid, engine::process_start_ticks(pid));
 }
@@ -69,16 +69,16 @@ void DurableQueue::on_send(std::uint32_t slot, std::uint32_t generation_bits, st
     case engine::JournalFeed::Copy::copied:
         break;
     }
-    const auto held = held_.find(slot);
-    if (held != held_.end()) {
-        if (held->second.generation == message_.generation) {
+    Held& held = held_[slot];
+    if (held.used) {
+        if (held.generation == message_.generation) {
             return; // already journaled
         }
         // The slot was freed and reused: its earlier message is gone even if its delete entry
         // has not come yet (which then finds nothing to do).
-        journal_deleted(held->second.id, journal, appended);
+        journal_deleted(held.id, journal, appended);
     }
-    held_[slot] = Held{message_.generation, message_.message_id};
+    held = Held{true, message_.generation, message_.message_id};
     if (journaled_.find(message_.message_id) != nullptr) {
         return; // put back from the journal (recovery): already there
     }
@@ -108,12 +108,11 @@ void DurableQueue::journal_remembered(journal::JournalWriter& journal, std::uint
 
 void DurableQueue::on_delete(std::uint32_t slot, std::uint32_t generation_bits, journal::JournalWriter& journal,
                              std::uint64_t& appended) {
-    const auto held = held_.find(slot);
-    if (held == held_.end() || (held->second.generation & 0xFFu) != generation_bits) {
+    if (slot >= held_.size() || !held_[slot].used || (held_[slot].generation & 0xFFu) != generation_bits) {
         return;
     }
-    journal_deleted(held->second.id, journal, appended);
-    held_.erase(held);
+    journal_deleted(held_[slot].id, journal, appended);
+    held_[slot].used = false;
 }
 
 std::uint64_t DurableQueue::pump(journal::JournalWriter& journal) {
@@ -145,36 +144,44 @@ std::uint64_t DurableQueue::reconcile(journal::JournalWriter& journal) {
     const std::uint64_t next = feed_.drain_sends([](std::uint32_t, std::uint32_t, std::uint64_t) {});
     feed_.drain_deletes([](std::uint32_t, std::uint32_t) {});
     pending_.clear();
-    std::unordered_map<std::uint32_t, Held> seen;
-    seen.reserve(journaled_.size());
+    std::vector<Held> seen(held_.size());
+    std::size_t journaled_in_region = 0; // live slots whose message the journal holds
     feed_.live_messages([&](std::uint32_t slot, std::uint32_t generation) {
-        const auto held = held_.find(slot);
-        if (held != held_.end() && held->second.generation == generation) {
-            seen.emplace(slot, held->second);
+        const Held& held = held_[slot];
+        if (held.used && held.generation == generation) {
+            seen[slot] = held;
+            journaled_in_region += journaled_.find(held.id) != nullptr ? 1u : 0u;
             return;
         }
         // A message the journal holds already (put back by recovery, or journaled before a
         // restart of shmqd): its id is enough, no copy.
         MessageId id;
         if (feed_.peek_id(slot, generation, id) && journaled_.find(id) != nullptr) {
-            seen.emplace(slot, Held{generation, id});
+            seen[slot] = Held{true, generation, id};
+            ++journaled_in_region;
             return;
         }
         on_send(slot, generation & 0xFFu, 0, journal, appended);
-        if (const auto now = held_.find(slot); now != held_.end() && now->second.generation == generation) {
-            seen.emplace(slot, now->second);
+        if (held_[slot].used && held_[slot].generation == generation) {
+            seen[slot] = held_[slot];
+            journaled_in_region += journaled_.find(held_[slot].id) != nullptr ? 1u : 0u;
         }
     });
-    // Whatever the journal holds live that no slot holds any more was deleted meanwhile.
-    std::unordered_set<MessageId, MessageIdHash> in_region;
-    in_region.reserve(seen.size());
-    for (const auto& [slot, held] : seen) {
-        in_region.insert(held.id);
-    }
+    // Whatever the journal holds live that no slot holds any more was deleted meanwhile (none,
+    // when every journaled message was found: the common case, e.g. right after a recovery).
     std::vector<MessageId> gone;
-    for (const auto& [id, location] : journaled_) {
-        if (!in_region.contains(id)) {
-            gone.push_back(id);
+    if (journaled_in_region != journaled_.size()) {
+        boost::unordered_flat_set<MessageId, MessageIdHash> in_region;
+        in_region.reserve(journaled_in_region);
+        for (const Held& held : seen) {
+            if (held.used) {
+                in_region.insert(held.id);
+            }
+        }
+        for (const auto& [id, location] : journaled_) {
+            if (!in_region.contains(id)) {
+                gone.push_back(id);
+            }
         }
     }
     for (const MessageId& id : gone) {

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <deque>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -43,7 +42,8 @@ class DurableQueue {
 
   private:
     struct Held {
-        std::uint32_t generation;
+        bool used = false;
+        std::uint32_t generation = 0;
         MessageId id;
     };
     void on_send(std::uint32_t slot, std::uint32_t generation_bits, std::uint64_t position,
@@ -60,7 +60,7 @@ class DurableQueue {
     std::string name_;
     Queue queue_;
     engine::JournalFeed feed_;
-    std::unordered_map<std::uint32_t, Held> held_;          // slot -> the message we saw in it
+    std::vector<Held> held_; // by slot: the message we saw in it
     JournaledMessages& journaled_;
     bool deduplicating_; // FIFO with a deduplication window: deleted ids stay remembered
     struct Pending {

@@ -57,7 +57,7 @@ void JournaledMessages::relocate_remembered(const MessageId& id, std::uint64_t s
 }
 
 void JournaledMessages::prune(std::int64_t now_ns) {
-    std::erase_if(remembered_, [&](const auto& entry) {
+    boost::unordered::erase_if(remembered_, [&](const auto& entry) {
         if (entry.second.remember_until_ns > now_ns) {
             return false;
         }

@@ -8,9 +8,9 @@
 // standing records forward out of old segments and to weigh the live data against the disk used.
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <cstring>
-#include <unordered_map>
 
 #include "shmq/message.h"
 
@@ -34,7 +34,9 @@ struct MessageIdHash {
 
 class JournaledMessages {
   public:
-    using Map = std::unordered_map<MessageId, JournalLocation, MessageIdHash>;
+    // Open addressing: recovery looks up or inserts every message of the journal, and a node per
+    // entry (std::unordered_map) made that a cache miss and an allocation each.
+    using Map = boost::unordered_flat_map<MessageId, JournalLocation, MessageIdHash>;
 
     // False (and the first location kept) if the message is already live.
     bool add(const MessageId& id, JournalLocation location);
@@ -43,6 +45,7 @@ class JournaledMessages {
     bool remove(const MessageId& id, std::int64_t now_ns);
     // A message_remembered record replayed (ignored if the message is known already).
     void remember(const MessageId& id, JournalLocation location);
+    // Valid until the next change of this object.
     [[nodiscard]] const JournalLocation* find(const MessageId& id) const;
     [[nodiscard]] const JournalLocation* find_remembered(const MessageId& id) const;
     // Its standing record is now the one at sequence (compaction rewrote it).
