@@ -363,6 +363,7 @@ Status JournalWriter::queue_commit(std::vector<std::byte> bytes, std::uint64_t l
     commit->fd = fd_;
     commit->pending = 2;
     commit->segment_first_sequence = segments_.back().first_sequence;
+    commit->submitted = std::chrono::steady_clock::now();
     commit->end_offset = write_offset_ + commit->bytes.size();
     io_uring_sqe* write = io_uring_get_sqe(ring_.get());
     io_uring_sqe* flush = write == nullptr ? nullptr : io_uring_get_sqe(ring_.get());
@@ -425,6 +426,11 @@ Result<std::uint64_t> JournalWriter::reap(bool wait) {
         }
         durable_sequence_ = front->last_sequence;
         trace_durable(*front);
+        if (options_.commit_observer) {
+            options_.commit_observer(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - front->submitted)
+                    .count());
+        }
         in_flight_.pop_front();
         SHMQ_CRASH_POINT("journal.commit.after_durable"); // durable, not yet acknowledged
     }

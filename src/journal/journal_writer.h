@@ -13,7 +13,9 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -37,6 +39,8 @@ struct JournalOptions {
     // For power-loss tests: after each commit becomes durable, a line "<segment file> <end offset>"
     // is appended here (what an fdatasync has covered; everything after it may be lost).
     std::string durable_trace_path;
+    // Told, for each commit that becomes durable, how long it took from submission (metrics).
+    std::function<void(std::int64_t latency_ns)> commit_observer;
 };
 
 // What the journal directory held: every segment in order, as scanned.
@@ -109,6 +113,7 @@ class JournalWriter {
         std::uint32_t pending = 0; // io_uring completions still expected
         std::uint64_t segment_first_sequence = 0; // of the segment it writes to
         std::uint64_t end_offset = 0;             // in that segment, once written
+        std::chrono::steady_clock::time_point submitted;
     };
 
     JournalWriter(JournalOptions options, std::unique_ptr<io_uring> ring);

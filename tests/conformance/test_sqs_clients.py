@@ -250,6 +250,35 @@ class TwoDoors(unittest.TestCase):
         sqs.delete_queue(QueueUrl=url)
 
 
+class Metrics(unittest.TestCase):
+    def test_prometheus_text_per_queue_and_journal(self):
+        sqs = client()
+        url = sqs.create_queue(QueueName="measured")["QueueUrl"]  # Durability=async: shmqd runs
+        for i in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+        received = sqs.receive_message(QueueUrl=url)["Messages"][0]
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=received["ReceiptHandle"])
+        host, port = ENDPOINT[len("http://"):].split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection.request("GET", "/metrics")
+        response = connection.getresponse()
+        self.assertEqual(response.status, 200)
+        self.assertTrue(response.getheader("Content-Type").startswith("text/plain"))
+        samples = {}
+        for line in response.read().decode().splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                samples[name] = float(value)
+        self.assertEqual(samples['shmq_queue_messages{queue="measured",state="ready"}'], 2)
+        self.assertEqual(samples['shmq_queue_sent_total{queue="measured"}'], 3)
+        self.assertEqual(samples['shmq_queue_deleted_total{queue="measured"}'], 1)
+        self.assertGreater(samples["shmq_journal_commit_seconds_count"], 0)
+        self.assertEqual(samples['shmq_journal_commit_seconds_bucket{le="+Inf"}'],
+                         samples["shmq_journal_commit_seconds_count"])
+        self.assertGreaterEqual(samples["shmq_journal_segments"], 1)
+        sqs.delete_queue(QueueUrl=url)
+
+
 class BadRequests(unittest.TestCase):
     def test_query_requests_posted_to_the_queue_path(self):
         # Older Query clients post queue actions to the queue's URL without QueueUrl.

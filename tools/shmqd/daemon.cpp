@@ -195,10 +195,16 @@ Status Daemon::recover() {
              " unreadable definitions, " + std::to_string(corrupt_message_records_) + " unreadable message records); " +
              std::to_string(catalog_.queues().size()) + " queues defined, " + std::to_string(live_messages()) +
              " messages live");
-    auto writer = journal::JournalWriter::open({.directory = directory,
-                                                .segment_bytes = options_.segment_bytes,
-                                                .durable_trace_path = options_.durable_trace_path},
-                                               scan.value());
+    journal::JournalOptions journal_options{.directory = directory,
+                                            .segment_bytes = options_.segment_bytes,
+                                            .durable_trace_path = options_.durable_trace_path};
+    if (options_.metrics != nullptr) {
+        JournalMetrics* metrics = options_.metrics;
+        journal_options.commit_observer = [metrics](std::int64_t latency_ns) { metrics->observe_commit(latency_ns); };
+        metrics->corrupt_regions.store(scan->corrupt_regions, std::memory_order_relaxed);
+        metrics->unreadable_records.store(unreadable + corrupt_message_records_, std::memory_order_relaxed);
+    }
+    auto writer = journal::JournalWriter::open(journal_options, scan.value());
     if (!writer) {
         return writer.error();
     }
@@ -507,6 +513,26 @@ std::uint64_t Daemon::live_bytes() const {
     return total;
 }
 
+void Daemon::publish_metrics() {
+    JournalMetrics* metrics = options_.metrics;
+    const auto now = Clock::now();
+    if (metrics == nullptr || now - last_metrics_ < std::chrono::milliseconds(100)) {
+        return;
+    }
+    last_metrics_ = now;
+    metrics->appended_sequence.store(journal_->next_sequence() - 1, std::memory_order_relaxed);
+    metrics->durable_sequence.store(journal_->durable_sequence(), std::memory_order_relaxed);
+    std::uint64_t disk = 0;
+    for (const journal::JournalWriter::Segment& segment : journal_->segments()) {
+        disk += segment.capacity_bytes;
+    }
+    metrics->segments.store(journal_->segments().size(), std::memory_order_relaxed);
+    metrics->disk_bytes.store(disk, std::memory_order_relaxed);
+    metrics->live_bytes.store(live_bytes(), std::memory_order_relaxed);
+    metrics->compacted_segments.store(compactor_.totals().segments_removed, std::memory_order_relaxed);
+    metrics->carried_records.store(compactor_.totals().records_carried, std::memory_order_relaxed);
+}
+
 Status Daemon::compact() {
     if (const std::int64_t now = SystemClock::instance().now_ns(); now - last_prune_ns_ >= 1'000'000'000) {
         last_prune_ns_ = now;
@@ -520,6 +546,7 @@ Status Daemon::compact() {
         return step.error();
     }
     const CompactionTotals& after = compactor_.totals();
+    publish_metrics();
     if (after.segments_removed != before.segments_removed) {
         log_line("compaction: removed a journal segment (" + std::to_string(after.segments_removed) +
                  " so far, " + std::to_string(after.records_carried) + " live records carried forward, " +

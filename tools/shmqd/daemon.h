@@ -5,6 +5,7 @@
 // queue (DurableQueue), committed every few milliseconds (acknowledged before the fdatasync).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "durable_queue.h"
 #include "journal/journal_writer.h"
 #include "journaled_messages.h"
+#include "metrics.h"
 #include "queue_catalog.h"
 #include "shmq/client.h"
 
@@ -27,6 +29,7 @@ struct DaemonOptions {
     std::uint64_t segment_bytes = 64ull << 20;
     int watch_interval_ms = 100; // rescan period when no inotify event arrives
     std::string durable_trace_path; // power-loss tests: see JournalOptions
+    JournalMetrics* metrics = nullptr; // published for the endpoint's /metrics, if given
 };
 
 // How often durable queues' rings are drained when idle: what Durability=async may lose to a
@@ -66,6 +69,8 @@ class Daemon final : private LiveRecords {
     void forget_messages(const std::string& name);
     [[nodiscard]] std::uint64_t live_messages() const;
     [[nodiscard]] Status compact();
+    // Journal figures for /metrics (every 100 ms at most).
+    void publish_metrics();
 
     // Whether deleted messages of queue must stay remembered (FIFO with deduplication).
     [[nodiscard]] bool remembers_deduplication(std::string_view queue) const;
@@ -84,6 +89,7 @@ class Daemon final : private LiveRecords {
     std::map<std::string, std::unique_ptr<DurableQueue>> durable_;
     Compactor compactor_;
     std::int64_t last_prune_ns_ = 0; // remembered FIFO ids whose window closed are dropped every second
+    std::chrono::steady_clock::time_point last_metrics_;
     std::map<std::string, Queue> handles_; // every queue of the namespace, for config_version
     std::uint64_t corrupt_message_records_ = 0;
     int inotify_fd_ = -1;

@@ -99,7 +99,13 @@ std::optional<AuthFailure> check_signature(const SigV4Verifier& verifier,
 // Which protocol a request speaks: JSON names its action in X-Amz-Target; Query posts a form (or
 // GETs with one in the query string).
 HttpReply route(api::SqsService& service, const http::request<http::string_body>& request,
-                const std::string& request_id) {
+                const std::string& request_id, const Client& client, const JournalMetrics* metrics) {
+    if (request.method() == http::verb::get && request.target() == "/metrics") {
+        HttpReply reply;
+        reply.content_type = "text/plain; version=0.0.4";
+        reply.body = render_metrics(client, metrics);
+        return reply;
+    }
     if (const auto target = request.find("X-Amz-Target"); target != request.end()) {
         return serve_json(service, target->value(), request.body());
     }
@@ -229,8 +235,13 @@ void HttpEndpoint::State::serve(tcp::socket& socket) const {
         }
         const http::request<http::string_body>& request = parser.get();
         const std::string request_id = request_ids.next();
-        const auto refused = options.verifier ? check_signature(*options.verifier, request) : std::nullopt;
-        HttpReply reply = refused ? auth_error(request, *refused, request_id) : route(service, request, request_id);
+        // Metrics and health are for local scrapers, which do not sign.
+        const bool open_path = request.method() == http::verb::get &&
+                               (request.target() == "/metrics" || request.target() == "/health");
+        const auto refused =
+            options.verifier && !open_path ? check_signature(*options.verifier, request) : std::nullopt;
+        HttpReply reply = refused ? auth_error(request, *refused, request_id)
+                                  : route(service, request, request_id, client, options.metrics);
         reply.headers.emplace_back("x-amzn-RequestId", request_id);
         write_reply(socket, request.version(), request.keep_alive(), reply, error);
         if (error || !request.keep_alive()) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "shmq/client.h"
+#include "metrics.h"
 #include "sigv4_verifier.h"
 
 namespace shmq::daemon {
@@ -28,6 +29,7 @@ struct EndpointOptions {
     std::size_t connections_max = 200;       // each holds a queue handle per queue it used
     // Credentials configured: every request must carry a valid SigV4 signature of one of them.
     std::shared_ptr<const SigV4Verifier> verifier;
+    const JournalMetrics* metrics = nullptr; // journal figures for GET /metrics, if any
 };
 
 class HttpEndpoint {

@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
         std::perror("shmqd: signalfd");
         return 1;
     }
+    shmq::daemon::JournalMetrics metrics; // shared by the daemon's loop and the endpoint's /metrics
+    options.metrics = &metrics;
+    endpoint_options.metrics = &metrics;
     auto daemon = shmq::daemon::Daemon::start(options);
     if (!daemon) {
         std::fprintf(stderr, "shmqd: %s\n", daemon.error().message.c_str());

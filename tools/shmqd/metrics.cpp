@@ -1,0 +1,136 @@
+// Prometheus text for GET /metrics (see metrics.h).
+#include "metrics.h"
+
+#include <cstdio>
+
+namespace shmq::daemon {
+namespace {
+
+// A label value as the text format wants it (backslash, quote and newline escaped).
+std::string label(std::string_view value) {
+    std::string out;
+    for (const char c : value) {
+        if (c == '\\' || c == '"') {
+            out += '\\';
+        }
+        out += c == '\n' ? 'n' : c;
+    }
+    return out;
+}
+
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    out += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
+    out += "# TYPE " + std::string(name) + " " + std::string(type) + "\n";
+}
+
+void sample(std::string& out, std::string_view name, std::string_view labels, double value) {
+    char number[64];
+    std::snprintf(number, sizeof number, "%.17g", value);
+    out += std::string(name) + (labels.empty() ? "" : "{" + std::string(labels) + "}") + " " + number + "\n";
+}
+
+} // namespace
+
+void JournalMetrics::observe_commit(std::int64_t latency_ns) noexcept {
+    const double seconds = static_cast<double>(latency_ns) * 1e-9;
+    std::size_t bucket = 0;
+    while (bucket < latency_bounds_s.size() && seconds > latency_bounds_s[bucket]) {
+        ++bucket;
+    }
+    commit_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+    commits.fetch_add(1, std::memory_order_relaxed);
+    commit_ns_total.fetch_add(static_cast<std::uint64_t>(latency_ns), std::memory_order_relaxed);
+}
+
+std::string render_metrics(const Client& client, const JournalMetrics* journal) {
+    std::string out;
+    // Per queue: one inspection each (it counts slot states; a scrape every few seconds is cheap).
+    struct Row {
+        std::string name;
+        QueueInspection inspection;
+    };
+    std::vector<Row> rows;
+    if (auto page = client.list_queues({}, -1); page) {
+        for (const std::string& url : page->queue_urls) {
+            const std::string name = Client::name_from_url(url);
+            if (auto queue = client.open_queue(name); queue) {
+                rows.push_back({name, queue->inspect()});
+            }
+        }
+    }
+    family(out, "shmq_queue_messages", "gauge", "Messages in the queue by state.");
+    for (const Row& row : rows) {
+        const std::string queue = "queue=\"" + label(row.name) + "\"";
+        sample(out, "shmq_queue_messages", queue + ",state=\"ready\"", row.inspection.ready);
+        sample(out, "shmq_queue_messages", queue + ",state=\"in_flight\"", row.inspection.in_flight);
+        sample(out, "shmq_queue_messages", queue + ",state=\"delayed\"", row.inspection.delayed);
+    }
+    const struct {
+        std::string_view name, help;
+        std::uint64_t QueueInspection::*field;
+    } counters[] = {
+        {"shmq_queue_sent_total", "Messages sent.", &QueueInspection::sent_total},
+        {"shmq_queue_received_total", "Messages received.", &QueueInspection::received_total},
+        {"shmq_queue_deleted_total", "Messages deleted.", &QueueInspection::deleted_total},
+        {"shmq_queue_expired_total", "Messages dropped at the end of their retention.", &QueueInspection::expired_total},
+        {"shmq_queue_dead_lettered_total", "Messages moved to the dead-letter queue.",
+         &QueueInspection::dead_lettered_total},
+    };
+    for (const auto& counter : counters) {
+        family(out, counter.name, "counter", counter.help);
+        for (const Row& row : rows) {
+            sample(out, counter.name, "queue=\"" + label(row.name) + "\"",
+                   static_cast<double>(row.inspection.*counter.field));
+        }
+    }
+    if (journal == nullptr) {
+        return out;
+    }
+    const auto load = [](const std::atomic<std::uint64_t>& value) {
+        return static_cast<double>(value.load(std::memory_order_relaxed));
+    };
+    const std::uint64_t appended = journal->appended_sequence.load(std::memory_order_relaxed);
+    const std::uint64_t durable = journal->durable_sequence.load(std::memory_order_relaxed);
+    family(out, "shmq_journal_lag_records", "gauge", "Journal records appended but not yet durable.");
+    sample(out, "shmq_journal_lag_records", "", static_cast<double>(appended > durable ? appended - durable : 0));
+    family(out, "shmq_journal_durable_sequence", "gauge", "Sequence of the last durable journal record.");
+    sample(out, "shmq_journal_durable_sequence", "", static_cast<double>(durable));
+    family(out, "shmq_journal_commit_seconds", "histogram", "Journal commits: submitted write to completed fdatasync.");
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < journal->commit_buckets.size(); ++i) {
+        cumulative += journal->commit_buckets[i].load(std::memory_order_relaxed);
+        char bound[32];
+        if (i < JournalMetrics::latency_bounds_s.size()) {
+            std::snprintf(bound, sizeof bound, "%g", JournalMetrics::latency_bounds_s[i]);
+        } else {
+            std::snprintf(bound, sizeof bound, "+Inf");
+        }
+        sample(out, "shmq_journal_commit_seconds_bucket", "le=\"" + std::string(bound) + "\"",
+               static_cast<double>(cumulative));
+    }
+    sample(out, "shmq_journal_commit_seconds_sum", "", load(journal->commit_ns_total) * 1e-9);
+    sample(out, "shmq_journal_commit_seconds_count", "", load(journal->commits));
+    const struct {
+        std::string_view name, type, help;
+        const std::atomic<std::uint64_t>& value;
+    } gauges[] = {
+        {"shmq_journal_segments", "gauge", "Journal segment files.", journal->segments},
+        {"shmq_journal_disk_bytes", "gauge", "Bytes of the journal's segment files.", journal->disk_bytes},
+        {"shmq_journal_live_bytes", "gauge", "Bytes of the journal's standing records.", journal->live_bytes},
+        {"shmq_journal_corrupt_regions_total", "counter", "Corrupt journal regions recovery skipped.",
+         journal->corrupt_regions},
+        {"shmq_journal_unreadable_records_total", "counter", "Journal records recovery could not decode.",
+         journal->unreadable_records},
+        {"shmq_journal_compacted_segments_total", "counter", "Segments compaction removed.",
+         journal->compacted_segments},
+        {"shmq_journal_carried_records_total", "counter", "Standing records compaction carried forward.",
+         journal->carried_records},
+    };
+    for (const auto& gauge : gauges) {
+        family(out, gauge.name, gauge.type, gauge.help);
+        sample(out, gauge.name, "", load(gauge.value));
+    }
+    return out;
+}
+
+} // namespace shmq::daemon
