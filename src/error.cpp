@@ -57,6 +57,8 @@ std::string_view sqs_error_code(Errc code) noexcept {
         return "InternalError";
     case Errc::not_durable:
         return "ServiceUnavailable";
+    case Errc::access_denied:
+        return "AccessDenied";
     }
     return "InternalError";
 }
@@ -68,6 +70,7 @@ int sqs_http_status(Errc code) noexcept {
     case Errc::over_limit:
     case Errc::queue_full:
     case Errc::purge_queue_in_progress:
+    case Errc::access_denied:
         return 403;
     case Errc::resource_not_found:
         return 404;

@@ -101,6 +101,8 @@ std::string default_error_message(Errc code) {
         return "An operating-system call failed.";
     case Errc::not_durable:
         return "No shmqd made the message durable (Durability=sync).";
+    case Errc::access_denied:
+        return "Access to the resource is denied.";
     }
     return "Unknown error.";
 }

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "api/move_task_json.h"
+#include "api/queue_policy.h"
 #include "api/request_reader.h"
 #include "api/sqs_service.h"
 
@@ -222,6 +223,83 @@ SqsService::Response SqsService::list_dead_letter_source_queues(const json::obje
         response["NextToken"] = std::to_string(end);
     }
     return response;
+}
+
+SqsService::Response SqsService::add_permission(const json::object& request) {
+    const RequestReader reader(request);
+    auto name = queue_name(request);
+    auto label = reader.required_string("Label");
+    auto accounts = reader.string_list("AWSAccountIds");
+    auto actions = reader.string_list("Actions");
+    if (!name || !label || !accounts || !actions) {
+        return !name ? name.error() : !label ? label.error() : !accounts ? accounts.error() : actions.error();
+    }
+    auto current = client_.get_queue_attributes(name.value(), {"Policy"});
+    if (!current) {
+        return current.error();
+    }
+    const auto policy = current->find("Policy");
+    auto updated = policy_with_permission(policy == current->end() ? std::string_view() : policy->second,
+                                          Client::queue_arn(name.value()), label.value(), accounts.value(),
+                                          actions.value());
+    if (!updated) {
+        return updated.error();
+    }
+    if (Status status = client_.set_queue_attributes(name.value(), {{"Policy", updated.value()}}); !status) {
+        return status.error();
+    }
+    return json::object{};
+}
+
+SqsService::Response SqsService::remove_permission(const json::object& request) {
+    auto name = queue_name(request);
+    auto label = RequestReader(request).required_string("Label");
+    if (!name || !label) {
+        return !name ? name.error() : label.error();
+    }
+    auto current = client_.get_queue_attributes(name.value(), {"Policy"});
+    if (!current) {
+        return current.error();
+    }
+    const auto policy = current->find("Policy");
+    auto updated =
+        policy_without_permission(policy == current->end() ? std::string_view() : policy->second, label.value());
+    if (!updated) {
+        return updated.error();
+    }
+    if (Status status = client_.set_queue_attributes(name.value(), {{"Policy", updated.value()}}); !status) {
+        return status.error();
+    }
+    return json::object{};
+}
+
+Status SqsService::check_access(std::string_view action, const json::object& request,
+                                std::string_view caller_account) {
+    const Error denied{Errc::access_denied, "Access to the resource is denied for account " +
+                                                std::string(caller_account) + " (action " + std::string(action) +
+                                                ")."};
+    // The queue the action is about: its URL, or (GetQueueUrl) its name. Account-level actions
+    // (CreateQueue, ListQueues, move tasks, permissions themselves) are the owner's.
+    std::string name;
+    if (action == "GetQueueUrl") {
+        auto named = RequestReader(request).string("QueueName");
+        name = named ? named.value() : std::string();
+    } else if (action != "AddPermission" && action != "RemovePermission" && request.contains("QueueUrl")) {
+        auto named = queue_name(request);
+        name = named ? named.value() : std::string();
+    }
+    if (name.empty()) {
+        return denied;
+    }
+    auto attributes = client_.get_queue_attributes(name, {"Policy"});
+    if (!attributes) {
+        return attributes.error();
+    }
+    const auto policy = attributes->find("Policy");
+    if (policy == attributes->end() || !policy_allows(policy->second, caller_account, action)) {
+        return denied;
+    }
+    return {};
 }
 
 SqsService::Response SqsService::start_message_move_task(const json::object& request) {

@@ -49,6 +49,8 @@ std::string_view json_error_type(Errc code) noexcept {
         return "RequestTimeout";
     case Errc::not_durable:
         return "ServiceUnavailable";
+    case Errc::access_denied:
+        return "AccessDenied";
     case Errc::layout_version_mismatch:
     case Errc::corrupt_region:
     case Errc::system_error:

@@ -14,8 +14,7 @@ namespace json = boost::json;
 SqsService::SqsService(const Client& client, ServiceOptions options)
     : client_(client), options_(std::move(options)) {}
 
-// Every action and the member that runs it. AddPermission and RemovePermission are not here yet:
-// they answer as unknown actions.
+// Every action and the member that runs it.
 const std::vector<std::pair<std::string_view, SqsService::Member>>& SqsService::action_table() {
     static const std::vector<std::pair<std::string_view, Member>> table{
         {"CreateQueue", &SqsService::create_queue},
@@ -39,6 +38,8 @@ const std::vector<std::pair<std::string_view, SqsService::Member>>& SqsService::
         {"DeleteMessageBatch", &SqsService::delete_message_batch},
         {"ChangeMessageVisibility", &SqsService::change_message_visibility},
         {"ChangeMessageVisibilityBatch", &SqsService::change_message_visibility_batch},
+        {"AddPermission", &SqsService::add_permission},
+        {"RemovePermission", &SqsService::remove_permission},
     };
     return table;
 }
@@ -64,9 +65,15 @@ bool SqsService::knows(std::string_view action) noexcept {
     return std::any_of(table.begin(), table.end(), [&](const auto& entry) { return entry.first == action; });
 }
 
-Result<json::object> SqsService::call(std::string_view action, const json::object& request) {
+Result<json::object> SqsService::call(std::string_view action, const json::object& request,
+                                      std::string_view caller_account) {
     for (const auto& [name, member] : action_table()) {
         if (name == action) {
+            if (caller_account != account_id) {
+                if (Status allowed = check_access(action, request, caller_account); !allowed) {
+                    return allowed.error();
+                }
+            }
             return (this->*member)(request);
         }
     }

@@ -31,8 +31,11 @@ class SqsService {
   public:
     SqsService(const Client& client, ServiceOptions options);
 
-    // Runs action ("SendMessage") on request; the response object, or the SQS error.
-    [[nodiscard]] Result<boost::json::object> call(std::string_view action, const boost::json::object& request);
+    // Runs action ("SendMessage") on request for the caller's account; the response object, or
+    // the SQS error. The queue owner (account_id) may do anything; another account only what a
+    // queue's Policy grants it (AddPermission), on that queue.
+    [[nodiscard]] Result<boost::json::object> call(std::string_view action, const boost::json::object& request,
+                                                   std::string_view caller_account = account_id);
     [[nodiscard]] static bool knows(std::string_view action) noexcept;
 
     [[nodiscard]] std::string url_of(std::string_view queue_name) const;
@@ -54,6 +57,11 @@ class SqsService {
     Response untag_queue(const boost::json::object& request);
     Response list_queue_tags(const boost::json::object& request);
     Response list_dead_letter_source_queues(const boost::json::object& request);
+    Response add_permission(const boost::json::object& request);
+    Response remove_permission(const boost::json::object& request);
+    // Whether caller_account (not the owner) may run action on the queue the request names.
+    [[nodiscard]] Status check_access(std::string_view action, const boost::json::object& request,
+                                      std::string_view caller_account);
     // Message move tasks (queue_actions.cpp).
     Response start_message_move_task(const boost::json::object& request);
     Response cancel_message_move_task(const boost::json::object& request);

@@ -326,7 +326,8 @@ class Signatures(unittest.TestCase):
     def setUpClass(cls):
         path = os.path.join(WORK_DIR, "credentials")
         with open(path, "w") as file:
-            file.write("# access key id, secret\nAKIDSHMQTEST secret-one\n")
+            file.write("# access key id, secret [, account]\nAKIDSHMQTEST secret-one\n"
+                       "AKIDOTHER secret-other 111122223333\n")
         cls.process, cls.endpoint = launch("signed", "--credentials", path)
 
     @classmethod
@@ -351,6 +352,30 @@ class Signatures(unittest.TestCase):
         self.assertEqual(unsigned.status, 403)
         self.assertIn(b"<Code>MissingAuthenticationToken</Code>", unsigned.read())
         good.delete_queue(QueueUrl=url)
+
+    def test_permissions_are_stored_and_enforced(self):
+        owner = client(self.endpoint, "AKIDSHMQTEST", "secret-one")
+        other = client(self.endpoint, "AKIDOTHER", "secret-other")
+        url = owner.create_queue(QueueName="shared-with-permission")["QueueUrl"]
+        denied = error_of(other.send_message, QueueUrl=url, MessageBody="not yet")
+        self.assertEqual(denied["Error"]["Code"], "AccessDenied")
+        self.assertEqual(denied["ResponseMetadata"]["HTTPStatusCode"], 403)
+        owner.add_permission(QueueUrl=url, Label="partner-send", AWSAccountIds=["111122223333"],
+                             Actions=["SendMessage"])
+        policy = json.loads(owner.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+        self.assertEqual(policy["Statement"][0]["Sid"], "partner-send")
+        self.assertEqual(policy["Statement"][0]["Principal"]["AWS"], ["arn:aws:iam::111122223333:root"])
+        other.send_message(QueueUrl=url, MessageBody="granted")
+        self.assertEqual(error_of(other.receive_message, QueueUrl=url)["Error"]["Code"], "AccessDenied")
+        self.assertEqual(error_of(other.create_queue, QueueName="not-theirs")["Error"]["Code"], "AccessDenied")
+        again = error_of(owner.add_permission, QueueUrl=url, Label="partner-send", AWSAccountIds=["111122223333"],
+                         Actions=["ReceiveMessage"])
+        self.assertEqual(again["Error"]["Code"], "InvalidParameterValue")
+        owner.remove_permission(QueueUrl=url, Label="partner-send")
+        self.assertEqual(error_of(other.send_message, QueueUrl=url, MessageBody="revoked")["Error"]["Code"],
+                         "AccessDenied")
+        self.assertEqual(owner.receive_message(QueueUrl=url)["Messages"][0]["Body"], "granted")
+        owner.delete_queue(QueueUrl=url)
 
 
 def main():

@@ -82,7 +82,7 @@ HttpReply auth_error(const http::request<http::string_body>& request, const Auth
 }
 
 std::optional<AuthFailure> check_signature(const SigV4Verifier& verifier,
-                                           const http::request<http::string_body>& request) {
+                                           const http::request<http::string_body>& request, std::string& account) {
     SignedRequest signed_request;
     signed_request.method = request.method_string();
     signed_request.target = request.target();
@@ -93,13 +93,14 @@ std::optional<AuthFailure> check_signature(const SigV4Verifier& verifier,
     for (const auto& field : request) {
         signed_request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    return verifier.verify(signed_request);
+    return verifier.verify(signed_request, account);
 }
 
 // Which protocol a request speaks: JSON names its action in X-Amz-Target; Query posts a form (or
 // GETs with one in the query string).
 HttpReply route(api::SqsService& service, const http::request<http::string_body>& request,
-                const std::string& request_id, const Client& client, const JournalMetrics* metrics) {
+                const std::string& request_id, const std::string& account, const Client& client,
+                const JournalMetrics* metrics) {
     if (request.method() == http::verb::get && request.target() == "/metrics") {
         HttpReply reply;
         reply.content_type = "text/plain; version=0.0.4";
@@ -107,15 +108,15 @@ HttpReply route(api::SqsService& service, const http::request<http::string_body>
         return reply;
     }
     if (const auto target = request.find("X-Amz-Target"); target != request.end()) {
-        return serve_json(service, target->value(), request.body());
+        return serve_json(service, target->value(), request.body(), account);
     }
     const std::string_view path = request.target();
     const std::size_t question = path.find('?');
     if (request.method() == http::verb::post) {
-        return serve_query(service, request.body(), path, request_id);
+        return serve_query(service, request.body(), path, request_id, account);
     }
     if (request.method() == http::verb::get && question != std::string_view::npos) {
-        return serve_query(service, path.substr(question + 1), path.substr(0, question), request_id);
+        return serve_query(service, path.substr(question + 1), path.substr(0, question), request_id, account);
     }
     HttpReply reply;
     reply.content_type = "text/plain";
@@ -238,10 +239,11 @@ void HttpEndpoint::State::serve(tcp::socket& socket) const {
         // Metrics and health are for local scrapers, which do not sign.
         const bool open_path = request.method() == http::verb::get &&
                                (request.target() == "/metrics" || request.target() == "/health");
+        std::string account(api::account_id); // unsigned requests act as the queues' owner
         const auto refused =
-            options.verifier && !open_path ? check_signature(*options.verifier, request) : std::nullopt;
+            options.verifier && !open_path ? check_signature(*options.verifier, request, account) : std::nullopt;
         HttpReply reply = refused ? auth_error(request, *refused, request_id)
-                                  : route(service, request, request_id, client, options.metrics);
+                                  : route(service, request, request_id, account, client, options.metrics);
         reply.headers.emplace_back("x-amzn-RequestId", request_id);
         write_reply(socket, request.version(), request.keep_alive(), reply, error);
         if (error || !request.keep_alive()) {

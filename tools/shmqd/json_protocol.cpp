@@ -33,7 +33,8 @@ HttpReply sqs_error(const Error& error) {
 
 } // namespace
 
-HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body) {
+HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body,
+                     std::string_view caller_account) {
     if (!target.starts_with(target_prefix) || !api::SqsService::knows(target.substr(target_prefix.size()))) {
         return protocol_error("UnknownOperationException", "Unknown operation " + std::string(target) + ".");
     }
@@ -44,7 +45,7 @@ HttpReply serve_json(api::SqsService& service, std::string_view target, std::str
                               "The request body is not a JSON object" +
                                   (parse_error ? ": " + parse_error.message() : std::string()) + ".");
     }
-    auto response = service.call(target.substr(target_prefix.size()), request.get_object());
+    auto response = service.call(target.substr(target_prefix.size()), request.get_object(), caller_account);
     if (!response) {
         return sqs_error(response.error());
     }

@@ -21,6 +21,8 @@ struct HttpReply {
     std::string body;
 };
 
-[[nodiscard]] HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body);
+// caller_account: the signer's account (the owner's when requests are not signed).
+[[nodiscard]] HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body,
+                                   std::string_view caller_account);
 
 } // namespace shmq::daemon

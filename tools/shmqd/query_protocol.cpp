@@ -82,6 +82,8 @@ const std::map<std::string, std::string, std::less<>> string_lists{
     {"MessageSystemAttributeName", "MessageSystemAttributeNames"},
     {"MessageAttributeName", "MessageAttributeNames"},
     {"TagKey", "TagKeys"},
+    {"AWSAccountId", "AWSAccountIds"},
+    {"ActionName", "Actions"},
 };
 
 json::value scalar(std::string_view name, const std::string& text) {
@@ -254,9 +256,9 @@ void members_into(std::string& out, const json::object& object, std::string_view
 }
 
 // Actions whose model output is empty: their response has no <ActionResult>.
-const std::set<std::string, std::less<>> no_result_actions{"DeleteQueue", "SetQueueAttributes", "PurgeQueue",
-                                                           "TagQueue",    "UntagQueue",         "DeleteMessage",
-                                                           "ChangeMessageVisibility"};
+const std::set<std::string, std::less<>> no_result_actions{
+    "DeleteQueue",   "SetQueueAttributes",      "PurgeQueue",    "TagQueue",        "UntagQueue",
+    "DeleteMessage", "ChangeMessageVisibility", "AddPermission", "RemovePermission"};
 
 HttpReply xml_error(unsigned status, std::string_view type, std::string_view code, std::string_view message,
                     std::string_view request_id) {
@@ -277,7 +279,7 @@ HttpReply xml_error(unsigned status, std::string_view type, std::string_view cod
 } // namespace
 
 HttpReply serve_query(api::SqsService& service, std::string_view form, std::string_view path,
-                      std::string_view request_id) {
+                      std::string_view request_id, std::string_view caller_account) {
     const Node parameters = parse_form(form);
     const std::string action = value_of(parameters, "Action");
     if (action.empty()) {
@@ -293,7 +295,7 @@ HttpReply serve_query(api::SqsService& service, std::string_view form, std::stri
     if (!request.contains("QueueUrl") && queue_path.size() > 1 && queue_path != "/") {
         request["QueueUrl"] = service.url_of(queue_path.substr(queue_path.rfind('/') + 1));
     }
-    auto response = service.call(action, request);
+    auto response = service.call(action, request, caller_account);
     if (!response) {
         const Errc code = response.error().code;
         // AWS words this one differently in the Query protocol (recorded: test_non_existent_queue).

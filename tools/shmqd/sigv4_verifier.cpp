@@ -199,27 +199,31 @@ Result<SigV4Verifier> SigV4Verifier::from_file(const std::string& path) {
     if (!file) {
         return Error{Errc::system_error, "cannot read credentials file " + path};
     }
-    std::map<std::string, std::string, std::less<>> secrets;
+    std::map<std::string, Principal, std::less<>> principals;
     std::string line;
     while (std::getline(file, line)) {
         std::istringstream words(line);
         std::string key;
-        std::string secret;
+        Principal principal;
         if (!(words >> key) || key.starts_with('#')) {
             continue;
         }
-        if (!(words >> secret)) {
-            return Error{Errc::invalid_parameter_value, path + ": a line needs ACCESS_KEY_ID SECRET_ACCESS_KEY"};
+        if (!(words >> principal.secret)) {
+            return Error{Errc::invalid_parameter_value,
+                         path + ": a line needs ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID]"};
         }
-        secrets[key] = secret;
+        if (!(words >> principal.account)) {
+            principal.account = "000000000000";
+        }
+        principals[key] = std::move(principal);
     }
-    if (secrets.empty()) {
+    if (principals.empty()) {
         return Error{Errc::invalid_parameter_value, path + " holds no credentials"};
     }
-    return SigV4Verifier(std::move(secrets));
+    return SigV4Verifier(std::move(principals));
 }
 
-std::optional<AuthFailure> SigV4Verifier::verify(const SignedRequest& request) const {
+std::optional<AuthFailure> SigV4Verifier::verify(const SignedRequest& request, std::string& account) const {
     const auto authorization_text = header(request, "authorization");
     if (!authorization_text) {
         return failure("MissingAuthenticationToken", "Request is missing Authentication Token", 403);
@@ -232,8 +236,8 @@ std::optional<AuthFailure> SigV4Verifier::verify(const SignedRequest& request) c
     const std::size_t slash = authorization->credential.find('/');
     const std::string key_id = authorization->credential.substr(0, slash);
     const std::string scope = slash == std::string::npos ? "" : authorization->credential.substr(slash + 1);
-    const auto secret = secrets_.find(key_id);
-    if (secret == secrets_.end()) {
+    const auto principal = principals_.find(key_id);
+    if (principal == principals_.end()) {
         return failure("InvalidClientTokenId", "The security token included in the request is invalid.");
     }
     std::vector<std::string> scope_parts;
@@ -281,7 +285,7 @@ std::optional<AuthFailure> SigV4Verifier::verify(const SignedRequest& request) c
                  (stated_hash && *stated_hash == "UNSIGNED-PAYLOAD" ? std::string("UNSIGNED-PAYLOAD") : body_hash);
     const std::string to_sign = std::string(algorithm) + "\n" + std::string(*date_text) + "\n" + scope + "\n" +
                                 hex(sha256(canonical));
-    const Digest date_key = hmac("AWS4" + secret->second, scope_parts[0]);
+    const Digest date_key = hmac("AWS4" + principal->second.secret, scope_parts[0]);
     const Digest region_key = hmac(bytes_of(date_key), scope_parts[1]);
     const Digest service_key = hmac(bytes_of(region_key), scope_parts[2]);
     const Digest signing_key = hmac(bytes_of(service_key), "aws4_request");
@@ -292,6 +296,7 @@ std::optional<AuthFailure> SigV4Verifier::verify(const SignedRequest& request) c
                        "The request signature we calculated does not match the signature you provided. Check your "
                        "AWS Secret Access Key and signing method. Consult the service documentation for details.");
     }
+    account = principal->second.account;
     return std::nullopt;
 }
 

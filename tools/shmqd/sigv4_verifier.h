@@ -33,18 +33,28 @@ struct AuthFailure {
     unsigned status = 403;
 };
 
+// A configured principal: its secret and the account it acts as (the queues' owner is
+// 000000000000; other accounts get what AddPermission grants them).
+struct Principal {
+    std::string secret;
+    std::string account;
+};
+
 class SigV4Verifier {
   public:
-    // secrets: access key id -> secret access key.
-    explicit SigV4Verifier(std::map<std::string, std::string, std::less<>> secrets) : secrets_(std::move(secrets)) {}
-    // Lines "ACCESS_KEY_ID SECRET_ACCESS_KEY"; blank lines and # comments ignored.
+    // principals: access key id -> secret and account.
+    explicit SigV4Verifier(std::map<std::string, Principal, std::less<>> principals)
+        : principals_(std::move(principals)) {}
+    // Lines "ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID]" (account default 000000000000); blank
+    // lines and # comments ignored.
     [[nodiscard]] static Result<SigV4Verifier> from_file(const std::string& path);
 
-    // nullopt when the request is signed by a known key and the signature matches.
-    [[nodiscard]] std::optional<AuthFailure> verify(const SignedRequest& request) const;
+    // nullopt when the request is signed by a known key and the signature matches; account then
+    // gets the signer's account.
+    [[nodiscard]] std::optional<AuthFailure> verify(const SignedRequest& request, std::string& account) const;
 
   private:
-    std::map<std::string, std::string, std::less<>> secrets_;
+    std::map<std::string, Principal, std::less<>> principals_;
 };
 
 } // namespace shmq::daemon

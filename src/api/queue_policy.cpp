@@ -1,0 +1,187 @@
+// Queue policies: AddPermission / RemovePermission statements and their enforcement (see
+// queue_policy.h). The error texts are SQS's.
+#include "api/queue_policy.h"
+
+#include <boost/json.hpp>
+#include <cctype>
+
+#include "shmq/limits.h"
+
+namespace shmq::api {
+namespace {
+
+namespace json = boost::json;
+
+// The actions AddPermission accepts (SQS refuses account-level ones such as CreateQueue).
+constexpr std::string_view grantable[] = {
+    "*", "SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes",
+    "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue", "ListQueueTags"};
+
+Error invalid_label(std::string_view label, std::string_view reason) {
+    return {Errc::invalid_parameter_value,
+            "Value " + std::string(label) + " for parameter Label is invalid. Reason: " + std::string(reason)};
+}
+
+Result<json::object> parse_policy(std::string_view policy, std::string_view queue_arn) {
+    if (policy.empty()) {
+        return json::object{{"Version", "2012-10-17"},
+                            {"Id", std::string(queue_arn) + "/SQSDefaultPolicy"},
+                            {"Statement", json::array{}}};
+    }
+    json::error_code error;
+    json::value parsed = json::parse(policy, error);
+    if (error || !parsed.is_object()) {
+        return Error{Errc::invalid_attribute_value, "Invalid value for the parameter Policy."};
+    }
+    json::object& object = parsed.get_object();
+    if (!object.contains("Statement")) {
+        object["Statement"] = json::array{};
+    }
+    if (object["Statement"].is_object()) {
+        object["Statement"] = json::array{object["Statement"]}; // one statement may stand alone
+    }
+    if (!object["Statement"].is_array()) {
+        return Error{Errc::invalid_attribute_value, "Invalid value for the parameter Policy."};
+    }
+    return std::move(object);
+}
+
+// A string or a list of strings, as policy members may be either.
+std::vector<std::string> strings_of(const json::value* value) {
+    std::vector<std::string> out;
+    if (value == nullptr) {
+        return out;
+    }
+    if (value->is_string()) {
+        out.emplace_back(value->get_string());
+    } else if (value->is_array()) {
+        for (const json::value& item : value->get_array()) {
+            if (item.is_string()) {
+                out.emplace_back(item.get_string());
+            }
+        }
+    }
+    return out;
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+} // namespace
+
+Result<std::string> policy_with_permission(std::string_view policy, std::string_view queue_arn,
+                                           std::string_view label, const std::vector<std::string>& accounts,
+                                           const std::vector<std::string>& actions) {
+    if (label.empty() || label.size() > 80 || !std::all_of(label.begin(), label.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+        })) {
+        return invalid_label(label, "Label must be 1 to 80 alphanumeric characters, hyphens or underscores.");
+    }
+    if (accounts.empty()) {
+        return Error{Errc::missing_parameter, "The request must contain the parameter AWSAccountIds."};
+    }
+    if (actions.empty()) {
+        return Error{Errc::missing_parameter, "The request must contain the parameter Actions."};
+    }
+    json::array principals;
+    for (const std::string& account : accounts) {
+        if (account.size() != 12 || !std::all_of(account.begin(), account.end(), [](char c) {
+                return std::isdigit(static_cast<unsigned char>(c)) != 0;
+            })) {
+            return Error{Errc::invalid_parameter_value,
+                         "Value " + account + " for parameter AWSAccountIds is invalid. Reason: An AWS account id "
+                                              "has 12 digits."};
+        }
+        principals.emplace_back("arn:aws:iam::" + account + ":root");
+    }
+    json::array granted;
+    for (const std::string& action : actions) {
+        if (std::find(std::begin(grantable), std::end(grantable), action) == std::end(grantable)) {
+            return Error{Errc::invalid_parameter_value,
+                         "Value SQS:" + action + " for parameter ActionName is invalid. Reason: Only the queue "
+                                                 "owner is allowed to invoke this action."};
+        }
+        granted.emplace_back("SQS:" + action);
+    }
+    auto parsed = parse_policy(policy, queue_arn);
+    if (!parsed) {
+        return parsed.error();
+    }
+    json::array& statements = parsed.value()["Statement"].get_array();
+    for (const json::value& statement : statements) {
+        if (statement.is_object() && statement.get_object().contains("Sid") &&
+            statement.get_object().at("Sid") == json::value(label)) {
+            return invalid_label(label, "Already exists.");
+        }
+    }
+    statements.push_back(json::object{{"Sid", label},
+                                      {"Effect", "Allow"},
+                                      {"Principal", json::object{{"AWS", std::move(principals)}}},
+                                      {"Action", std::move(granted)},
+                                      {"Resource", queue_arn}});
+    std::string text = json::serialize(parsed.value());
+    if (text.size() > limits::policy_length_max) {
+        return Error{Errc::over_limit, "The queue's policy would exceed its maximum size."};
+    }
+    return text;
+}
+
+Result<std::string> policy_without_permission(std::string_view policy, std::string_view label) {
+    auto parsed = parse_policy(policy, "");
+    if (!parsed) {
+        return parsed.error();
+    }
+    json::array& statements = parsed.value()["Statement"].get_array();
+    const auto found = std::find_if(statements.begin(), statements.end(), [&](const json::value& statement) {
+        return statement.is_object() && statement.get_object().contains("Sid") &&
+               statement.get_object().at("Sid") == json::value(label);
+    });
+    if (found == statements.end()) {
+        return invalid_label(label, "can't find label.");
+    }
+    statements.erase(found);
+    return statements.empty() ? std::string() : json::serialize(parsed.value());
+}
+
+bool policy_allows(std::string_view policy, std::string_view account, std::string_view action) {
+    if (policy.empty()) {
+        return false;
+    }
+    auto parsed = parse_policy(policy, "");
+    if (!parsed) {
+        return false;
+    }
+    const std::string root = "arn:aws:iam::" + std::string(account) + ":root";
+    for (const json::value& statement : parsed.value()["Statement"].get_array()) {
+        if (!statement.is_object()) {
+            continue;
+        }
+        const json::object& object = statement.get_object();
+        const json::value* effect = object.if_contains("Effect");
+        if (effect == nullptr || *effect != json::value("Allow")) {
+            continue;
+        }
+        std::vector<std::string> principals;
+        if (const json::value* principal = object.if_contains("Principal"); principal != nullptr) {
+            principals = principal->is_object() ? strings_of(principal->get_object().if_contains("AWS"))
+                                                : strings_of(principal);
+        }
+        const bool names_caller = std::any_of(principals.begin(), principals.end(), [&](const std::string& entry) {
+            return entry == "*" || entry == account || entry == root;
+        });
+        const std::vector<std::string> actions = strings_of(object.if_contains("Action"));
+        const bool names_action = std::any_of(actions.begin(), actions.end(), [&](const std::string& entry) {
+            return entry == "*" || equal_ignoring_case(entry, "SQS:*") ||
+                   equal_ignoring_case(entry, "SQS:" + std::string(action));
+        });
+        if (names_caller && names_action) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace shmq::api

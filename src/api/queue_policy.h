@@ -1,0 +1,28 @@
+// A queue's access policy (its Policy attribute, IAM policy JSON) as AddPermission and
+// RemovePermission edit it and as shmqd's endpoint enforces it for callers other than the queue's
+// owner. AddPermission adds one statement per label: {"Sid": label, "Effect": "Allow",
+// "Principal": {"AWS": ["arn:aws:iam::<account>:root", ...]}, "Action": ["SQS:<Action>", ...],
+// "Resource": <queue ARN>}, as SQS does. Enforcement reads Allow statements only (no Deny, no
+// Condition): a caller may run an action on a queue if a statement names its account (or "*")
+// and the action (or "SQS:*" / "*").
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmq/error.h"
+
+namespace shmq::api {
+
+// The policy with a statement labelled label added (policy may be empty: none yet).
+[[nodiscard]] Result<std::string> policy_with_permission(std::string_view policy, std::string_view queue_arn,
+                                                         std::string_view label,
+                                                         const std::vector<std::string>& accounts,
+                                                         const std::vector<std::string>& actions);
+// The policy without the statement labelled label.
+[[nodiscard]] Result<std::string> policy_without_permission(std::string_view policy, std::string_view label);
+// Whether policy lets account run action ("SendMessage") on the queue.
+[[nodiscard]] bool policy_allows(std::string_view policy, std::string_view account, std::string_view action);
+
+} // namespace shmq::api
