@@ -225,6 +225,27 @@ SqsService::Response SqsService::list_dead_letter_source_queues(const json::obje
     return response;
 }
 
+namespace {
+
+// Reads the queue's Policy, applies edit to it, writes the result back.
+template <class Edit> Result<json::object> edit_policy(const Client& client, const std::string& name, Edit&& edit) {
+    auto current = client.get_queue_attributes(name, {"Policy"});
+    if (!current) {
+        return current.error();
+    }
+    const auto policy = current->find("Policy");
+    Result<std::string> updated = edit(policy == current->end() ? std::string_view() : std::string_view(policy->second));
+    if (!updated) {
+        return updated.error();
+    }
+    if (Status status = client.set_queue_attributes(name, {{"Policy", updated.value()}}); !status) {
+        return status.error();
+    }
+    return json::object{};
+}
+
+} // namespace
+
 SqsService::Response SqsService::add_permission(const json::object& request) {
     const RequestReader reader(request);
     auto name = queue_name(request);
@@ -234,21 +255,10 @@ SqsService::Response SqsService::add_permission(const json::object& request) {
     if (!name || !label || !accounts || !actions) {
         return !name ? name.error() : !label ? label.error() : !accounts ? accounts.error() : actions.error();
     }
-    auto current = client_.get_queue_attributes(name.value(), {"Policy"});
-    if (!current) {
-        return current.error();
-    }
-    const auto policy = current->find("Policy");
-    auto updated = policy_with_permission(policy == current->end() ? std::string_view() : policy->second,
-                                          Client::queue_arn(name.value()), label.value(), accounts.value(),
-                                          actions.value());
-    if (!updated) {
-        return updated.error();
-    }
-    if (Status status = client_.set_queue_attributes(name.value(), {{"Policy", updated.value()}}); !status) {
-        return status.error();
-    }
-    return json::object{};
+    return edit_policy(client_, name.value(), [&](std::string_view policy) {
+        return policy_with_permission(policy, Client::queue_arn(name.value()), label.value(), accounts.value(),
+                                      actions.value());
+    });
 }
 
 SqsService::Response SqsService::remove_permission(const json::object& request) {
@@ -257,20 +267,8 @@ SqsService::Response SqsService::remove_permission(const json::object& request) 
     if (!name || !label) {
         return !name ? name.error() : label.error();
     }
-    auto current = client_.get_queue_attributes(name.value(), {"Policy"});
-    if (!current) {
-        return current.error();
-    }
-    const auto policy = current->find("Policy");
-    auto updated =
-        policy_without_permission(policy == current->end() ? std::string_view() : policy->second, label.value());
-    if (!updated) {
-        return updated.error();
-    }
-    if (Status status = client_.set_queue_attributes(name.value(), {{"Policy", updated.value()}}); !status) {
-        return status.error();
-    }
-    return json::object{};
+    return edit_policy(client_, name.value(),
+                       [&](std::string_view policy) { return policy_without_permission(policy, label.value()); });
 }
 
 Status SqsService::check_access(std::string_view action, const json::object& request,
