@@ -56,7 +56,7 @@ void QueueEngine::journal_freed(std::span<const std::uint32_t> slots) noexcept {
 
 bool QueueEngine::journal_daemon_alive() const noexcept {
     const std::uint32_t pid = header_.journal_daemon_pid.load(std::memory_order_acquire);
-    return pid != 0 && process_alive(pid, header_.journal_daemon_start_ticks.load(std::memory_order_relaxed));
+    return journal_daemon_watch_.alive(pid, header_.journal_daemon_start_ticks.load(std::memory_order_relaxed));
 }
 
 Status QueueEngine::await_journal_daemon(const SendOptions& options) {

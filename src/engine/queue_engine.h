@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 
+#include "engine/process_liveness.h"
 #include "region/region.h"
 #include "shmq/clock.h"
 #include "shmq/message.h"
@@ -164,6 +165,7 @@ class QueueEngine {
     [[nodiscard]] Status await_journal_daemon(const SendOptions& options);
     [[nodiscard]] Status await_durable(std::uint64_t position, const SendOptions& options);
     std::uint64_t last_journal_position_ = 0; // of this handle's last send entry
+    mutable ProcessWatch journal_daemon_watch_; // shmqd's claim, checked once or more per sync send
     friend class JournalFeed;
 
     // --- fair queues (fair_dispatch.cpp): MessageGroupId as a tenant on standard queues ---
