@@ -79,6 +79,8 @@ class JournalWriter {
     [[nodiscard]] std::uint32_t commits_in_flight() const noexcept {
         return static_cast<std::uint32_t>(in_flight_.size());
     }
+    // Past this many, submit() first waits for one to finish.
+    [[nodiscard]] std::uint32_t commits_in_flight_max() const noexcept { return options_.commits_in_flight; }
 
   private:
     struct Commit {
