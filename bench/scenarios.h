@@ -47,10 +47,10 @@
 //               fresh Durability=async queue; compared with shmq/throughput/64B/batch10 (memory).
 //               sync/64B/senders:N: N threads, one handle each, sending single 64 B messages to
 //               one Durability=sync queue (1 << 20 slots, no consumer), each send timed; p50/p99
-//               over every send. Compared: senders:1 p50 with the raw fdatasync p50
+//               over every send (sync/64B/batch10/senders:4: send_batch() of 10, each call
+//               timed, compared with raw_fdatasync/records:40, every sender's batch in one commit).
+//               Compared: senders:1 p50 with the raw fdatasync p50
 //               (raw_fdatasync/records:1), senders:16 messages/s with raw_fdatasync/records:16.
-//               sync/64B/batch10/senders:4: the same with send_batch() of 10 messages;
-//               compared with raw_fdatasync/records:40 (every sender's batch in one commit).
 #pragma once
 
 #include <benchmark/benchmark.h>

@@ -43,6 +43,18 @@ Result<std::set<std::string>> queue_names(const Client& client) {
     return names;
 }
 
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+void spin_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
 } // namespace
 
 Daemon::Daemon(DaemonOptions options, Client client) : options_(std::move(options)), client_(std::move(client)) {}
@@ -316,43 +328,6 @@ void Daemon::follow_durability(const std::string& name) {
     }
 }
 
-namespace {
-
-std::int64_t steady_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
-
-void spin_pause() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
-
-} // namespace
-
-bool Daemon::sends_listed() {
-    for (auto& [name, queue] : durable_) {
-        if (queue->feed().sends_listed()) {
-            return true;
-        }
-    }
-    return false;
-}
-
-bool Daemon::sync_recent(std::int64_t now_ns) {
-    std::uint64_t sum = 0;
-    for (auto& [name, queue] : durable_) {
-        sum += queue->feed().wake_word().load(std::memory_order_relaxed);
-    }
-    if (sum != wake_sum_) {
-        wake_sum_ = sum;
-        sync_seen_ns_ = now_ns;
-    }
-    return now_ns - sync_seen_ns_ < sync_recent_ns;
-}
-
 void Daemon::idle_wait() {
     // A sync sender sends again right after its commit: catch it without a futex round trip.
     std::int64_t now = steady_ns();
@@ -379,6 +354,27 @@ void Daemon::idle_wait() {
     for (auto& [name, queue] : durable_) {
         queue->feed().set_sleeping(false);
     }
+}
+
+bool Daemon::sends_listed() {
+    for (auto& [name, queue] : durable_) {
+        if (queue->feed().sends_listed()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool Daemon::sync_recent(std::int64_t now_ns) {
+    std::uint64_t sum = 0;
+    for (auto& [name, queue] : durable_) {
+        sum += queue->feed().wake_word().load(std::memory_order_relaxed);
+    }
+    if (sum != wake_sum_) {
+        wake_sum_ = sum;
+        sync_seen_ns_ = now_ns;
+    }
+    return now_ns - sync_seen_ns_ < sync_recent_ns;
 }
 
 Result<std::uint64_t> Daemon::wait_for_commit(bool sync_recent) {
