@@ -3,18 +3,18 @@
 // another identity for the watched one. Method: fork a child that waits on a pipe, watch it,
 // let it exit, check while it is a zombie and after reaping it.
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <sys/wait.h>
 #include <thread>
 
 #include "engine/process_liveness.h"
 
-using shmq::engine::ProcessWatch;
 using shmq::engine::process_alive;
 using shmq::engine::process_start_ticks;
+using shmq::engine::ProcessWatch;
 
 TEST_CASE("ProcessWatch: alive while it runs, gone once it exited (zombie included)", "[concurrency]") {
     int release[2] = {-1, -1};
@@ -33,7 +33,7 @@ TEST_CASE("ProcessWatch: alive while it runs, gone once it exited (zombie includ
     REQUIRE(start_ticks != 0);
     ProcessWatch watch;
     CHECK(watch.alive(pid, start_ticks));
-    CHECK(watch.alive(pid, start_ticks)); // the cached pidfd (or /proc again without pidfds)
+    CHECK(watch.alive(pid, start_ticks));           // the cached pidfd (or /proc again without pidfds)
     CHECK_FALSE(watch.alive(pid, start_ticks + 1)); // another process under the same pid
     CHECK(watch.alive(pid, start_ticks));
     CHECK_FALSE(watch.alive(0, 0));

@@ -14,8 +14,7 @@ constexpr std::uint32_t in_flight_max = 4;
 constexpr std::int64_t us = 1'000;
 } // namespace
 
-TEST_CASE("CommitPacer: without sync traffic, records are submitted at once, up to the commits in flight",
-          "[unit]") {
+TEST_CASE("CommitPacer: without sync traffic, records are submitted at once, up to the commits in flight", "[unit]") {
     CommitPacer pacer;
     CHECK_FALSE(pacer.should_submit(0, in_flight_max, false, 0)); // nothing staged
     pacer.on_appended(3, 0);
