@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -94,7 +95,8 @@ Status QueueEngine::await_durable(std::uint64_t position, const SendOptions& opt
         if (durable()) {
             // Waits drift with the disk; single ones jitter: a moving average over ~8.
             const std::int64_t waited_ns = steady_ns() - started_ns;
-            durable_wait_ns_ = durable_wait_ns_ == 0 ? waited_ns : durable_wait_ns_ + (waited_ns - durable_wait_ns_) / 8;
+            durable_wait_ns_ =
+                durable_wait_ns_ == 0 ? waited_ns : durable_wait_ns_ + (waited_ns - durable_wait_ns_) / 8;
             return {};
         }
         // Every ~50 ms: is anyone going to make it durable? (A restarted shmqd catches up.)
@@ -117,9 +119,10 @@ Status QueueEngine::await_durable(std::uint64_t position, const SendOptions& opt
         const std::int64_t now_ns = steady_ns();
         const std::int64_t spin_from_ns = started_ns + durable_wait_ns_ - limits::durable_wait_spin_ns;
         const std::int64_t spin_until_ns = started_ns + durable_wait_ns_ + limits::durable_wait_spin_ns;
-        if (registration.registered() && std::popcount(others) == 1 && durable_wait_ns_ > 0 && now_ns < spin_until_ns) {
+        const bool alone = registration.registered() && std::popcount(others) == 1;
+        if (alone && durable_wait_ns_ > 0 && now_ns < spin_until_ns) {
             if (now_ns < spin_from_ns) {
-                wait_on(header_.journaled, seen, spin_from_ns - now_ns);
+                wait_on(header_.journaled, seen, std::min<std::int64_t>(spin_from_ns - now_ns, 10'000'000));
                 continue;
             }
             for (std::uint32_t i = 1; !durable() && (i % 64 != 0 || steady_ns() < spin_until_ns); ++i) {
