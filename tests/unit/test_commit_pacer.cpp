@@ -95,3 +95,19 @@ TEST_CASE("CommitPacer: a lone sync sender is never held", "[unit]") {
     CHECK(pacer.expected_durable_ns() - now > 150 * us);
     CHECK(pacer.expected_durable_ns() - now < 175 * us);
 }
+
+TEST_CASE("CommitPacer: records staged during a commit wait for the senders it releases", "[unit]") {
+    // Two groups alternating (4 senders in the commit in flight, 3 staged behind it) merge.
+    CommitPacer pacer;
+    pacer.on_appended(4, 0);
+    pacer.on_submitted(4, 0);
+    pacer.on_appended(3, 20 * us);
+    CHECK_FALSE(pacer.should_submit(1, in_flight_max, true, 20 * us));
+    pacer.on_durable(4, 170 * us); // long after the 3 were staged
+    CHECK_FALSE(pacer.should_submit(0, in_flight_max, true, 171 * us));
+    pacer.on_appended(2, 190 * us);
+    CHECK_FALSE(pacer.should_submit(0, in_flight_max, true, 190 * us));
+    pacer.on_appended(2, 200 * us);
+    CHECK(pacer.should_submit(0, in_flight_max, true, 200 * us)); // all 7 in one commit
+    CHECK(pacer.staged_records() == 7);
+}

@@ -46,7 +46,10 @@ class CommitPacer {
         if (commits_in_flight > 0) {
             return false; // gathering behind the commit in flight
         }
-        return staged_records_ >= waiting_records_ || now_ns - last_staged_ns_ >= gather_gap_ns ||
+        // The gap runs from the release or the last arrival, whichever is later: records staged
+        // while the commit was in flight do not end the gather for those it released.
+        return staged_records_ >= waiting_records_ ||
+               now_ns - std::max(last_staged_ns_, released_ns_) >= gather_gap_ns ||
                now_ns - released_ns_ >= gather_max_ns;
     }
 
