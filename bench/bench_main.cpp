@@ -151,12 +151,20 @@ void register_benchmarks() {
             }
         }
     }
+    // Batches of 10 from 4 senders, after the floor of 40 records per fdatasync.
+    benchmark::RegisterBenchmark("journal/raw_fdatasync/records:40", shmq_bench::journal_raw_fdatasync, 40u)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("durable/sync/64B/batch10/senders:4", shmq_bench::durable_sync_send, 10u)
+        ->Threads(4)
+        ->Setup(shmq_bench::durable_sync_setup)
+        ->Teardown(shmq_bench::durable_sync_teardown)
+        ->UseRealTime();
     // Durability=sync senders right after the floor of 16 of them (16 records per fdatasync).
     benchmark::RegisterBenchmark("journal/raw_fdatasync/records:16", shmq_bench::journal_raw_fdatasync, 16u)
         ->UseRealTime();
     for (const int senders : {1, 4, 16}) {
         benchmark::RegisterBenchmark(("durable/sync/64B/senders:" + std::to_string(senders)).c_str(),
-                                     shmq_bench::durable_sync_send)
+                                     shmq_bench::durable_sync_send, 1u)
             ->Threads(senders)
             ->Setup(shmq_bench::durable_sync_setup)
             ->Teardown(shmq_bench::durable_sync_teardown)

@@ -5,8 +5,9 @@
 // (journal::scan_journal) to check the run:
 //   async: every message the producer had acknowledged was received; the journal holds no
 //          message live (every one journaled as sent is journaled as deleted, since all were).
-//   sync:  no send failed, and the journal holds exactly one message_sent record per send that
-//          returned (the untimed warm-up sends included).
+//   sync:  no send failed, and the journal holds exactly one message_sent record per message
+//          whose send returned (the untimed warm-up sends included). A batch run times each
+//          send_batch call as one send and counts its messages as items.
 // Any failure is a SkipWithError. Counters: shmqd_cpu (shmqd's CPU time over the timed wall
 // time, all its threads: 1 = one core), and for async journaled_per_msg (message_sent records
 // per message sent: a message deleted before shmqd copied it is never journaled).
@@ -19,6 +20,7 @@
 #include "bench_environment.h"
 #include "forked_peer.h"
 #include "scenarios.h"
+#include "shmq/limits.h"
 #include "shmq/queue.h"
 #include "shmq_helpers.h"
 #include "shmqd_process.h"
@@ -176,7 +178,7 @@ void durable_sync_teardown(const benchmark::State& /*state*/) {
     run = SyncRun{};
 }
 
-void durable_sync_send(benchmark::State& state) {
+void durable_sync_send(benchmark::State& state, std::uint32_t batch) {
     SyncRun& run = sync_run();
     const auto index = static_cast<std::size_t>(state.thread_index());
     std::string error = run.error;
@@ -195,9 +197,15 @@ void durable_sync_send(benchmark::State& state) {
     }
     SenderFigures& mine = run.senders[index];
     mine.latencies_ns.reserve(static_cast<std::size_t>(state.max_iterations));
-    std::array<char, small_body_bytes> body{};
-    body.fill('p');
-    const shmq::SendEntry entry{.body = std::string_view(body.data(), body.size())};
+    // batch 1: send(); otherwise send_batch() of `batch` entries, each timed as one send.
+    std::array<std::array<char, small_body_bytes>, shmq::limits::send_batch_max> bodies{};
+    std::array<shmq::SendEntry, shmq::limits::send_batch_max> entries{};
+    std::array<shmq::SendOutcome, shmq::limits::send_batch_max> outcomes{};
+    batch = std::clamp<std::uint32_t>(batch, 1, shmq::limits::send_batch_max);
+    for (std::uint32_t i = 0; i < batch; ++i) {
+        bodies[i].fill('p');
+        entries[i] = shmq::SendEntry{.body = std::string_view(bodies[i].data(), bodies[i].size())};
+    }
     std::uint32_t sequence = static_cast<std::uint32_t>(index) << 24;
     std::int64_t cpu_before = 0;
     std::int64_t wall_before = 0;
@@ -206,17 +214,35 @@ void durable_sync_send(benchmark::State& state) {
         wall_before = monotonic_ns();
     }
     for (auto _ : state) {
-        stamp_sequence(body.data(), sequence++);
+        for (std::uint32_t i = 0; i < batch; ++i) {
+            stamp_sequence(bodies[i].data(), sequence++);
+        }
+        // SendOptions{}: durable_wait_ns 0, no shmqd is an error.
         const std::int64_t before = monotonic_ns();
-        auto sent = queue->send(entry); // SendOptions{}: durable_wait_ns 0, no shmqd is an error
+        std::string failure;
+        if (batch == 1) {
+            if (auto sent = queue->send(entries[0]); !sent) {
+                failure = sent.error().message;
+            }
+        } else {
+            const shmq::Status status = queue->send_batch({entries.data(), batch}, {outcomes.data(), batch});
+            if (!status) {
+                failure = status.message();
+            }
+            for (std::uint32_t i = 0; i < batch && status && failure.empty(); ++i) {
+                if (outcomes[i].error != shmq::Errc::ok) {
+                    failure = queue->explain_send_error(entries[i], outcomes[i].error).message();
+                }
+            }
+        }
         const std::int64_t after = monotonic_ns();
-        if (!sent) {
+        if (!failure.empty()) {
             mine.failed = true;
-            state.SkipWithError(("Durability=sync send: " + sent.error().message).c_str());
+            state.SkipWithError(("Durability=sync send: " + failure).c_str());
             break;
         }
         mine.latencies_ns.push_back(after - before);
-        ++mine.acknowledged;
+        mine.acknowledged += batch;
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(mine.acknowledged));
     queue.reset();

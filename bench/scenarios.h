@@ -47,7 +47,9 @@
 //               fresh Durability=async queue; compared with shmq/throughput/64B/batch10 (memory).
 //               sync/64B/senders:N: N threads, one handle each, sending single 64 B messages to
 //               one Durability=sync queue (1 << 20 slots, no consumer), each send timed; p50/p99
-//               over every send. Compared: senders:1 p50 with the raw fdatasync p50
+//               over every send (sync/64B/batch10/senders:4: send_batch() of 10, each call
+//               timed, compared with raw_fdatasync/records:40, every sender's batch in one commit).
+//               Compared: senders:1 p50 with the raw fdatasync p50
 //               (raw_fdatasync/records:1), senders:16 messages/s with raw_fdatasync/records:16.
 //   recovery (shmqd, issue 4; recovery_scenarios.cpp): messages:N (N = 1,000,000, 2,000,000).
 //               Untimed: a fresh data directory and shmqd; a Durability=async standard queue
@@ -155,8 +157,9 @@ void journal_cleanup();
 // Durable sends with the real shmqd running (durable_scenarios.cpp).
 void durable_async_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch);
 // One sender thread per Google Benchmark thread; register with ->Threads(N) and this Setup and
-// Teardown (queue, shmqd and warm-up once per run, not per thread).
-void durable_sync_send(benchmark::State& state);
+// Teardown (queue, shmqd and warm-up once per run, not per thread). batch 1: send(); 2..10:
+// send_batch() of that many messages (latency per call, items per message).
+void durable_sync_send(benchmark::State& state, std::uint32_t batch);
 void durable_sync_setup(const benchmark::State& state);
 void durable_sync_teardown(const benchmark::State& state);
 

@@ -65,6 +65,9 @@ inline constexpr std::uint32_t ring_scan_max = 1u << 20;    // bounded skipping 
 inline constexpr std::uint32_t fair_deferrals_per_receive = 1024; // noisy messages set aside per receive
 inline constexpr std::uint32_t fifo_arrivals_per_receive = 1024;  // FIFO arrivals linked per receive (lock hold)
 inline constexpr std::uint32_t spin_before_sleep = 2'000;   // then futex
+// Durability=sync: a sender alone waiting on its queue spins this long either side of the wait
+// it expects (its recent waits), instead of paying a futex wake-up for the whole of it.
+inline constexpr std::int64_t durable_wait_spin_ns = 40'000;
 
 static_assert(blob_class_bytes_min << (2 * (blob_class_count - 1)) == message_size_max,
               "the largest blob class must hold the largest message");

@@ -4,7 +4,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
+#include <chrono>
 #include <climits>
 #include <cstring>
 
@@ -20,6 +23,12 @@ using layout::SlotState;
 using layout::SlotWord;
 
 namespace {
+
+// Bounds of await_durable's spin: the steady clock, not the queue's (injectable) clock.
+std::int64_t steady_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 bool holds_message(SlotState state) noexcept {
     return state == SlotState::ready || state == SlotState::delayed || state == SlotState::in_flight;
@@ -58,7 +67,7 @@ void QueueEngine::journal_freed(std::span<const std::uint32_t> slots) noexcept {
 
 bool QueueEngine::journal_daemon_alive() const noexcept {
     const std::uint32_t pid = header_.journal_daemon_pid.load(std::memory_order_acquire);
-    return pid != 0 && process_alive(pid, header_.journal_daemon_start_ticks.load(std::memory_order_relaxed));
+    return journal_daemon_watch_.alive(pid, header_.journal_daemon_start_ticks.load(std::memory_order_relaxed));
 }
 
 Status QueueEngine::await_journal_daemon(const SendOptions& options) {
@@ -74,16 +83,22 @@ Status QueueEngine::await_journal_daemon(const SendOptions& options) {
 }
 
 Status QueueEngine::await_durable(std::uint64_t position, const SendOptions& options) {
+    const std::int64_t started_ns = steady_ns();
     // Tell an idle shmqd there is a send to journal (it would otherwise see it at its next tick).
     header_.journal_wake.fetch_add(1, std::memory_order_seq_cst);
     if (header_.journal_daemon_sleeping.load(std::memory_order_seq_cst) != 0) {
         futex_wake_word(header_.journal_wake, 1);
     }
     WaitSetRegistration registration(header_.journaled, pid_);
+    const auto durable = [&] { return header_.journal_durable_position.load(std::memory_order_acquire) > position; };
     std::int64_t orphaned_since = 0; // when we first found no live shmqd
     for (int round = 0;; ++round) {
         const std::uint32_t seen = header_.journaled.futex_word.load(std::memory_order_seq_cst);
-        if (header_.journal_durable_position.load(std::memory_order_acquire) > position) {
+        if (durable()) {
+            // Waits drift with the disk; single ones jitter: a moving average over ~8.
+            const std::int64_t waited_ns = steady_ns() - started_ns;
+            durable_wait_ns_ =
+                durable_wait_ns_ == 0 ? waited_ns : durable_wait_ns_ + (waited_ns - durable_wait_ns_) / 8;
             return {};
         }
         // Every ~50 ms: is anyone going to make it durable? (A restarted shmqd catches up.)
@@ -99,6 +114,23 @@ Status QueueEngine::await_durable(std::uint64_t position, const SendOptions& opt
                                                    "was durable (Durability=sync)."};
                 }
             }
+        }
+        // Alone waiting on this queue (another sender would need the CPU we spin on): sleep
+        // through most of the wait we expect, spin around its end.
+        const std::uint64_t others = header_.journaled.registered_mask.load(std::memory_order_relaxed);
+        const std::int64_t now_ns = steady_ns();
+        const std::int64_t spin_from_ns = started_ns + durable_wait_ns_ - limits::durable_wait_spin_ns;
+        const std::int64_t spin_until_ns = started_ns + durable_wait_ns_ + limits::durable_wait_spin_ns;
+        const bool alone = registration.registered() && std::popcount(others) == 1;
+        if (alone && durable_wait_ns_ > 0 && now_ns < spin_until_ns) {
+            if (now_ns < spin_from_ns) {
+                wait_on(header_.journaled, seen, std::min<std::int64_t>(spin_from_ns - now_ns, 10'000'000));
+                continue;
+            }
+            for (std::uint32_t i = 1; !durable() && (i % 64 != 0 || steady_ns() < spin_until_ns); ++i) {
+                __builtin_ia32_pause();
+            }
+            continue;
         }
         wait_on(header_.journaled, seen, 10'000'000);
     }

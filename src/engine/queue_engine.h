@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 
+#include "engine/process_liveness.h"
 #include "region/region.h"
 #include "shmq/clock.h"
 #include "shmq/message.h"
@@ -171,6 +172,8 @@ class QueueEngine {
     [[nodiscard]] Status await_journal_daemon(const SendOptions& options);
     [[nodiscard]] Status await_durable(std::uint64_t position, const SendOptions& options);
     std::uint64_t last_journal_position_ = 0; // of this handle's last send entry
+    mutable ProcessWatch journal_daemon_watch_; // shmqd's claim, checked once or more per sync send
+    std::int64_t durable_wait_ns_ = 0;          // moving average of await_durable's waits (steady clock)
     friend class JournalFeed;
 
     // --- fair queues (fair_dispatch.cpp): MessageGroupId as a tenant on standard queues ---

@@ -86,6 +86,8 @@ class JournalWriter {
     [[nodiscard]] std::uint32_t commits_in_flight() const noexcept {
         return static_cast<std::uint32_t>(in_flight_.size());
     }
+    // Past this many, submit() first waits for one to finish.
+    [[nodiscard]] std::uint32_t commits_in_flight_max() const noexcept { return options_.commits_in_flight; }
 
     // The segment files, oldest first; the last is the one being appended to. Compaction
     // (tools/shmqd/compactor.h) carries the live records of the oldest closed one forward, then

@@ -47,6 +47,18 @@ Result<std::set<std::string>> queue_names(const Client& client) {
     return names;
 }
 
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+void spin_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
 } // namespace
 
 Daemon::Daemon(DaemonOptions options, Client client) : options_(std::move(options)), client_(std::move(client)) {}
@@ -556,6 +568,16 @@ Status Daemon::compact() {
 }
 
 void Daemon::idle_wait() {
+    // A sync sender sends again right after its commit: catch it without a futex round trip.
+    std::int64_t now = steady_ns();
+    if (sync_recent(now)) {
+        for (const std::int64_t deadline = now + sync_spin_ns; now < deadline; now = steady_ns()) {
+            if (sends_listed()) {
+                return;
+            }
+            spin_pause();
+        }
+    }
     std::vector<std::atomic<std::uint32_t>*> words;
     std::vector<std::uint32_t> seen;
     bool listed = false;
@@ -573,40 +595,96 @@ void Daemon::idle_wait() {
     }
 }
 
+bool Daemon::sends_listed() {
+    for (auto& [name, queue] : durable_) {
+        if (queue->feed().sends_listed()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool Daemon::sync_recent(std::int64_t now_ns) {
+    std::uint64_t sum = 0;
+    for (auto& [name, queue] : durable_) {
+        sum += queue->feed().wake_word().load(std::memory_order_relaxed);
+    }
+    if (sum != wake_sum_) {
+        wake_sum_ = sum;
+        sync_seen_ns_ = now_ns;
+    }
+    return now_ns - sync_seen_ns_ < sync_recent_ns;
+}
+
+Result<std::uint64_t> Daemon::wait_for_commit(bool sync_recent) {
+    const std::int64_t now = steady_ns();
+    const std::int64_t expected = pacer_.expected_durable_ns();
+    if (!sync_recent || now >= expected + commit_spin_lead_ns) {
+        return journal_->reap_for(commit_wait_ns); // late (or nobody waits): a completion wakes us
+    }
+    if (now < expected - commit_spin_lead_ns) {
+        // Sleep through most of the commit; a completion still wakes us.
+        return journal_->reap_for(std::min(expected - commit_spin_lead_ns - now, commit_wait_ns));
+    }
+    // Around its expected end: spin, so the senders are released without our own wake-up.
+    const std::uint64_t durable = journal_->durable_sequence();
+    for (std::int64_t at = now; at < expected + commit_spin_lead_ns; at = steady_ns()) {
+        auto reaped = journal_->reap(false);
+        if (!reaped || reaped.value() != durable || journal_->commits_in_flight() == 0) {
+            return reaped;
+        }
+        spin_pause();
+    }
+    return journal_->reap(false);
+}
+
 Result<bool> Daemon::pump_messages() {
     std::uint64_t appended = 0;
     for (auto& [name, queue] : durable_) {
         appended += queue->pump(*journal_);
     }
-    if (appended > 0) {
-        if (auto submitted = journal_->submit(); !submitted) {
+    const std::int64_t now = steady_ns();
+    const bool sync = sync_recent(now);
+    pacer_.on_appended(appended, now);
+    if (pacer_.staged_records() > 0 && journal_->staged_bytes() == 0) {
+        pacer_.on_submitted(journal_->next_sequence() - 1, now); // journal_changes() synced them
+    }
+    if (pacer_.should_submit(journal_->commits_in_flight(), journal_->commits_in_flight_max(), sync, now)) {
+        auto submitted = journal_->submit();
+        if (!submitted) {
             return submitted.error();
         }
+        pacer_.on_submitted(submitted.value(), now);
     }
-    // Commits in flight: wait for one briefly (Durability=sync senders are waiting on it).
-    auto reaped = journal_->commits_in_flight() > 0 && appended == 0 ? journal_->reap_for(commit_wait_ns)
-                                                                      : journal_->reap(false);
+    // Commits in flight and nothing new: wait for one (Durability=sync senders are waiting on it).
+    auto reaped = journal_->commits_in_flight() > 0 && appended == 0 ? wait_for_commit(sync) : journal_->reap(false);
     if (!reaped) {
         return reaped.error();
     }
+    pacer_.on_durable(reaped.value(), steady_ns());
     for (auto& [name, queue] : durable_) {
         queue->on_durable(reaped.value());
     }
-    return appended > 0 || journal_->commits_in_flight() > 0;
+    return appended > 0 || journal_->commits_in_flight() > 0 || pacer_.staged_records() > 0;
 }
 
 Status Daemon::run(int signal_fd) {
     log_line("watching namespace " + client_.namespace_name() + " (" + client_.namespace_dir() + "), journal in " +
              options_.data_dir + "/journal");
     auto last_scan = Clock::now();
+    std::int64_t last_poll_ns = 0;
     bool busy = false;
     for (;;) {
         // Durable queues are pumped every millisecond at least (idle_wait), at once when a sync
         // sender wakes us; the namespace is rescanned every watch_interval_ms, or at once on an
-        // inotify event.
-        const int timeout_ms = busy || !durable_.empty() ? 0 : options_.watch_interval_ms;
+        // inotify event. While busy, signals and inotify are looked at every
+        // busy_poll_interval_ns, not on every pass.
         pollfd fds[2] = {{signal_fd, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
-        const int ready = poll(fds, 2, timeout_ms);
+        int ready = 0;
+        if (const std::int64_t now_ns = steady_ns(); !busy || now_ns - last_poll_ns >= busy_poll_interval_ns) {
+            last_poll_ns = now_ns;
+            ready = poll(fds, 2, busy || !durable_.empty() ? 0 : options_.watch_interval_ms);
+        }
         if (ready < 0 && errno != EINTR) {
             return {Errc::system_error, std::string("poll: ") + std::strerror(errno)};
         }

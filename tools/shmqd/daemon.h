@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "commit_pacer.h"
 #include "compactor.h"
 #include "durable_queue.h"
 #include "journal/journal_writer.h"
@@ -38,6 +39,15 @@ struct DaemonOptions {
 inline constexpr int commit_interval_ms = 1;
 // How long the loop waits for a commit in flight before looking at the rings again.
 inline constexpr std::int64_t commit_wait_ns = 200'000;
+// Durability=sync: while sync sends came in the last sync_recent_ns, the loop spins (bounded)
+// where it would sleep and a futex or io_uring wake-up would cost tens of microseconds: up to
+// sync_spin_ns for the next send after a commit, and from commit_spin_lead_ns before a commit's
+// expected end (CommitPacer) until commit_spin_lead_ns after it.
+inline constexpr std::int64_t sync_recent_ns = 10'000'000;
+inline constexpr std::int64_t sync_spin_ns = 100'000;
+inline constexpr std::int64_t commit_spin_lead_ns = 50'000;
+// While busy, the signal and inotify descriptors are polled this often, not on every pass.
+inline constexpr std::int64_t busy_poll_interval_ns = 1'000'000;
 
 class Daemon final : private LiveRecords {
   public:
@@ -58,8 +68,16 @@ class Daemon final : private LiveRecords {
     void follow_durability(const std::string& name);
     // Journals what the durable queues' rings list; true if anything was appended.
     [[nodiscard]] Result<bool> pump_messages();
-    // Nothing to do: sleeps until a sync sender wakes us or the commit interval passes.
+    // Nothing to do: sleeps until a sync sender wakes us or the commit interval passes (after a
+    // bounded spin when sync sends are recent).
     void idle_wait();
+    // Commits in flight, nothing new: waits for one to finish, up to commit_wait_ns.
+    [[nodiscard]] Result<std::uint64_t> wait_for_commit(bool sync_recent);
+    // Whether a durable queue lists a send not drained yet.
+    [[nodiscard]] bool sends_listed();
+    // Whether Durability=sync sends came in the last sync_recent_ns (a sync send moves its
+    // queue's wake word).
+    [[nodiscard]] bool sync_recent(std::int64_t now_ns);
 
     void replay_message(const journal::RecordView& record);
     // Puts the journaled messages of the queues just recreated back, in journal order.
@@ -93,6 +111,9 @@ class Daemon final : private LiveRecords {
     std::map<std::string, Queue> handles_; // every queue of the namespace, for config_version
     std::uint64_t corrupt_message_records_ = 0;
     int inotify_fd_ = -1;
+    CommitPacer pacer_;
+    std::uint64_t wake_sum_ = 0;                  // of the durable queues' wake words, last looked at
+    std::int64_t sync_seen_ns_ = -sync_recent_ns; // when wake_sum_ last moved (steady clock)
 };
 
 } // namespace shmq::daemon
