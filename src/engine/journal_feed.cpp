@@ -47,9 +47,16 @@ void QueueEngine::journal_sent(std::span<const std::uint32_t> slots) noexcept {
         values[i] = layout::ring_value(slots[i], writing.generation());
     }
     // Listed before it is published: a delete can only follow, never precede, its send entry.
-    if (region_->journal_sends().push_many(values.data(), static_cast<std::uint32_t>(count),
-                                           &last_journal_position_) < count) {
+    auto& ring = region_->journal_sends();
+    if (ring.push_many(values.data(), static_cast<std::uint32_t>(count), &last_journal_position_) < count) {
         header_.journal_overflow.store(1, std::memory_order_release);
+    }
+    // shmqd sleeps up to its commit interval between pumps of an idle journal: a burst that
+    // fills half the ring wakes it rather than overflowing (and costing it a full reconcile).
+    if (header_.journal_daemon_sleeping.load(std::memory_order_relaxed) != 0 &&
+        ring.tail_hint() - ring.head_hint() >= ring.capacity() / 2) {
+        header_.journal_wake.fetch_add(1, std::memory_order_seq_cst);
+        futex_wake_word(header_.journal_wake, 1);
     }
 }
 

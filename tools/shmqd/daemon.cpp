@@ -588,7 +588,7 @@ void Daemon::idle_wait() {
         listed = listed || queue->feed().sends_listed(); // listed before we said we sleep
     }
     if (!listed) {
-        engine::futex_wait_any(words, seen, std::int64_t{commit_interval_ms} * 1'000'000);
+        engine::futex_wait_any(words, seen, std::int64_t{options_.commit_interval_ms} * 1'000'000);
     }
     for (auto& [name, queue] : durable_) {
         queue->feed().set_sleeping(false);

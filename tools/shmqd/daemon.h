@@ -31,12 +31,12 @@ struct DaemonOptions {
     int watch_interval_ms = 100; // rescan period when no inotify event arrives
     std::string durable_trace_path; // power-loss tests: see JournalOptions
     JournalMetrics* metrics = nullptr; // published for the endpoint's /metrics, if given
+    // How long an idle shmqd sleeps before draining the durable queues' rings again: what
+    // Durability=async may lose to a power cut is at most this plus one commit. Sync senders, and
+    // async bursts filling half a ring, wake it at once.
+    int commit_interval_ms = 10;
 };
 
-// How often durable queues' rings are drained when idle: what Durability=async may lose to a
-// power cut is at most this plus one commit, and what a Durability=sync send waits at most
-// before shmqd sees it.
-inline constexpr int commit_interval_ms = 1;
 // How long the loop waits for a commit in flight before looking at the rings again.
 inline constexpr std::int64_t commit_wait_ns = 200'000;
 // Durability=sync: while sync sends came in the last sync_recent_ns, the loop spins (bounded)

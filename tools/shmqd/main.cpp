@@ -1,7 +1,7 @@
 // shmqd: the durability sidecar of a shmq namespace (issue 4) and its SQS HTTP endpoint (issue 5).
 // Usage:
-//   shmqd [--data-dir DIR] [--namespace NAME] [--segment-mib N] [--listen HOST:PORT | --no-listen]
-//         [--credentials FILE]
+//   shmqd [--data-dir DIR] [--namespace NAME] [--segment-mib N] [--commit-interval-ms N]
+//         [--listen HOST:PORT | --no-listen] [--credentials FILE]
 // The data directory defaults to $SHMQ_DATA_DIR, then ./shmq-data; the namespace to
 // $SHMQ_NAMESPACE, then "default"; the endpoint to 127.0.0.1:9324 (port 0: any free port). Once
 // ready it prints "shmqd listening on http://ADDRESS" (with an endpoint) and "shmqd ready" on
@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
     app.add_option("--data-dir", options.data_dir, "Journal directory (default $SHMQ_DATA_DIR, then ./shmq-data)");
     app.add_option("--namespace", options.namespace_name, "Namespace to serve (default $SHMQ_NAMESPACE)");
     app.add_option("--segment-mib", segment_mib, "Size of a journal segment file")->check(CLI::Range(1, 4096));
+    app.add_option("--commit-interval-ms", options.commit_interval_ms,
+                   "Durability=async: longest wait before journaling what senders listed (default 10)")
+        ->check(CLI::Range(1, 1000));
     app.add_option("--durable-trace", options.durable_trace_path,
                    "For power-loss tests: append '<segment> <offset>' to this file as each commit becomes durable");
     app.add_option("--listen", listen, "SQS HTTP endpoint address HOST:PORT (default 127.0.0.1:9324; port 0: any)");
