@@ -7,6 +7,9 @@ namespace shmq::daemon {
 namespace {
 
 void put_bytes(std::vector<std::byte>& out, const void* data, std::size_t size) {
+    if (size == 0) {
+        return; // an empty view may have no data pointer at all
+    }
     const std::size_t at = out.size();
     out.resize(at + size);
     std::memcpy(out.data() + at, data, size);
