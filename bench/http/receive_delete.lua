@@ -46,6 +46,9 @@ end
 
 function response(status, headers, body)
     if status ~= 200 then
+        if bad == 0 then -- the first refusal of this thread, kept in wrk's output
+            io.write("first non-200 answer: ", status, " ", body:sub(1, 300), "\n")
+        end
         bad = bad + 1
         return
     end

@@ -518,7 +518,10 @@ def main() -> int:
         for test, measure in plan:
             results["tests"][test] = {}
             for target in targets:
-                entry = measure(target)
+                try:
+                    entry = measure(target)
+                except (RuntimeError, OSError) as error:  # e.g. moto still busy with a backlog
+                    entry = {"failed": f"{type(error).__name__}: {error}"}
                 results["tests"][test][target["name"]] = entry
                 summary = {k: entry[k] for k in ("requests_per_s", "messages_per_s", "p50_us", "p99_us",
                                                  "server_cores", "wrk_cores", "other_cores", "count_check",
