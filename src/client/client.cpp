@@ -177,13 +177,17 @@ Result<std::string> Client::create_queue(std::string_view name, const QueueAttri
     if (!attributes.contains("Durability") && client::daemon_serves(namespace_dir_)) {
         config.durability = "async"; // a shmqd journals this namespace: queues are durable by default
     }
+    QueueCapacity sized = capacity;
+    if (sized.slot_count == 0 && config.message_capacity != 0) {
+        sized.slot_count = config.message_capacity; // the MessageCapacity attribute (HTTP clients)
+    }
     if (Status status = check_redrive_target(namespace_dir_, name, config); !status) {
         return status.error();
     }
     layout::HotAttributes hot{};
     engine::fill_hot_attributes(config, hot);
     const std::int64_t now = clock_->now_ns();
-    auto created = region::Region::create(namespace_dir_, name, capacity, sqs::serialize_config(config, tags),
+    auto created = region::Region::create(namespace_dir_, name, sized, sqs::serialize_config(config, tags),
                                           config.fifo, hot, now);
     if (created) {
         return queue_url(name);
@@ -332,7 +336,8 @@ Result<QueueAttributes> Client::get_queue_attributes(std::string_view name,
     }
     for (const std::string& attribute : extensions) { // by name only, never with "All"
         if (std::find(attribute_names.begin(), attribute_names.end(), attribute) != attribute_names.end()) {
-            out.emplace(attribute, sqs::attribute_value(config->first, attribute));
+            out.emplace(attribute, attribute == "MessageCapacity" ? std::to_string(engine.region().slot_count())
+                                                                  : sqs::attribute_value(config->first, attribute));
         }
     }
     return out;

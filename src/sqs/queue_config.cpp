@@ -162,7 +162,7 @@ const std::vector<std::string>& settable_attribute_names() {
 }
 
 const std::vector<std::string>& extension_attribute_names() {
-    static const std::vector<std::string> names = {"Durability"};
+    static const std::vector<std::string> names = {"Durability", "MessageCapacity"};
     return names;
 }
 
@@ -297,6 +297,16 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
                 return invalid_value(name);
             }
             config.durability = value;
+        } else if (name == "MessageCapacity") {
+            // The region is sized when the queue is made: a queue created over HTTP has no other
+            // way to ask for more than the default (an SQS queue never fills; a region does).
+            if (!creating) {
+                return invalid_value(name, "MessageCapacity can only be set when the queue is created.");
+            }
+            if (!parse_uint(value, limits::slot_count_min, limits::slot_count_max, config.message_capacity)) {
+                return invalid_value(name, "MessageCapacity must be between " + std::to_string(limits::slot_count_min) +
+                                               " and " + std::to_string(limits::slot_count_max) + ".");
+            }
         } else if (name == "FifoThroughputLimit") {
             if (!config.fifo) {
                 return {Errc::invalid_attribute_name,
@@ -362,6 +372,8 @@ std::string attribute_value(const QueueConfig& config, std::string_view name) {
         return config.fifo ? config.fifo_throughput_limit : "";
     if (name == "Durability")
         return config.durability;
+    if (name == "MessageCapacity")
+        return config.message_capacity == 0 ? std::string() : std::to_string(config.message_capacity);
     return {};
 }
 

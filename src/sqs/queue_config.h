@@ -30,6 +30,7 @@ struct QueueConfig {
     std::string deduplication_scope;   // FIFO only: queue | messageGroup
     std::string fifo_throughput_limit; // FIFO only: perQueue | perMessageGroupId
     std::string durability = "memory"; // shmq: memory | async | sync (shmqd journals sends and deletes)
+    std::uint32_t message_capacity = 0; // shmq: messages the region holds, set at creation (0: default)
 
     // Parsed from redrive_policy.
     std::string dead_letter_target_name;

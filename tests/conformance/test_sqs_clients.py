@@ -147,6 +147,15 @@ class QueueManagement(unittest.TestCase):
         sqs.delete_queue(QueueUrl=url)
         self.assertNotIn("QueueUrls", sqs.list_queues(QueueNamePrefix="orders"))
 
+    @shmqd_only
+    def test_message_capacity_extension(self):
+        # A region holds a fixed number of messages: HTTP clients size it with MessageCapacity.
+        sqs = client()
+        url = sqs.create_queue(QueueName="roomy", Attributes={"MessageCapacity": "300000"})["QueueUrl"]
+        self.assertEqual(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["MessageCapacity"])["Attributes"],
+                         {"MessageCapacity": "300000"})
+        sqs.delete_queue(QueueUrl=url)
+
     def test_missing_queue_is_answered_as_aws_does(self):
         # Recorded from AWS: test_non_existent_queue[sqs] and [sqs_query].
         response = error_of(client().get_queue_url, QueueName="does-not-exist")

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "region/region.h"
+#include "shmq/limits.h"
 #include "support/test_namespace.h"
 
 using namespace shmq;
@@ -234,4 +235,25 @@ TEST_CASE("Durability (shmq's attribute): memory, async or sync, named only, ref
     CHECK(client.get_queue_attributes("sync", {"Durability"})->at("Durability") == "sync");
     REQUIRE(client.create_queue("kept.fifo", {{"FifoQueue", "true"}, {"Durability", "sync"}}));
     CHECK(client.get_queue_attributes("kept.fifo", {"Durability"})->at("Durability") == "sync");
+}
+
+TEST_CASE("MessageCapacity (shmq's extension attribute) sizes a queue at creation, as HTTP clients can ask",
+          "[unit]") {
+    testing::TestNamespace ns;
+    const Client& client = ns.client();
+    REQUIRE(client.create_queue("big", {{"MessageCapacity", "200000"}}));
+    CHECK(client.get_queue_attributes("big", {"MessageCapacity"})->at("MessageCapacity") == "200000");
+    auto big = client.open_queue("big");
+    REQUIRE(big);
+    CHECK(big->inspect().slot_count == 200000);
+    REQUIRE(client.create_queue("plain"));
+    CHECK(client.get_queue_attributes("plain", {"MessageCapacity"})->at("MessageCapacity") ==
+          std::to_string(limits::slot_count_default));
+    CHECK_FALSE(client.get_queue_attributes("plain", {"All"})->contains("MessageCapacity"));
+    // Fixed once made; out of range refused.
+    CHECK(client.set_queue_attributes("big", {{"MessageCapacity", "300000"}}).code() == Errc::invalid_attribute_value);
+    CHECK(client.create_queue("tiny", {{"MessageCapacity", "5"}}).code() == Errc::invalid_attribute_value);
+    CHECK(client.create_queue("huge", {{"MessageCapacity", "16777216"}}).code() == Errc::invalid_attribute_value);
+    // CreateQueue again with the same value: the same queue.
+    CHECK(client.create_queue("big", {{"MessageCapacity", "200000"}}));
 }

@@ -130,7 +130,7 @@ HttpReply route(api::SqsService& service, const http::request<http::string_body>
     return reply;
 }
 
-void write_reply(tcp::socket& socket, unsigned version, bool keep_alive, const HttpReply& reply,
+void write_reply(tcp::socket& socket, unsigned version, bool keep_alive, HttpReply&& reply,
                  beast::error_code& error) {
     http::response<http::string_body> response{static_cast<http::status>(reply.status), version};
     response.set(http::field::server, "shmqd");
@@ -139,7 +139,7 @@ void write_reply(tcp::socket& socket, unsigned version, bool keep_alive, const H
         response.set(name, value);
     }
     response.keep_alive(keep_alive);
-    response.body() = reply.body;
+    response.body() = std::move(reply.body);
     response.prepare_payload();
     http::write(socket, response, error);
 }
@@ -196,7 +196,7 @@ void HttpEndpoint::State::accept_loop() {
             busy.status = 503;
             busy.content_type = "text/plain";
             busy.body = "shmqd: too many connections\n";
-            write_reply(socket, 11, false, busy, error);
+            write_reply(socket, 11, false, std::move(busy), error);
             continue;
         }
         Connection& connection = connections.emplace_back();
@@ -231,7 +231,7 @@ void HttpEndpoint::State::serve(tcp::socket& socket) const {
             refused.status = error == http::error::body_limit ? 413 : 400;
             refused.content_type = "text/plain";
             refused.body = "shmqd: " + error.message() + "\n";
-            write_reply(socket, 11, false, refused, error);
+            write_reply(socket, 11, false, std::move(refused), error);
             return;
         }
         const http::request<http::string_body>& request = parser.get();
@@ -245,7 +245,7 @@ void HttpEndpoint::State::serve(tcp::socket& socket) const {
         HttpReply reply = refused ? auth_error(request, *refused, request_id)
                                   : route(service, request, request_id, account, client, options.metrics);
         reply.headers.emplace_back("x-amzn-RequestId", request_id);
-        write_reply(socket, request.version(), request.keep_alive(), reply, error);
+        write_reply(socket, request.version(), request.keep_alive(), std::move(reply), error);
         if (error || !request.keep_alive()) {
             return;
         }
