@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: every tier in the optimized test build (crash points compiled in), then
-# the unit and concurrency tiers under AddressSanitizer+UBSan and under ThreadSanitizer.
+# the unit, concurrency and conformance tiers (and durability under ASan) under AddressSanitizer+UBSan and
+# under ThreadSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
