@@ -274,29 +274,41 @@ Status Daemon::restore_missing_queues() {
 
 namespace {
 
+// A journaled message as send_moved and remember_deduplication take it (views into sent).
+engine::MovedMessage moved_of(const SentMessage& sent) {
+    engine::MovedMessage out;
+    out.body = sent.body;
+    out.encoded_attributes = sent.encoded_attributes;
+    if (auto parts = sqs::split_attributes(sent.encoded_attributes); parts) {
+        out.trailer = parts->trailer;
+    }
+    out.message_id = sent.message_id;
+    out.sent_ns = sent.sent_ns;
+    out.sender_uid = sent.sender_uid;
+    out.sequence_number = sent.sequence_number;
+    return out;
+}
+
 // A FIFO message held until its queue's messages are sorted by SequenceNumber (compaction may
-// have carried old ones past newer ones).
+// have carried old ones past newer ones), with copies of the bytes its record's views pointed to.
 struct HeldFifoMessage {
+    HeldFifoMessage(const SentMessage& record, bool live_in_journal)
+        : body(record.body), encoded_attributes(record.encoded_attributes), identity(record), live(live_in_journal) {
+        identity.queue = {}; // the views are not kept: the segment's mapping goes after the scan
+        identity.body = {};
+        identity.encoded_attributes = {};
+    }
+
     std::string body;
     std::string encoded_attributes;
-    MessageId message_id;
-    std::int64_t sent_ns = 0;
-    std::uint32_t sender_uid = 0;
-    std::uint64_t sequence_number = 0;
-    bool live = false; // else: deleted, its deduplication id remembered
+    SentMessage identity; // id, sent time, sender, SequenceNumber
+    bool live;            // else: deleted, its deduplication id remembered
 
     [[nodiscard]] engine::MovedMessage moved() const {
-        engine::MovedMessage out;
-        out.body = body;
-        out.encoded_attributes = encoded_attributes;
-        if (auto parts = sqs::split_attributes(encoded_attributes); parts) {
-            out.trailer = parts->trailer;
-        }
-        out.message_id = message_id;
-        out.sent_ns = sent_ns;
-        out.sender_uid = sender_uid;
-        out.sequence_number = sequence_number;
-        return out;
+        SentMessage whole = identity;
+        whole.body = body;
+        whole.encoded_attributes = encoded_attributes;
+        return moved_of(whole);
     }
 };
 
@@ -337,28 +349,17 @@ Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queue
             return; // deleted later, or a copy of one restored already
         }
         if (sent->sequence_number != 0) {
-            fifo[queue->first].push_back({std::string(sent->body), std::string(sent->encoded_attributes),
-                                          sent->message_id, sent->sent_ns, sent->sender_uid, sent->sequence_number,
-                                          live_here});
+            fifo[queue->first].emplace_back(sent.value(), live_here);
             return;
         }
-        engine::MovedMessage moved;
-        moved.body = sent->body;
-        moved.encoded_attributes = sent->encoded_attributes;
-        if (auto parts = sqs::split_attributes(sent->encoded_attributes); parts) {
-            moved.trailer = parts->trailer;
-        }
-        moved.message_id = sent->message_id;
-        moved.sent_ns = sent->sent_ns;
-        moved.sender_uid = sent->sender_uid;
-        report(queue->first, engine_of(queue->second).send_moved(moved));
+        report(queue->first, engine_of(queue->second).send_moved(moved_of(sent.value())));
     });
     if (!scan) {
         return scan.error();
     }
     for (auto& [name, held] : fifo) {
         std::sort(held.begin(), held.end(), [](const HeldFifoMessage& a, const HeldFifoMessage& b) {
-            return a.sequence_number < b.sequence_number;
+            return a.identity.sequence_number < b.identity.sequence_number;
         });
         engine::QueueEngine& engine = engine_of(queues.find(name)->second);
         for (const HeldFifoMessage& message : held) {
@@ -409,7 +410,8 @@ Status Daemon::journal_changes() {
         (void)catalog_.apply({type, 0, sequence, payload});
         seen_versions_[name] = version;
         appended = true;
-        follow_durability(name);
+        const auto durability = definition->attributes.find("Durability");
+        follow_durability(name, durability != definition->attributes.end() && durability->second != "memory");
     }
     std::vector<std::string> deleted;
     for (const auto& [name, definition] : catalog_.queues()) {
@@ -434,9 +436,7 @@ Status Daemon::journal_changes() {
     return {};
 }
 
-void Daemon::follow_durability(const std::string& name) {
-    auto attributes = client_.get_queue_attributes(name, {"Durability"});
-    const bool durable = attributes && attributes->contains("Durability") && attributes->at("Durability") != "memory";
+void Daemon::follow_durability(const std::string& name, bool durable) {
     const auto attached = durable_.find(name);
     if (durable && attached == durable_.end()) {
         auto queue = client_.open_queue(name);

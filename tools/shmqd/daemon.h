@@ -64,8 +64,9 @@ class Daemon final : private LiveRecords {
     [[nodiscard]] Status recover();
     [[nodiscard]] Status restore_missing_queues();
     [[nodiscard]] Status journal_changes();
-    // Starts or stops journaling the messages of queue name as its Durability says.
-    void follow_durability(const std::string& name);
+    // Starts or stops journaling the messages of queue name as its Durability (async or sync:
+    // durable; read with its definition) says.
+    void follow_durability(const std::string& name, bool durable);
     // Journals what the durable queues' rings list; true if anything was appended.
     [[nodiscard]] Result<bool> pump_messages();
     // Nothing to do: sleeps until a sync sender wakes us or the commit interval passes (after a
