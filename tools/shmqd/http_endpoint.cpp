@@ -8,7 +8,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/json.hpp>
 #include <chrono>
 #include <charconv>
 #include <cstdio>
@@ -63,22 +62,13 @@ class RequestIds {
 // name and the x-amzn-query-error header SDKs read the code from; Query: an XML error).
 HttpReply auth_error(const http::request<http::string_body>& request, const AuthFailure& failure,
                      const std::string& request_id) {
-    HttpReply reply;
-    reply.status = failure.status;
     if (request.find("X-Amz-Target") != request.end()) {
         const std::string type = failure.code == "InvalidClientTokenId"    ? "UnrecognizedClientException"
                                  : failure.code == "SignatureDoesNotMatch" ? "InvalidSignatureException"
                                                                            : failure.code + "Exception";
-        reply.headers.emplace_back("x-amzn-query-error", failure.code + ";Sender");
-        reply.body = boost::json::serialize(boost::json::object{{"__type", "com.amazon.coral.service#" + type},
-                                                                {"message", failure.message}});
-        return reply;
+        return json_service_error(failure.status, type, failure.message, failure.code);
     }
-    reply.content_type = "text/xml";
-    reply.body = "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
-                 "<Error><Type>Sender</Type><Code>" + failure.code + "</Code><Message>" + failure.message +
-                 "</Message><Detail/></Error><RequestId>" + request_id + "</RequestId></ErrorResponse>";
-    return reply;
+    return xml_error(failure.status, "Sender", failure.code, failure.message, request_id);
 }
 
 std::optional<AuthFailure> check_signature(const SigV4Verifier& verifier,

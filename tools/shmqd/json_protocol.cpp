@@ -12,14 +12,6 @@ namespace json = boost::json;
 
 constexpr std::string_view target_prefix = "AmazonSQS.";
 
-// Errors the protocol layer itself answers (the request never reached an action).
-HttpReply protocol_error(std::string_view type, std::string message) {
-    HttpReply reply;
-    reply.status = 400;
-    reply.body = json::serialize(json::object{{"__type", "com.amazon.coral.service#" + std::string(type)},
-                                              {"message", std::move(message)}});
-    return reply;
-}
 
 HttpReply sqs_error(const Error& error) {
     HttpReply reply;
@@ -33,15 +25,27 @@ HttpReply sqs_error(const Error& error) {
 
 } // namespace
 
+HttpReply json_service_error(unsigned status, std::string_view type, std::string_view message,
+                             std::string_view query_code) {
+    HttpReply reply;
+    reply.status = status;
+    if (!query_code.empty()) {
+        reply.headers.emplace_back("x-amzn-query-error", std::string(query_code) + ";Sender");
+    }
+    reply.body = json::serialize(json::object{{"__type", "com.amazon.coral.service#" + std::string(type)},
+                                              {"message", message}});
+    return reply;
+}
+
 HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body,
                      std::string_view caller_account) {
     if (!target.starts_with(target_prefix) || !api::SqsService::knows(target.substr(target_prefix.size()))) {
-        return protocol_error("UnknownOperationException", "Unknown operation " + std::string(target) + ".");
+        return json_service_error(400, "UnknownOperationException", "Unknown operation " + std::string(target) + ".");
     }
     json::error_code parse_error;
     json::value request = body.empty() ? json::value(json::object{}) : json::parse(body, parse_error);
     if (parse_error || !request.is_object()) {
-        return protocol_error("SerializationException",
+        return json_service_error(400, "SerializationException",
                               "The request body is not a JSON object" +
                                   (parse_error ? ": " + parse_error.message() : std::string()) + ".");
     }

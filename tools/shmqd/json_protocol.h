@@ -21,6 +21,12 @@ struct HttpReply {
     std::string body;
 };
 
+// An error the service layer answers before any action runs (unknown operation, unparsable body,
+// a refused signature): {"__type": "com.amazon.coral.service#<type>", "message"}, and the
+// x-amzn-query-error header when the error has a query code SDKs should report.
+[[nodiscard]] HttpReply json_service_error(unsigned status, std::string_view type, std::string_view message,
+                                           std::string_view query_code = {});
+
 // caller_account: the signer's account (the owner's when requests are not signed).
 [[nodiscard]] HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body,
                                    std::string_view caller_account);

@@ -260,6 +260,8 @@ const std::set<std::string, std::less<>> no_result_actions{
     "DeleteQueue",   "SetQueueAttributes",      "PurgeQueue",    "TagQueue",        "UntagQueue",
     "DeleteMessage", "ChangeMessageVisibility", "AddPermission", "RemovePermission"};
 
+} // namespace
+
 HttpReply xml_error(unsigned status, std::string_view type, std::string_view code, std::string_view message,
                     std::string_view request_id) {
     HttpReply reply;
@@ -275,8 +277,6 @@ HttpReply xml_error(unsigned status, std::string_view type, std::string_view cod
     out += "</ErrorResponse>";
     return reply;
 }
-
-} // namespace
 
 HttpReply serve_query(api::SqsService& service, std::string_view form, std::string_view path,
                       std::string_view request_id, std::string_view caller_account) {

@@ -14,6 +14,10 @@
 
 namespace shmq::daemon {
 
+// An XML ErrorResponse (text escaped): type Sender or Receiver, code as the Query protocol names it.
+[[nodiscard]] HttpReply xml_error(unsigned status, std::string_view type, std::string_view code,
+                                  std::string_view message, std::string_view request_id);
+
 // form: the parameters (a POST body, or the query string of a GET); path: the request target's
 // path; request_id: echoed in ResponseMetadata / RequestId.
 [[nodiscard]] HttpReply serve_query(api::SqsService& service, std::string_view form, std::string_view path,
