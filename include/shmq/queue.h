@@ -101,6 +101,8 @@ class Queue {
     [[nodiscard]] QueueInspection inspect() const;
     // Moves on with every attribute or tag change (one load; inspect() scans every slot).
     [[nodiscard]] std::uint32_t config_version() const noexcept;
+    // ReceiveMessageWaitTimeSeconds: how long a receive without its own wait time waits (one load).
+    [[nodiscard]] std::int32_t receive_wait_time_s() const noexcept;
 
   private:
     friend class Client;

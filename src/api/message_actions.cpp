@@ -300,7 +300,7 @@ SqsService::Response SqsService::receive_message(const json::object& request) {
         }
     }
     return with_queue(name.value(), [&](Queue& queue) -> Response {
-        auto received = queue.receive(receive);
+        auto received = receive_waiting(queue, receive);
         if (!received) {
             return received.error();
         }
@@ -314,6 +314,31 @@ SqsService::Response SqsService::receive_message(const json::object& request) {
         }
         return response;
     });
+}
+
+Result<std::vector<ReceivedMessage>> SqsService::receive_waiting(Queue& queue, ReceiveRequest request) {
+    const std::int32_t wait_s = request.wait_time_s >= 0 ? request.wait_time_s : queue.receive_wait_time_s();
+    if (wait_s <= 0) {
+        return queue.receive(request);
+    }
+    if (options_.long_polls == LongPolls::defer) {
+        request.wait_time_s = 0;
+        auto received = queue.receive(request);
+        deferred_ = received && received->empty();
+        return received;
+    }
+    if (options_.stopping == nullptr) {
+        return queue.receive(request);
+    }
+    // Slices of one second, each a full long poll (a send wakes it at once), until a message,
+    // the wait time, or the server stopping.
+    request.wait_time_s = 1;
+    for (std::int32_t slice = 1;; ++slice) {
+        auto received = queue.receive(request);
+        if (!received || !received->empty() || slice == wait_s || options_.stopping->load(std::memory_order_acquire)) {
+            return received;
+        }
+    }
 }
 
 SqsService::Response SqsService::delete_message(const json::object& request) {

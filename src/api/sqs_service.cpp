@@ -10,7 +10,6 @@ namespace shmq::api {
 
 namespace json = boost::json;
 
-
 SqsService::SqsService(const Client& client, ServiceOptions options)
     : client_(client), options_(std::move(options)) {}
 

@@ -9,6 +9,7 @@
 // was deleted and created again.
 #pragma once
 
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
@@ -23,8 +24,19 @@ namespace shmq::api {
 
 inline constexpr std::string_view account_id = "000000000000";
 
+// What a ReceiveMessage with a wait time does when its queue has nothing to receive.
+enum class LongPolls {
+    wait,  // waits on the calling thread, up to the wait time (20 s at most)
+    defer, // answers at once and marks the call deferred(): for an event-loop thread, which must
+           // not block, to hand the request to a thread that may (the wait starts there)
+};
+
 struct ServiceOptions {
     std::string url_base = "http://127.0.0.1:9324";
+    LongPolls long_polls = LongPolls::wait;
+    // LongPolls::wait: once set, a long poll in progress ends (empty) within a second: the wait
+    // runs in slices of at most that, so a stopping server need not wait out 20 s polls.
+    const std::atomic<bool>* stopping = nullptr;
 };
 
 class SqsService {
@@ -37,6 +49,11 @@ class SqsService {
     [[nodiscard]] Result<boost::json::object> call(std::string_view action, const boost::json::object& request,
                                                    std::string_view caller_account = account_id);
     [[nodiscard]] static bool knows(std::string_view action) noexcept;
+    // LongPolls::defer: whether the last call was a ReceiveMessage that found nothing and would
+    // have waited (its empty response is no answer: serve the request again with
+    // LongPolls::wait). Asking clears it, so a request that never reached call() is not taken
+    // for the one before it.
+    [[nodiscard]] bool take_deferred() noexcept { return std::exchange(deferred_, false); }
 
     [[nodiscard]] std::string url_of(std::string_view queue_name) const;
 
@@ -82,9 +99,13 @@ class SqsService {
     template <class Operation> auto with_queue(const std::string& name, Operation&& operation)
         -> decltype(operation(std::declval<Queue&>()));
 
+    // ReceiveMessage's wait (receive_message): one receive, or slices of one that stop early.
+    [[nodiscard]] Result<std::vector<ReceivedMessage>> receive_waiting(Queue& queue, ReceiveRequest request);
+
     const Client& client_;
     ServiceOptions options_;
     std::unordered_map<std::string, Queue> queues_;
+    bool deferred_ = false;
 };
 
 } // namespace shmq::api

@@ -132,6 +132,10 @@ std::uint32_t Queue::config_version() const noexcept {
     return engine_->config_version();
 }
 
+std::int32_t Queue::receive_wait_time_s() const noexcept {
+    return engine_->receive_wait_time_s();
+}
+
 engine::QueueEngine& engine_of(Queue& queue) noexcept {
     return queue.engine();
 }

@@ -67,6 +67,9 @@ class QueueEngine {
     [[nodiscard]] std::uint32_t config_version() const noexcept {
         return header_.hot.config_version.load(std::memory_order_acquire);
     }
+    [[nodiscard]] std::int32_t receive_wait_time_s() const noexcept {
+        return static_cast<std::int32_t>(header_.hot.receive_wait_time_s.load(std::memory_order_relaxed));
+    }
 
     // Management helpers (Client).
     [[nodiscard]] Status purge();

@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 import uuid
 
@@ -343,6 +344,84 @@ class BadRequests(unittest.TestCase):
             reply = connection.recv(4096)
         self.assertTrue(reply.startswith(b"HTTP/1.1 413"), reply)
         client().list_queues()  # still serving
+
+
+def metric(endpoint, name):
+    """One sample of GET /metrics (None when absent)."""
+    host, port = endpoint[len("http://"):].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request("GET", "/metrics")
+    for line in connection.getresponse().read().decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def wait_for_sleeping_receivers(endpoint, queue, count):
+    """Until `count` long polls sleep on the queue (shmqd's gauge of its wait set), 30 s at most."""
+    name = f'shmq_queue_receivers_waiting{{queue="{queue}"}}'
+    for _ in range(300):
+        if metric(endpoint, name) == count:
+            return
+        threading.Event().wait(0.1)
+    raise AssertionError(f"{count} long polls never waited on {queue}")
+
+
+@shmqd_only
+class LongPolls(unittest.TestCase):
+    """A long poll on an empty queue must not hold up the endpoint: its event loops hand the wait to
+    a pool thread. A shmqd with ONE event-loop thread and three long polls asleep must still answer
+    other requests at once, wake each poll with a message sent through the shared-memory door, and
+    end polls in progress promptly (empty, not cut off) when it stops."""
+
+    def setUp(self):
+        self.daemon, self.endpoint = launch("long-polls", "--http-threads", "1")
+        self.sqs = client(self.endpoint)
+
+    def tearDown(self):
+        if self.daemon.poll() is None:
+            stop(self.daemon)
+
+    def poll_in_background(self, url, results):
+        def poll():
+            # Its own client: a boto3 client's connection pool is not shared across threads here.
+            results.append(client(self.endpoint).receive_message(QueueUrl=url, WaitTimeSeconds=20))
+        thread = threading.Thread(target=poll)
+        thread.start()
+        return thread
+
+    def test_polls_wait_apart_from_the_event_loop_and_wake_on_a_send(self):
+        url = self.sqs.create_queue(QueueName="polled")["QueueUrl"]
+        results = []
+        pollers = [self.poll_in_background(url, results) for _ in range(3)]
+        wait_for_sleeping_receivers(self.endpoint, "polled", 3)
+        # The one event loop still serves: a read timeout far below the polls' 20 s.
+        quick = boto3.client("sqs", endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id="x",
+                             aws_secret_access_key="x",
+                             config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=10))
+        other = quick.create_queue(QueueName="other")["QueueUrl"]
+        for i in range(20):
+            quick.send_message(QueueUrl=other, MessageBody=f"m{i}")
+        self.assertEqual(len(quick.receive_message(QueueUrl=other, MaxNumberOfMessages=10)["Messages"]), 10)
+        self.assertEqual(len(results), 0)  # the polls still wait
+        for i in range(3):
+            cli("send-message", "--queue-url", "polled", "--message-body", f"wake {i}")
+        for poller in pollers:
+            poller.join(timeout=30)
+        bodies = sorted(result["Messages"][0]["Body"] for result in results)
+        self.assertEqual(bodies, ["wake 0", "wake 1", "wake 2"])
+
+    def test_stopping_ends_polls_in_progress_with_an_empty_answer(self):
+        url = self.sqs.create_queue(QueueName="stopping")["QueueUrl"]
+        results = []
+        poller = self.poll_in_background(url, results)
+        wait_for_sleeping_receivers(self.endpoint, "stopping", 1)
+        self.daemon.send_signal(signal.SIGTERM)
+        # A poll ends within a second of the stop (it waits in one-second slices), far from its 20 s.
+        self.assertEqual(self.daemon.wait(timeout=10), 0)
+        poller.join(timeout=30)
+        self.assertEqual(len(results), 1)
+        self.assertNotIn("Messages", results[0])
 
 
 @shmqd_only

@@ -1,245 +1,95 @@
-// shmqd's HTTP endpoint: transport and protocol routing (see http_endpoint.h). Blocking Beast I/O, a thread per
-// connection: a ReceiveMessage long poll (up to 20 s) waits on the queue's futex and blocks its
-// own connection only, and the hot path is one read, one library call and one write.
+// shmqd's HTTP endpoint: listening, event-loop threads and shutdown (see http_endpoint.h).
 #include "http_endpoint.h"
 
-#include <sys/socket.h>
-
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <chrono>
+#include <boost/asio/steady_timer.hpp>
 #include <charconv>
-#include <cstdio>
-#include <list>
-#include <random>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
 
-#include "api/sqs_service.h"
-#include "json_protocol.h"
-#include "query_protocol.h"
+#include "http_connection.h"
+#include "long_poll_pool.h"
+#include "request_handler.h"
 
 namespace shmq::daemon {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
+// One event-loop thread: its io_context (run by that thread alone), the handler its connections
+// share, and what they need of the endpoint.
+struct EventLoop {
+    EventLoop(const Client& client, const EndpointOptions& options, const std::string& url_base,
+              LongPollPool& long_polls, std::atomic<std::size_t>& open_connections, const std::atomic<bool>& stopping)
+        : handler(client, options, {.url_base = url_base, .long_polls = api::LongPolls::defer}),
+          context{handler, long_polls, options, open_connections, stopping} {}
 
-constexpr std::size_t header_limit_bytes = 16u << 10;
-
-struct Connection {
-    std::shared_ptr<tcp::socket> socket;
-    std::shared_ptr<std::atomic<bool>> done;
+    asio::io_context io{1};
+    // Keeps run() going while no connection is open; released when stopping, so run() returns
+    // once the last connection has closed.
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{io.get_executor()};
+    RequestHandler handler;
+    ConnectionContext context;
     std::thread thread;
 };
 
-// Request ids (x-amzn-RequestId, the Query protocol's RequestId): UUID-shaped, unique per
-// connection thread and request.
-class RequestIds {
-  public:
-    RequestIds() {
-        std::random_device random;
-        prefix_ = (static_cast<std::uint64_t>(random()) << 32) | random();
-    }
-    std::string next() {
-        char text[40];
-        const std::uint64_t counter = ++counter_;
-        std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(prefix_ >> 32),
-                      static_cast<unsigned>((prefix_ >> 16) & 0xFFFF), static_cast<unsigned>(prefix_ & 0xFFFF),
-                      static_cast<unsigned>((counter >> 48) & 0xFFFF),
-                      static_cast<unsigned long long>(counter & 0xFFFF'FFFF'FFFFull));
-        return text;
-    }
-
-  private:
-    std::uint64_t prefix_ = 0;
-    std::uint64_t counter_ = 0;
-};
-
-// A refused signature, in the protocol the request speaks (JSON: the JSON-protocol exception
-// name and the x-amzn-query-error header SDKs read the code from; Query: an XML error).
-HttpReply auth_error(const http::request<http::string_body>& request, const AuthFailure& failure,
-                     const std::string& request_id) {
-    if (request.find("X-Amz-Target") != request.end()) {
-        const std::string type = failure.code == "InvalidClientTokenId"    ? "UnrecognizedClientException"
-                                 : failure.code == "SignatureDoesNotMatch" ? "InvalidSignatureException"
-                                                                           : failure.code + "Exception";
-        return json_service_error(failure.status, type, failure.message, failure.code);
-    }
-    return xml_error(failure.status, "Sender", failure.code, failure.message, request_id);
-}
-
-std::optional<AuthFailure> check_signature(const SigV4Verifier& verifier,
-                                           const http::request<http::string_body>& request, std::string& account) {
-    SignedRequest signed_request;
-    signed_request.method = request.method_string();
-    signed_request.target = request.target();
-    signed_request.body = request.body();
-    signed_request.now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-    for (const auto& field : request) {
-        signed_request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    return verifier.verify(signed_request, account);
-}
-
-// Which protocol a request speaks: JSON names its action in X-Amz-Target; Query posts a form (or
-// GETs with one in the query string).
-HttpReply route(api::SqsService& service, const http::request<http::string_body>& request,
-                const std::string& request_id, const std::string& account, const Client& client,
-                const JournalMetrics* metrics) {
-    if (request.method() == http::verb::get && request.target() == "/metrics") {
-        HttpReply reply;
-        reply.content_type = "text/plain; version=0.0.4";
-        reply.body = render_metrics(client, metrics);
-        return reply;
-    }
-    if (const auto target = request.find("X-Amz-Target"); target != request.end()) {
-        return serve_json(service, target->value(), request.body(), account);
-    }
-    const std::string_view path = request.target();
-    const std::size_t question = path.find('?');
-    if (request.method() == http::verb::post) {
-        return serve_query(service, request.body(), path, request_id, account);
-    }
-    if (request.method() == http::verb::get && question != std::string_view::npos) {
-        return serve_query(service, path.substr(question + 1), path.substr(0, question), request_id, account);
-    }
-    HttpReply reply;
-    reply.content_type = "text/plain";
-    if (request.method() == http::verb::get && (path == "/" || path == "/health")) {
-        reply.body = "shmqd: SQS endpoint (JSON 1.0 and Query protocols)\n";
-        return reply;
-    }
-    reply.status = 400;
-    reply.body = "shmqd serves SQS: POST / with X-Amz-Target: AmazonSQS.<Action> (JSON 1.0), or an "
-                 "Action=... form (Query)\n";
-    return reply;
-}
-
-void write_reply(tcp::socket& socket, unsigned version, bool keep_alive, HttpReply&& reply,
-                 beast::error_code& error) {
-    http::response<http::string_body> response{static_cast<http::status>(reply.status), version};
-    response.set(http::field::server, "shmqd");
-    response.set(http::field::content_type, reply.content_type);
-    for (const auto& [name, value] : reply.headers) {
-        response.set(name, value);
-    }
-    response.keep_alive(keep_alive);
-    response.body() = std::move(reply.body);
-    response.prepare_payload();
-    http::write(socket, response, error);
-}
-
-} // namespace
-
+// The destructor takes it apart in order: acceptor, long-poll pool, loops (their io_contexts
+// hold the connections, which use the counters declared first).
 struct HttpEndpoint::State {
     State(const Client& client_in, EndpointOptions options_in) : client(client_in), options(std::move(options_in)) {}
 
     const Client& client;
     EndpointOptions options;
-    asio::io_context io;
-    tcp::acceptor acceptor{io};
     std::string url_base;
+    std::atomic<std::size_t> open_connections{0};
     std::atomic<bool> stopping{false};
-    std::mutex mutex; // guards connections
-    std::list<Connection> connections;
-    std::thread accept_thread;
+    std::unique_ptr<LongPollPool> long_polls;
+    std::vector<std::unique_ptr<EventLoop>> loops;
+    std::unique_ptr<tcp::acceptor> acceptor; // on loops[0]
+    std::unique_ptr<asio::steady_timer> accept_retry;
+    std::size_t next_loop = 0;
 
-    void accept_loop();
-    void serve(tcp::socket& socket) const;
-    void reap_finished();
+    void accept_next();
 };
 
-void HttpEndpoint::State::reap_finished() {
-    const std::lock_guard lock(mutex);
-    for (auto it = connections.begin(); it != connections.end();) {
-        if (it->done->load(std::memory_order_acquire)) {
-            it->thread.join();
-            it = connections.erase(it);
-        } else {
-            ++it;
-        }
-    }
-}
-
-void HttpEndpoint::State::accept_loop() {
-    while (!stopping.load(std::memory_order_acquire)) {
-        tcp::socket socket(io);
-        beast::error_code error;
-        acceptor.accept(socket, error);
-        if (stopping.load(std::memory_order_acquire)) {
-            break;
+void HttpEndpoint::State::accept_next() {
+    EventLoop& loop = *loops[next_loop];
+    next_loop = (next_loop + 1) % loops.size();
+    acceptor->async_accept(loop.io, [this, &loop](beast::error_code error, tcp::socket socket) {
+        if (error == asio::error::operation_aborted || !acceptor->is_open()) {
+            return; // stopping
         }
         if (error) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10)); // out of descriptors: let some close
-            continue;
+            // Out of descriptors, most likely: let some connections close, then accept again.
+            accept_retry->expires_after(std::chrono::milliseconds(10));
+            accept_retry->async_wait([this](beast::error_code waited) {
+                if (!waited) {
+                    accept_next();
+                }
+            });
+            return;
         }
-        reap_finished();
-        socket.set_option(tcp::no_delay(true), error);
-        const std::lock_guard lock(mutex);
-        if (connections.size() >= options.connections_max) {
+        if (open_connections.load(std::memory_order_relaxed) >= options.connections_max) {
             HttpReply busy;
             busy.status = 503;
             busy.content_type = "text/plain";
             busy.body = "shmqd: too many connections\n";
-            write_reply(socket, 11, false, std::move(busy), error);
-            continue;
+            HttpConnection::refuse(socket, std::move(busy));
+        } else {
+            // The connection lives on its loop's thread from its first instruction: it joins
+            // that loop's list of connections, which only that thread touches.
+            asio::post(loop.io, [&loop, socket = std::move(socket)]() mutable {
+                std::make_shared<HttpConnection>(std::move(socket), loop.context)->start();
+            });
         }
-        Connection& connection = connections.emplace_back();
-        connection.socket = std::make_shared<tcp::socket>(std::move(socket));
-        connection.done = std::make_shared<std::atomic<bool>>(false);
-        connection.thread = std::thread([this, socket_ptr = connection.socket, done = connection.done] {
-            serve(*socket_ptr);
-            beast::error_code ignored;
-            socket_ptr->shutdown(tcp::socket::shutdown_both, ignored);
-            done->store(true, std::memory_order_release);
-        });
-    }
-}
-
-void HttpEndpoint::State::serve(tcp::socket& socket) const {
-    api::SqsService service(client, {.url_base = url_base});
-    RequestIds request_ids;
-    beast::flat_buffer buffer;
-    for (;;) {
-        http::request_parser<http::string_body> parser;
-        parser.body_limit(options.body_limit_bytes);
-        parser.header_limit(header_limit_bytes);
-        beast::error_code error;
-        http::read(socket, buffer, parser, error);
-        if (error == http::error::end_of_stream || error == asio::error::eof ||
-            error == asio::error::connection_reset || stopping.load(std::memory_order_acquire)) {
-            return;
-        }
-        if (error) {
-            // Malformed or oversized: say so, then close (the stream's framing is lost).
-            HttpReply refused;
-            refused.status = error == http::error::body_limit ? 413 : 400;
-            refused.content_type = "text/plain";
-            refused.body = "shmqd: " + error.message() + "\n";
-            write_reply(socket, 11, false, std::move(refused), error);
-            return;
-        }
-        const http::request<http::string_body>& request = parser.get();
-        const std::string request_id = request_ids.next();
-        // Metrics and health are for local scrapers, which do not sign.
-        const bool open_path = request.method() == http::verb::get &&
-                               (request.target() == "/metrics" || request.target() == "/health");
-        std::string account(api::account_id); // unsigned requests act as the queues' owner
-        const auto refused =
-            options.verifier && !open_path ? check_signature(*options.verifier, request, account) : std::nullopt;
-        HttpReply reply = refused ? auth_error(request, *refused, request_id)
-                                  : route(service, request, request_id, account, client, options.metrics);
-        reply.headers.emplace_back("x-amzn-RequestId", request_id);
-        write_reply(socket, request.version(), request.keep_alive(), std::move(reply), error);
-        if (error || !request.keep_alive()) {
-            return;
-        }
-    }
+        accept_next();
+    });
 }
 
 HttpEndpoint::HttpEndpoint(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -251,50 +101,90 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(const Client& client, 
     if (error) {
         return Error{Errc::invalid_parameter_value, "--listen: " + options.host + " is not an IP address"};
     }
+    const unsigned threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    // The long-poll pool and the loops need url_base, which needs the bound port: bind first on
+    // a loop made for the acceptor, then the rest.
+    state->loops.reserve(threads);
+    asio::io_context probe_io{1};
+    tcp::acceptor acceptor(probe_io);
     const tcp::endpoint endpoint(address, options.port);
-    state->acceptor.open(endpoint.protocol(), error);
+    acceptor.open(endpoint.protocol(), error);
     if (!error) {
-        state->acceptor.set_option(asio::socket_base::reuse_address(true), error);
+        acceptor.set_option(asio::socket_base::reuse_address(true), error);
     }
     if (!error) {
-        state->acceptor.bind(endpoint, error);
+        acceptor.bind(endpoint, error);
     }
     if (!error) {
-        state->acceptor.listen(asio::socket_base::max_listen_connections, error);
+        acceptor.listen(asio::socket_base::max_listen_connections, error);
     }
     if (error) {
         return Error{Errc::system_error, "cannot listen on " + options.host + ":" + std::to_string(options.port) +
                                              ": " + error.message()};
     }
-    const tcp::endpoint bound = state->acceptor.local_endpoint();
-    const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
-                                                     : bound.address().to_string();
+    const tcp::endpoint bound = acceptor.local_endpoint();
+    const std::string host =
+        bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
+    const std::string address_text = host + ":" + std::to_string(bound.port());
+    state->url_base = "http://" + address_text;
+    state->long_polls = std::make_unique<LongPollPool>(client, state->options, state->url_base);
+    for (unsigned i = 0; i < threads; ++i) {
+        state->loops.push_back(std::make_unique<EventLoop>(client, state->options, state->url_base,
+                                                           *state->long_polls, state->open_connections,
+                                                           state->stopping));
+    }
+    // Move the listening socket onto the first loop.
+    const int listening = acceptor.release(error);
+    state->acceptor = std::make_unique<tcp::acceptor>(state->loops[0]->io, endpoint.protocol(), listening);
+    state->accept_retry = std::make_unique<asio::steady_timer>(state->loops[0]->io);
+    state->accept_next();
+    for (auto& loop : state->loops) {
+        loop->thread = std::thread([&io = loop->io] { io.run(); });
+    }
     std::unique_ptr<HttpEndpoint> endpoint_object(new HttpEndpoint(std::move(state)));
-    endpoint_object->address_ = host + ":" + std::to_string(bound.port());
-    endpoint_object->state_->url_base = "http://" + endpoint_object->address_;
-    State* raw = endpoint_object->state_.get();
-    raw->accept_thread = std::thread([raw] { raw->accept_loop(); });
+    endpoint_object->address_ = address_text;
     return endpoint_object;
 }
 
 HttpEndpoint::~HttpEndpoint() {
-    state_->stopping.store(true, std::memory_order_release);
-    // shutdown() wakes a thread blocked in accept() or read() on Linux; close() alone does not.
-    ::shutdown(state_->acceptor.native_handle(), SHUT_RDWR);
-    if (state_->accept_thread.joinable()) {
-        state_->accept_thread.join();
+    State& state = *state_;
+    // A connection whose client never reads its reply must not hold shmqd's exit for ever.
+    constexpr auto drain_time_max = std::chrono::seconds(5);
+    state.stopping.store(true, std::memory_order_release);
+    // 1. Stop accepting, and close the connections waiting for a request; the others answer the
+    //    request they have, then close. Each on its own loop's thread (asio objects are not
+    //    thread-safe).
+    for (auto& loop : state.loops) {
+        asio::post(loop->io, [&state, &loop = *loop] {
+            if (&loop == state.loops[0].get()) {
+                beast::error_code ignored;
+                state.acceptor->close(ignored);
+                state.accept_retry->cancel();
+            }
+            for (HttpConnection* connection : loop.context.connections) {
+                connection->close_if_idle();
+            }
+        });
     }
-    std::list<Connection> connections;
-    {
-        const std::lock_guard lock(state_->mutex);
-        connections.swap(state_->connections);
+    // 2. Long polls in progress end within a second; their replies go to the loops, still running.
+    //    Then, without work guards, a loop's run() returns once its connections are gone (a
+    //    connection waiting for the pool has no operation pending: the guard kept its loop up).
+    state.long_polls.reset();
+    for (auto& loop : state.loops) {
+        asio::post(loop->io, [&loop = *loop] { loop.work.reset(); });
     }
-    for (Connection& connection : connections) {
-        ::shutdown(connection.socket->native_handle(), SHUT_RDWR);
+    // 3. Give the last replies drain_time_max to be written, then stop whatever is left.
+    const auto deadline = std::chrono::steady_clock::now() + drain_time_max;
+    while (state.open_connections.load(std::memory_order_relaxed) > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    for (Connection& connection : connections) {
-        connection.thread.join(); // a long poll in progress ends within its wait time (20 s at most)
+    for (auto& loop : state.loops) {
+        loop->io.stop();
+        loop->thread.join();
     }
+    state.accept_retry.reset();
+    state.acceptor.reset();
+    state.loops.clear(); // destroys what a stopped loop still held
 }
 
 Status parse_listen_address(std::string_view text, EndpointOptions& options) {

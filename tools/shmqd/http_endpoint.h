@@ -1,20 +1,19 @@
 // HttpEndpoint: shmqd's SQS-compatible HTTP door (issue 5), so that unmodified AWS SDKs and the
 // aws CLI use the namespace's queues by changing only their endpoint URL. It listens on one
-// address (loopback by default), serves keep-alive connections with a thread each (a long poll
-// blocks only its own connection; each thread has its own api::SqsService and so its own queue
-// handles), and speaks both SQS protocols: JSON 1.0 (X-Amz-Target: AmazonSQS.<Action>) and Query
-// (Action=... forms, XML responses). With credentials configured, unsigned or badly signed requests
-// are refused (SigV4). Requests over
-// the size limit or that do not parse are refused with a clear error, and the connection closed.
+// address (loopback by default) and speaks both SQS protocols: JSON 1.0 (X-Amz-Target:
+// AmazonSQS.<Action>) and Query (Action=... forms, XML responses). With credentials configured,
+// unsigned or badly signed requests are refused (SigV4). Requests over the size limit or that do
+// not parse are refused with a clear error, and the connection closed.
+//
+// Threads: a few event loops (an io_context each, connections dealt to them in turn) serve every
+// keep-alive connection and run the queue operations themselves; only a long poll that finds its
+// queue empty moves to a LongPollPool thread, which waits and hands the reply back.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
+#include <string_view>
 
 #include "shmq/client.h"
 #include "metrics.h"
@@ -26,7 +25,8 @@ struct EndpointOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 9324; // 0: any free port (address() tells which)
     std::size_t body_limit_bytes = 4u << 20; // a 1 MiB batch, base64-grown, fits
-    std::size_t connections_max = 200;       // each holds a queue handle per queue it used
+    std::size_t connections_max = 200;       // also the most long polls waiting at once
+    unsigned threads = 0;                    // event-loop threads; 0: one per CPU
     // Credentials configured: every request must carry a valid SigV4 signature of one of them.
     std::shared_ptr<const SigV4Verifier> verifier;
     const JournalMetrics* metrics = nullptr; // journal figures for GET /metrics, if any
@@ -34,10 +34,11 @@ struct EndpointOptions {
 
 class HttpEndpoint {
   public:
-    // Binds and starts accepting (a thread); the Client must outlive the endpoint.
+    // Binds and starts serving; the Client must outlive the endpoint.
     [[nodiscard]] static Result<std::unique_ptr<HttpEndpoint>> start(const Client& client,
                                                                      const EndpointOptions& options);
-    // Stops accepting, closes every connection and joins every thread.
+    // Stops accepting, ends long polls in progress (within a second), closes every connection
+    // and joins every thread.
     ~HttpEndpoint();
     HttpEndpoint(const HttpEndpoint&) = delete;
     HttpEndpoint& operator=(const HttpEndpoint&) = delete;

@@ -65,6 +65,11 @@ std::string render_metrics(const Client& client, const JournalMetrics* journal) 
         sample(out, "shmq_queue_messages", queue + ",state=\"in_flight\"", row.inspection.in_flight);
         sample(out, "shmq_queue_messages", queue + ",state=\"delayed\"", row.inspection.delayed);
     }
+    family(out, "shmq_queue_receivers_waiting", "gauge", "Receivers in a long poll, asleep until a message.");
+    for (const Row& row : rows) {
+        sample(out, "shmq_queue_receivers_waiting", "queue=\"" + label(row.name) + "\"",
+               row.inspection.sleeping_receivers);
+    }
     const struct {
         std::string_view name, help;
         std::uint64_t QueueInspection::*field;

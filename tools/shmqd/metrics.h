@@ -1,6 +1,6 @@
 // Metrics for GET /metrics (Prometheus text format 0.0.4): per queue, its messages by state
-// (ready, in flight, delayed) and its counters (sent, received, deleted, expired, moved to a
-// dead-letter queue); for the journal, what shmqd's loop publishes in JournalMetrics (records
+// (ready, in flight, delayed), receivers asleep in long polls, and its counters (sent, received,
+// deleted, expired, moved to a dead-letter queue); for the journal, what shmqd's loop publishes in JournalMetrics (records
 // appended and durable, so the lag between them; fdatasync latency of commits as a histogram;
 // segments, disk and live bytes; corrupt regions found by recovery; compaction).
 #pragma once

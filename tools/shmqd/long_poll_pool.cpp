@@ -1,0 +1,52 @@
+// LongPollPool (see long_poll_pool.h).
+#include "long_poll_pool.h"
+
+#include <utility>
+
+namespace shmq::daemon {
+
+LongPollPool::LongPollPool(const Client& client, const EndpointOptions& options, std::string url_base)
+    : client_(client), options_(options), url_base_(std::move(url_base)) {}
+
+LongPollPool::~LongPollPool() {
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_.store(true, std::memory_order_release);
+    }
+    wake_.notify_all();
+    for (std::thread& thread : threads_) {
+        thread.join();
+    }
+}
+
+void LongPollPool::submit(Job job) {
+    {
+        const std::lock_guard lock(mutex_);
+        jobs_.push_back(std::move(job));
+        if (idle_ < jobs_.size() && threads_.size() < options_.connections_max) {
+            threads_.emplace_back([this] { work(); });
+        }
+    }
+    wake_.notify_one();
+}
+
+void LongPollPool::work() {
+    RequestHandler handler(client_, options_,
+                           {.url_base = url_base_, .long_polls = api::LongPolls::wait, .stopping = &stopping_});
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        ++idle_;
+        wake_.wait(lock, [this] { return !jobs_.empty() || stopping_.load(std::memory_order_relaxed); });
+        --idle_;
+        if (jobs_.empty()) {
+            return; // stopping
+        }
+        Job job = std::move(jobs_.front());
+        jobs_.pop_front();
+        lock.unlock();
+        job(handler);
+        lock.lock();
+    }
+}
+
+} // namespace shmq::daemon

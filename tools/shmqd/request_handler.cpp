@@ -1,0 +1,112 @@
+// RequestHandler (see request_handler.h).
+#include "request_handler.h"
+
+#include <boost/beast/http/field.hpp>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "query_protocol.h"
+
+namespace shmq::daemon {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+// A refused signature, in the protocol the request speaks (JSON: the JSON-protocol exception
+// name and the x-amzn-query-error header SDKs read the code from; Query: an XML error).
+HttpReply auth_error(const HttpRequest& request, const AuthFailure& failure, const std::string& request_id) {
+    if (request.find("X-Amz-Target") != request.end()) {
+        const std::string type = failure.code == "InvalidClientTokenId"    ? "UnrecognizedClientException"
+                                 : failure.code == "SignatureDoesNotMatch" ? "InvalidSignatureException"
+                                                                           : failure.code + "Exception";
+        return json_service_error(failure.status, type, failure.message, failure.code);
+    }
+    return xml_error(failure.status, "Sender", failure.code, failure.message, request_id);
+}
+
+std::optional<AuthFailure> check_signature(const SigV4Verifier& verifier, const HttpRequest& request,
+                                           std::string& account) {
+    SignedRequest signed_request;
+    signed_request.method = request.method_string();
+    signed_request.target = request.target();
+    signed_request.body = request.body();
+    signed_request.now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    for (const auto& field : request) {
+        signed_request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    return verifier.verify(signed_request, account);
+}
+
+} // namespace
+
+RequestIds::RequestIds() {
+    std::random_device random;
+    prefix_ = (static_cast<std::uint64_t>(random()) << 32) | random();
+}
+
+std::string RequestIds::next() {
+    char text[40];
+    const std::uint64_t counter = ++counter_;
+    std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(prefix_ >> 32),
+                  static_cast<unsigned>((prefix_ >> 16) & 0xFFFF), static_cast<unsigned>(prefix_ & 0xFFFF),
+                  static_cast<unsigned>((counter >> 48) & 0xFFFF),
+                  static_cast<unsigned long long>(counter & 0xFFFF'FFFF'FFFFull));
+    return text;
+}
+
+RequestHandler::RequestHandler(const Client& client, const EndpointOptions& options,
+                               api::ServiceOptions service_options)
+    : client_(client), options_(options), service_(client, std::move(service_options)) {}
+
+std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request) {
+    const std::string request_id = request_ids_.next();
+    // Metrics and health are for local scrapers, which do not sign.
+    const bool open_path =
+        request.method() == http::verb::get && (request.target() == "/metrics" || request.target() == "/health");
+    std::string account(api::account_id); // unsigned requests act as the queues' owner
+    const auto refused =
+        options_.verifier && !open_path ? check_signature(*options_.verifier, request, account) : std::nullopt;
+    HttpReply reply = refused ? auth_error(request, *refused, request_id) : route(request, request_id, account);
+    if (service_.take_deferred()) {
+        return std::nullopt;
+    }
+    reply.headers.emplace_back("x-amzn-RequestId", request_id);
+    return reply;
+}
+
+HttpReply RequestHandler::route(const HttpRequest& request, const std::string& request_id,
+                                const std::string& account) {
+    if (request.method() == http::verb::get && request.target() == "/metrics") {
+        HttpReply reply;
+        reply.content_type = "text/plain; version=0.0.4";
+        reply.body = render_metrics(client_, options_.metrics);
+        return reply;
+    }
+    if (const auto target = request.find("X-Amz-Target"); target != request.end()) {
+        return serve_json(service_, target->value(), request.body(), account);
+    }
+    const std::string_view path = request.target();
+    const std::size_t question = path.find('?');
+    if (request.method() == http::verb::post) {
+        return serve_query(service_, request.body(), path, request_id, account);
+    }
+    if (request.method() == http::verb::get && question != std::string_view::npos) {
+        return serve_query(service_, path.substr(question + 1), path.substr(0, question), request_id, account);
+    }
+    HttpReply reply;
+    reply.content_type = "text/plain";
+    if (request.method() == http::verb::get && (path == "/" || path == "/health")) {
+        reply.body = "shmqd: SQS endpoint (JSON 1.0 and Query protocols)\n";
+        return reply;
+    }
+    reply.status = 400;
+    reply.body = "shmqd serves SQS: POST / with X-Amz-Target: AmazonSQS.<Action> (JSON 1.0), or an "
+                 "Action=... form (Query)\n";
+    return reply;
+}
+
+} // namespace shmq::daemon

@@ -1,0 +1,54 @@
+// RequestHandler: one parsed HTTP request in, its SQS reply out. It checks the SigV4 signature
+// (when credentials are configured), tells the protocols apart (JSON 1.0 names its action in
+// X-Amz-Target; Query posts an Action=... form or GETs with one in the query string), serves
+// GET /metrics and /health, and stamps every reply with a request id. It owns an
+// api::SqsService, so its queue handles: one handler per thread, used by that thread only.
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "api/sqs_service.h"
+#include "http_endpoint.h"
+#include "json_protocol.h"
+
+namespace shmq::daemon {
+
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+// Request ids (x-amzn-RequestId, the Query protocol's RequestId): UUID-shaped, unique per
+// handler (a random prefix) and request (a counter).
+class RequestIds {
+  public:
+    RequestIds();
+    [[nodiscard]] std::string next();
+
+  private:
+    std::uint64_t prefix_ = 0;
+    std::uint64_t counter_ = 0;
+};
+
+class RequestHandler {
+  public:
+    // options and client must outlive the handler; service_options say where queue URLs point
+    // and whether a long poll may block this thread.
+    RequestHandler(const Client& client, const EndpointOptions& options, api::ServiceOptions service_options);
+
+    // The reply to request; nullopt when it is a long poll that found nothing and this handler
+    // defers waits (LongPolls::defer): serve it again on a handler that may wait.
+    [[nodiscard]] std::optional<HttpReply> handle(const HttpRequest& request);
+
+  private:
+    [[nodiscard]] HttpReply route(const HttpRequest& request, const std::string& request_id,
+                                  const std::string& account);
+
+    const Client& client_;
+    const EndpointOptions& options_;
+    api::SqsService service_;
+    RequestIds request_ids_;
+};
+
+} // namespace shmq::daemon
