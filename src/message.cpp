@@ -3,6 +3,7 @@
 #include "shmq/message.h"
 
 #include <array>
+#include <memory>
 #include <charconv>
 #include <cstring>
 #include <openssl/evp.h>
@@ -33,12 +34,24 @@ bool parse_hex_u64(std::string_view text, std::uint64_t& value) {
     return result.ec == std::errc{} && result.ptr == end;
 }
 
+// One MD5 computation on the thread's own context, reused: the HTTP door digests every message,
+// and a context created and freed each time showed in its profile (CRYPTO_zalloc,
+// OPENSSL_init_crypto, EVP_MD_CTX_new/free) beside the hashing itself. One Md5 at a time per
+// thread.
 struct Md5 {
-    EVP_MD_CTX* context = EVP_MD_CTX_new();
-    Md5() { EVP_DigestInit_ex(context, EVP_md5(), nullptr); }
-    ~Md5() { EVP_MD_CTX_free(context); }
+    EVP_MD_CTX* context = thread_context();
+    // Fetched once: EVP_md5() makes every init look the algorithm up again (a locked store).
+    Md5() {
+        static EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+        EVP_DigestInit_ex2(context, md5, nullptr);
+    }
     Md5(const Md5&) = delete;
     Md5& operator=(const Md5&) = delete;
+    static EVP_MD_CTX* thread_context() {
+        thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                                            &EVP_MD_CTX_free);
+        return context.get();
+    }
     void update(const void* data, std::size_t size) { EVP_DigestUpdate(context, data, size); }
     void update_length_prefixed(std::string_view bytes) {
         const auto length = static_cast<std::uint32_t>(bytes.size());

@@ -71,17 +71,28 @@ Result<SendRequestEntry> read_send_entry(const json::object& request, bool batch
     return entry;
 }
 
-// {"MD5OfMessageBody", ["MD5OfMessageAttributes"], "MessageId", ["SequenceNumber"]} after the
-// members a caller puts first (a batch entry's Id).
-void describe_sent(json::object& out, const SendRequestEntry& entry, const SendOutcome& outcome) {
-    out["MD5OfMessageBody"] = md5_of_body(entry.body);
+// What SendMessage returns for a sent message, in the order of its output shape:
+// MD5OfMessageBody, [MD5OfMessageAttributes], MessageId, [SequenceNumber]. A batch entry's result
+// (SendMessageBatchResultEntry) has its Id first and MessageId before the digests.
+enum class SentShape { send_message, batch_entry };
+
+json::object describe_sent(const SendRequestEntry& entry, const SendOutcome& outcome, SentShape shape) {
+    json::object out(6);
+    if (shape == SentShape::batch_entry) {
+        out.emplace("Id", entry.id);
+        out.emplace("MessageId", outcome.message_id.to_string());
+    }
+    out.emplace("MD5OfMessageBody", md5_of_body(entry.body));
     if (!entry.attributes.empty()) {
-        out["MD5OfMessageAttributes"] = md5_of_message_attributes(entry.attributes);
+        out.emplace("MD5OfMessageAttributes", md5_of_message_attributes(entry.attributes));
     }
-    out["MessageId"] = outcome.message_id.to_string();
+    if (shape == SentShape::send_message) {
+        out.emplace("MessageId", outcome.message_id.to_string());
+    }
     if (const auto sequence = sequence_number_text(outcome.sequence_number); !sequence.empty()) {
-        out["SequenceNumber"] = sequence;
+        out.emplace("SequenceNumber", sequence);
     }
+    return out;
 }
 
 // DeleteMessageBatch and ChangeMessageVisibilityBatch entries.
@@ -175,9 +186,7 @@ SqsService::Response SqsService::send_message(const json::object& request) {
         if (!sent) {
             return sent.error();
         }
-        json::object response;
-        describe_sent(response, entry.value(), sent.value());
-        return response;
+        return describe_sent(entry.value(), sent.value(), SentShape::send_message);
     });
 }
 
@@ -236,19 +245,7 @@ SqsService::Response SqsService::send_message_batch(const json::object& request)
                 failed.push_back(failed_entry(entries[i].id, failures[i]->code, failures[i]->message));
                 continue;
             }
-            json::object result{{"Id", entries[i].id}};
-            json::object described;
-            describe_sent(described, entries[i], *outcome);
-            // Members in the order of SendMessageBatchResultEntry: Id, MessageId, MD5s, SequenceNumber.
-            result["MessageId"] = described["MessageId"];
-            result["MD5OfMessageBody"] = described["MD5OfMessageBody"];
-            if (described.contains("MD5OfMessageAttributes")) {
-                result["MD5OfMessageAttributes"] = described["MD5OfMessageAttributes"];
-            }
-            if (described.contains("SequenceNumber")) {
-                result["SequenceNumber"] = described["SequenceNumber"];
-            }
-            successful.push_back(std::move(result));
+            successful.push_back(describe_sent(entries[i], *outcome, SentShape::batch_entry));
         }
         return json::object{{"Successful", std::move(successful)}, {"Failed", std::move(failed)}};
     });
