@@ -297,41 +297,40 @@ SqsService::Response SqsService::receive_message(const json::object& request) {
         }
     }
     return with_queue(name.value(), [&](Queue& queue) -> Response {
-        auto received = receive_waiting(queue, receive);
+        auto received = receive_waiting(queue, receive, [&](const ReceiveRequest& attempt) {
+            return receive_messages_json(queue, attempt, system, patterns.value());
+        });
         if (!received) {
             return received.error();
         }
         json::object response;
         if (!received->empty()) {
-            json::array messages;
-            for (const ReceivedMessage& message : received.value()) {
-                messages.push_back(message_json(message, system, patterns.value()));
-            }
-            response["Messages"] = std::move(messages);
+            response["Messages"] = std::move(received).value();
         }
         return response;
     });
 }
 
-Result<std::vector<ReceivedMessage>> SqsService::receive_waiting(Queue& queue, ReceiveRequest request) {
+template <class ReceiveOnce>
+Result<json::array> SqsService::receive_waiting(const Queue& queue, ReceiveRequest request, ReceiveOnce&& receive_once) {
     const std::int32_t wait_s = request.wait_time_s >= 0 ? request.wait_time_s : queue.receive_wait_time_s();
     if (wait_s <= 0) {
-        return queue.receive(request);
+        return receive_once(request);
     }
     if (options_.long_polls == LongPolls::defer) {
         request.wait_time_s = 0;
-        auto received = queue.receive(request);
+        auto received = receive_once(request);
         deferred_ = received && received->empty();
         return received;
     }
     if (options_.stopping == nullptr) {
-        return queue.receive(request);
+        return receive_once(request);
     }
     // Slices of one second, each a full long poll (a send wakes it at once), until a message,
     // the wait time, or the server stopping.
     request.wait_time_s = 1;
     for (std::int32_t slice = 1;; ++slice) {
-        auto received = queue.receive(request);
+        auto received = receive_once(request);
         if (!received || !received->empty() || slice == wait_s || options_.stopping->load(std::memory_order_acquire)) {
             return received;
         }

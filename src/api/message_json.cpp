@@ -34,12 +34,13 @@ boost::json::object message_attributes_json(const MessageAttributes& attributes)
     return map;
 }
 
-boost::json::object message_json(const ReceivedMessage& message, const SystemAttributeSelection& system,
-                             const std::vector<std::string>& patterns) {
-    boost::json::object json{{"MessageId", message.message_id.to_string()},
-                             {"ReceiptHandle", message.receipt_handle.to_string()},
-                             {"MD5OfBody", md5_of_body(message.body)},
-                             {"Body", message.body}};
+Result<boost::json::object> message_json(const MessageView& message, const SystemAttributeSelection& system,
+                                         const std::vector<std::string>& patterns) {
+    boost::json::object json(6);
+    json.emplace("MessageId", message.message_id.to_string());
+    json.emplace("ReceiptHandle", message.receipt_handle.to_string());
+    json.emplace("MD5OfBody", md5_of_body(message.body));
+    json.emplace("Body", message.body);
     boost::json::object attributes;
     if (system.sender_id) {
         attributes["SenderId"] = std::to_string(message.sender_uid);
@@ -68,11 +69,18 @@ boost::json::object message_json(const ReceivedMessage& message, const SystemAtt
     if (!attributes.empty()) {
         json["Attributes"] = std::move(attributes);
     }
+    if (patterns.empty() || message.encoded_attributes.empty()) {
+        return json;
+    }
+    auto decoded = decode_message_attributes(message.encoded_attributes);
+    if (!decoded) {
+        return decoded.error();
+    }
     // SQS digests only the attributes it returns (recorded from AWS).
     MessageAttributes selected;
-    for (const auto& [name, value] : message.attributes) {
+    for (auto& [name, value] : decoded.value()) {
         if (attribute_selected(patterns, name)) {
-            selected.emplace(name, value);
+            selected.emplace(name, std::move(value));
         }
     }
     if (!selected.empty()) {
@@ -80,6 +88,28 @@ boost::json::object message_json(const ReceivedMessage& message, const SystemAtt
         json["MessageAttributes"] = message_attributes_json(selected);
     }
     return json;
+}
+
+Result<boost::json::array> receive_messages_json(Queue& queue, const ReceiveRequest& request,
+                                                 const SystemAttributeSelection& system,
+                                                 const std::vector<std::string>& patterns) {
+    boost::json::array messages;
+    Error shape_error;
+    auto count = queue.receive_views(request, [&](const MessageView& view) {
+        auto shaped = message_json(view, system, patterns);
+        if (shaped) {
+            messages.push_back(std::move(shaped).value());
+        } else {
+            shape_error = shaped.error();
+        }
+    });
+    if (!count) {
+        return count.error();
+    }
+    if (shape_error.code != Errc::ok) {
+        return shape_error;
+    }
+    return messages;
 }
 
 } // namespace shmq::api

@@ -4,12 +4,14 @@
 // and message attributes a ReceiveMessage asked for.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "shmq/message.h"
+#include "shmq/queue.h"
 
 namespace shmq::api {
 
@@ -43,9 +45,18 @@ struct SystemAttributeSelection {
 // {"name": {"StringValue" | "BinaryValue", "DataType"}}, as MessageBodyAttributeMap.
 [[nodiscard]] boost::json::object message_attributes_json(const MessageAttributes& attributes);
 
-// The Message shape of a received message: the system attributes asked for, and the message
-// attributes that patterns select with their MD5 (SQS digests only those it returns).
-[[nodiscard]] boost::json::object message_json(const ReceivedMessage& message, const SystemAttributeSelection& system,
-                                               const std::vector<std::string>& patterns);
+// The Message shape of a received message, seen in place in the region: the system attributes
+// asked for, and the message attributes that patterns select with their MD5 (SQS digests only
+// those it returns). Attributes are decoded only when some are asked for; bytes that do not
+// decode give Errc::corrupt_region.
+[[nodiscard]] Result<boost::json::object> message_json(const MessageView& message,
+                                                       const SystemAttributeSelection& system,
+                                                       const std::vector<std::string>& patterns);
+
+// ReceiveMessage's Messages: one receive (waiting as the request says), each message shaped by
+// message_json straight from the region (no copy of it first).
+[[nodiscard]] Result<boost::json::array> receive_messages_json(Queue& queue, const ReceiveRequest& request,
+                                                               const SystemAttributeSelection& system,
+                                                               const std::vector<std::string>& patterns);
 
 } // namespace shmq::api

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
@@ -99,8 +100,11 @@ class SqsService {
     template <class Operation> auto with_queue(const std::string& name, Operation&& operation)
         -> decltype(operation(std::declval<Queue&>()));
 
-    // ReceiveMessage's wait (receive_message): one receive, or slices of one that stop early.
-    [[nodiscard]] Result<std::vector<ReceivedMessage>> receive_waiting(Queue& queue, ReceiveRequest request);
+    // ReceiveMessage's wait as long_polls says: receive_once(request) once, at once, or in
+    // slices that stop early (receive_message; defined there).
+    template <class ReceiveOnce>
+    [[nodiscard]] Result<boost::json::array> receive_waiting(const Queue& queue, ReceiveRequest request,
+                                                             ReceiveOnce&& receive_once);
 
     const Client& client_;
     ServiceOptions options_;

@@ -380,17 +380,13 @@ struct ReceiveMessageCommand {
         if (!queue.ok()) {
             return queue.failure();
         }
-        auto received = queue.value().receive(request.value());
+        auto received = api::receive_messages_json(queue.value(), request.value(), system, patterns);
         if (!received.ok()) {
             return Failure::service(received.error());
         }
         boost::json::object response;
         if (!received.value().empty()) {
-            boost::json::array messages;
-            for (const auto& message : received.value()) {
-                messages.push_back(api::message_json(message, system, patterns));
-            }
-            response["Messages"] = std::move(messages);
+            response["Messages"] = std::move(received).value();
         }
         print_response(response); // an empty receive prints nothing, as in aws
         return {};
