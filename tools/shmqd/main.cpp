@@ -1,7 +1,7 @@
 // shmqd: the durability sidecar of a shmq namespace (issue 4) and its SQS HTTP endpoint (issue 5).
 // Usage:
 //   shmqd [--data-dir DIR] [--namespace NAME] [--segment-mib N] [--commit-interval-ms N]
-//         [--listen HOST:PORT | --no-listen] [--http-threads N] [--credentials FILE]
+//         [--listen HOST:PORT | --no-listen] [--http-threads N] [--http-connections-max N] [--credentials FILE]
 // The data directory defaults to $SHMQ_DATA_DIR, then ./shmq-data; the namespace to
 // $SHMQ_NAMESPACE, then "default"; the endpoint to 127.0.0.1:9324 (port 0: any free port). Once
 // ready it prints "shmqd listening on http://ADDRESS" (with an endpoint) and "shmqd ready" on
@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
     unsigned http_threads = 0;
     app.add_option("--http-threads", http_threads, "Event-loop threads of the HTTP endpoint (default: one per CPU)")
         ->check(CLI::Range(1, 64));
+    std::size_t http_connections_max = shmq::daemon::EndpointOptions{}.connections_max;
+    app.add_option("--http-connections-max", http_connections_max,
+                   "Open HTTP connections at most; more are answered 503 and closed (default 200)")
+        ->check(CLI::Range(1, 100000));
     std::string credentials;
     app.add_option("--credentials", credentials,
                    "File of 'ACCESS_KEY_ID SECRET_ACCESS_KEY' lines: the endpoint then requires SigV4 signatures");
@@ -48,6 +52,7 @@ int main(int argc, char** argv) {
     options.segment_bytes = segment_mib << 20;
     shmq::daemon::EndpointOptions endpoint_options;
     endpoint_options.threads = http_threads;
+    endpoint_options.connections_max = http_connections_max;
     if (shmq::Status parsed = shmq::daemon::parse_listen_address(listen, endpoint_options); !parsed) {
         std::fprintf(stderr, "shmqd: %s\n", parsed.message().c_str());
         return 2;
