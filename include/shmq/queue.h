@@ -103,6 +103,8 @@ class Queue {
     [[nodiscard]] std::uint32_t config_version() const noexcept;
     // ReceiveMessageWaitTimeSeconds: how long a receive without its own wait time waits (one load).
     [[nodiscard]] std::int32_t receive_wait_time_s() const noexcept;
+    // Durability=sync: a send returns only once shmqd made it durable (it waits for an fdatasync).
+    [[nodiscard]] bool sends_wait_for_disk() const noexcept;
 
   private:
     friend class Client;

@@ -182,6 +182,9 @@ SqsService::Response SqsService::send_message(const json::object& request) {
         return entry.error();
     }
     return with_queue(name.value(), [&](Queue& queue) -> Response {
+        if (defer_if(queue.sends_wait_for_disk())) {
+            return json::object{}; // Durability=sync: the send waits for shmqd's fdatasync
+        }
         auto sent = queue.send_message(entry->entry());
         if (!sent) {
             return sent.error();
@@ -221,6 +224,9 @@ SqsService::Response SqsService::send_message_batch(const json::object& request)
         }
     }
     return with_queue(name.value(), [&](Queue& queue) -> Response {
+        if (defer_if(queue.sends_wait_for_disk())) {
+            return json::object{}; // Durability=sync: the send waits for shmqd's fdatasync
+        }
         std::vector<SendOutcome> outcomes(to_send.size());
         if (!to_send.empty()) {
             if (Status status = queue.send_batch(to_send, outcomes); !status) {
@@ -317,10 +323,10 @@ Result<json::array> SqsService::receive_waiting(const Queue& queue, ReceiveReque
     if (wait_s <= 0) {
         return receive_once(request);
     }
-    if (options_.long_polls == LongPolls::defer) {
+    if (options_.blocking == Blocking::deferred) {
         request.wait_time_s = 0;
         auto received = receive_once(request);
-        deferred_ = received && received->empty();
+        (void)defer_if(received && received->empty());
         return received;
     }
     if (options_.stopping == nullptr) {

@@ -13,32 +13,31 @@ namespace json = boost::json;
 SqsService::SqsService(const Client& client, ServiceOptions options)
     : client_(client), options_(std::move(options)) {}
 
-// Every action and the member that runs it.
-const std::vector<std::pair<std::string_view, SqsService::Member>>& SqsService::action_table() {
-    static const std::vector<std::pair<std::string_view, Member>> table{
-        {"CreateQueue", &SqsService::create_queue},
-        {"DeleteQueue", &SqsService::delete_queue},
-        {"GetQueueUrl", &SqsService::get_queue_url},
-        {"ListQueues", &SqsService::list_queues},
-        {"GetQueueAttributes", &SqsService::get_queue_attributes},
-        {"SetQueueAttributes", &SqsService::set_queue_attributes},
-        {"PurgeQueue", &SqsService::purge_queue},
-        {"TagQueue", &SqsService::tag_queue},
-        {"UntagQueue", &SqsService::untag_queue},
-        {"ListQueueTags", &SqsService::list_queue_tags},
-        {"ListDeadLetterSourceQueues", &SqsService::list_dead_letter_source_queues},
-        {"StartMessageMoveTask", &SqsService::start_message_move_task},
-        {"CancelMessageMoveTask", &SqsService::cancel_message_move_task},
-        {"ListMessageMoveTasks", &SqsService::list_message_move_tasks},
-        {"SendMessage", &SqsService::send_message},
-        {"SendMessageBatch", &SqsService::send_message_batch},
-        {"ReceiveMessage", &SqsService::receive_message},
-        {"DeleteMessage", &SqsService::delete_message},
-        {"DeleteMessageBatch", &SqsService::delete_message_batch},
-        {"ChangeMessageVisibility", &SqsService::change_message_visibility},
-        {"ChangeMessageVisibilityBatch", &SqsService::change_message_visibility_batch},
-        {"AddPermission", &SqsService::add_permission},
-        {"RemovePermission", &SqsService::remove_permission},
+const std::vector<SqsService::Action>& SqsService::action_table() {
+    static const std::vector<Action> table{
+        {"CreateQueue", &SqsService::create_queue, false},
+        {"DeleteQueue", &SqsService::delete_queue, false},
+        {"GetQueueUrl", &SqsService::get_queue_url, false},
+        {"ListQueues", &SqsService::list_queues, false},
+        {"GetQueueAttributes", &SqsService::get_queue_attributes, false},
+        {"SetQueueAttributes", &SqsService::set_queue_attributes, false},
+        {"PurgeQueue", &SqsService::purge_queue, false},
+        {"TagQueue", &SqsService::tag_queue, false},
+        {"UntagQueue", &SqsService::untag_queue, false},
+        {"ListQueueTags", &SqsService::list_queue_tags, false},
+        {"ListDeadLetterSourceQueues", &SqsService::list_dead_letter_source_queues, false},
+        {"StartMessageMoveTask", &SqsService::start_message_move_task, false},
+        {"CancelMessageMoveTask", &SqsService::cancel_message_move_task, false},
+        {"ListMessageMoveTasks", &SqsService::list_message_move_tasks, false},
+        {"SendMessage", &SqsService::send_message, true},
+        {"SendMessageBatch", &SqsService::send_message_batch, true},
+        {"ReceiveMessage", &SqsService::receive_message, true},
+        {"DeleteMessage", &SqsService::delete_message, true},
+        {"DeleteMessageBatch", &SqsService::delete_message_batch, true},
+        {"ChangeMessageVisibility", &SqsService::change_message_visibility, true},
+        {"ChangeMessageVisibilityBatch", &SqsService::change_message_visibility_batch, true},
+        {"AddPermission", &SqsService::add_permission, false},
+        {"RemovePermission", &SqsService::remove_permission, false},
     };
     return table;
 }
@@ -61,13 +60,16 @@ Result<std::string> SqsService::queue_name(const json::object& request) const {
 
 bool SqsService::knows(std::string_view action) noexcept {
     const auto& table = action_table();
-    return std::any_of(table.begin(), table.end(), [&](const auto& entry) { return entry.first == action; });
+    return std::any_of(table.begin(), table.end(), [&](const Action& entry) { return entry.name == action; });
 }
 
 Result<json::object> SqsService::call(std::string_view action, const json::object& request,
                                       std::string_view caller_account) {
-    for (const auto& [name, member] : action_table()) {
+    for (const auto& [name, member, message_action] : action_table()) {
         if (name == action) {
+            if (defer_if(!message_action)) {
+                return json::object{};
+            }
             if (caller_account != account_id) {
                 if (Status allowed = check_access(action, request, caller_account); !allowed) {
                     return allowed.error();

@@ -25,17 +25,19 @@ namespace shmq::api {
 
 inline constexpr std::string_view account_id = "000000000000";
 
-// What a ReceiveMessage with a wait time does when its queue has nothing to receive.
-enum class LongPolls {
-    wait,  // waits on the calling thread, up to the wait time (20 s at most)
-    defer, // answers at once and marks the call deferred(): for an event-loop thread, which must
-           // not block, to hand the request to a thread that may (the wait starts there)
+// What a call may do on the calling thread.
+enum class Blocking {
+    allowed,  // anything: a long poll waits (up to 20 s), a Durability=sync send waits for its
+              // fdatasync, queue management scans a region's slots or creates a region
+    deferred, // only what never blocks: message actions that answer at once. Any other call
+              // answers nothing and is marked deferred (take_deferred): for an event-loop
+              // thread, which hands the request to a thread that may block
 };
 
 struct ServiceOptions {
     std::string url_base = "http://127.0.0.1:9324";
-    LongPolls long_polls = LongPolls::wait;
-    // LongPolls::wait: once set, a long poll in progress ends (empty) within a second: the wait
+    Blocking blocking = Blocking::allowed;
+    // Blocking::allowed: once set, a long poll in progress ends (empty) within a second: the wait
     // runs in slices of at most that, so a stopping server need not wait out 20 s polls.
     const std::atomic<bool>* stopping = nullptr;
 };
@@ -50,10 +52,9 @@ class SqsService {
     [[nodiscard]] Result<boost::json::object> call(std::string_view action, const boost::json::object& request,
                                                    std::string_view caller_account = account_id);
     [[nodiscard]] static bool knows(std::string_view action) noexcept;
-    // LongPolls::defer: whether the last call was a ReceiveMessage that found nothing and would
-    // have waited (its empty response is no answer: serve the request again with
-    // LongPolls::wait). Asking clears it, so a request that never reached call() is not taken
-    // for the one before it.
+    // Blocking::deferred: whether the last call would have blocked (its empty response is no
+    // answer: serve the request again with Blocking::allowed). Asking clears it, so a request
+    // that never reached call() is not taken for the one before it.
     [[nodiscard]] bool take_deferred() noexcept { return std::exchange(deferred_, false); }
 
     [[nodiscard]] std::string url_of(std::string_view queue_name) const;
@@ -61,8 +62,15 @@ class SqsService {
   private:
     using Response = Result<boost::json::object>;
     using Member = Response (SqsService::*)(const boost::json::object&);
-    // Every action and the member that runs it.
-    [[nodiscard]] static const std::vector<std::pair<std::string_view, Member>>& action_table();
+    struct Action {
+        std::string_view name;
+        Member member;
+        // Sends, receives, deletes and visibility changes: answered at once, but for the cases
+        // they defer themselves (a long poll that finds nothing, a send that waits for disk).
+        // Every other action may block (it scans or creates a region, or lists a directory).
+        bool message_action;
+    };
+    [[nodiscard]] static const std::vector<Action>& action_table();
     // Queue management (queue_actions.cpp).
     Response create_queue(const boost::json::object& request);
     Response delete_queue(const boost::json::object& request);
@@ -100,7 +108,12 @@ class SqsService {
     template <class Operation> auto with_queue(const std::string& name, Operation&& operation)
         -> decltype(operation(std::declval<Queue&>()));
 
-    // ReceiveMessage's wait as long_polls says: receive_once(request) once, at once, or in
+    // Blocking::deferred and the call would block: marks it deferred, true.
+    [[nodiscard]] bool defer_if(bool would_block) noexcept {
+        deferred_ = options_.blocking == Blocking::deferred && would_block;
+        return deferred_;
+    }
+    // ReceiveMessage's wait as blocking says: receive_once(request) once, at once, or in
     // slices that stop early (receive_message; defined there).
     template <class ReceiveOnce>
     [[nodiscard]] Result<boost::json::array> receive_waiting(const Queue& queue, ReceiveRequest request,

@@ -136,6 +136,10 @@ std::int32_t Queue::receive_wait_time_s() const noexcept {
     return engine_->receive_wait_time_s();
 }
 
+bool Queue::sends_wait_for_disk() const noexcept {
+    return engine_->sends_wait_for_disk();
+}
+
 engine::QueueEngine& engine_of(Queue& queue) noexcept {
     return queue.engine();
 }

@@ -70,6 +70,9 @@ class QueueEngine {
     [[nodiscard]] std::int32_t receive_wait_time_s() const noexcept {
         return static_cast<std::int32_t>(header_.hot.receive_wait_time_s.load(std::memory_order_relaxed));
     }
+    [[nodiscard]] bool sends_wait_for_disk() const noexcept {
+        return header_.hot.durability.load(std::memory_order_relaxed) == layout::durability_sync;
+    }
 
     // Management helpers (Client).
     [[nodiscard]] Status purge();

@@ -368,9 +368,9 @@ def wait_for_sleeping_receivers(endpoint, queue, count):
 
 
 @shmqd_only
-class LongPolls(unittest.TestCase):
-    """A long poll on an empty queue must not hold up the endpoint: its event loops hand the wait to
-    a pool thread. A shmqd with ONE event-loop thread and three long polls asleep must still answer
+class BlockingRequests(unittest.TestCase):
+    """A long poll on an empty queue (or a Durability=sync send) must not hold up the endpoint: its
+    event loops hand what blocks to a pool thread. A shmqd with ONE event-loop thread and three long polls asleep must still answer
     other requests at once, wake each poll with a message sent through the shared-memory door, and
     end polls in progress promptly (empty, not cut off) when it stops."""
 
@@ -410,6 +410,27 @@ class LongPolls(unittest.TestCase):
             poller.join(timeout=30)
         bodies = sorted(result["Messages"][0]["Body"] for result in results)
         self.assertEqual(bodies, ["wake 0", "wake 1", "wake 2"])
+
+    def test_sync_sends_from_many_connections_wait_apart_from_the_event_loop(self):
+        # Durability=sync sends wait for shmqd's fdatasync, on pool threads: senders on several
+        # connections share commits and all come back acknowledged.
+        url = self.sqs.create_queue(QueueName="synced", Attributes={"Durability": "sync"})["QueueUrl"]
+        errors = []
+        def send_some(sender):
+            sqs = client(self.endpoint)
+            try:
+                for i in range(20):
+                    sqs.send_message(QueueUrl=url, MessageBody=f"{sender}-{i}")
+            except Exception as error:  # reported below, with the sender
+                errors.append((sender, error))
+        senders = [threading.Thread(target=send_some, args=(n,)) for n in range(4)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(timeout=60)
+        self.assertEqual(errors, [])
+        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        self.assertEqual(attributes["Attributes"]["ApproximateNumberOfMessages"], "80")
 
     def test_stopping_ends_polls_in_progress_with_an_empty_answer(self):
         url = self.sqs.create_queue(QueueName="stopping")["QueueUrl"]

@@ -97,8 +97,8 @@ void HttpConnection::on_read(beast::error_code error) {
 void HttpConnection::defer(std::shared_ptr<HttpRequest> request) {
     // The job gives its references to the reply it posts: the connection is then only ever
     // released on its own loop's thread.
-    context_.long_polls.submit([self = shared_from_this(), request](RequestHandler& waiting_handler) mutable {
-        std::optional<HttpReply> reply = waiting_handler.handle(*request); // LongPolls::wait: always a reply
+    context_.blocking_pool.submit([self = shared_from_this(), request](RequestHandler& blocking_handler) mutable {
+        std::optional<HttpReply> reply = blocking_handler.handle(*request); // Blocking::allowed: always a reply
         auto executor = self->socket_.get_executor();
         asio::post(executor, [self = std::move(self), request = std::move(request), reply = std::move(*reply)]() mutable {
             self->write_reply(std::move(reply), request->version(), request->keep_alive());

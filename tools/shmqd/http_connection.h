@@ -1,7 +1,7 @@
 // HttpConnection: one keep-alive HTTP connection on an event-loop thread of the endpoint. Its
 // cycle is read a request, answer it, write the reply, read the next, each step an asynchronous
 // Beast operation on the thread's io_context, so one thread serves many connections without a
-// context switch per request. A long poll that finds its queue empty goes to the LongPollPool;
+// context switch per request. A request that may block goes to the BlockingPool;
 // the connection reads nothing more until the pool's reply is written (no pipelining: SQS
 // clients wait for each reply). Once the endpoint stops, a connection answers the request it
 // has, then closes. Malformed or oversized requests get 400 / 413, then the
@@ -19,7 +19,7 @@
 #include <optional>
 #include <unordered_set>
 
-#include "long_poll_pool.h"
+#include "blocking_pool.h"
 #include "request_handler.h"
 
 namespace shmq::daemon {
@@ -28,8 +28,8 @@ class HttpConnection;
 
 // What the connections of one event-loop thread share (all of it outlives them).
 struct ConnectionContext {
-    RequestHandler& handler; // the thread's own (LongPolls::defer)
-    LongPollPool& long_polls;
+    RequestHandler& handler; // the thread's own (api::Blocking::deferred)
+    BlockingPool& blocking_pool;
     const EndpointOptions& options;
     std::atomic<std::size_t>& open_connections; // across every thread, for connections_max
     const std::atomic<bool>& stopping;          // set: answer what was asked, then close

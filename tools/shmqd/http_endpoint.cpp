@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "http_connection.h"
-#include "long_poll_pool.h"
+#include "blocking_pool.h"
 #include "request_handler.h"
 
 namespace shmq::daemon {
@@ -26,9 +26,9 @@ using tcp = asio::ip::tcp;
 // share, and what they need of the endpoint.
 struct EventLoop {
     EventLoop(const Client& client, const EndpointOptions& options, const std::string& url_base,
-              LongPollPool& long_polls, std::atomic<std::size_t>& open_connections, const std::atomic<bool>& stopping)
-        : handler(client, options, {.url_base = url_base, .long_polls = api::LongPolls::defer}),
-          context{handler, long_polls, options, open_connections, stopping} {}
+              BlockingPool& blocking_pool, std::atomic<std::size_t>& open_connections, const std::atomic<bool>& stopping)
+        : handler(client, options, {.url_base = url_base, .blocking = api::Blocking::deferred}),
+          context{handler, blocking_pool, options, open_connections, stopping} {}
 
     asio::io_context io{1};
     // Keeps run() going while no connection is open; released when stopping, so run() returns
@@ -39,7 +39,7 @@ struct EventLoop {
     std::thread thread;
 };
 
-// The destructor takes it apart in order: acceptor, long-poll pool, loops (their io_contexts
+// The destructor takes it apart in order: acceptor, blocking pool, loops (their io_contexts
 // hold the connections, which use the counters declared first).
 struct HttpEndpoint::State {
     State(const Client& client_in, EndpointOptions options_in) : client(client_in), options(std::move(options_in)) {}
@@ -49,7 +49,7 @@ struct HttpEndpoint::State {
     std::string url_base;
     std::atomic<std::size_t> open_connections{0};
     std::atomic<bool> stopping{false};
-    std::unique_ptr<LongPollPool> long_polls;
+    std::unique_ptr<BlockingPool> blocking_pool;
     std::vector<std::unique_ptr<EventLoop>> loops;
     std::unique_ptr<tcp::acceptor> acceptor; // on loops[0]
     std::unique_ptr<asio::steady_timer> accept_retry;
@@ -102,7 +102,7 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(const Client& client, 
         return Error{Errc::invalid_parameter_value, "--listen: " + options.host + " is not an IP address"};
     }
     const unsigned threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-    // The long-poll pool and the loops need url_base, which needs the bound port: bind first on
+    // The blocking pool and the loops need url_base, which needs the bound port: bind first on
     // a loop made for the acceptor, then the rest.
     state->loops.reserve(threads);
     asio::io_context probe_io{1};
@@ -127,10 +127,10 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(const Client& client, 
         bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
     const std::string address_text = host + ":" + std::to_string(bound.port());
     state->url_base = "http://" + address_text;
-    state->long_polls = std::make_unique<LongPollPool>(client, state->options, state->url_base);
+    state->blocking_pool = std::make_unique<BlockingPool>(client, state->options, state->url_base);
     for (unsigned i = 0; i < threads; ++i) {
         state->loops.push_back(std::make_unique<EventLoop>(client, state->options, state->url_base,
-                                                           *state->long_polls, state->open_connections,
+                                                           *state->blocking_pool, state->open_connections,
                                                            state->stopping));
     }
     // Move the listening socket onto the first loop.
@@ -169,7 +169,7 @@ HttpEndpoint::~HttpEndpoint() {
     // 2. Long polls in progress end within a second; their replies go to the loops, still running.
     //    Then, without work guards, a loop's run() returns once its connections are gone (a
     //    connection waiting for the pool has no operation pending: the guard kept its loop up).
-    state.long_polls.reset();
+    state.blocking_pool.reset();
     for (auto& loop : state.loops) {
         asio::post(loop->io, [&loop = *loop] { loop.work.reset(); });
     }

@@ -6,8 +6,9 @@
 // not parse are refused with a clear error, and the connection closed.
 //
 // Threads: a few event loops (an io_context each, connections dealt to them in turn) serve every
-// keep-alive connection and run the queue operations themselves; only a long poll that finds its
-// queue empty moves to a LongPollPool thread, which waits and hands the reply back.
+// keep-alive connection and run the message actions themselves; what may block (a long poll
+// that finds its queue empty, a Durability=sync send, queue management) moves to a BlockingPool
+// thread, which hands the reply back.
 #pragma once
 
 #include <cstdint>

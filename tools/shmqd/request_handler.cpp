@@ -73,9 +73,15 @@ std::string RequestIds::next() {
 
 RequestHandler::RequestHandler(const Client& client, const EndpointOptions& options,
                                api::ServiceOptions service_options)
-    : client_(client), options_(options), service_(client, std::move(service_options)) {}
+    : client_(client),
+      options_(options),
+      defers_blocking_(service_options.blocking == api::Blocking::deferred),
+      service_(client, std::move(service_options)) {}
 
 std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request) {
+    if (defers_blocking_ && request.method() == http::verb::get && request.target() == "/metrics") {
+        return std::nullopt;
+    }
     const std::string request_id = request_ids_.next();
     // Metrics and health are for local scrapers, which do not sign.
     const bool open_path =

@@ -38,7 +38,7 @@ class RequestHandler {
     RequestHandler(const Client& client, const EndpointOptions& options, api::ServiceOptions service_options);
 
     // The reply to request; nullopt when it is a long poll that found nothing and this handler
-    // defers waits (LongPolls::defer): serve it again on a handler that may wait.
+    // defers what blocks (api::Blocking::deferred): serve it again on a handler that may block.
     [[nodiscard]] std::optional<HttpReply> handle(const HttpRequest& request);
 
   private:
@@ -47,6 +47,7 @@ class RequestHandler {
 
     const Client& client_;
     const EndpointOptions& options_;
+    const bool defers_blocking_; // api::Blocking::deferred: GET /metrics (a scan of every queue) too
     api::SqsService service_;
     RequestIds request_ids_;
 };

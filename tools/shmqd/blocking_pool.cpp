@@ -1,14 +1,14 @@
-// LongPollPool (see long_poll_pool.h).
-#include "long_poll_pool.h"
+// BlockingPool (see blocking_pool.h).
+#include "blocking_pool.h"
 
 #include <utility>
 
 namespace shmq::daemon {
 
-LongPollPool::LongPollPool(const Client& client, const EndpointOptions& options, std::string url_base)
+BlockingPool::BlockingPool(const Client& client, const EndpointOptions& options, std::string url_base)
     : client_(client), options_(options), url_base_(std::move(url_base)) {}
 
-LongPollPool::~LongPollPool() {
+BlockingPool::~BlockingPool() {
     {
         const std::lock_guard lock(mutex_);
         stopping_.store(true, std::memory_order_release);
@@ -19,7 +19,7 @@ LongPollPool::~LongPollPool() {
     }
 }
 
-void LongPollPool::submit(Job job) {
+void BlockingPool::submit(Job job) {
     {
         const std::lock_guard lock(mutex_);
         jobs_.push_back(std::move(job));
@@ -30,9 +30,9 @@ void LongPollPool::submit(Job job) {
     wake_.notify_one();
 }
 
-void LongPollPool::work() {
+void BlockingPool::work() {
     RequestHandler handler(client_, options_,
-                           {.url_base = url_base_, .long_polls = api::LongPolls::wait, .stopping = &stopping_});
+                           {.url_base = url_base_, .blocking = api::Blocking::allowed, .stopping = &stopping_});
     std::unique_lock lock(mutex_);
     for (;;) {
         ++idle_;

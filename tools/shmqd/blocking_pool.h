@@ -1,12 +1,15 @@
-// LongPollPool: the threads that serve ReceiveMessage long polls, so the endpoint's event-loop
-// threads never block. An event loop answers every request itself, a receive included, and
-// hands over only a long poll that found its queue empty; a pool thread runs it again with a
-// handler that waits (up to 20 s, woken at once by a send) and posts the reply back.
+// BlockingPool: the threads that serve the requests that may block, so the endpoint's event-loop
+// threads never do. An event loop answers the message actions itself and hands over the rest
+// (api::Blocking::deferred): a long poll that found its queue empty, a send to a Durability=sync
+// queue (it waits for shmqd's fdatasync), queue management (it scans or creates regions) and
+// GET /metrics. A pool thread runs the request again with a handler that may block (a long poll
+// waits up to 20 s, woken at once by a send) and posts the reply back.
 //
 // Threads start on demand and stay: a connection has at most one request in progress, so with
-// as many threads as connections allowed no long poll ever queues behind another. Each thread has
+// as many threads as connections allowed no request ever queues behind another (sync senders on
+// many connections still share one fdatasync). Each thread has
 // its own RequestHandler (so its own queue handles). Destruction sets the stop flag the handlers
-// watch, so polls in progress end within a second, then joins every thread.
+// watch, so long polls in progress end within a second, then joins every thread.
 #pragma once
 
 #include <atomic>
@@ -23,15 +26,15 @@
 
 namespace shmq::daemon {
 
-class LongPollPool {
+class BlockingPool {
   public:
     using Job = std::function<void(RequestHandler&)>;
 
     // client and options must outlive the pool; url_base as the endpoint's handlers have it.
-    LongPollPool(const Client& client, const EndpointOptions& options, std::string url_base);
-    ~LongPollPool();
-    LongPollPool(const LongPollPool&) = delete;
-    LongPollPool& operator=(const LongPollPool&) = delete;
+    BlockingPool(const Client& client, const EndpointOptions& options, std::string url_base);
+    ~BlockingPool();
+    BlockingPool(const BlockingPool&) = delete;
+    BlockingPool& operator=(const BlockingPool&) = delete;
 
     // Runs job on a pool thread (one more is started when none is idle, up to
     // options.connections_max).
