@@ -147,6 +147,10 @@ QueueEngine::~QueueEngine() {
         header_.received_total.fetch_add(me_->received.load(std::memory_order_relaxed), std::memory_order_relaxed);
         header_.deleted_total.fetch_add(me_->deleted.load(std::memory_order_relaxed), std::memory_order_relaxed);
         me_->pending_count.store(0, std::memory_order_relaxed);
+        // Start time first: the next owner claims the pid, then stores its start time, and a
+        // liveness check in between must not see ours beside its pid (it would judge a live
+        // process dead and recover its slots under it). 0 means "judge by pid only".
+        me_->start_ticks.store(0, std::memory_order_relaxed);
         me_->pid.store(0, std::memory_order_release);
     }
 }
@@ -1283,6 +1287,7 @@ void QueueEngine::recover_process(std::uint32_t index) {
     entry.sent.store(0, std::memory_order_relaxed);
     entry.received.store(0, std::memory_order_relaxed);
     entry.deleted.store(0, std::memory_order_relaxed);
+    entry.start_ticks.store(0, std::memory_order_relaxed); // as in ~QueueEngine: never beside a new pid
     entry.pid.store(0, std::memory_order_release);
     if (recovered > 0) {
         wake(header_.writable, static_cast<int>(std::min<std::uint64_t>(recovered, INT_MAX)));
