@@ -7,7 +7,10 @@
 // completes the gathered records are submitted when as many have come as were waiting (the
 // records it released plus those staged meanwhile), when none came for gather_gap_ns, or at
 // the latest gather_max_ns after the release. Without sync traffic (async queues only) records
-// are submitted on every pass, up to the writer's commits in flight, as before.
+// are submitted as soon as no commit is in flight, and what arrives meanwhile gathers into the
+// next: overlapping commits (up to the writer's four) cost an fdatasync and io_uring worker
+// wake-ups each, and took 0.6 of a core from the HTTP endpoint at 50 K async sends/s (38.5 K
+// commits in 8 s; one at a time: 27 K, and 11-19 % more sends/s).
 // Times are steady-clock nanoseconds passed in, so the policy is tested without a clock.
 #pragma once
 
@@ -40,11 +43,11 @@ class CommitPacer {
         if (staged_records_ == 0 || commits_in_flight >= commits_in_flight_max) {
             return false;
         }
-        if (!sync_recent) {
-            return true;
-        }
         if (commits_in_flight > 0) {
             return false; // gathering behind the commit in flight
+        }
+        if (!sync_recent) {
+            return true;
         }
         // The gap runs from the release or the last arrival, whichever is later: records staged
         // while the commit was in flight do not end the gather for those it released.
