@@ -9,19 +9,38 @@ BlockingPool::BlockingPool(const Client& client, const EndpointOptions& options,
     : client_(client), options_(options), url_base_(std::move(url_base)) {}
 
 BlockingPool::~BlockingPool() {
+    stop();
+}
+
+void BlockingPool::stop() {
     {
         const std::lock_guard lock(mutex_);
         stopping_.store(true, std::memory_order_release);
+        stopped_ = true; // from here submit() runs jobs itself and leaves threads_ alone
     }
     wake_.notify_all();
     for (std::thread& thread : threads_) {
-        thread.join();
+        if (thread.joinable()) {
+            thread.join(); // the jobs queued before stop() are done first
+        }
     }
 }
 
 void BlockingPool::submit(Job job) {
     {
         const std::lock_guard lock(mutex_);
+        if (stopped_) {
+            // Under the lock: the late handler is one, and event loops may submit together. With
+            // stopping_ set, a long poll it runs ends within a second.
+            if (!late_handler_) {
+                late_handler_.emplace(client_, options_,
+                                      api::ServiceOptions{.url_base = url_base_,
+                                                          .blocking = api::Blocking::allowed,
+                                                          .stopping = &stopping_});
+            }
+            job(*late_handler_);
+            return;
+        }
         jobs_.push_back(std::move(job));
         if (idle_ < jobs_.size() && threads_.size() < options_.connections_max) {
             threads_.emplace_back([this] { work(); });

@@ -8,8 +8,10 @@
 // Threads start on demand and stay: a connection has at most one request in progress, so with
 // as many threads as connections allowed no request ever queues behind another (sync senders on
 // many connections still share one fdatasync). Each thread has
-// its own RequestHandler (so its own queue handles). Destruction sets the stop flag the handlers
-// watch, so long polls in progress end within a second, then joins every thread.
+// its own RequestHandler (so its own queue handles). stop() sets the stop flag the handlers
+// watch, so long polls in progress end within a second, then joins every thread; a job submitted
+// after that (a request an event loop read just before it closed its connections) runs on the
+// submitting thread.
 #pragma once
 
 #include <atomic>
@@ -18,6 +20,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,13 +35,14 @@ class BlockingPool {
 
     // client and options must outlive the pool; url_base as the endpoint's handlers have it.
     BlockingPool(const Client& client, const EndpointOptions& options, std::string url_base);
-    ~BlockingPool();
+    ~BlockingPool(); // stop()
     BlockingPool(const BlockingPool&) = delete;
     BlockingPool& operator=(const BlockingPool&) = delete;
 
     // Runs job on a pool thread (one more is started when none is idle, up to
     // options.connections_max).
     void submit(Job job);
+    void stop();
 
   private:
     void work();
@@ -47,7 +51,9 @@ class BlockingPool {
     const EndpointOptions& options_;
     std::string url_base_;
     std::atomic<bool> stopping_{false};
-    std::mutex mutex_; // guards jobs_, idle_, threads_
+    std::mutex mutex_; // guards jobs_, idle_, threads_, stopped_
+    bool stopped_ = false;
+    std::optional<RequestHandler> late_handler_; // for jobs after stop(), on the submitter's thread
     std::condition_variable wake_;
     std::deque<Job> jobs_;
     std::size_t idle_ = 0;

@@ -169,7 +169,7 @@ HttpEndpoint::~HttpEndpoint() {
     // 2. Long polls in progress end within a second; their replies go to the loops, still running.
     //    Then, without work guards, a loop's run() returns once its connections are gone (a
     //    connection waiting for the pool has no operation pending: the guard kept its loop up).
-    state.blocking_pool.reset();
+    state.blocking_pool->stop(); // kept until the loops are gone: one may still submit
     for (auto& loop : state.loops) {
         asio::post(loop->io, [&loop = *loop] { loop.work.reset(); });
     }
