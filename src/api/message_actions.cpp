@@ -185,7 +185,7 @@ SqsService::Response SqsService::send_message(const json::object& request) {
         if (defer_if(queue.sends_wait_for_disk())) {
             return json::object{}; // Durability=sync: the send waits for shmqd's fdatasync
         }
-        auto sent = queue.send_message(entry->entry());
+        auto sent = queue.send_message(entry->entry(), options_.send_options);
         if (!sent) {
             return sent.error();
         }
@@ -229,7 +229,7 @@ SqsService::Response SqsService::send_message_batch(const json::object& request)
         }
         std::vector<SendOutcome> outcomes(to_send.size());
         if (!to_send.empty()) {
-            if (Status status = queue.send_batch(to_send, outcomes); !status) {
+            if (Status status = queue.send_batch(to_send, outcomes, options_.send_options); !status) {
                 return status.error();
             }
         }

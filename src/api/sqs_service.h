@@ -40,6 +40,9 @@ struct ServiceOptions {
     // Blocking::allowed: once set, a long poll in progress ends (empty) within a second: the wait
     // runs in slices of at most that, so a stopping server need not wait out 20 s polls.
     const std::atomic<bool>* stopping = nullptr;
+    // How sends behave; durable_wait_ns: how long a Durability=sync send waits for a shmqd to
+    // journal its queue (a queue created a moment ago is attached within shmqd's watch interval).
+    SendOptions send_options{};
 };
 
 class SqsService {

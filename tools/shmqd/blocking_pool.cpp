@@ -33,10 +33,7 @@ void BlockingPool::submit(Job job) {
             // Under the lock: the late handler is one, and event loops may submit together. With
             // stopping_ set, a long poll it runs ends within a second.
             if (!late_handler_) {
-                late_handler_.emplace(client_, options_,
-                                      api::ServiceOptions{.url_base = url_base_,
-                                                          .blocking = api::Blocking::allowed,
-                                                          .stopping = &stopping_});
+                late_handler_.emplace(client_, options_, blocking_service_options());
             }
             job(*late_handler_);
             return;
@@ -49,9 +46,19 @@ void BlockingPool::submit(Job job) {
     wake_.notify_one();
 }
 
+api::ServiceOptions BlockingPool::blocking_service_options() const {
+    // A queue created over HTTP a moment ago is attached by this shmqd within its watch interval
+    // (100 ms, sooner on inotify); a Durability=sync send to it waits for that instead of
+    // answering 503 (seen under ThreadSanitizer, where attaching is slow).
+    constexpr std::int64_t sync_attach_wait_ns = 5'000'000'000;
+    return {.url_base = url_base_,
+            .blocking = api::Blocking::allowed,
+            .stopping = &stopping_,
+            .send_options = {.durable_wait_ns = sync_attach_wait_ns}};
+}
+
 void BlockingPool::work() {
-    RequestHandler handler(client_, options_,
-                           {.url_base = url_base_, .blocking = api::Blocking::allowed, .stopping = &stopping_});
+    RequestHandler handler(client_, options_, blocking_service_options());
     std::unique_lock lock(mutex_);
     for (;;) {
         ++idle_;

@@ -46,6 +46,9 @@ class BlockingPool {
 
   private:
     void work();
+    // A handler that may block: long polls stop with stopping_, sync sends wait for shmqd to
+    // attach a new queue.
+    [[nodiscard]] api::ServiceOptions blocking_service_options() const;
 
     const Client& client_;
     const EndpointOptions& options_;
