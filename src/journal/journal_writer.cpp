@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "engine/crash_point.h"
+#include "journal/journal_directory.h"
 
 namespace shmq::journal {
 namespace {
@@ -22,11 +23,6 @@ constexpr std::size_t zero_chunk_bytes = 1u << 20;
 
 Error system_error(const std::string& what, int error_number) {
     return Error{Errc::system_error, what + ": " + std::strerror(error_number)};
-}
-
-bool is_segment_name(const std::string& name) {
-    return name.size() == 24 && name.ends_with(".seg") &&
-           std::all_of(name.begin(), name.begin() + 20, [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Writes zeros over [from, to) and flushes them: preallocation that needs no metadata update on
@@ -65,8 +61,9 @@ Result<JournalScan> scan_journal(const std::string& directory, const RecordVisit
     }
     std::vector<std::string> names;
     for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
-        if (entry.is_regular_file() && is_segment_name(entry.path().filename().string())) {
-            names.push_back(entry.path().filename().string());
+        std::string name = entry.path().filename().string();
+        if (parse_segment_file_name(name)) {
+            names.push_back(std::move(name)); // scan_segment refuses one that is not a regular file
         }
     }
     if (error) {
@@ -115,10 +112,10 @@ JournalWriter::~JournalWriter() {
 }
 
 Result<std::unique_ptr<JournalWriter>> JournalWriter::open(const JournalOptions& options, const JournalScan& scan) {
-    if (options.segment_bytes < segment_bytes_min || options.segment_bytes % 4096 != 0 ||
-        options.commits_in_flight == 0) {
+    if (options.segment_bytes < segment_bytes_min || options.segment_bytes > segment_bytes_max ||
+        options.segment_bytes % segment_header_bytes != 0 || options.commits_in_flight == 0) {
         return Error{Errc::invalid_parameter_value,
-                     "journal segments must be a multiple of 4 KiB of at least 64 KiB, with at least one commit "
+                     "journal segments must be a multiple of 4 KiB from 64 KiB to 4 GiB, with at least one commit "
                      "in flight"};
     }
     std::error_code error;
@@ -154,7 +151,7 @@ Result<std::unique_ptr<JournalWriter>> JournalWriter::open(const JournalOptions&
 namespace {
 
 std::string spare_path(const std::string& directory) {
-    return directory + "/spare.tmp";
+    return directory + "/" + std::string(spare_segment_name);
 }
 
 // The first page of a segment: its header, then zeros.
@@ -189,7 +186,7 @@ Status write_header(int fd, const std::string& path, std::uint64_t first_sequenc
 // Creates (or reuses) path, zero-filled to capacity and flushed; the fd, or an error (the file
 // is then removed: a full disk leaves nothing half made behind).
 Result<int> prepare_zeroed_file(const std::string& path, std::uint64_t capacity_bytes) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         return system_error("create " + path, errno);
     }
@@ -273,7 +270,7 @@ Status JournalWriter::open_segment(std::uint64_t first_sequence) {
 }
 
 Status JournalWriter::continue_segment(const SegmentScan& last) {
-    const int fd = ::open(last.path.c_str(), O_RDWR | O_CLOEXEC);
+    const int fd = ::open(last.path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         return system_error("open " + last.path, errno);
     }

@@ -30,8 +30,6 @@ struct io_uring;
 
 namespace shmq::journal {
 
-inline constexpr std::uint64_t segment_bytes_min = 64u << 10; // records larger than a segment are refused
-
 struct JournalOptions {
     std::string directory;
     std::uint64_t segment_bytes = 64ull << 20; // holds any record (a 1 MiB message and its attributes)

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -64,7 +65,20 @@ std::string segment_file_name(std::uint64_t first_sequence) {
     return name;
 }
 
-Result<SegmentScan> scan_segment_bytes(std::span<const std::byte> bytes, const RecordVisitor& visit) {
+std::optional<std::uint64_t> parse_segment_file_name(std::string_view name) noexcept {
+    constexpr std::size_t digits = 20;
+    if (name.size() != digits + 4 || !name.ends_with(".seg")) {
+        return std::nullopt;
+    }
+    std::uint64_t first_sequence = 0;
+    const auto [end, error] = std::from_chars(name.data(), name.data() + digits, first_sequence);
+    if (error != std::errc{} || end != name.data() + digits) {
+        return std::nullopt; // not all digits (from_chars also refuses a sign), or beyond 64 bits
+    }
+    return first_sequence;
+}
+
+Result<SegmentHeader> check_segment_header(std::span<const std::byte> bytes) {
     SegmentHeader header{};
     if (bytes.size() < segment_header_bytes) {
         return Error{Errc::corrupt_region, "segment smaller than its header"};
@@ -80,6 +94,28 @@ Result<SegmentScan> scan_segment_bytes(std::span<const std::byte> bytes, const R
     }
     if (segment_header_checksum(header) != header.checksum) {
         return Error{Errc::corrupt_region, "journal segment header checksum mismatch"};
+    }
+    // A good checksum says the header is as written, not that whoever wrote it was us.
+    if (header.capacity_bytes < segment_bytes_min || header.capacity_bytes > segment_bytes_max ||
+        header.capacity_bytes % segment_header_bytes != 0) {
+        return Error{Errc::corrupt_region,
+                     "journal segment header states a capacity of " + std::to_string(header.capacity_bytes) + " bytes"};
+    }
+    if (header.first_sequence == 0 || header.first_sequence > segment_first_sequence_max) {
+        return Error{Errc::corrupt_region, "journal segment header states a first sequence of " +
+                                               std::to_string(header.first_sequence)};
+    }
+    return header;
+}
+
+Result<SegmentScan> scan_segment_bytes(std::span<const std::byte> bytes, const RecordVisitor& visit) {
+    auto checked = check_segment_header(bytes);
+    if (!checked) {
+        return checked.error();
+    }
+    const SegmentHeader& header = checked.value();
+    if (bytes.size() > header.capacity_bytes) {
+        return Error{Errc::corrupt_region, "journal segment larger than the capacity its header states"};
     }
     SegmentScan scan;
     scan.first_sequence = header.first_sequence;
@@ -123,7 +159,8 @@ Result<SegmentScan> scan_segment_bytes(std::span<const std::byte> bytes, const R
 }
 
 Result<SegmentScan> scan_segment(const std::string& path, const RecordVisitor& visit) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Not through a symbolic link, and without blocking on a FIFO planted under a segment's name.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         return Error{Errc::system_error, "open " + path + ": " + std::strerror(errno)};
     }
@@ -133,6 +170,10 @@ Result<SegmentScan> scan_segment(const std::string& path, const RecordVisitor& v
         ::close(fd);
         return Error{Errc::system_error, "fstat " + path + ": " + std::strerror(saved)};
     }
+    if (!S_ISREG(info.st_mode)) {
+        ::close(fd);
+        return Error{Errc::corrupt_region, "journal segment " + path + " is not a regular file"};
+    }
     const auto size = static_cast<std::size_t>(info.st_size);
     void* mapped = size == 0 ? MAP_FAILED : mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
@@ -141,11 +182,16 @@ Result<SegmentScan> scan_segment(const std::string& path, const RecordVisitor& v
     }
     auto scan = scan_segment_bytes({static_cast<const std::byte*>(mapped), size}, visit);
     munmap(mapped, size);
-    if (scan) {
-        scan->path = path;
-    } else {
+    if (!scan) {
         return Error{scan.error().code, path + ": " + scan.error().message};
     }
+    if (scan->capacity_bytes != size) {
+        // Preallocated before its header was written: any other size is damage, and the writer
+        // would otherwise append past the end it scanned.
+        return Error{Errc::corrupt_region, path + ": " + std::to_string(size) + " bytes, its header states " +
+                                               std::to_string(scan->capacity_bytes)};
+    }
+    scan->path = path;
     return scan;
 }
 

@@ -1,7 +1,9 @@
 // Goal: the journal's file format and appender keep every committed record and never invent
 // one: records round-trip across segment rolls and reopenings; a torn tail is cut at the first
 // bad record (and erased, so it cannot come back); a corrupt record in the middle is reported and
-// skipped; random damage never crashes the reader or yields a record that was not written.
+// skipped; random damage never crashes the reader or yields a record that was not written; a
+// header is bounded before use; the directory check tells a crash's unstarted newest segment from
+// damage (stray names, links, bad headers).
 // Method: real files in a temporary directory, io_uring commits with fdatasync, damage applied
 // with pwrite between a close and a reopen.
 #include <catch2/catch.hpp>
@@ -9,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "journal/journal_directory.h"
 #include "journal/journal_writer.h"
 #include "support/child_process.h"
 
@@ -304,4 +308,113 @@ TEST_CASE("journal: a full disk refuses new segments with a clear error; what wa
     INFO(output);
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(output.find("No space left on device") != std::string::npos);
+}
+
+TEST_CASE("journal: a header whose checksum is good but whose sizes are out of bounds is refused", "[durability]") {
+    // Written by someone else than the writer: a capacity the writer would zero-fill up to, or a
+    // first sequence that would wrap, must be refused before anything is sized by them.
+    const auto page_with = [](std::uint64_t capacity_bytes, std::uint64_t first_sequence) {
+        SegmentHeader header{};
+        header.magic = segment_magic;
+        header.version = segment_format_version;
+        header.header_bytes = segment_header_bytes;
+        header.first_sequence = first_sequence;
+        header.capacity_bytes = capacity_bytes;
+        header.checksum = segment_header_checksum(header);
+        std::vector<std::byte> page(segment_header_bytes);
+        std::memcpy(page.data(), &header, sizeof header);
+        return page;
+    };
+    CHECK(check_segment_header(page_with(segment_bytes_min, 1)));
+    CHECK(check_segment_header(page_with(segment_bytes_max, segment_first_sequence_max)));
+    for (const std::uint64_t capacity : {std::uint64_t{0}, segment_bytes_min - segment_header_bytes,
+                                         segment_bytes_min + 1, segment_bytes_max + segment_header_bytes,
+                                         std::uint64_t{1} << 62, ~std::uint64_t{0}}) {
+        auto refused = check_segment_header(page_with(capacity, 1));
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().message.find("capacity") != std::string::npos);
+    }
+    for (const std::uint64_t first : {std::uint64_t{0}, segment_first_sequence_max + 1, ~std::uint64_t{0}}) {
+        auto refused = check_segment_header(page_with(segment_bytes_min, first));
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().message.find("first sequence") != std::string::npos);
+    }
+    // Bytes beyond the stated capacity are refused too (the writer would never read them).
+    std::vector<std::byte> longer = page_with(segment_bytes_min, 1);
+    longer.resize(segment_bytes_min + record_alignment);
+    CHECK_FALSE(scan_segment_bytes(longer, [](const RecordView&) {}));
+}
+
+TEST_CASE("journal: the directory check tells an unstarted newest segment from damage", "[durability]") {
+    TempDir dir;
+    {
+        auto writer = open_writer(dir.path);
+        for (std::uint64_t i = 1; i <= 2000; ++i) {
+            writer->append(RecordType::message_sent, payload_of(body(i)));
+        }
+        REQUIRE(writer->sync());
+    }
+    JournalScan scan;
+    (void)read_all(dir.path, &scan);
+    REQUIRE(scan.segments.size() >= 3);
+    auto healthy = check_journal_directory(dir.path);
+    REQUIRE(healthy);
+    CHECK(healthy->damaged.empty()); // the spare.tmp the writer left is expected
+    CHECK_FALSE(healthy->unstarted_newest);
+    CHECK(std::filesystem::exists(dir.path + "/" + std::string(spare_segment_name)));
+    const std::string next = dir.path + "/" + segment_file_name(scan.next_sequence);
+    const auto write_file = [](const std::string& path, std::size_t bytes, std::byte value) {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        REQUIRE(fd >= 0);
+        const std::vector<std::byte> content(bytes, value);
+        REQUIRE(write(fd, content.data(), content.size()) == static_cast<ssize_t>(bytes));
+        ::close(fd);
+    };
+    SECTION("an empty, short or zero newest segment is unstarted; not newest, it is damage") {
+        for (const std::size_t bytes : {std::size_t{0}, std::size_t{100}, std::size_t{64 << 10}}) {
+            write_file(next, bytes, std::byte{0});
+            auto checked = check_journal_directory(dir.path);
+            REQUIRE(checked);
+            CHECK(checked->damaged.empty());
+            CHECK(checked->unstarted_newest == next);
+        }
+        write_file(dir.path + "/" + segment_file_name(scan.next_sequence + 1000), 0, std::byte{0});
+        auto checked = check_journal_directory(dir.path);
+        REQUIRE(checked);
+        REQUIRE(checked->damaged.size() == 1);
+        CHECK(checked->damaged.front().path == next);
+        CHECK(checked->damaged.front().reason.find("newer segments follow") != std::string::npos);
+    }
+    SECTION("a zeroed header over data, a name its header contradicts, a wrong size are damage") {
+        damage(scan.segments.back().path, 0, segment_header_bytes, std::byte{0});
+        std::filesystem::copy_file(scan.segments.front().path, next); // a copy under another name
+        std::filesystem::resize_file(scan.segments[1].path, (64 << 10) - segment_header_bytes);
+        auto checked = check_journal_directory(dir.path);
+        REQUIRE(checked);
+        CHECK_FALSE(checked->unstarted_newest);
+        REQUIRE(checked->damaged.size() == 3);
+        CHECK(checked->damaged[0].path == scan.segments[1].path);
+        CHECK(checked->damaged[0].reason.find("its header states") != std::string::npos);
+        CHECK(checked->damaged[1].path == scan.segments.back().path);
+        CHECK(checked->damaged[1].reason.find("header is zeros but it holds data") != std::string::npos);
+        CHECK(checked->damaged[2].path == next);
+        CHECK(checked->damaged[2].reason.find("its name") != std::string::npos);
+    }
+    SECTION("stray names, links, directories and FIFOs are damage, and the reader does not follow them") {
+        write_file(dir.path + "/notes.txt", 3, std::byte{'x'});
+        std::filesystem::create_symlink(scan.segments.front().path, next);
+        std::filesystem::create_directory(dir.path + "/" + segment_file_name(scan.next_sequence + 1));
+        REQUIRE(mkfifo((dir.path + "/" + segment_file_name(scan.next_sequence + 2)).c_str(), 0600) == 0);
+        auto checked = check_journal_directory(dir.path);
+        REQUIRE(checked);
+        CHECK_FALSE(checked->unstarted_newest);
+        REQUIRE(checked->damaged.size() == 4);
+        CHECK(checked->damaged[0].reason == "a symbolic link, not a regular file");
+        CHECK(checked->damaged[1].reason == "a directory, not a regular file");
+        CHECK(checked->damaged[2].reason == "not a regular file");
+        CHECK(checked->damaged[3].path == dir.path + "/notes.txt");
+        auto refused = scan_journal(dir.path, [](const RecordView&) {});
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().message.find("open " + next) != std::string::npos); // O_NOFOLLOW: ELOOP
+    }
 }

@@ -3,8 +3,10 @@
 // checksum and follow the previous one's sequence. Built as a libFuzzer target with clang
 // (-DSHMQ_BUILD_FUZZ=ON: `segment-reader-fuzz [corpus]`); otherwise as a ctest replay driver
 // that feeds the same entry point a fixed series of damaged segments (label durability).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <span>
@@ -60,8 +62,52 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 }
 
 #ifndef SHMQ_LIBFUZZER
-// Replay driver: a valid segment of 300 records, then 20,000 rounds of random damage (bytes
-// overwritten, truncation, a length field made huge), each read from scratch.
+namespace {
+
+// Damaged headers: every field of a good segment's header changed in turn, with the checksum left
+// (bit rot) and recomputed (a header someone else wrote, sizes out of bounds), must be refused,
+// never read as records nor sized by. Returns how many of those were refused.
+int replay_damaged_headers(const std::vector<std::byte>& segment) {
+    using namespace shmq::journal;
+    struct Edit {
+        std::size_t offset;
+        std::uint64_t value;
+        std::size_t bytes;
+    };
+    const Edit edits[] = {
+        {offsetof(SegmentHeader, magic), 0, 8},
+        {offsetof(SegmentHeader, version), segment_format_version + 1, 4},
+        {offsetof(SegmentHeader, header_bytes), 0, 4},
+        {offsetof(SegmentHeader, first_sequence), 0, 8},
+        {offsetof(SegmentHeader, first_sequence), ~std::uint64_t{0}, 8},
+        {offsetof(SegmentHeader, capacity_bytes), 0, 8},
+        {offsetof(SegmentHeader, capacity_bytes), segment_bytes_min + 1, 8},
+        {offsetof(SegmentHeader, capacity_bytes), segment_bytes_min, 8}, // smaller than the segment given
+        {offsetof(SegmentHeader, capacity_bytes), ~std::uint64_t{0}, 8},
+    };
+    int refused = 0;
+    for (const Edit& edit : edits) {
+        for (const bool rechecksum : {false, true}) {
+            std::vector<std::byte> damaged = segment;
+            std::memcpy(damaged.data() + edit.offset, &edit.value, edit.bytes);
+            if (rechecksum) {
+                SegmentHeader header{};
+                std::memcpy(&header, damaged.data(), sizeof header);
+                header.checksum = segment_header_checksum(header);
+                std::memcpy(damaged.data(), &header, sizeof header);
+            }
+            LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(damaged.data()), damaged.size());
+            refused += scan_segment_bytes(damaged, [](const RecordView&) { __builtin_trap(); }) ? 0 : 1;
+        }
+    }
+    return refused;
+}
+
+} // namespace
+
+// Replay driver: a valid segment of 300 records; every header field damaged in turn (each must be
+// refused); then 20,000 rounds of random damage (bytes overwritten, truncation, a length field
+// made huge), each read from scratch.
 int main() {
     using namespace shmq::journal;
     const std::vector<std::uint8_t> page = valid_header_page();
@@ -75,7 +121,13 @@ int main() {
         }
         append_record(segment, RecordType::message_sent, sequence, payload);
     }
-    segment.resize(segment.size() + 8192); // the preallocated zeros after the data
+    // The preallocated zeros after the data: more than the smallest capacity, so that a header
+    // stating it is smaller than its segment.
+    segment.resize(std::max<std::size_t>(segment.size(), segment_bytes_min) + 8192);
+    if (const int refused = replay_damaged_headers(segment); refused != 18) {
+        std::fprintf(stderr, "%d of 18 damaged headers refused\n", refused);
+        return 1;
+    }
     for (int round = 0; round < 20000; ++round) {
         std::vector<std::byte> damaged = segment;
         const int edits = 1 + static_cast<int>(random() % 4);
