@@ -6,6 +6,9 @@
 // $SHMQ_NAMESPACE, then "default"; the endpoint to 127.0.0.1:9324 (port 0: any free port). Once
 // ready it prints "shmqd listening on http://ADDRESS" (with an endpoint) and "shmqd ready" on
 // stdout. SIGTERM or SIGINT stop it cleanly (exit 0).
+// Exit status 3 (exit_journal_damaged): it refused to start over a damaged journal and named the
+// `--quarantine FILE` command to run (journal_check.h); 0 is a clean stop, 1 a failure, 2 a bad
+// --listen or --credentials.
 #include <signal.h>
 #include <sys/signalfd.h>
 
@@ -16,6 +19,7 @@
 
 #include "daemon.h"
 #include "http_endpoint.h"
+#include "journal_check.h"
 
 int main(int argc, char** argv) {
     shmq::daemon::DaemonOptions options;
@@ -48,7 +52,13 @@ int main(int argc, char** argv) {
     std::string credentials;
     app.add_option("--credentials", credentials,
                    "File of 'ACCESS_KEY_ID SECRET_ACCESS_KEY' lines: the endpoint then requires SigV4 signatures");
+    std::string quarantine_file;
+    app.add_option("--quarantine", quarantine_file,
+                   "Move this damaged journal file (as named by a refusal to start) into DIR/quarantine/, then exit");
     CLI11_PARSE(app, argc, argv);
+    if (!quarantine_file.empty()) {
+        return shmq::daemon::quarantine_journal_file(options.data_dir, quarantine_file);
+    }
     options.segment_bytes = segment_mib << 20;
     shmq::daemon::EndpointOptions endpoint_options;
     endpoint_options.threads = http_threads;
@@ -84,6 +94,9 @@ int main(int argc, char** argv) {
     shmq::daemon::JournalMetrics metrics; // shared by the daemon's loop and the endpoint's /metrics
     options.metrics = &metrics;
     endpoint_options.metrics = &metrics;
+    if (const int refused = shmq::daemon::admit_journal(options.data_dir); refused != 0) {
+        return refused;
+    }
     auto daemon = shmq::daemon::Daemon::start(options);
     if (!daemon) {
         std::fprintf(stderr, "shmqd: %s\n", daemon.error().message.c_str());
