@@ -405,14 +405,19 @@ TEST_CASE("journal: the directory check tells an unstarted newest segment from d
         std::filesystem::create_symlink(scan.segments.front().path, next);
         std::filesystem::create_directory(dir.path + "/" + segment_file_name(scan.next_sequence + 1));
         REQUIRE(mkfifo((dir.path + "/" + segment_file_name(scan.next_sequence + 2)).c_str(), 0600) == 0);
+        const std::string spare = dir.path + "/" + std::string(spare_segment_name);
+        std::filesystem::remove(spare);
+        std::filesystem::create_symlink(scan.segments.front().path, spare); // the writer would truncate its target
         auto checked = check_journal_directory(dir.path);
         REQUIRE(checked);
         CHECK_FALSE(checked->unstarted_newest);
-        REQUIRE(checked->damaged.size() == 4);
+        REQUIRE(checked->damaged.size() == 5);
         CHECK(checked->damaged[0].reason == "a symbolic link, not a regular file");
         CHECK(checked->damaged[1].reason == "a directory, not a regular file");
         CHECK(checked->damaged[2].reason == "not a regular file");
         CHECK(checked->damaged[3].path == dir.path + "/notes.txt");
+        CHECK(checked->damaged[4].path == spare);
+        CHECK(checked->damaged[4].reason == "a symbolic link, not a regular file");
         auto refused = scan_journal(dir.path, [](const RecordView&) {});
         REQUIRE_FALSE(refused);
         CHECK(refused.error().message.find("open " + next) != std::string::npos); // O_NOFOLLOW: ELOOP

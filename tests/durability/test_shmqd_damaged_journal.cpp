@@ -1,8 +1,9 @@
 // Goal: a damaged journal never crashes shmqd nor brings back a wrong message. The damage a power
 // cut leaves normally (the newest segment empty or shorter than its header: a crash while it was
 // being created) costs nothing: shmqd removes it, says so, and every queue and message of the
-// older segments comes back. Any other damage (a bad header in an older segment, a stray file, a
-// symbolic link named as a segment) makes shmqd refuse to start with exit status 3 and one line
+// older segments comes back. Any other damage (a bad header in an older segment, a zeroed header
+// over records, a stray file, an empty segment older than the newest, a symbolic link or a
+// directory named as a segment) makes shmqd refuse to start with exit status 3 and one line
 // on stderr naming the file and the `--quarantine` command that moves it aside; that command
 // moves it into DATA_DIR/quarantine/ and exits 0, after which shmqd starts with what remains.
 // Method: the real shmqd with 1 MiB segments; messages sent Durability=sync (each journaled before
@@ -296,15 +297,28 @@ TEST_CASE("shmqd: a bad header in an older segment refuses; quarantined, shmqd s
     stop_daemon(daemon);
 }
 
-TEST_CASE("shmqd: a stray file in the journal directory refuses; quarantined, nothing is lost", "[durability]") {
+TEST_CASE("shmqd: a stray file or an empty segment older than the newest refuses; quarantined, nothing is lost",
+          "[durability]") {
     testing::TestNamespace ns;
     DataDir data;
     const std::set<std::string> sent = make_journal(ns, data);
-    const std::string stray = data.journal() + "/notes.txt";
-    write_file(stray, "not a segment\n");
+    std::string stray;
+    std::string reason;
+    SECTION("a file whose name is no segment's") {
+        stray = data.journal() + "/notes.txt";
+        write_file(stray, "not a segment\n");
+        reason = "not a journal file";
+    }
+    SECTION("an empty segment between two others") {
+        const auto second = journal::parse_segment_file_name(data.segments()[1].filename().string());
+        REQUIRE(second);
+        stray = data.journal() + "/" + journal::segment_file_name(second.value() - 1);
+        write_file(stray, "");
+        reason = "empty, yet newer segments follow it";
+    }
 
     wipe_regions(ns);
-    const auto command = expect_refusal(ns, data, stray, "not a journal file");
+    const auto command = expect_refusal(ns, data, stray, reason);
     // A healthy segment is not moved by the command (a typo must not lose data).
     auto healthy = command;
     healthy.back() = data.segments().front().string();
