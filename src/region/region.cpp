@@ -127,8 +127,13 @@ Status initialize_mutex(pthread_mutex_t& mutex) {
     return {};
 }
 
-bool within(std::uint64_t offset, std::uint64_t bytes, std::uint64_t size) {
-    return offset <= size && bytes <= size - offset;
+// A part of `bytes` bytes at `offset` lies inside a file of `size` bytes, aligned for the type
+// it holds (a misaligned atomic or struct is undefined behaviour, and an atomic may tear).
+bool part_fits(std::uint64_t offset, std::uint64_t bytes, std::uint64_t alignment, std::uint64_t size) {
+    return offset % alignment == 0 && offset <= size && bytes <= size - offset;
+}
+template <class Part> bool parts_fit(std::uint64_t offset, std::uint64_t count, std::uint64_t size) {
+    return count <= size / sizeof(Part) && part_fits(offset, count * sizeof(Part), alignof(Part), size);
 }
 
 } // namespace
@@ -390,38 +395,37 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
                 std::has_single_bit(h.free_ring_capacity) &&
                 std::has_single_bit(h.ready_ring_capacity) && h.free_ring_capacity >= h.slot_count &&
                 h.ready_ring_capacity >= h.slot_count &&
-                within(h.slots_offset, std::uint64_t{h.slot_count} * h.slot_stride, size) &&
-                within(h.free_ring_offset, std::uint64_t{h.free_ring_capacity} * 8, size) &&
-                within(h.ready_ring_offset, std::uint64_t{h.ready_ring_capacity} * 8, size);
+                part_fits(h.slots_offset, std::uint64_t{h.slot_count} * h.slot_stride, alignof(layout::SlotHeader), size) &&
+                parts_fit<std::atomic<std::uint64_t>>(h.free_ring_offset, h.free_ring_capacity, size) &&
+                parts_fit<std::atomic<std::uint64_t>>(h.ready_ring_offset, h.ready_ring_capacity, size);
     for (std::size_t c = 0; sane && c < limits::blob_class_count; ++c) {
         const std::uint64_t blocks = h.blob_block_count[c];
-        sane = blocks < (1u << 28) && within(h.blob_tags_offset[c], blocks * 8, size) &&
-               within(h.blob_next_offset[c], blocks * 4, size) &&
-               within(h.blob_data_offset[c], blocks * layout::blob_class_bytes(c), size);
+        sane = blocks < (1u << 28) && parts_fit<std::atomic<std::uint64_t>>(h.blob_tags_offset[c], blocks, size) &&
+               parts_fit<std::atomic<std::uint32_t>>(h.blob_next_offset[c], blocks, size) &&
+               part_fits(h.blob_data_offset[c], blocks * layout::blob_class_bytes(c), 8, size);
     }
     if (sane && h.fifo != 0) {
-        sane = within(h.fifo_offset, sizeof(layout::FifoHeader), size);
+        sane = parts_fit<layout::FifoHeader>(h.fifo_offset, 1, size);
         if (sane) {
             const auto& fifo = *reinterpret_cast<const layout::FifoHeader*>(region->base_ + h.fifo_offset);
             sane =
                 std::has_single_bit(fifo.group_capacity) &&
                 (fifo.dedup_capacity == 0 || std::has_single_bit(fifo.dedup_capacity)) &&
-                within(h.fifo_slots_offset, std::uint64_t{h.slot_count} * sizeof(layout::FifoSlot), size) &&
-                within(h.group_table_offset, std::uint64_t{fifo.group_capacity} * sizeof(layout::GroupEntry), size) &&
-                within(h.dedup_table_offset, std::uint64_t{fifo.dedup_capacity} * sizeof(layout::DedupEntry), size) &&
+                parts_fit<layout::FifoSlot>(h.fifo_slots_offset, h.slot_count, size) &&
+                parts_fit<layout::GroupEntry>(h.group_table_offset, fifo.group_capacity, size) &&
+                parts_fit<layout::DedupEntry>(h.dedup_table_offset, fifo.dedup_capacity, size) &&
                 std::has_single_bit(fifo.attempt_capacity) &&
-                within(h.attempt_table_offset, std::uint64_t{fifo.attempt_capacity} * sizeof(layout::AttemptEntry),
-                       size);
+                parts_fit<layout::AttemptEntry>(h.attempt_table_offset, fifo.attempt_capacity, size);
         }
     }
     sane = sane && std::has_single_bit(h.journal_ring_capacity) && h.journal_ring_capacity >= h.slot_count &&
-           within(h.journal_sends_offset, std::uint64_t{h.journal_ring_capacity} * 8, size) &&
-           within(h.journal_deletes_offset, std::uint64_t{h.journal_ring_capacity} * 8, size);
+           parts_fit<std::atomic<std::uint64_t>>(h.journal_sends_offset, h.journal_ring_capacity, size) &&
+           parts_fit<std::atomic<std::uint64_t>>(h.journal_deletes_offset, h.journal_ring_capacity, size);
     if (sane && h.fifo == 0) {
         sane = std::has_single_bit(h.deferred_ring_capacity) && h.deferred_ring_capacity >= h.slot_count &&
-               within(h.tenant_table_offset, sizeof(layout::TenantTable), size) &&
-               within(h.tenant_of_offset, std::uint64_t{h.slot_count} * sizeof(std::uint16_t), size) &&
-               within(h.deferred_ring_offset, std::uint64_t{h.deferred_ring_capacity} * 8, size);
+               parts_fit<layout::TenantTable>(h.tenant_table_offset, 1, size) &&
+               parts_fit<std::uint16_t>(h.tenant_of_offset, h.slot_count, size) &&
+               parts_fit<std::atomic<std::uint64_t>>(h.deferred_ring_offset, h.deferred_ring_capacity, size);
     }
     if (!sane) {
         return Error{Errc::corrupt_region, "region " + path + " has an inconsistent header"};

@@ -16,6 +16,11 @@
 namespace shmq::cli {
 namespace {
 
+// Lists and hashes nest at most this deep: each level is a recursion of the parser, and a
+// command-line argument can be 128 KiB of '[' (SQS's deepest shape, a message attribute map
+// of structures, needs 3).
+constexpr std::size_t nesting_depth_max = 64;
+
 bool is_space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -90,6 +95,25 @@ class ShorthandParser {
     }
 
   private:
+    // Counts the lists and hashes open around the parser's position.
+    class NestingGuard {
+      public:
+        explicit NestingGuard(ShorthandParser& parser) : parser_(parser) { ++parser_.depth_; }
+        ~NestingGuard() { --parser_.depth_; }
+        NestingGuard(const NestingGuard&) = delete;
+        NestingGuard& operator=(const NestingGuard&) = delete;
+        [[nodiscard]] bool admitted() const { return parser_.depth_ <= nesting_depth_max; }
+
+      private:
+        ShorthandParser& parser_;
+    };
+
+    bool nesting_too_deep() {
+        nesting_failure_ = true;
+        error_index_ = index_;
+        return false;
+    }
+
     [[nodiscard]] bool at_eof() const { return index_ >= input_.size(); }
     [[nodiscard]] std::optional<unsigned char> current() const {
         if (at_eof()) {
@@ -219,6 +243,10 @@ class ShorthandParser {
 
     // explicit-list = "[" [value *("," value)] "]"
     bool explicit_list(boost::json::value& value) {
+        const NestingGuard guard(*this);
+        if (!guard.admitted()) {
+            return nesting_too_deep();
+        }
         if (!expect('[', true)) {
             return false;
         }
@@ -262,6 +290,10 @@ class ShorthandParser {
 
     // hash-literal = "{" keyval *("," keyval) "}"
     bool hash_literal(boost::json::value& value) {
+        const NestingGuard guard(*this);
+        if (!guard.admitted()) {
+            return nesting_too_deep();
+        }
         if (!expect('{', true)) {
             return false;
         }
@@ -394,6 +426,11 @@ class ShorthandParser {
         if (file_failure_) {
             return *file_failure_;
         }
+        if (nesting_failure_) {
+            return Failure::parameter(option_name_, "Lists and hashes nest more than " +
+                                                        std::to_string(nesting_depth_max) +
+                                                        " levels deep in input:\n" + error_location(error_index_));
+        }
         return Failure::parameter(option_name_, "Expected: '" + error_expected_ + "', received: '" + error_actual_ +
                                                     "' for input:\n" + error_location(error_index_));
     }
@@ -406,6 +443,8 @@ class ShorthandParser {
     std::string error_actual_;
     std::size_t error_index_ = 0;
     std::optional<Failure> file_failure_;
+    std::size_t depth_ = 0;
+    bool nesting_failure_ = false;
 };
 
 } // namespace
