@@ -25,6 +25,8 @@ fi
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)"
 status=0
+passed=0
+failed=0
 for target in "${targets[@]}"; do
   binary=build/fuzz/tests/fuzz/${target}-fuzz
   corpus=build/fuzz/corpus/${target}
@@ -38,8 +40,12 @@ for target in "${targets[@]}"; do
     echo "fuzz ${target}: FINDING (see build/fuzz/${target}.log and $findings)"
     tail -40 "build/fuzz/${target}.log"
     status=1
+    failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
   fi
   # libFuzzer's final stats: "stat::number_of_executed_units: N".
   grep -h "stat::number_of_executed_units\|Done [0-9]* runs" "build/fuzz/${target}.log" || true
 done
+echo "fuzz: ${passed} passed, ${failed} failed"
 exit $status

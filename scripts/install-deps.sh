@@ -7,6 +7,7 @@ packages=(
   liburing-dev libxxhash-dev libssl-dev libcurl4-openssl-dev
   libbenchmark-dev catch2 libcli11-dev libfmt-dev libspdlog-dev
   awscli python3-boto3
+  clang libclang-rt-14-dev
 )
 missing=()
 for package in "${packages[@]}"; do
