@@ -2,6 +2,7 @@
 // Usage:
 //   shmqd [--data-dir DIR] [--namespace NAME] [--segment-mib N] [--commit-interval-ms N]
 //         [--listen HOST:PORT | --no-listen] [--http-threads N] [--http-connections-max N] [--credentials FILE]
+//         [--region REGION]
 // The data directory defaults to $SHMQ_DATA_DIR, then ./shmq-data; the namespace to
 // $SHMQ_NAMESPACE, then "default"; the endpoint to 127.0.0.1:9324 (port 0: any free port). Once
 // ready it prints "shmqd listening on http://ADDRESS" (with an endpoint) and "shmqd ready" on
@@ -51,7 +52,10 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 100000));
     std::string credentials;
     app.add_option("--credentials", credentials,
-                   "File of 'ACCESS_KEY_ID SECRET_ACCESS_KEY' lines: the endpoint then requires SigV4 signatures");
+                   "File of 'ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID [SESSION_TOKEN]]' lines: the endpoint then "
+                   "requires SigV4 signatures");
+    std::string region = shmq::daemon::SigningScope{}.region;
+    app.add_option("--region", region, "Region signatures must be scoped to (default us-east-1)");
     std::string quarantine_file;
     app.add_option("--quarantine", quarantine_file,
                    "Move this damaged journal file (as named by a refusal to start) into DIR/quarantine/, then exit");
@@ -68,7 +72,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (!credentials.empty()) {
-        auto verifier = shmq::daemon::SigV4Verifier::from_file(credentials);
+        auto verifier = shmq::daemon::SigV4Verifier::from_file(credentials, {.region = region});
         if (!verifier) {
             std::fprintf(stderr, "shmqd: %s\n", verifier.error().message.c_str());
             return 2;

@@ -3,13 +3,13 @@
 // Goal: an unmodified Node.js service works against local shmq queues by changing only its
 // endpoint: queue management, messages with attributes (the SDK checks every MD5 it is given),
 // batches, FIFO SequenceNumbers, and errors the SDK maps to its typed exceptions (it needs the
-// x-amzn-query-error header to name them as AWS does).
+// x-amzn-query-error header to name them as AWS does), and SigV4 signatures checked as AWS does.
 // Method: start the real shmqd on a free loopback port in a private namespace and shared-memory
 // directory, run the scenarios with node:test, stop it with SIGTERM.
 //
 // Usage: node test_node_sdk.mjs PATH_TO_SHMQD NODE_MODULES_DIR
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,16 +27,24 @@ mkdirSync(path.join(work, "shm"));
 let daemon;
 let client;
 
-async function startDaemon() {
-  daemon = spawn(shmqd, ["--data-dir", path.join(work, "data"), "--namespace", "node-" + process.pid,
-                         "--listen", "127.0.0.1:0"],
-                 { env: { ...process.env, SHMQ_SHM_DIR: path.join(work, "shm") }, stdio: ["ignore", "pipe", "ignore"] });
-  const lines = readline.createInterface({ input: daemon.stdout });
+// A shmqd of its own (name: data directory and namespace suffix); extra: more options.
+async function startDaemon(name, extra = []) {
+  const child = spawn(shmqd, ["--data-dir", path.join(work, name), "--namespace", `node-${name}-${process.pid}`,
+                              "--listen", "127.0.0.1:0", ...extra],
+                      { env: { ...process.env, SHMQ_SHM_DIR: path.join(work, "shm") },
+                        stdio: ["ignore", "pipe", "ignore"] });
+  const lines = readline.createInterface({ input: child.stdout });
   const iterator = lines[Symbol.asyncIterator]();
   const listening = (await iterator.next()).value;
   assert.match(listening, /^shmqd listening on /);
   assert.equal((await iterator.next()).value, "shmqd ready");
-  return listening.slice("shmqd listening on ".length);
+  return { child, endpoint: listening.slice("shmqd listening on ".length) };
+}
+
+async function stopDaemon(child) {
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
 }
 
 function call(name, input) {
@@ -44,14 +52,14 @@ function call(name, input) {
 }
 
 before(async () => {
-  const endpoint = await startDaemon();
+  let endpoint;
+  ({ child: daemon, endpoint } = await startDaemon("data"));
   client = new SQSClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" },
                            maxAttempts: 1 });
 });
 
 after(async () => {
-  daemon.kill("SIGTERM");
-  await new Promise((resolve) => daemon.on("exit", resolve));
+  await stopDaemon(daemon);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -100,4 +108,31 @@ test("errors are the SDK's typed exceptions with AWS's codes", async () => {
     return true;
   });
   await call("DeleteQueue", { QueueUrl });
+});
+
+test("with --credentials, the SDK's SigV4 signature is verified: region, key and session token", async () => {
+  writeFileSync(path.join(work, "credentials"),
+                "AKIDNODE node-secret\nASIANODE node-temporary 000000000000 node-session-token\n");
+  const { child, endpoint } = await startDaemon("signed", ["--credentials", path.join(work, "credentials"),
+                                                           "--region", "eu-central-1"]);
+  try {
+    const signed = (region, credentials) => new SQSClient({ endpoint, region, credentials, maxAttempts: 1 });
+    const list = (sqs) => sqs.send(new sqsModule.ListQueuesCommand({}));
+    const good = await list(signed("eu-central-1", { accessKeyId: "AKIDNODE", secretAccessKey: "node-secret" }));
+    assert.equal(good.$metadata.httpStatusCode, 200);
+    const temporary = { accessKeyId: "ASIANODE", secretAccessKey: "node-temporary", sessionToken: "node-session-token" };
+    assert.equal((await list(signed("eu-central-1", temporary))).$metadata.httpStatusCode, 200);
+    const refused = async (sqs, code, status) => assert.rejects(list(sqs), (error) => {
+      assert.equal(error.Code ?? error.name, code);
+      assert.equal(error.$metadata.httpStatusCode, status);
+      return true;
+    });
+    await refused(signed("us-east-1", { accessKeyId: "AKIDNODE", secretAccessKey: "node-secret" }),
+                  "SignatureDoesNotMatch", 403);
+    await refused(signed("eu-central-1", { accessKeyId: "AKIDNODE", secretAccessKey: "other" }),
+                  "SignatureDoesNotMatch", 403);
+    await refused(signed("eu-central-1", { ...temporary, sessionToken: undefined }), "InvalidClientTokenId", 403);
+  } finally {
+    await stopDaemon(child);
+  }
 });
