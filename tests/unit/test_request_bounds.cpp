@@ -5,7 +5,6 @@
 // (the endpoint's entry points, without sockets) over an SqsService of a private namespace; each
 // refusal is followed by a request that must succeed.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "shmqd/json_protocol.h"
@@ -81,17 +80,16 @@ TEST_CASE("a Query form past its bounds is refused with InvalidQueryParameter", 
             "InvalidParameterValue");
     }
     SECTION("a key given twice") {
-        check_refused(query(service, "Action=ListQueues&QueueNamePrefix=a&QueueNamePrefix=b"),
-                      "InvalidQueryParameter");
+        check_refused(query(service, "Action=ListQueues&QueueNamePrefix=a&QueueNamePrefix=b"), "InvalidQueryParameter");
     }
     SECTION("an empty part") {
         check_refused(query(service, "Action=CreateQueue&QueueName=q&Attribute..Name=x"), "InvalidQueryParameter");
     }
     SECTION("list indexes out of range, zero, zero-padded or not numbers") {
-        for (const std::string key : {"SendMessageBatchRequestEntry.99999999999.Id",
-                                      "SendMessageBatchRequestEntry.18446744073709551617.Id",
-                                      "SendMessageBatchRequestEntry.0.Id", "SendMessageBatchRequestEntry.01.Id",
-                                      "SendMessageBatchRequestEntry.x.Id", "AttributeName.first"}) {
+        for (const std::string key :
+             {"SendMessageBatchRequestEntry.99999999999.Id", "SendMessageBatchRequestEntry.18446744073709551617.Id",
+              "SendMessageBatchRequestEntry.0.Id", "SendMessageBatchRequestEntry.01.Id",
+              "SendMessageBatchRequestEntry.x.Id", "AttributeName.first"}) {
             INFO(key);
             check_refused(query(service, "Action=SendMessageBatch&QueueUrl=http://h/000000000000/q&" + key + "=a"),
                           "InvalidQueryParameter");

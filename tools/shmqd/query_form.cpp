@@ -7,13 +7,6 @@
 namespace shmq::daemon {
 namespace {
 
-constexpr std::string_view invalid_query_parameter = "InvalidQueryParameter";
-
-QueryFormError refuse(std::string reason) {
-    return {invalid_query_parameter, "The AWS query string is malformed or does not adhere to AWS standards: " +
-                                         std::move(reason) + "."};
-}
-
 // The first bytes of a hostile key are enough to recognise it; an error never echoes it whole.
 std::string quoted_prefix(std::string_view key) {
     constexpr std::size_t quoted_bytes_max = 64;
@@ -52,10 +45,15 @@ std::string segment_problem(std::string_view key) {
 
 } // namespace
 
+QueryFormError invalid_query_parameter(std::string reason) {
+    return {"InvalidQueryParameter",
+            "The AWS query string is malformed or does not adhere to AWS standards: " + std::move(reason) + "."};
+}
+
 std::variant<QueryForm, QueryFormError> QueryForm::parse(std::string_view form) {
     auto parsed = boost::urls::parse_query(form);
     if (!parsed) {
-        return refuse("it is not a valid form (" + parsed.error().message() + ")");
+        return invalid_query_parameter("it is not a valid form (" + parsed.error().message() + ")");
     }
     boost::urls::encoding_opts options;
     options.space_as_plus = true; // application/x-www-form-urlencoded
@@ -66,15 +64,16 @@ std::variant<QueryForm, QueryFormError> QueryForm::parse(std::string_view form) 
             continue; // "a=1&&b=2" or a trailing '&': nothing is named, nothing to refuse
         }
         if (++count > query_parameters_max) {
-            return refuse("more than " + std::to_string(query_parameters_max) + " parameters");
+            return invalid_query_parameter("more than " + std::to_string(query_parameters_max) + " parameters");
         }
         // Sizes checked on the encoded text's decoded size: nothing oversized is decoded.
         if (param.key.decoded_size() > query_key_bytes_max) {
-            return refuse("a parameter name is longer than " + std::to_string(query_key_bytes_max) + " bytes");
+            return invalid_query_parameter("a parameter name is longer than " + std::to_string(query_key_bytes_max) +
+                                           " bytes");
         }
         std::string key = param.key.decode(options);
         if (std::string problem = segment_problem(key); !problem.empty()) {
-            return refuse(std::move(problem));
+            return invalid_query_parameter(std::move(problem));
         }
         if (param.has_value && param.value.decoded_size() > query_value_bytes_max) {
             return QueryFormError{"InvalidParameterValue", "Value for parameter " + quoted_prefix(key) +
@@ -84,7 +83,7 @@ std::variant<QueryForm, QueryFormError> QueryForm::parse(std::string_view form) 
         std::string value = param.has_value ? param.value.decode(options) : std::string();
         const auto [at, inserted] = out.parameters_.try_emplace(std::move(key), std::move(value));
         if (!inserted) {
-            return refuse("parameter " + quoted_prefix(at->first) + " is given more than once");
+            return invalid_query_parameter("parameter " + quoted_prefix(at->first) + " is given more than once");
         }
     }
     return out;

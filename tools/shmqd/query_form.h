@@ -38,6 +38,9 @@ struct QueryFormError {
     std::string message;
 };
 
+// InvalidQueryParameter, as SQS words it, with why.
+[[nodiscard]] QueryFormError invalid_query_parameter(std::string reason);
+
 class QueryForm {
   public:
     // The form, or why it is refused. Keys and values are percent-decoded, '+' as a space.

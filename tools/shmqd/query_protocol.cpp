@@ -64,8 +64,7 @@ std::optional<std::vector<const Node*>> indexed(const Node& node) {
 }
 
 QueryFormError not_a_list(std::string_view name) {
-    return {"InvalidQueryParameter", "The AWS query string is malformed or does not adhere to AWS standards: "
-                                     "the items of " + std::string(name) + " must be numbered 1, 2, ..."};
+    return invalid_query_parameter("the items of " + std::string(name) + " must be numbered 1, 2, ...");
 }
 
 std::string value_of(const Node& node, std::string_view child) {
@@ -98,15 +97,10 @@ json::value scalar(std::string_view name, const std::string& text) {
     return json::string(text); // not a number: the action reports the parameter as invalid
 }
 
-// refusal: set when a list's items are not numbered (the result is then incomplete).
-json::object message_attribute_map(const Node& node, std::string_view name, std::optional<QueryFormError>& refusal) {
+// MessageAttribute.N.Name / .Value.DataType / .Value.StringValue items, by name.
+json::object message_attribute_map(const std::vector<const Node*>& items) {
     json::object out;
-    const auto items = indexed(node);
-    if (!items) {
-        refusal = not_a_list(name);
-        return out;
-    }
-    for (const Node* item : *items) {
+    for (const Node* item : items) {
         json::object value;
         if (const auto found = item->children.find("Value"); found != item->children.end()) {
             for (const auto& [member, child] : found->second.children) {
@@ -158,7 +152,7 @@ json::object structure(const Node& node, std::string_view action, std::optional<
             // CreateQueue names its tags "tags"; TagQueue "Tags".
             out[tag ? (action == "CreateQueue" ? "tags" : "Tags") : "Attributes"] = std::move(map);
         } else if (name == "MessageAttribute" || name == "MessageSystemAttribute") {
-            out[name + "s"] = message_attribute_map(child, name, refusal);
+            out[name + "s"] = message_attribute_map(*items);
         } else if (name.ends_with("BatchRequestEntry")) {
             json::array entries;
             for (const Node* item : *items) {
