@@ -897,6 +897,8 @@ QueueEngine* QueueEngine::dead_letter_queue() {
             dead_letter_engine_.reset();
         }
     }
+    // Its own target (SQS accepts that, see check_redrive_target in client.cpp): moving the
+    // message into the queue it is in would only reset its receive count; it is delivered instead.
     if (dead_letter_name_.empty() || dead_letter_name_ == name()) {
         return nullptr;
     }

@@ -1,7 +1,8 @@
 // Goal: dead-letter queues as SQS runs them — RedrivePolicy validation, the move on the receive
 // that would exceed maxReceiveCount (identity and enqueue time kept, source recorded),
 // RedriveAllowPolicy, ListDeadLetterSourceQueues, and message move tasks back to each message's
-// own source or to a chosen destination, with cancel and the errors SQS gives. ManualClock.
+// own source or to a chosen destination, with cancel and the errors SQS gives; a queue that is its
+// own target and targets in a cycle. ManualClock.
 #include <catch2/catch.hpp>
 
 #include "support/test_namespace.h"
@@ -73,6 +74,58 @@ TEST_CASE("RedrivePolicy must name an existing queue that allows the source", "[
     REQUIRE(sources);
     CHECK(sources.value() == std::vector<std::string>{Client::queue_url("src")});
     CHECK(client.list_dead_letter_source_queues("nope").code() == Errc::queue_does_not_exist);
+}
+
+// SetQueueAttributes once checked the target while holding the source's config mutex: a queue
+// naming itself deadlocked the caller and every later call on the queue (this test would hang).
+TEST_CASE("a queue may be its own dead-letter target, and keeps delivering the message", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    const Client& client = ns.client();
+    Queue self = ns.make_queue("self", {{"VisibilityTimeout", "1"}});
+    REQUIRE(client.set_queue_attributes("self", {{"RedrivePolicy", redrive_to("self", 1)}}));
+    auto attributes = client.get_queue_attributes("self", {"RedrivePolicy"});
+    REQUIRE(attributes);
+    CHECK(attributes->at("RedrivePolicy").find(Client::queue_arn("self")) != std::string::npos);
+    // At creation too, once it exists (CreateQueue of an existing queue with the same attributes).
+    CHECK(client.create_queue("self", {{"VisibilityTimeout", "1"}, {"RedrivePolicy", redrive_to("self", 1)}}));
+    REQUIRE(self.send({.body = "poison"}));
+    for (std::uint32_t receive = 1; receive <= 3; ++receive) {
+        auto got = receive_now(self);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].receive_count == receive);
+        clock.advance_s(1);
+    }
+    CHECK(self.inspect().dead_lettered_total == 0);
+    // Still answering, and the policy can be taken off again.
+    REQUIRE(client.set_queue_attributes("self", {{"RedrivePolicy", ""}}));
+}
+
+TEST_CASE("dead-letter targets in a cycle move a message one step per receive", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    const Client& client = ns.client();
+    Queue a = ns.make_queue("a", {{"VisibilityTimeout", "1"}});
+    Queue b = ns.make_queue("b", {{"VisibilityTimeout", "1"}});
+    REQUIRE(client.set_queue_attributes("a", {{"RedrivePolicy", redrive_to("b", 1)}}));
+    REQUIRE(client.set_queue_attributes("b", {{"RedrivePolicy", redrive_to("a", 1)}}));
+    auto id = a.send({.body = "hot potato"});
+    REQUIRE(id);
+    // Each hop: received once where it is, then moved by the next receive, which returns nothing.
+    Queue* here = &a;
+    Queue* there = &b;
+    for (int hop = 1; hop <= 4; ++hop) {
+        auto got = receive_now(*here);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].message_id == id.value());
+        CHECK(got[0].receive_count == 1); // it starts over in each queue
+        clock.advance_s(1);
+        CHECK(receive_now(*here).empty());
+        std::swap(here, there);
+    }
+    CHECK(a.inspect().dead_lettered_total == 2);
+    CHECK(b.inspect().dead_lettered_total == 2);
+    CHECK(receive_now(*here).size() == 1);
 }
 
 TEST_CASE("a move task sends dead letters back to their own source queues", "[unit]") {

@@ -56,7 +56,8 @@ class Daemon final : private LiveRecords {
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
-    // Runs until SIGTERM or SIGINT (blocked by the caller and read here through a signalfd).
+    // Runs until a stop signal: SIGTERM or SIGINT, blocked by the caller and read here as
+    // signalfd_siginfo records from signal_fd (a signalfd, or a pipe main's stop watchdog fills).
     [[nodiscard]] Status run(int signal_fd);
 
   private:

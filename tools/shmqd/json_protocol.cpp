@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/json.hpp>
 #include <boost/json/monotonic_resource.hpp>
+#include <vector>
 
 #include "api/sqs_errors.h"
 
@@ -13,6 +14,65 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::string_view target_prefix = "AmazonSQS.";
+// What every JSON-protocol SDK sends (botocore: application/x-amz-json-<jsonVersion>, 1.0 in
+// SQS's model; the JavaScript SDK v3 the same).
+constexpr std::string_view json_content_type = "application/x-amz-json-1.0";
+
+// The deepest SQS request is 6 levels: {"Entries": [{"MessageAttributes": {"name":
+// {"StringListValues": [...]}}}]}. Boost.JSON's parser is not recursive; the bound keeps every
+// walk over the value (and any future recursive one) shallow.
+constexpr std::size_t json_depth_max = 8;
+// Values in one request, all levels counted: SendMessageBatch, the largest, has about 450 (10
+// entries of 5 members and 10 message attributes of 3). A flood of tiny values would cost memory
+// and time far beyond its bytes.
+constexpr std::size_t json_values_max = 4096;
+
+// Whether request holds at most json_values_max values: an explicit stack, no recursion (its
+// depth is json_depth_max at most, as the parser ensured).
+bool within_value_count(const json::value& request) {
+    std::vector<const json::value*> pending{&request};
+    std::size_t count = 0;
+    while (!pending.empty()) {
+        const json::value* value = pending.back();
+        pending.pop_back();
+        if (++count > json_values_max) {
+            return false;
+        }
+        if (value->is_array()) {
+            if (value->get_array().size() > json_values_max) {
+                return false;
+            }
+            for (const json::value& item : value->get_array()) {
+                pending.push_back(&item);
+            }
+        } else if (value->is_object()) {
+            if (value->get_object().size() > json_values_max) {
+                return false;
+            }
+            for (const auto& member : value->get_object()) {
+                pending.push_back(&member.value());
+            }
+        }
+    }
+    return true;
+}
+
+// The media type of a Content-Type value, without parameters ("; charset=utf-8") or case.
+bool is_json_content_type(std::string_view content_type) {
+    const std::string_view media_type = content_type.substr(0, content_type.find(';'));
+    const std::size_t first = media_type.find_first_not_of(" \t");
+    const std::size_t last = media_type.find_last_not_of(" \t");
+    if (first == std::string_view::npos || last - first + 1 != json_content_type.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < json_content_type.size(); ++i) {
+        const char c = media_type[first + i];
+        if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != json_content_type[i]) {
+            return false;
+        }
+    }
+    return true;
+}
 
 
 HttpReply sqs_error(const Error& error) {
@@ -39,22 +99,40 @@ HttpReply json_service_error(unsigned status, std::string_view type, std::string
     return reply;
 }
 
-HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body,
-                     std::string_view caller_account) {
+HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view content_type,
+                     std::string_view body, std::string_view caller_account) {
     if (!target.starts_with(target_prefix) || !api::SqsService::knows(target.substr(target_prefix.size()))) {
         return json_service_error(400, "UnknownOperationException", "Unknown operation " + std::string(target) + ".");
     }
+    if (!is_json_content_type(content_type)) {
+        // The AWS service framework's own exception for it (com.amazon.coral.service), with the
+        // status that names it.
+        return json_service_error(415, "UnsupportedMediaTypeException",
+                                  "A request naming its action in X-Amz-Target must have Content-Type " +
+                                      std::string(json_content_type) + ".");
+    }
     // The request's values live in a buffer on the stack (spilling to the heap past it): no
-    // allocation per member for the common small request.
+    // allocation per member for the common small request. A monotonic resource also frees a
+    // value without walking it.
     std::array<unsigned char, 4096> arena_buffer;
     json::monotonic_resource arena(arena_buffer.data(), arena_buffer.size());
+    json::parse_options options;
+    options.max_depth = json_depth_max;
     json::error_code parse_error;
     json::value request =
-        body.empty() ? json::value(json::object(&arena)) : json::parse(body, parse_error, &arena);
+        body.empty() ? json::value(json::object(&arena)) : json::parse(body, parse_error, &arena, options);
     if (parse_error || !request.is_object()) {
+        const std::string reason = parse_error == json::error::too_deep
+                                       ? "it is nested deeper than " + std::to_string(json_depth_max) + " levels"
+                                   : parse_error ? parse_error.message()
+                                                 : std::string("it is not an object");
         return json_service_error(400, "SerializationException",
-                              "The request body is not a JSON object" +
-                                  (parse_error ? ": " + parse_error.message() : std::string()) + ".");
+                                  "The request body is not a JSON request: " + reason + ".");
+    }
+    if (!within_value_count(request)) {
+        return json_service_error(400, "SerializationException",
+                                  "The request body is not a JSON request: it holds more than " +
+                                      std::to_string(json_values_max) + " values.");
     }
     auto response = service.call(target.substr(target_prefix.size()), request.get_object(), caller_account);
     if (!response) {

@@ -6,17 +6,24 @@
 // The data directory defaults to $SHMQ_DATA_DIR, then ./shmq-data; the namespace to
 // $SHMQ_NAMESPACE, then "default"; the endpoint to 127.0.0.1:9324 (port 0: any free port). Once
 // ready it prints "shmqd listening on http://ADDRESS" (with an endpoint) and "shmqd ready" on
-// stdout. SIGTERM or SIGINT stop it cleanly (exit 0).
+// stdout. SIGTERM or SIGINT stop it cleanly (exit 0); within 10 s in any case (exit 1 when requests
+// still in progress are left behind, or on a second signal).
 // Exit status 3 (exit_journal_damaged): it refused to start over a damaged journal and named the
 // `--quarantine FILE` command to run (journal_check.h); 0 is a clean stop, 1 a failure, 2 a bad
 // --listen or --credentials.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "daemon.h"
 #include "http_endpoint.h"
@@ -91,10 +98,41 @@ int main(int argc, char** argv) {
         return 1;
     }
     const int signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-    if (signal_fd < 0) {
-        std::perror("shmqd: signalfd");
+    int stop_pipe[2];
+    if (signal_fd < 0 || pipe2(stop_pipe, O_CLOEXEC) != 0) {
+        std::perror("shmqd: signalfd or pipe");
         return 1;
     }
+    // The stop watchdog: it takes each stop signal and hands it on (the same signalfd_siginfo
+    // bytes) through a pipe the daemon's loop polls, then bounds the stop. Stopping waits for the
+    // requests in progress (the endpoint drains replies for up to 5 s); a handler stuck for good
+    // (a bug, or a call blocked on a lock another process holds) must not keep shmqd alive
+    // against SIGTERM. Leaving without it does what a SIGKILL would, which every shared structure
+    // and the journal survive. A second stop signal leaves at once.
+    std::thread([signal_fd, stop_fd = stop_pipe[1]] {
+        constexpr auto stop_time_max = std::chrono::seconds(10);
+        signalfd_siginfo info{};
+        ssize_t got = 0;
+        do {
+            got = read(signal_fd, &info, sizeof info);
+        } while (got < 0 && errno == EINTR);
+        if (got != static_cast<ssize_t>(sizeof info)) {
+            std::perror("shmqd: reading stop signals");
+            std::_Exit(1);
+        }
+        (void)!write(stop_fd, &info, sizeof info);
+        const auto deadline = std::chrono::steady_clock::now() + stop_time_max;
+        bool repeated = false;
+        for (auto now = std::chrono::steady_clock::now(); !repeated && now < deadline;
+             now = std::chrono::steady_clock::now()) {
+            pollfd again{signal_fd, POLLIN, 0};
+            const auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+            repeated = poll(&again, 1, static_cast<int>(left_ms)) > 0; // EINTR: wait out the rest
+        }
+        std::fprintf(stderr, "shmqd: %s; exiting without the requests still in progress\n",
+                     repeated ? "stop signal repeated" : "not stopped within 10 s");
+        std::_Exit(1);
+    }).detach();
     shmq::daemon::JournalMetrics metrics; // shared by the daemon's loop and the endpoint's /metrics
     options.metrics = &metrics;
     endpoint_options.metrics = &metrics;
@@ -126,7 +164,7 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stdout, "shmqd ready\n");
     std::fflush(stdout);
-    if (shmq::Status status = daemon.value()->run(signal_fd); !status) {
+    if (shmq::Status status = daemon.value()->run(stop_pipe[0]); !status) {
         std::fprintf(stderr, "shmqd: %s\n", status.message().c_str());
         return 1;
     }

@@ -2,12 +2,12 @@
 #include "query_protocol.h"
 
 #include <boost/json.hpp>
-#include <boost/url/parse_query.hpp>
 #include <charconv>
 #include <map>
 #include <set>
 
 #include "api/sqs_errors.h"
+#include "query_form.h"
 
 namespace shmq::daemon {
 namespace {
@@ -17,47 +17,43 @@ namespace json = boost::json;
 constexpr std::string_view xml_namespace = "http://queue.amazonaws.com/doc/2012-11-05/";
 
 // The parameters as a tree of their dotted names: "Attribute.1.Name" is
-// root["Attribute"]["1"]["Name"].
+// root["Attribute"]["1"]["Name"]. Built from a checked QueryForm, so the tree is at most
+// query_key_segments_max deep: the recursion below (building, translating, destroying) is bounded
+// by that constant, never by the input.
 struct Node {
     std::optional<std::string> value;
     std::map<std::string, Node, std::less<>> children;
 };
 
-Node parse_form(std::string_view form) {
+Node tree_of(const QueryForm& form) {
     Node root;
-    auto parsed = boost::urls::parse_query(form);
-    if (!parsed) {
-        return root;
-    }
-    boost::urls::encoding_opts options;
-    options.space_as_plus = true; // application/x-www-form-urlencoded
-    for (const auto& param : parsed.value()) {
-        const std::string key = param.key.decode(options);
+    for (const auto& [key, value] : form.parameters()) {
         Node* node = &root;
         std::size_t start = 0;
-        while (start <= key.size()) {
+        while (true) {
             const std::size_t dot = key.find('.', start);
-            const std::string segment = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-            node = &node->children[segment];
+            node = &node->children[key.substr(start, dot == std::string::npos ? dot : dot - start)];
             if (dot == std::string::npos) {
                 break;
             }
             start = dot + 1;
         }
-        node->value = param.has_value ? param.value.decode(options) : std::string();
+        node->value = value;
     }
     return root;
 }
 
-// The children of a flattened list, in index order ("1", "2", ..., "10").
-std::vector<const Node*> indexed(const Node& node) {
+// The children of a flattened list, in index order ("1", "2", ..., "10"); nullopt when a child is
+// not an index ("Attribute.x.Name"). QueryForm bounded each index, and nothing is allocated by one.
+std::optional<std::vector<const Node*>> indexed(const Node& node) {
     std::vector<std::pair<std::uint64_t, const Node*>> items;
     for (const auto& [index, child] : node.children) {
         std::uint64_t number = 0;
         const auto [end, error] = std::from_chars(index.data(), index.data() + index.size(), number);
-        if (error == std::errc{} && end == index.data() + index.size()) {
-            items.emplace_back(number, &child);
+        if (error != std::errc{} || end != index.data() + index.size()) {
+            return std::nullopt;
         }
+        items.emplace_back(number, &child);
     }
     std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<const Node*> out;
@@ -65,6 +61,10 @@ std::vector<const Node*> indexed(const Node& node) {
         out.push_back(item.second);
     }
     return out;
+}
+
+QueryFormError not_a_list(std::string_view name) {
+    return invalid_query_parameter("the items of " + std::string(name) + " must be numbered 1, 2, ...");
 }
 
 std::string value_of(const Node& node, std::string_view child) {
@@ -97,9 +97,10 @@ json::value scalar(std::string_view name, const std::string& text) {
     return json::string(text); // not a number: the action reports the parameter as invalid
 }
 
-json::object message_attribute_map(const Node& node) {
+// MessageAttribute.N.Name / .Value.DataType / .Value.StringValue items, by name.
+json::object message_attribute_map(const std::vector<const Node*>& items) {
     json::object out;
-    for (const Node* item : indexed(node)) {
+    for (const Node* item : items) {
         json::object value;
         if (const auto found = item->children.find("Value"); found != item->children.end()) {
             for (const auto& [member, child] : found->second.children) {
@@ -113,34 +114,49 @@ json::object message_attribute_map(const Node& node) {
     return out;
 }
 
-json::object structure(const Node& node, std::string_view action) {
+// The model-shaped request of node's parameters. Recurses into batch entries: at most
+// query_key_segments_max deep, as the keys are.
+json::object structure(const Node& node, std::string_view action, std::optional<QueryFormError>& refusal) {
     json::object out;
     for (const auto& [name, child] : node.children) {
+        if (refusal) {
+            break;
+        }
         if (name == "Action" || name == "Version") {
             continue;
         }
         if (child.children.empty()) {
             out[name] = scalar(name, child.value.value_or(std::string()));
-        } else if (const auto list = string_lists.find(name); list != string_lists.end()) {
+            continue;
+        }
+        const bool list_member = string_lists.contains(name) || name == "Attribute" || name == "Tag" ||
+                                 name == "MessageAttribute" || name == "MessageSystemAttribute" ||
+                                 name.ends_with("BatchRequestEntry");
+        const auto items = list_member ? indexed(child) : std::nullopt;
+        if (list_member && !items) {
+            refusal = not_a_list(name);
+            break;
+        }
+        if (const auto list = string_lists.find(name); list != string_lists.end()) {
             json::array values;
-            for (const Node* item : indexed(child)) {
+            for (const Node* item : *items) {
                 values.emplace_back(item->value.value_or(std::string()));
             }
             out[list->second] = std::move(values);
         } else if (name == "Attribute" || name == "Tag") {
             const bool tag = name == "Tag";
             json::object map;
-            for (const Node* item : indexed(child)) {
+            for (const Node* item : *items) {
                 map[value_of(*item, tag ? "Key" : "Name")] = value_of(*item, "Value");
             }
             // CreateQueue names its tags "tags"; TagQueue "Tags".
             out[tag ? (action == "CreateQueue" ? "tags" : "Tags") : "Attributes"] = std::move(map);
         } else if (name == "MessageAttribute" || name == "MessageSystemAttribute") {
-            out[name + "s"] = message_attribute_map(child);
+            out[name + "s"] = message_attribute_map(*items);
         } else if (name.ends_with("BatchRequestEntry")) {
             json::array entries;
-            for (const Node* item : indexed(child)) {
-                entries.push_back(structure(*item, action));
+            for (const Node* item : *items) {
+                entries.push_back(structure(*item, action, refusal));
             }
             out["Entries"] = std::move(entries);
         }
@@ -280,7 +296,11 @@ HttpReply xml_error(unsigned status, std::string_view type, std::string_view cod
 
 HttpReply serve_query(api::SqsService& service, std::string_view form, std::string_view path,
                       std::string_view request_id, std::string_view caller_account) {
-    const Node parameters = parse_form(form);
+    auto form_parsed = QueryForm::parse(form);
+    if (const auto* refused = std::get_if<QueryFormError>(&form_parsed)) {
+        return xml_error(400, "Sender", refused->code, refused->message, request_id);
+    }
+    const Node parameters = tree_of(std::get<QueryForm>(form_parsed));
     const std::string action = value_of(parameters, "Action");
     if (action.empty()) {
         return xml_error(400, "Sender", "MissingAction", "The request must contain the parameter Action.", request_id);
@@ -289,7 +309,11 @@ HttpReply serve_query(api::SqsService& service, std::string_view form, std::stri
         return xml_error(400, "Sender", "InvalidAction",
                          "The action " + action + " is not valid for this endpoint.", request_id);
     }
-    json::object request = structure(parameters, action);
+    std::optional<QueryFormError> refusal;
+    json::object request = structure(parameters, action, refusal);
+    if (refusal) {
+        return xml_error(400, "Sender", refusal->code, refusal->message, request_id);
+    }
     // Older clients post a queue's actions to its URL path (/000000000000/name) without QueueUrl.
     const std::string_view queue_path = path.substr(0, path.find('?'));
     if (!request.contains("QueueUrl") && queue_path.size() > 1 && queue_path != "/") {

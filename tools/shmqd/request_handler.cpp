@@ -106,7 +106,9 @@ HttpReply RequestHandler::route(const HttpRequest& request, const std::string& r
         return reply;
     }
     if (const auto target = request.find("X-Amz-Target"); target != request.end()) {
-        return serve_json(service_, target->value(), request.body(), account);
+        const auto content_type = request.find(http::field::content_type);
+        return serve_json(service_, target->value(), content_type == request.end() ? "" : content_type->value(),
+                          request.body(), account);
     }
     const std::string_view path = request.target();
     const std::size_t question = path.find('?');
