@@ -40,7 +40,7 @@ HttpReply json_service_error(unsigned status, std::string_view type, std::string
 }
 
 HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body,
-                     std::string_view caller_account) {
+                     const api::Caller& caller) {
     if (!target.starts_with(target_prefix) || !api::SqsService::knows(target.substr(target_prefix.size()))) {
         return json_service_error(400, "UnknownOperationException", "Unknown operation " + std::string(target) + ".");
     }
@@ -56,7 +56,7 @@ HttpReply serve_json(api::SqsService& service, std::string_view target, std::str
                               "The request body is not a JSON object" +
                                   (parse_error ? ": " + parse_error.message() : std::string()) + ".");
     }
-    auto response = service.call(target.substr(target_prefix.size()), request.get_object(), caller_account);
+    auto response = service.call(target.substr(target_prefix.size()), request.get_object(), caller);
     if (!response) {
         return sqs_error(response.error());
     }

@@ -27,8 +27,8 @@ struct HttpReply {
 [[nodiscard]] HttpReply json_service_error(unsigned status, std::string_view type, std::string_view message,
                                            std::string_view query_code = {});
 
-// caller_account: the signer's account (the owner's when requests are not signed).
+// caller: who sent the request and from where (its account: the owner's when requests are not signed).
 [[nodiscard]] HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view body,
-                                   std::string_view caller_account);
+                                   const api::Caller& caller);
 
 } // namespace shmq::daemon
