@@ -89,7 +89,7 @@ Result<const SqsService::CachedPolicy*> SqsService::policy_of(const std::string&
             return config.error();
         }
         const std::string& text = config->first.policy;
-        cached = CachedPolicy{true, version, !text.empty(), std::nullopt};
+        cached = CachedPolicy{true, version, std::nullopt};
         if (auto parsed = text.empty() ? Result<sqs::AccessPolicy>(Error{}) : sqs::AccessPolicy::parse(text)) {
             cached.parsed = std::move(parsed.value());
         }

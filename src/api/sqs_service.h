@@ -107,9 +107,8 @@ class SqsService {
     struct CachedPolicy {
         bool loaded = false;
         std::uint32_t config_version = 0;
-        bool present = false;                      // the queue has a Policy
-        std::optional<sqs::AccessPolicy> parsed{}; // nullopt when present: one stored before the
-                                                   // parser refused it; it grants nothing
+        // nullopt: no Policy, or one stored before the parser refused it (it grants nothing)
+        std::optional<sqs::AccessPolicy> parsed{};
     };
     [[nodiscard]] Result<const CachedPolicy*> policy_of(const std::string& name);
     // Message move tasks (queue_actions.cpp).
