@@ -32,6 +32,12 @@ inline constexpr std::size_t tag_value_length_max = 256;
 inline constexpr std::size_t redrive_allow_source_queues_max = 10;
 inline constexpr std::int64_t max_receive_count_max = 1'000;
 inline constexpr std::size_t policy_length_max = 8'192;
+// SQS's policy quotas (SQS Developer Guide, "Amazon SQS policy quotas"): per policy, but actions
+// per statement; conditions count operator/key pairs.
+inline constexpr std::size_t policy_statements_max = 20;
+inline constexpr std::size_t policy_principals_max = 50;
+inline constexpr std::size_t policy_conditions_max = 10;
+inline constexpr std::size_t policy_statement_actions_max = 7;
 inline constexpr std::size_t move_tasks_listed_max = 10;
 
 // --- the region ---

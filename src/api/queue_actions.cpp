@@ -271,35 +271,6 @@ SqsService::Response SqsService::remove_permission(const json::object& request) 
                        [&](std::string_view policy) { return policy_without_permission(policy, label.value()); });
 }
 
-Status SqsService::check_access(std::string_view action, const json::object& request,
-                                std::string_view caller_account) {
-    const Error denied{Errc::access_denied, "Access to the resource is denied for account " +
-                                                std::string(caller_account) + " (action " + std::string(action) +
-                                                ")."};
-    // The queue the action is about: its URL, or (GetQueueUrl) its name. Account-level actions
-    // (CreateQueue, ListQueues, move tasks, permissions themselves) are the owner's.
-    std::string name;
-    if (action == "GetQueueUrl") {
-        auto named = RequestReader(request).string("QueueName");
-        name = named ? named.value() : std::string();
-    } else if (action != "AddPermission" && action != "RemovePermission" && request.contains("QueueUrl")) {
-        auto named = queue_name(request);
-        name = named ? named.value() : std::string();
-    }
-    if (name.empty()) {
-        return denied;
-    }
-    auto attributes = client_.get_queue_attributes(name, {"Policy"});
-    if (!attributes) {
-        return attributes.error();
-    }
-    const auto policy = attributes->find("Policy");
-    if (policy == attributes->end() || !policy_allows(policy->second, caller_account, action)) {
-        return denied;
-    }
-    return {};
-}
-
 SqsService::Response SqsService::start_message_move_task(const json::object& request) {
     const RequestReader reader(request);
     auto source = reader.required_string("SourceArn");

@@ -1,11 +1,12 @@
-// Queue policies: AddPermission / RemovePermission statements and their enforcement (see
-// queue_policy.h). The error texts are SQS's.
+// Queue policies: AddPermission / RemovePermission statements (see queue_policy.h). The error
+// texts are SQS's.
 #include "api/queue_policy.h"
 
 #include <boost/json.hpp>
 #include <cctype>
 
 #include "shmq/limits.h"
+#include "sqs/access_policy.h"
 
 namespace shmq::api {
 namespace {
@@ -44,30 +45,6 @@ Result<json::object> parse_policy(std::string_view policy, std::string_view queu
         return Error{Errc::invalid_attribute_value, "Invalid value for the parameter Policy."};
     }
     return std::move(object);
-}
-
-// A string or a list of strings, as policy members may be either.
-std::vector<std::string> strings_of(const json::value* value) {
-    std::vector<std::string> out;
-    if (value == nullptr) {
-        return out;
-    }
-    if (value->is_string()) {
-        out.emplace_back(value->get_string());
-    } else if (value->is_array()) {
-        for (const json::value& item : value->get_array()) {
-            if (item.is_string()) {
-                out.emplace_back(item.get_string());
-            }
-        }
-    }
-    return out;
-}
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 } // namespace
@@ -123,8 +100,11 @@ Result<std::string> policy_with_permission(std::string_view policy, std::string_
                                       {"Action", std::move(granted)},
                                       {"Resource", queue_arn}});
     std::string text = json::serialize(parsed.value());
-    if (text.size() > limits::policy_length_max) {
-        return Error{Errc::over_limit, "The queue's policy would exceed its maximum size."};
+    if (!sqs::AccessPolicy::parse(text)) {
+        return Error{Errc::over_limit, "The queue's policy would exceed SQS's policy quotas (" +
+                                           std::to_string(limits::policy_length_max) + " bytes, " +
+                                           std::to_string(limits::policy_statements_max) + " statements, " +
+                                           std::to_string(limits::policy_principals_max) + " principals)."};
     }
     return text;
 }
@@ -144,44 +124,6 @@ Result<std::string> policy_without_permission(std::string_view policy, std::stri
     }
     statements.erase(found);
     return statements.empty() ? std::string() : json::serialize(parsed.value());
-}
-
-bool policy_allows(std::string_view policy, std::string_view account, std::string_view action) {
-    if (policy.empty()) {
-        return false;
-    }
-    auto parsed = parse_policy(policy, "");
-    if (!parsed) {
-        return false;
-    }
-    const std::string root = "arn:aws:iam::" + std::string(account) + ":root";
-    for (const json::value& statement : parsed.value()["Statement"].get_array()) {
-        if (!statement.is_object()) {
-            continue;
-        }
-        const json::object& object = statement.get_object();
-        const json::value* effect = object.if_contains("Effect");
-        if (effect == nullptr || *effect != json::value("Allow")) {
-            continue;
-        }
-        std::vector<std::string> principals;
-        if (const json::value* principal = object.if_contains("Principal"); principal != nullptr) {
-            principals = principal->is_object() ? strings_of(principal->get_object().if_contains("AWS"))
-                                                : strings_of(principal);
-        }
-        const bool names_caller = std::any_of(principals.begin(), principals.end(), [&](const std::string& entry) {
-            return entry == "*" || entry == account || entry == root;
-        });
-        const std::vector<std::string> actions = strings_of(object.if_contains("Action"));
-        const bool names_action = std::any_of(actions.begin(), actions.end(), [&](const std::string& entry) {
-            return entry == "*" || equal_ignoring_case(entry, "SQS:*") ||
-                   equal_ignoring_case(entry, "SQS:" + std::string(action));
-        });
-        if (names_caller && names_action) {
-            return true;
-        }
-    }
-    return false;
 }
 
 } // namespace shmq::api

@@ -1,10 +1,8 @@
 // A queue's access policy (its Policy attribute, IAM policy JSON) as AddPermission and
-// RemovePermission edit it and as shmqd's endpoint enforces it for callers other than the queue's
-// owner. AddPermission adds one statement per label: {"Sid": label, "Effect": "Allow",
-// "Principal": {"AWS": ["arn:aws:iam::<account>:root", ...]}, "Action": ["SQS:<Action>", ...],
-// "Resource": <queue ARN>}, as SQS does. Enforcement reads Allow statements only (no Deny, no
-// Condition): a caller may run an action on a queue if a statement names its account (or "*")
-// and the action (or "SQS:*" / "*").
+// RemovePermission edit it. AddPermission adds one statement per label: {"Sid": label, "Effect":
+// "Allow", "Principal": {"AWS": ["arn:aws:iam::<account>:root", ...]}, "Action": ["SQS:<Action>",
+// ...], "Resource": <queue ARN>}, as SQS does. Enforcement is sqs::AccessPolicy's
+// (src/sqs/access_policy.h), called by SqsService (access_control.cpp).
 #pragma once
 
 #include <string>
@@ -22,7 +20,5 @@ namespace shmq::api {
                                                          const std::vector<std::string>& actions);
 // The policy without the statement labelled label.
 [[nodiscard]] Result<std::string> policy_without_permission(std::string_view policy, std::string_view label);
-// Whether policy lets account run action ("SendMessage") on the queue.
-[[nodiscard]] bool policy_allows(std::string_view policy, std::string_view account, std::string_view action);
 
 } // namespace shmq::api

@@ -63,17 +63,14 @@ bool SqsService::knows(std::string_view action) noexcept {
     return std::any_of(table.begin(), table.end(), [&](const Action& entry) { return entry.name == action; });
 }
 
-Result<json::object> SqsService::call(std::string_view action, const json::object& request,
-                                      std::string_view caller_account) {
+Result<json::object> SqsService::call(std::string_view action, const json::object& request, const Caller& caller) {
     for (const auto& [name, member, message_action] : action_table()) {
         if (name == action) {
             if (defer_if(!message_action)) {
                 return json::object{};
             }
-            if (caller_account != account_id) {
-                if (Status allowed = check_access(action, request, caller_account); !allowed) {
-                    return allowed.error();
-                }
+            if (Status allowed = authorise(action, request, caller); !allowed) {
+                return allowed.error();
             }
             return (this->*member)(request);
         }

@@ -12,6 +12,8 @@
 #include <atomic>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,10 +22,20 @@
 
 #include "shmq/client.h"
 #include "shmq/queue.h"
+#include "sqs/access_policy.h"
 
 namespace shmq::api {
 
 inline constexpr std::string_view account_id = "000000000000";
+
+// Who calls and from where, as the door that received the request knows it: what a queue
+// Policy's principals and conditions are evaluated against (with the action, the queue and the
+// service's clock).
+struct Caller {
+    std::string_view account = account_id; // the signer's account (the owner's when requests are not signed)
+    std::string_view source_ip;            // the client's address (the socket peer); empty: unknown
+    bool secure_transport = false;         // the request came over TLS
+};
 
 // What a call may do on the calling thread.
 enum class Blocking {
@@ -49,11 +61,12 @@ class SqsService {
   public:
     SqsService(const Client& client, ServiceOptions options);
 
-    // Runs action ("SendMessage") on request for the caller's account; the response object, or
-    // the SQS error. The queue owner (account_id) may do anything; another account only what a
-    // queue's Policy grants it (AddPermission), on that queue.
+    // Runs action ("SendMessage") on request for caller; the response object, or the SQS error.
+    // Authorised as SQS does (access_control.cpp): the queue owner (account_id) may do anything
+    // a queue's Policy does not explicitly deny; another account what the Policy allows it on
+    // that queue and nothing account-wide.
     [[nodiscard]] Result<boost::json::object> call(std::string_view action, const boost::json::object& request,
-                                                   std::string_view caller_account = account_id);
+                                                   const Caller& caller = {});
     [[nodiscard]] static bool knows(std::string_view action) noexcept;
     // Blocking::deferred: whether the last call would have blocked (its empty response is no
     // answer: serve the request again with Blocking::allowed). Asking clears it, so a request
@@ -88,9 +101,16 @@ class SqsService {
     Response list_dead_letter_source_queues(const boost::json::object& request);
     Response add_permission(const boost::json::object& request);
     Response remove_permission(const boost::json::object& request);
-    // Whether caller_account (not the owner) may run action on the queue the request names.
-    [[nodiscard]] Status check_access(std::string_view action, const boost::json::object& request,
-                                      std::string_view caller_account);
+    // Access control (access_control.cpp): whether caller may run action as the request asks.
+    [[nodiscard]] Status authorise(std::string_view action, const boost::json::object& request, const Caller& caller);
+    // A queue's Policy as of its current configuration, parsed once per configuration change.
+    struct CachedPolicy {
+        bool loaded = false;
+        std::uint32_t config_version = 0;
+        // nullopt: no Policy, or one stored before the parser refused it (it grants nothing)
+        std::optional<sqs::AccessPolicy> parsed{};
+    };
+    [[nodiscard]] Result<const CachedPolicy*> policy_of(const std::string& name);
     // Message move tasks (queue_actions.cpp).
     Response start_message_move_task(const boost::json::object& request);
     Response cancel_message_move_task(const boost::json::object& request);
@@ -125,6 +145,7 @@ class SqsService {
     const Client& client_;
     ServiceOptions options_;
     std::unordered_map<std::string, Queue> queues_;
+    std::unordered_map<std::string, CachedPolicy> policies_; // by queue name, for queues_' handles
     bool deferred_ = false;
 };
 

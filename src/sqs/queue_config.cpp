@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "shmq/limits.h"
+#include "sqs/access_policy.h"
 
 namespace shmq::sqs {
 namespace json = boost::json;
@@ -241,15 +242,8 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
                 return invalid_value(name);
             }
         } else if (name == "Policy") {
-            if (value.size() > limits::policy_length_max) {
+            if (!value.empty() && !AccessPolicy::parse(value)) { // enforced as read: refuse what cannot be
                 return invalid_value(name);
-            }
-            if (!value.empty()) {
-                boost::system::error_code error;
-                (void)json::parse(value, error);
-                if (error) {
-                    return invalid_value(name);
-                }
             }
             config.policy = value;
         } else if (name == "RedrivePolicy") {
@@ -452,6 +446,12 @@ Result<std::pair<QueueConfig, QueueTags>> parse_config(std::string_view text) {
         attributes.erase("DeduplicationScope");
         attributes.erase("FifoThroughputLimit");
         attributes.erase("FifoQueue");
+    }
+    // A stored Policy was checked when it was set; one a later, stricter parser refuses must not
+    // make the queue unreadable (it then grants nothing: SqsService denies what it cannot parse).
+    if (const auto policy = attributes.find("Policy"); policy != attributes.end()) {
+        config.policy = policy->second;
+        attributes.erase(policy);
     }
     if (Status status = apply_attributes(config, attributes, true, fifo ? "x.fifo" : "x"); !status) {
         return Error{Errc::corrupt_region, "the queue's configuration in the region is invalid: " + status.message()};

@@ -20,12 +20,12 @@ namespace {
 constexpr std::string_view json_type = "application/x-amz-json-1.0";
 
 HttpReply query(api::SqsService& service, const std::string& form) {
-    return daemon::serve_query(service, form, "/", "request-id", api::account_id);
+    return daemon::serve_query(service, form, "/", "request-id", api::Caller{});
 }
 
 HttpReply json_call(api::SqsService& service, std::string_view action, const std::string& body,
                     std::string_view content_type = json_type) {
-    return daemon::serve_json(service, "AmazonSQS." + std::string(action), content_type, body, api::account_id);
+    return daemon::serve_json(service, "AmazonSQS." + std::string(action), content_type, body, api::Caller{});
 }
 
 void check_refused(const HttpReply& reply, std::string_view code) {

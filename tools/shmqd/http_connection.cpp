@@ -86,7 +86,7 @@ void HttpConnection::on_read(beast::error_code error) {
         write_reply(std::move(refused), 11, false);
         return;
     }
-    std::optional<HttpReply> reply = context_.handler.handle(parser_->get());
+    std::optional<HttpReply> reply = context_.handler.handle(parser_->get(), peer_of(socket_));
     if (!reply) {
         defer(std::make_shared<HttpRequest>(parser_->release()));
         return;
@@ -97,8 +97,9 @@ void HttpConnection::on_read(beast::error_code error) {
 void HttpConnection::defer(std::shared_ptr<HttpRequest> request) {
     // The job gives its references to the reply it posts: the connection is then only ever
     // released on its own loop's thread.
-    context_.blocking_pool.submit([self = shared_from_this(), request](RequestHandler& blocking_handler) mutable {
-        std::optional<HttpReply> reply = blocking_handler.handle(*request); // Blocking::allowed: always a reply
+    context_.blocking_pool.submit([self = shared_from_this(), request,
+                                   peer = peer_of(socket_)](RequestHandler& blocking_handler) mutable {
+        std::optional<HttpReply> reply = blocking_handler.handle(*request, peer); // Blocking::allowed: always a reply
         auto executor = self->socket_.get_executor();
         asio::post(executor, [self = std::move(self), request = std::move(request), reply = std::move(*reply)]() mutable {
             self->write_reply(std::move(reply), request->version(), request->keep_alive());

@@ -100,7 +100,7 @@ HttpReply json_service_error(unsigned status, std::string_view type, std::string
 }
 
 HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view content_type,
-                     std::string_view body, std::string_view caller_account) {
+                     std::string_view body, const api::Caller& caller) {
     if (!target.starts_with(target_prefix) || !api::SqsService::knows(target.substr(target_prefix.size()))) {
         return json_service_error(400, "UnknownOperationException", "Unknown operation " + std::string(target) + ".");
     }
@@ -134,7 +134,7 @@ HttpReply serve_json(api::SqsService& service, std::string_view target, std::str
                                   "The request body is not a JSON request: it holds more than " +
                                       std::to_string(json_values_max) + " values.");
     }
-    auto response = service.call(target.substr(target_prefix.size()), request.get_object(), caller_account);
+    auto response = service.call(target.substr(target_prefix.size()), request.get_object(), caller);
     if (!response) {
         return sqs_error(response.error());
     }

@@ -28,9 +28,9 @@ struct HttpReply {
                                            std::string_view query_code = {});
 
 // content_type: the request's Content-Type (SQS's application/x-amz-json-1.0, or it is refused);
-// caller_account: the signer's account (the owner's when requests are not signed). The body is
-// refused (SerializationException) past fixed bounds of nesting and of values.
+// caller: who sent the request and from where (its account: the owner's when requests are not
+// signed). The body is refused (SerializationException) past fixed bounds of nesting and of values.
 [[nodiscard]] HttpReply serve_json(api::SqsService& service, std::string_view target, std::string_view content_type,
-                                   std::string_view body, std::string_view caller_account);
+                                   std::string_view body, const api::Caller& caller);
 
 } // namespace shmq::daemon

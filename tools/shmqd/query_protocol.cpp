@@ -295,7 +295,7 @@ HttpReply xml_error(unsigned status, std::string_view type, std::string_view cod
 }
 
 HttpReply serve_query(api::SqsService& service, std::string_view form, std::string_view path,
-                      std::string_view request_id, std::string_view caller_account) {
+                      std::string_view request_id, const api::Caller& caller) {
     auto form_parsed = QueryForm::parse(form);
     if (const auto* refused = std::get_if<QueryFormError>(&form_parsed)) {
         return xml_error(400, "Sender", refused->code, refused->message, request_id);
@@ -319,7 +319,7 @@ HttpReply serve_query(api::SqsService& service, std::string_view form, std::stri
     if (!request.contains("QueueUrl") && queue_path.size() > 1 && queue_path != "/") {
         request["QueueUrl"] = service.url_of(queue_path.substr(queue_path.rfind('/') + 1));
     }
-    auto response = service.call(action, request, caller_account);
+    auto response = service.call(action, request, caller);
     if (!response) {
         const Errc code = response.error().code;
         // AWS words this one differently in the Query protocol (recorded: test_non_existent_queue).

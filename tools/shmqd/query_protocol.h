@@ -21,6 +21,6 @@ namespace shmq::daemon {
 // form: the parameters (a POST body, or the query string of a GET); path: the request target's
 // path; request_id: echoed in ResponseMetadata / RequestId.
 [[nodiscard]] HttpReply serve_query(api::SqsService& service, std::string_view form, std::string_view path,
-                                    std::string_view request_id, std::string_view caller_account);
+                                    std::string_view request_id, const api::Caller& caller);
 
 } // namespace shmq::daemon

@@ -78,7 +78,13 @@ RequestHandler::RequestHandler(const Client& client, const EndpointOptions& opti
       defers_blocking_(service_options.blocking == api::Blocking::deferred),
       service_(client, std::move(service_options)) {}
 
-std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request) {
+Peer peer_of(const boost::asio::ip::tcp::socket& socket) {
+    boost::system::error_code error;
+    const auto endpoint = socket.remote_endpoint(error);
+    return Peer{error ? std::string() : endpoint.address().to_string(), false};
+}
+
+std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request, const Peer& peer) {
     if (defers_blocking_ && request.method() == http::verb::get && request.target() == "/metrics") {
         return std::nullopt;
     }
@@ -89,7 +95,8 @@ std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request) {
     std::string account(api::account_id); // unsigned requests act as the queues' owner
     const auto refused =
         options_.verifier && !open_path ? check_signature(*options_.verifier, request, account) : std::nullopt;
-    HttpReply reply = refused ? auth_error(request, *refused, request_id) : route(request, request_id, account);
+    const api::Caller caller{account, peer.address, peer.secure_transport};
+    HttpReply reply = refused ? auth_error(request, *refused, request_id) : route(request, request_id, caller);
     if (service_.take_deferred()) {
         return std::nullopt;
     }
@@ -98,7 +105,7 @@ std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request) {
 }
 
 HttpReply RequestHandler::route(const HttpRequest& request, const std::string& request_id,
-                                const std::string& account) {
+                                const api::Caller& caller) {
     if (request.method() == http::verb::get && request.target() == "/metrics") {
         HttpReply reply;
         reply.content_type = "text/plain; version=0.0.4";
@@ -108,15 +115,15 @@ HttpReply RequestHandler::route(const HttpRequest& request, const std::string& r
     if (const auto target = request.find("X-Amz-Target"); target != request.end()) {
         const auto content_type = request.find(http::field::content_type);
         return serve_json(service_, target->value(), content_type == request.end() ? "" : content_type->value(),
-                          request.body(), account);
+                          request.body(), caller);
     }
     const std::string_view path = request.target();
     const std::size_t question = path.find('?');
     if (request.method() == http::verb::post) {
-        return serve_query(service_, request.body(), path, request_id, account);
+        return serve_query(service_, request.body(), path, request_id, caller);
     }
     if (request.method() == http::verb::get && question != std::string_view::npos) {
-        return serve_query(service_, path.substr(question + 1), path.substr(0, question), request_id, account);
+        return serve_query(service_, path.substr(question + 1), path.substr(0, question), request_id, caller);
     }
     HttpReply reply;
     reply.content_type = "text/plain";

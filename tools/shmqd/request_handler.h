@@ -5,6 +5,7 @@
 // api::SqsService, so its queue handles: one handler per thread, used by that thread only.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
@@ -18,6 +19,15 @@
 namespace shmq::daemon {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+// What the connection knows about the client that sent a request (a queue Policy's aws:SourceIp
+// and aws:SecureTransport).
+struct Peer {
+    std::string address;           // the socket peer's IP address; empty: unknown
+    bool secure_transport = false; // TLS: shmqd serves plain HTTP
+};
+// The peer of a connected socket (empty when the socket has none any more).
+[[nodiscard]] Peer peer_of(const boost::asio::ip::tcp::socket& socket);
 
 // Request ids (x-amzn-RequestId, the Query protocol's RequestId): UUID-shaped, unique per
 // handler (a random prefix) and request (a counter).
@@ -37,13 +47,13 @@ class RequestHandler {
     // and whether a long poll may block this thread.
     RequestHandler(const Client& client, const EndpointOptions& options, api::ServiceOptions service_options);
 
-    // The reply to request; nullopt when it is a long poll that found nothing and this handler
-    // defers what blocks (api::Blocking::deferred): serve it again on a handler that may block.
-    [[nodiscard]] std::optional<HttpReply> handle(const HttpRequest& request);
+    // The reply to request from peer; nullopt when it is a long poll that found nothing and this
+    // handler defers what blocks (api::Blocking::deferred): serve it again on a handler that may block.
+    [[nodiscard]] std::optional<HttpReply> handle(const HttpRequest& request, const Peer& peer);
 
   private:
     [[nodiscard]] HttpReply route(const HttpRequest& request, const std::string& request_id,
-                                  const std::string& account);
+                                  const api::Caller& caller);
 
     const Client& client_;
     const EndpointOptions& options_;
