@@ -12,6 +12,7 @@
 #include <atomic>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -59,6 +60,10 @@ class SqsService {
     // answer: serve the request again with Blocking::allowed). Asking clears it, so a request
     // that never reached call() is not taken for the one before it.
     [[nodiscard]] bool take_deferred() noexcept { return std::exchange(deferred_, false); }
+    // Blocking::allowed: the calls that follow belong to a request whose client may go away; a
+    // long poll among them ends at once, empty, when cancel is requested (not only at the next
+    // one-second slice). A default token: nothing cancels.
+    void set_cancel(std::stop_token cancel) noexcept { cancel_ = std::move(cancel); }
 
     [[nodiscard]] std::string url_of(std::string_view queue_name) const;
 
@@ -126,6 +131,7 @@ class SqsService {
     ServiceOptions options_;
     std::unordered_map<std::string, Queue> queues_;
     bool deferred_ = false;
+    std::stop_token cancel_;
 };
 
 } // namespace shmq::api
