@@ -1,4 +1,18 @@
 // shmqd's HTTP endpoint: listening, event-loop threads and shutdown (see http_endpoint.h).
+//
+// The connection limit across loops. Each loop's connections are its thread's alone, so no
+// thread can close another's. Each loop keeps its idle connections oldest first
+// (IdleConnections) and publishes, in an atomic, when its oldest became idle. An accept over
+// connections_max reads those (a snapshot; each loop's list is exact, the minimum over them a
+// hint) and posts the new socket to the loop with the oldest idle connection; that loop's thread
+// closes its oldest idle connection, if it still has one, and adopts the newcomer in its place.
+// If meanwhile its idle connections all became busy, it passes the socket on to the loop now
+// showing the oldest, at most once per loop; when no loop shows one, the newcomer is answered
+// 503. The evicted connection releases its count when its handlers have run, so the count can
+// pass connections_max by the evictions in flight, never by more.
+//
+// (The alternative, a fixed share of the limit per loop, would refuse a client while another
+// loop had idle connections to spare, since connections are dealt to loops in turn.)
 #include "http_endpoint.h"
 
 #include <algorithm>
@@ -56,7 +70,62 @@ struct HttpEndpoint::State {
     std::size_t next_loop = 0;
 
     void accept_next();
+    // On the thread of loop: closes its oldest idle connection and adopts socket in its place;
+    // with none idle, passes it on to the loop that shows one (hops: loops asked so far), or
+    // answers 503.
+    void evict_to_admit(EventLoop& loop, tcp::socket socket, std::size_t hops);
+    // The loop whose oldest idle connection became idle first; nullptr when none shows one.
+    [[nodiscard]] EventLoop* loop_with_oldest_idle() const;
 };
+
+namespace {
+
+void refuse_busy(tcp::socket& socket) {
+    HttpReply busy;
+    busy.status = 503;
+    busy.content_type = "text/plain";
+    busy.body = "shmqd: too many connections\n";
+    HttpConnection::refuse(socket, std::move(busy));
+}
+
+} // namespace
+
+EventLoop* HttpEndpoint::State::loop_with_oldest_idle() const {
+    EventLoop* oldest = nullptr;
+    std::int64_t oldest_since = IdleConnections::no_idle;
+    for (const auto& loop : loops) {
+        const std::int64_t since = loop->context.idle.oldest_idle_since();
+        if (since < oldest_since) {
+            oldest_since = since;
+            oldest = loop.get();
+        }
+    }
+    return oldest;
+}
+
+void HttpEndpoint::State::evict_to_admit(EventLoop& loop, tcp::socket socket, std::size_t hops) {
+    if (HttpConnection* idle = loop.context.idle.oldest(); idle != nullptr && !stopping.load()) {
+        idle->evict();
+        // The socket was accepted onto another loop's io_context: rehome it on this one.
+        beast::error_code error;
+        const auto protocol = socket.local_endpoint(error).protocol();
+        const int descriptor = socket.release(error);
+        if (error) {
+            return; // the client is gone already
+        }
+        tcp::socket adopted(loop.io, protocol, descriptor);
+        std::make_shared<HttpConnection>(std::move(adopted), loop.context)->start();
+        return;
+    }
+    EventLoop* next = hops < loops.size() ? loop_with_oldest_idle() : nullptr;
+    if (next == nullptr || next == &loop) {
+        refuse_busy(socket);
+        return;
+    }
+    asio::post(next->io, [this, next, hops, socket = std::move(socket)]() mutable {
+        evict_to_admit(*next, std::move(socket), hops + 1);
+    });
+}
 
 void HttpEndpoint::State::accept_next() {
     EventLoop& loop = *loops[next_loop];
@@ -76,11 +145,13 @@ void HttpEndpoint::State::accept_next() {
             return;
         }
         if (open_connections.load(std::memory_order_relaxed) >= options.connections_max) {
-            HttpReply busy;
-            busy.status = 503;
-            busy.content_type = "text/plain";
-            busy.body = "shmqd: too many connections\n";
-            HttpConnection::refuse(socket, std::move(busy));
+            if (EventLoop* owner = loop_with_oldest_idle(); owner != nullptr) {
+                asio::post(owner->io, [this, owner, socket = std::move(socket)]() mutable {
+                    evict_to_admit(*owner, std::move(socket), 1);
+                });
+            } else {
+                refuse_busy(socket);
+            }
         } else {
             // The connection lives on its loop's thread from its first instruction: it joins
             // that loop's list of connections, which only that thread touches.
