@@ -9,7 +9,8 @@
 // If meanwhile its idle connections all became busy, it passes the socket on to the loop now
 // showing the oldest, at most once per loop; when no loop shows one, the newcomer is answered
 // 503. The evicted connection releases its count when its handlers have run, so the count can
-// pass connections_max by the evictions in flight, never by more.
+// pass connections_max for a moment by the evictions in flight (and by connections accepted but
+// not yet started on their loop, which are counted from their start).
 //
 // (The alternative, a fixed share of the limit per loop, would refuse a client while another
 // loop had idle connections to spare, since connections are dealt to loops in turn.)
