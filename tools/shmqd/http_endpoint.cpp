@@ -5,7 +5,8 @@
 // (IdleConnections) and publishes, in an atomic, when its oldest became idle. An accept over
 // connections_max reads those (a snapshot; each loop's list is exact, the minimum over them a
 // hint) and posts the new socket to the loop with the oldest idle connection; that loop's thread
-// closes its oldest idle connection, if it still has one, and adopts the newcomer in its place.
+// closes its oldest idle connection, if it still has one, and posts the newcomer's start to the
+// loop it was accepted onto (a socket is used only by its own loop's thread).
 // If meanwhile its idle connections all became busy, it passes the socket on to the loop now
 // showing the oldest, at most once per loop; when no loop shows one, the newcomer is answered
 // 503. The evicted connection releases its count when its handlers have run, so the count can
@@ -71,10 +72,12 @@ struct HttpEndpoint::State {
     std::size_t next_loop = 0;
 
     void accept_next();
-    // On the thread of loop: closes its oldest idle connection and adopts socket in its place;
-    // with none idle, passes it on to the loop that shows one (hops: loops asked so far), or
-    // answers 503.
-    void evict_to_admit(EventLoop& loop, tcp::socket socket, std::size_t hops);
+    // On the thread of loop: closes its oldest idle connection and admits socket (on home, the
+    // loop it was accepted onto) in its place; with none idle, passes it on to the loop that
+    // shows one (hops: loops asked so far), or has home answer 503.
+    void evict_to_admit(EventLoop& loop, EventLoop& home, tcp::socket socket, std::size_t hops);
+    // Starts a connection on socket on home's thread.
+    void admit(EventLoop& home, tcp::socket socket);
     // The loop whose oldest idle connection became idle first; nullptr when none shows one.
     [[nodiscard]] EventLoop* loop_with_oldest_idle() const;
 };
@@ -104,27 +107,31 @@ EventLoop* HttpEndpoint::State::loop_with_oldest_idle() const {
     return oldest;
 }
 
-void HttpEndpoint::State::evict_to_admit(EventLoop& loop, tcp::socket socket, std::size_t hops) {
+void HttpEndpoint::State::evict_to_admit(EventLoop& loop, EventLoop& home, tcp::socket socket, std::size_t hops) {
     if (HttpConnection* idle = loop.context.idle.oldest(); idle != nullptr && !stopping.load()) {
         idle->evict();
-        // The socket was accepted onto another loop's io_context: rehome it on this one.
-        beast::error_code error;
-        const auto protocol = socket.local_endpoint(error).protocol();
-        const int descriptor = socket.release(error);
-        if (error) {
-            return; // the client is gone already
-        }
-        tcp::socket adopted(loop.io, protocol, descriptor);
-        std::make_shared<HttpConnection>(std::move(adopted), loop.context)->start();
+        admit(home, std::move(socket));
         return;
     }
     EventLoop* next = hops < loops.size() ? loop_with_oldest_idle() : nullptr;
     if (next == nullptr || next == &loop) {
-        refuse_busy(socket);
+        // Refused on its own loop's thread, like every use of the socket but its move here.
+        asio::post(home.io, [socket = std::move(socket)]() mutable { refuse_busy(socket); });
         return;
     }
-    asio::post(next->io, [this, next, hops, socket = std::move(socket)]() mutable {
-        evict_to_admit(*next, std::move(socket), hops + 1);
+    asio::post(next->io, [this, next, &home, hops, socket = std::move(socket)]() mutable {
+        evict_to_admit(*next, home, std::move(socket), hops + 1);
+    });
+}
+
+void HttpEndpoint::State::admit(EventLoop& home, tcp::socket socket) {
+    // The connection lives on its loop's thread from its first instruction: it joins that
+    // loop's list of connections, which only that thread touches.
+    asio::post(home.io, [this, &home, socket = std::move(socket)]() mutable {
+        if (stopping.load(std::memory_order_acquire)) {
+            return; // the loop closed its connections already: this one would outlive it
+        }
+        std::make_shared<HttpConnection>(std::move(socket), home.context)->start();
     });
 }
 
@@ -147,18 +154,14 @@ void HttpEndpoint::State::accept_next() {
         }
         if (open_connections.load(std::memory_order_relaxed) >= options.connections_max) {
             if (EventLoop* owner = loop_with_oldest_idle(); owner != nullptr) {
-                asio::post(owner->io, [this, owner, socket = std::move(socket)]() mutable {
-                    evict_to_admit(*owner, std::move(socket), 1);
+                asio::post(owner->io, [this, owner, &loop, socket = std::move(socket)]() mutable {
+                    evict_to_admit(*owner, loop, std::move(socket), 1);
                 });
             } else {
                 refuse_busy(socket);
             }
         } else {
-            // The connection lives on its loop's thread from its first instruction: it joins
-            // that loop's list of connections, which only that thread touches.
-            asio::post(loop.io, [&loop, socket = std::move(socket)]() mutable {
-                std::make_shared<HttpConnection>(std::move(socket), loop.context)->start();
-            });
+            admit(loop, std::move(socket));
         }
         accept_next();
     });
