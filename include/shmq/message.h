@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -91,6 +92,9 @@ struct ReceiveRequest {
     // FIFO queues: a retry with the same id within 5 minutes, while none of the messages it
     // returned changed, returns them again with the same receipt handles (visibility restarts).
     std::string_view receive_request_attempt_id;
+    // A long poll ends at once, with nothing, when a stop is requested (e.g. shmqd's HTTP
+    // endpoint: the client that asked closed its connection).
+    std::stop_token stop{};
 };
 
 // A received message seen in place in the region. The views stay valid until the message is

@@ -329,13 +329,17 @@ Result<json::array> SqsService::receive_waiting(const Queue& queue, ReceiveReque
         (void)defer_if(received && received->empty());
         return received;
     }
+    request.stop = cancel_;
     if (options_.stopping == nullptr) {
         return receive_once(request);
     }
     // Slices of one second, each a full long poll (a send wakes it at once), until a message,
-    // the wait time, or the server stopping.
+    // the wait time, the server stopping, or the request cancelled (which also ends the slice).
     request.wait_time_s = 1;
     for (std::int32_t slice = 1;; ++slice) {
+        if (cancel_.stop_requested()) {
+            return json::array{}; // the client is gone: take no message it would never see
+        }
         auto received = receive_once(request);
         if (!received || !received->empty() || slice == wait_s || options_.stopping->load(std::memory_order_acquire)) {
             return received;

@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -72,6 +73,10 @@ class SqsService {
     // answer: serve the request again with Blocking::allowed). Asking clears it, so a request
     // that never reached call() is not taken for the one before it.
     [[nodiscard]] bool take_deferred() noexcept { return std::exchange(deferred_, false); }
+    // Blocking::allowed: the calls that follow belong to a request whose client may go away; a
+    // long poll among them ends at once, empty, when cancel is requested (not only at the next
+    // one-second slice). A default token: nothing cancels.
+    void set_cancel(std::stop_token cancel) noexcept { cancel_ = std::move(cancel); }
 
     [[nodiscard]] std::string url_of(std::string_view queue_name) const;
 
@@ -147,6 +152,7 @@ class SqsService {
     std::unordered_map<std::string, Queue> queues_;
     std::unordered_map<std::string, CachedPolicy> policies_; // by queue name, for queues_' handles
     bool deferred_ = false;
+    std::stop_token cancel_;
 };
 
 } // namespace shmq::api

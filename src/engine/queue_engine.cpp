@@ -13,6 +13,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <stop_token>
 
 #include "engine/config_store.h"
 #include "engine/crash_point.h"
@@ -828,8 +829,18 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
         }
         if (count == 0) {
             WaitSetRegistration registration(header_.readable, pid_);
+            // A stop moves the futex word and wakes the sleepers (the others find nothing and
+            // sleep again): checked after seen is read, so a stop between the check and the
+            // sleep still ends the sleep at once.
+            const std::stop_callback wake_on_stop(request.stop, [this] {
+                header_.readable.futex_word.fetch_add(1, std::memory_order_seq_cst);
+                futex_wake_word(header_.readable.futex_word, INT_MAX);
+            });
             while (count == 0) {
                 const std::uint32_t seen = header_.readable.futex_word.load(std::memory_order_seq_cst);
+                if (request.stop.stop_requested()) {
+                    break; // nothing received: the caller is gone
+                }
                 now = clock_.now_ns();
                 count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
                 if (count > 0 || now >= wait_deadline) {

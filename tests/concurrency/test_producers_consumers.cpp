@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <sys/mman.h>
+#include <stop_token>
 #include <thread>
 
 #include "support/child_process.h"
@@ -209,6 +210,44 @@ TEST_CASE("a long poll sleeps until a send wakes it", "[concurrency]") {
     REQUIRE(got.size() == 1);
     CHECK(got[0].body == "wake up");
     CHECK(producer->inspect().sleeping_receivers == 0);
+}
+
+TEST_CASE("a long poll whose stop is requested ends at once with nothing, leaving the next message visible",
+          "[concurrency]") {
+    // A ManualClock never moves: the 20 s wait cannot run out, so only the stop ends the poll
+    // (without it this test hangs until ctest's timeout).
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue consumer = ns.make_queue("abandoned-poll");
+    auto producer = ns.client().open_queue("abandoned-poll");
+    REQUIRE(producer);
+    std::stop_source caller_gone;
+    std::atomic<bool> done{false};
+    bool receive_ok = false;
+    std::size_t got = 0;
+    std::thread waiter([&] {
+        ReceiveRequest request;
+        request.wait_time_s = 20;
+        request.stop = caller_gone.get_token();
+        auto received = consumer.receive(request);
+        receive_ok = received.ok();
+        got = received ? received->size() : 0;
+        done = true;
+    });
+    for (int i = 0; i < 20'000 && producer->inspect().sleeping_receivers == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    CHECK(producer->inspect().sleeping_receivers == 1);
+    CHECK_FALSE(done.load());
+    caller_gone.request_stop();
+    waiter.join();
+    CHECK(receive_ok);
+    CHECK(got == 0);
+    CHECK(producer->inspect().sleeping_receivers == 0);
+    REQUIRE(producer->send({.body = "for a live receiver"}));
+    const QueueInspection after = producer->inspect();
+    CHECK(after.ready == 1);
+    CHECK(after.in_flight == 0);
 }
 
 TEST_CASE("a blocked sender resumes when a delete makes room", "[concurrency]") {

@@ -3,7 +3,8 @@
 // (api::Blocking::deferred): a long poll that found its queue empty, a send to a Durability=sync
 // queue (it waits for shmqd's fdatasync), queue management (it scans or creates regions) and
 // GET /metrics. A pool thread runs the request again with a handler that may block (a long poll
-// waits up to 20 s, woken at once by a send) and posts the reply back.
+// waits up to 20 s, woken at once by a send, or by its job's stop token when the client leaves)
+// and posts the reply back.
 //
 // Threads start on demand and stay: a connection has at most one request in progress, so with
 // as many threads as connections allowed no request ever queues behind another (sync senders on

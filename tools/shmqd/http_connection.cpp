@@ -1,9 +1,12 @@
 // HttpConnection (see http_connection.h).
 #include "http_connection.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <cerrno>
 #include <utility>
 
 namespace shmq::daemon {
@@ -33,12 +36,13 @@ http::response<http::string_body> to_response(HttpReply&& reply, unsigned versio
 } // namespace
 
 HttpConnection::HttpConnection(tcp::socket socket, ConnectionContext& context)
-    : socket_(std::move(socket)), context_(context) {
+    : socket_(std::move(socket)), context_(context), deadline_(socket_.get_executor()) {
     context_.open_connections.fetch_add(1, std::memory_order_relaxed);
     context_.connections.insert(this);
 }
 
 HttpConnection::~HttpConnection() {
+    leave_idle();
     context_.connections.erase(this);
     context_.open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -46,14 +50,17 @@ HttpConnection::~HttpConnection() {
 void HttpConnection::start() {
     beast::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
-    read_request();
+    wait_for_request();
 }
 
 void HttpConnection::close_if_idle() {
-    if (reading_) {
-        beast::error_code ignored;
-        socket_.cancel(ignored); // the read ends with operation_aborted, and the connection with it
+    if (phase_ == Phase::idle || phase_ == Phase::reading) {
+        close_socket(); // the read ends with operation_aborted, and the connection with it
     }
+}
+
+void HttpConnection::evict() {
+    close_socket();
 }
 
 void HttpConnection::refuse(tcp::socket& socket, HttpReply&& reply) {
@@ -63,29 +70,75 @@ void HttpConnection::refuse(tcp::socket& socket, HttpReply&& reply) {
     socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
-void HttpConnection::read_request() {
+void HttpConnection::wait_for_request() {
     parser_.emplace();
     parser_->body_limit(context_.options.body_limit_bytes);
     parser_->header_limit(header_limit_bytes);
-    reading_ = true;
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code error, std::size_t) { self->on_read(error); });
-}
-
-void HttpConnection::on_read(beast::error_code error) {
-    reading_ = false;
-    if (error == http::error::end_of_stream || error == asio::error::eof || error == asio::error::connection_reset ||
-        error == asio::error::operation_aborted) {
-        return; // the client is gone, or the endpoint is stopping: the socket closes with us
-    }
-    if (error) {
-        HttpReply refused;
-        refused.status = error == http::error::body_limit ? 413 : 400;
-        refused.content_type = "text/plain";
-        refused.body = "shmqd: " + error.message() + "\n";
-        write_reply(std::move(refused), 11, false);
+    if (buffer_.size() > 0) {
+        read_head(); // the next request's first bytes came with the last one
         return;
     }
+    phase_ = Phase::idle;
+    idle_position_ = context_.idle.add(this);
+    arm_deadline(context_.options.idle_timeout);
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code error) {
+        self->leave_idle();
+        if (!error) {
+            self->read_head(); // a first byte, or the client's close (read_head sees end_of_stream)
+        }
+        // else: evicted, idle too long, or the endpoint stopping: the socket is closed
+    });
+}
+
+void HttpConnection::leave_idle() {
+    if (idle_position_) {
+        context_.idle.remove(*idle_position_);
+        idle_position_.reset();
+    }
+}
+
+void HttpConnection::read_head() {
+    phase_ = Phase::reading;
+    arm_deadline(context_.options.header_timeout);
+    http::async_read_header(socket_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code error, std::size_t) {
+                                if (error) {
+                                    self->on_read_error(error);
+                                } else {
+                                    self->read_body();
+                                }
+                            });
+}
+
+void HttpConnection::read_body() {
+    if (parser_->is_done()) {
+        on_request();
+        return;
+    }
+    arm_deadline(context_.options.body_timeout);
+    http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code error, std::size_t) {
+        if (error) {
+            self->on_read_error(error);
+        } else {
+            self->on_request();
+        }
+    });
+}
+
+void HttpConnection::on_read_error(beast::error_code error) {
+    deadline_.expires_at(asio::steady_timer::time_point::max());
+    if (!socket_.is_open() || error == http::error::end_of_stream || error == asio::error::eof ||
+        error == asio::error::connection_reset || error == asio::error::operation_aborted) {
+        return; // the client is gone, timed out or evicted, or the endpoint is stopping
+    }
+    const unsigned status = error == http::error::body_limit ? 413 : 400;
+    phase_ = Phase::handling;
+    write_reply(context_.handler.refuse_unreadable(parser_->get(), status, error.message()), 11, false);
+}
+
+void HttpConnection::on_request() {
+    deadline_.expires_at(asio::steady_timer::time_point::max());
+    phase_ = Phase::handling;
     std::optional<HttpReply> reply = context_.handler.handle(parser_->get(), peer_of(socket_));
     if (!reply) {
         defer(std::make_shared<HttpRequest>(parser_->release()));
@@ -95,29 +148,90 @@ void HttpConnection::on_read(beast::error_code error) {
 }
 
 void HttpConnection::defer(std::shared_ptr<HttpRequest> request) {
+    deferred_cancel_.emplace();
+    peer_closed_ = false;
     // The job gives its references to the reply it posts: the connection is then only ever
     // released on its own loop's thread.
-    context_.blocking_pool.submit([self = shared_from_this(), request,
-                                   peer = peer_of(socket_)](RequestHandler& blocking_handler) mutable {
-        std::optional<HttpReply> reply = blocking_handler.handle(*request, peer); // Blocking::allowed: always a reply
+    context_.blocking_pool.submit([self = shared_from_this(), request, peer = peer_of(socket_),
+                                   cancel = deferred_cancel_->get_token()](RequestHandler& blocking_handler) mutable {
+        std::optional<HttpReply> reply = blocking_handler.handle(*request, peer, cancel); // Blocking::allowed: a reply
         auto executor = self->socket_.get_executor();
         asio::post(executor, [self = std::move(self), request = std::move(request), reply = std::move(*reply)]() mutable {
-            self->write_reply(std::move(reply), request->version(), request->keep_alive());
+            self->on_deferred_reply(std::move(reply), request->version(), request->keep_alive());
         });
     });
+    watch_peer();
+}
+
+void HttpConnection::watch_peer() {
+    if (buffer_.size() > 0 || !deferred_cancel_) {
+        return; // the client already sent more (or the reply is back): it is there
+    }
+    socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code error) {
+        if (error || self->phase_ != Phase::handling || !self->deferred_cancel_) {
+            return; // the reply came first (the wait was cancelled), or the socket is closed
+        }
+        char byte = 0;
+        const ssize_t peeked = ::recv(self->socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (peeked > 0) {
+            return; // bytes of a next request: the client is there (and stops being watched)
+        }
+        if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            self->watch_peer(); // readable no more (spurious): watch on
+            return;
+        }
+        // End of stream or a reset: nobody will read the reply. The long poll ends now, empty,
+        // rather than take a message into a visibility timeout no one sees.
+        self->peer_closed_ = true;
+        self->deferred_cancel_->request_stop();
+    });
+}
+
+void HttpConnection::on_deferred_reply(HttpReply&& reply, unsigned version, bool keep_alive) {
+    deferred_cancel_.reset();
+    if (peer_closed_) {
+        close_socket();
+        return;
+    }
+    beast::error_code ignored;
+    socket_.cancel(ignored); // ends watch_peer's wait
+    write_reply(std::move(reply), version, keep_alive);
 }
 
 void HttpConnection::write_reply(HttpReply&& reply, unsigned version, bool keep_alive) {
     keep_alive = keep_alive && !context_.stopping.load(std::memory_order_acquire); // say it closes
     response_ = to_response(std::move(reply), version, keep_alive);
+    phase_ = Phase::writing;
+    arm_deadline(context_.options.body_timeout); // a client that does not read its reply
     http::async_write(socket_, response_, [self = shared_from_this(), keep_alive](beast::error_code error, std::size_t) {
+        self->deadline_.expires_at(asio::steady_timer::time_point::max());
         if (error || !keep_alive) {
             beast::error_code ignored;
             self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
             return;
         }
-        self->read_request();
+        self->wait_for_request();
     });
+}
+
+void HttpConnection::arm_deadline(std::chrono::milliseconds duration) {
+    deadline_.expires_after(duration); // cancels the last phase's wait
+    deadline_.async_wait([weak = weak_from_this()](beast::error_code error) {
+        const std::shared_ptr<HttpConnection> self = weak.lock();
+        // A wait that fired just before its phase ended (and the deadline moved on) is stale.
+        if (error || !self || self->deadline_.expiry() > asio::steady_timer::clock_type::now()) {
+            return;
+        }
+        self->close_socket();
+    });
+}
+
+void HttpConnection::close_socket() {
+    leave_idle();
+    deadline_.expires_at(asio::steady_timer::time_point::max());
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
 }
 
 } // namespace shmq::daemon

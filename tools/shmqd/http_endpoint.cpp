@@ -1,4 +1,20 @@
 // shmqd's HTTP endpoint: listening, event-loop threads and shutdown (see http_endpoint.h).
+//
+// The connection limit across loops. Each loop's connections are its thread's alone, so no
+// thread can close another's. Each loop keeps its idle connections oldest first
+// (IdleConnections) and publishes, in an atomic, when its oldest became idle. An accept over
+// connections_max reads those (a snapshot; each loop's list is exact, the minimum over them a
+// hint) and posts the new socket to the loop with the oldest idle connection; that loop's thread
+// closes its oldest idle connection, if it still has one, and posts the newcomer's start to the
+// loop it was accepted onto (a socket is used only by its own loop's thread).
+// If meanwhile its idle connections all became busy, it passes the socket on to the loop now
+// showing the oldest, at most once per loop; when no loop shows one, the newcomer is answered
+// 503. The evicted connection releases its count when its handlers have run, so the count can
+// pass connections_max for a moment by the evictions in flight (and by connections accepted but
+// not yet started on their loop, which are counted from their start).
+//
+// (The alternative, a fixed share of the limit per loop, would refuse a client while another
+// loop had idle connections to spare, since connections are dealt to loops in turn.)
 #include "http_endpoint.h"
 
 #include <algorithm>
@@ -56,7 +72,68 @@ struct HttpEndpoint::State {
     std::size_t next_loop = 0;
 
     void accept_next();
+    // On the thread of loop: closes its oldest idle connection and admits socket (on home, the
+    // loop it was accepted onto) in its place; with none idle, passes it on to the loop that
+    // shows one (hops: loops asked so far), or has home answer 503.
+    void evict_to_admit(EventLoop& loop, EventLoop& home, tcp::socket socket, std::size_t hops);
+    // Starts a connection on socket on home's thread.
+    void admit(EventLoop& home, tcp::socket socket);
+    // The loop whose oldest idle connection became idle first; nullptr when none shows one.
+    [[nodiscard]] EventLoop* loop_with_oldest_idle() const;
 };
+
+namespace {
+
+void refuse_busy(tcp::socket& socket) {
+    HttpReply busy;
+    busy.status = 503;
+    busy.content_type = "text/plain";
+    busy.body = "shmqd: too many connections\n";
+    HttpConnection::refuse(socket, std::move(busy));
+}
+
+} // namespace
+
+EventLoop* HttpEndpoint::State::loop_with_oldest_idle() const {
+    EventLoop* oldest = nullptr;
+    std::int64_t oldest_since = IdleConnections::no_idle;
+    for (const auto& loop : loops) {
+        const std::int64_t since = loop->context.idle.oldest_idle_since();
+        if (since < oldest_since) {
+            oldest_since = since;
+            oldest = loop.get();
+        }
+    }
+    return oldest;
+}
+
+void HttpEndpoint::State::evict_to_admit(EventLoop& loop, EventLoop& home, tcp::socket socket, std::size_t hops) {
+    if (HttpConnection* idle = loop.context.idle.oldest(); idle != nullptr && !stopping.load()) {
+        idle->evict();
+        admit(home, std::move(socket));
+        return;
+    }
+    EventLoop* next = hops < loops.size() ? loop_with_oldest_idle() : nullptr;
+    if (next == nullptr || next == &loop) {
+        // Refused on its own loop's thread, like every use of the socket but its move here.
+        asio::post(home.io, [socket = std::move(socket)]() mutable { refuse_busy(socket); });
+        return;
+    }
+    asio::post(next->io, [this, next, &home, hops, socket = std::move(socket)]() mutable {
+        evict_to_admit(*next, home, std::move(socket), hops + 1);
+    });
+}
+
+void HttpEndpoint::State::admit(EventLoop& home, tcp::socket socket) {
+    // The connection lives on its loop's thread from its first instruction: it joins that
+    // loop's list of connections, which only that thread touches.
+    asio::post(home.io, [this, &home, socket = std::move(socket)]() mutable {
+        if (stopping.load(std::memory_order_acquire)) {
+            return; // the loop closed its connections already: this one would outlive it
+        }
+        std::make_shared<HttpConnection>(std::move(socket), home.context)->start();
+    });
+}
 
 void HttpEndpoint::State::accept_next() {
     EventLoop& loop = *loops[next_loop];
@@ -76,17 +153,15 @@ void HttpEndpoint::State::accept_next() {
             return;
         }
         if (open_connections.load(std::memory_order_relaxed) >= options.connections_max) {
-            HttpReply busy;
-            busy.status = 503;
-            busy.content_type = "text/plain";
-            busy.body = "shmqd: too many connections\n";
-            HttpConnection::refuse(socket, std::move(busy));
+            if (EventLoop* owner = loop_with_oldest_idle(); owner != nullptr) {
+                asio::post(owner->io, [this, owner, &loop, socket = std::move(socket)]() mutable {
+                    evict_to_admit(*owner, loop, std::move(socket), 1);
+                });
+            } else {
+                refuse_busy(socket);
+            }
         } else {
-            // The connection lives on its loop's thread from its first instruction: it joins
-            // that loop's list of connections, which only that thread touches.
-            asio::post(loop.io, [&loop, socket = std::move(socket)]() mutable {
-                std::make_shared<HttpConnection>(std::move(socket), loop.context)->start();
-            });
+            admit(loop, std::move(socket));
         }
         accept_next();
     });

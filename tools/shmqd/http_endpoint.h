@@ -5,12 +5,16 @@
 // unsigned or badly signed requests are refused (SigV4). Requests over the size limit or that do
 // not parse are refused with a clear error, and the connection closed.
 //
+// Connections: at connections_max, a new connection closes the one idle longest to make room
+// (on whichever loop holds it); only when none is idle is it refused with 503 (http_endpoint.cpp).
+//
 // Threads: a few event loops (an io_context each, connections dealt to them in turn) serve every
 // keep-alive connection and run the message actions themselves; what may block (a long poll
 // that finds its queue empty, a Durability=sync send, queue management) moves to a BlockingPool
 // thread, which hands the reply back.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +31,12 @@ struct EndpointOptions {
     std::uint16_t port = 9324; // 0: any free port (address() tells which)
     std::size_t body_limit_bytes = 4u << 20; // a 1 MiB batch, base64-grown, fits
     std::size_t connections_max = 200;       // also the most long polls waiting at once
+    // How long a connection may take (see http_connection.h): the head of a request from its
+    // first byte (a one-byte-a-second client is cut off), a body (or writing a reply), and the
+    // wait for the next request on a keep-alive connection.
+    std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
+    std::chrono::milliseconds body_timeout = std::chrono::seconds(30);
+    std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
     unsigned threads = 0;                    // event-loop threads; 0: one per CPU
     // Credentials configured: every request must carry a valid SigV4 signature of one of them.
     std::shared_ptr<const SigV4Verifier> verifier;

@@ -3,6 +3,7 @@
 //   shmqd [--data-dir DIR] [--namespace NAME] [--segment-mib N] [--commit-interval-ms N]
 //         [--listen HOST:PORT | --no-listen] [--http-threads N] [--http-connections-max N] [--credentials FILE]
 //         [--region REGION]
+//         [--http-header-timeout-ms N] [--http-body-timeout-ms N] [--http-idle-timeout-ms N]
 // The data directory defaults to $SHMQ_DATA_DIR, then ./shmq-data; the namespace to
 // $SHMQ_NAMESPACE, then "default"; the endpoint to 127.0.0.1:9324 (port 0: any free port). Once
 // ready it prints "shmqd listening on http://ADDRESS" (with an endpoint) and "shmqd ready" on
@@ -55,8 +56,23 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 64));
     std::size_t http_connections_max = shmq::daemon::EndpointOptions{}.connections_max;
     app.add_option("--http-connections-max", http_connections_max,
-                   "Open HTTP connections at most; more are answered 503 and closed (default 200)")
+                   "Open HTTP connections at most; a new one closes the one idle longest, or is answered 503 when none is idle (default 200)")
         ->check(CLI::Range(1, 100000));
+    // Timeouts in milliseconds, defaults as EndpointOptions has them; at most an hour.
+    constexpr long long http_timeout_ms_max = 3'600'000;
+    const shmq::daemon::EndpointOptions defaults;
+    long long http_header_timeout_ms = defaults.header_timeout.count();
+    long long http_body_timeout_ms = defaults.body_timeout.count();
+    long long http_idle_timeout_ms = defaults.idle_timeout.count();
+    app.add_option("--http-header-timeout-ms", http_header_timeout_ms,
+                   "Time to read a request's head from its first byte; slower connections are closed (default 10000)")
+        ->check(CLI::Range(1LL, http_timeout_ms_max));
+    app.add_option("--http-body-timeout-ms", http_body_timeout_ms,
+                   "Time to read a request's body, and to write a reply (default 30000)")
+        ->check(CLI::Range(1LL, http_timeout_ms_max));
+    app.add_option("--http-idle-timeout-ms", http_idle_timeout_ms,
+                   "Time a keep-alive connection may wait for its next request (default 60000)")
+        ->check(CLI::Range(1LL, http_timeout_ms_max));
     std::string credentials;
     app.add_option("--credentials", credentials,
                    "File of 'ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID [SESSION_TOKEN]]' lines: the endpoint then "
@@ -74,6 +90,9 @@ int main(int argc, char** argv) {
     shmq::daemon::EndpointOptions endpoint_options;
     endpoint_options.threads = http_threads;
     endpoint_options.connections_max = http_connections_max;
+    endpoint_options.header_timeout = std::chrono::milliseconds(http_header_timeout_ms);
+    endpoint_options.body_timeout = std::chrono::milliseconds(http_body_timeout_ms);
+    endpoint_options.idle_timeout = std::chrono::milliseconds(http_idle_timeout_ms);
     if (shmq::Status parsed = shmq::daemon::parse_listen_address(listen, endpoint_options); !parsed) {
         std::fprintf(stderr, "shmqd: %s\n", parsed.message().c_str());
         return 2;

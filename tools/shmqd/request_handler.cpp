@@ -4,6 +4,8 @@
 #include <boost/beast/http/field.hpp>
 #include <chrono>
 #include <random>
+#include <string>
+#include <utility>
 
 #include "query_protocol.h"
 
@@ -84,10 +86,17 @@ Peer peer_of(const boost::asio::ip::tcp::socket& socket) {
     return Peer{error ? std::string() : endpoint.address().to_string(), false};
 }
 
-std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request, const Peer& peer) {
+std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request, const Peer& peer, std::stop_token cancel) {
     if (defers_blocking_ && request.method() == http::verb::get && request.target() == "/metrics") {
         return std::nullopt;
     }
+    service_.set_cancel(std::move(cancel));
+    std::optional<HttpReply> reply = handle_signed(request, peer);
+    service_.set_cancel({}); // the token is this request's only
+    return reply;
+}
+
+std::optional<HttpReply> RequestHandler::handle_signed(const HttpRequest& request, const Peer& peer) {
     const std::string request_id = request_ids_.next();
     // Metrics and health are for local scrapers, which do not sign.
     const bool open_path =
@@ -100,6 +109,23 @@ std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request, cons
     if (service_.take_deferred()) {
         return std::nullopt;
     }
+    reply.headers.emplace_back("x-amzn-RequestId", request_id);
+    return reply;
+}
+
+HttpReply RequestHandler::refuse_unreadable(const HttpRequest& partial_request, unsigned status,
+                                            std::string_view reason) {
+    const bool too_large = status == 413;
+    const std::string message = too_large ? "Request body larger than this endpoint accepts (" +
+                                                std::to_string(options_.body_limit_bytes) + " bytes)."
+                                          : "Malformed HTTP request: " + std::string(reason) + ".";
+    const std::string request_id = request_ids_.next();
+    HttpReply reply =
+        partial_request.find("X-Amz-Target") != partial_request.end()
+            ? json_service_error(status, too_large ? "RequestEntityTooLargeException" : "MalformedHttpRequestException",
+                                 message, too_large ? "RequestEntityTooLarge" : "MalformedHttpRequest")
+            : xml_error(status, "Sender", too_large ? "RequestEntityTooLarge" : "MalformedHttpRequest", message,
+                        request_id);
     reply.headers.emplace_back("x-amzn-RequestId", request_id);
     return reply;
 }

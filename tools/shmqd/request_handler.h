@@ -10,7 +10,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <string_view>
 
 #include "api/sqs_service.h"
 #include "http_endpoint.h"
@@ -49,9 +51,18 @@ class RequestHandler {
 
     // The reply to request from peer; nullopt when it is a long poll that found nothing and this
     // handler defers what blocks (api::Blocking::deferred): serve it again on a handler that may block.
-    [[nodiscard]] std::optional<HttpReply> handle(const HttpRequest& request, const Peer& peer);
+    // cancel: requested when the client goes away; a long poll then ends at once, empty.
+    [[nodiscard]] std::optional<HttpReply> handle(const HttpRequest& request, const Peer& peer,
+                                                  std::stop_token cancel = {});
+
+    // A request refused at the HTTP level (status 413: a body over the limit; 400: not HTTP),
+    // as an SQS error in the protocol the request speaks as far as it was read: JSON when an
+    // X-Amz-Target header was parsed, else the Query protocol's XML.
+    [[nodiscard]] HttpReply refuse_unreadable(const HttpRequest& partial_request, unsigned status,
+                                              std::string_view reason);
 
   private:
+    [[nodiscard]] std::optional<HttpReply> handle_signed(const HttpRequest& request, const Peer& peer);
     [[nodiscard]] HttpReply route(const HttpRequest& request, const std::string& request_id,
                                   const api::Caller& caller);
 
