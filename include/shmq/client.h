@@ -1,7 +1,12 @@
 // The entry point of libshmq: one namespace of queues on this host, and the queue-management
 // actions of SQS (create, delete, list, attributes, tags, purge, dead-letter queues, message move
-// tasks). Queues are named as in SQS; URLs and ARNs are derived from names (queue_url, queue_arn)
-// and any URL whose last path segment is a queue name is accepted (name_from_url).
+// tasks). Queues are named as in SQS; URLs and ARNs are derived from names (queue_url, queue_arn).
+// Every action checks the name it is given with QueueName::parse (shmq/queue_name.h): a text
+// that is not a queue name names no queue, and never reaches the file system.
+//
+// Files: the namespace directory (<shm_dir>/shmq/<namespace>) is created 0700 and regions 0600;
+// with group access (an explicit option) 02770 and 0660. A namespace directory of another user,
+// or one others may write into, is refused (Errc::access_denied, naming the problem).
 //
 // Thread contract: a Client may be shared by threads; it holds no mutable state after open.
 #pragma once
@@ -16,6 +21,7 @@
 #include "shmq/clock.h"
 #include "shmq/error.h"
 #include "shmq/queue.h"
+#include "shmq/queue_name.h"
 
 namespace shmq {
 
@@ -29,13 +35,19 @@ struct ClientOptions {
     std::string shm_dir;
     // Null: the system clock. Must outlive the client and every queue opened from it.
     const Clock* clock = nullptr;
+    // The region and account ARNs name this endpoint's queues by (RedrivePolicy, move tasks).
+    QueueScope scope;
+    // The namespace's group may use its queues too: directory 02770, regions 0660. Off unless
+    // asked for here or by $SHMQ_GROUP_ACCESS=1.
+    bool group_access = false;
 };
 
 // Fixed when a queue is created (its region does not grow).
 struct QueueCapacity {
     std::uint32_t slot_count = 0;           // 0: default; messages the queue holds at once
     std::uint64_t blob_bytes_per_class = 0; // 0: default; bytes for bodies over the inline size
-    std::uint32_t permissions = 0600;       // region file mode (0660: group may use it)
+    // Region file mode; 0: 0600, or 0660 with group access. Group bits only with group access.
+    std::uint32_t permissions = 0;
     std::uint32_t dedup_entries = 0;        // FIFO: 0: default; deduplication ids held for 5 minutes
     // 0: default (64 standard, 192 FIFO); a multiple of 64 up to 960: body + attributes held in
     // the slot itself, larger messages use the blob heap.
@@ -70,14 +82,12 @@ class Client {
     [[nodiscard]] const std::string& namespace_name() const noexcept { return namespace_name_; }
     [[nodiscard]] const std::string& namespace_dir() const noexcept { return namespace_dir_; }
     [[nodiscard]] const Clock& clock() const noexcept { return *clock_; }
+    [[nodiscard]] const QueueScope& scope() const noexcept { return scope_; }
+    [[nodiscard]] bool group_access() const noexcept { return group_access_; }
 
     // --- names, URLs, ARNs ---
     [[nodiscard]] static std::string queue_url(std::string_view name);
     [[nodiscard]] static std::string queue_arn(std::string_view name);
-    // The last path segment of a URL (or the name itself); empty when there is none.
-    [[nodiscard]] static std::string name_from_url(std::string_view url_or_name);
-    // The queue name of an SQS ARN; empty if the text is not a queue ARN.
-    [[nodiscard]] static std::string name_from_arn(std::string_view arn);
 
     // --- queue management; each returns what the SQS action returns ---
     [[nodiscard]] Result<std::string> create_queue(std::string_view name, const QueueAttributes& attributes = {},
@@ -109,10 +119,16 @@ class Client {
     [[nodiscard]] Result<Queue> open_queue(std::string_view name) const;
 
   private:
-    Client(std::string namespace_name, std::string namespace_dir, const Clock* clock);
+    Client(std::string namespace_name, std::string namespace_dir, const Clock* clock, QueueScope scope,
+           bool group_access);
+    // The queues of the namespace directory, sorted: regular files of ours named <queue name>.q.
+    [[nodiscard]] Result<std::vector<std::string>> queue_names() const;
+
     std::string namespace_name_;
     std::string namespace_dir_;
     const Clock* clock_ = nullptr;
+    QueueScope scope_;
+    bool group_access_ = false;
 };
 
 } // namespace shmq

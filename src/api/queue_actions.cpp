@@ -99,7 +99,9 @@ SqsService::Response SqsService::list_queues(const json::object& request) {
     if (!page->queue_urls.empty()) {
         json::array urls;
         for (const std::string& url : page->queue_urls) {
-            urls.emplace_back(url_of(Client::name_from_url(url)));
+            if (auto name = queue_name_from_url(url)) {
+                urls.emplace_back(url_of(name->text()));
+            }
         }
         response["QueueUrls"] = std::move(urls);
     }
@@ -216,7 +218,9 @@ SqsService::Response SqsService::list_dead_letter_source_queues(const json::obje
     }
     json::array urls;
     for (std::size_t index = start.value(); index < end; ++index) {
-        urls.emplace_back(url_of(Client::name_from_url((*sources)[index])));
+        if (auto source = queue_name_from_url((*sources)[index])) {
+            urls.emplace_back(url_of(source->text()));
+        }
     }
     json::object response{{"queueUrls", std::move(urls)}}; // required, even when empty
     if (end < sources->size()) {

@@ -51,11 +51,11 @@ Result<std::string> SqsService::queue_name(const json::object& request) const {
     if (!url) {
         return url.error();
     }
-    std::string name = Client::name_from_url(url.value());
-    if (name.empty()) {
-        return Error{Errc::queue_does_not_exist, "The specified queue does not exist."};
+    auto name = queue_name_from_url(url.value(), client_.scope());
+    if (!name) {
+        return name.error();
     }
-    return name;
+    return name->text();
 }
 
 bool SqsService::knows(std::string_view action) noexcept {

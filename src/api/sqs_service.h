@@ -3,10 +3,10 @@
 // the HTTP door into the same queues the shared-memory API opens: a message sent here is received
 // by a libshmq consumer and the other way round.
 //
-// Queue URLs are <url_base>/000000000000/<name> (url_base: the endpoint's own address); any URL
-// whose last path segment names a queue is accepted. One SqsService per thread: it keeps a Queue
-// handle per queue it has used (a handle is used by one thread at a time), reopened when its queue
-// was deleted and created again.
+// Queue URLs are <url_base>/000000000000/<name> (url_base: the endpoint's own address); a QueueUrl
+// is read by queue_name_from_url (a valid queue name after our account, or nothing). One
+// SqsService per thread: it keeps a Queue handle per queue it has used (a handle is used by one
+// thread at a time), reopened when its queue was deleted and created again.
 #pragma once
 
 #include <atomic>

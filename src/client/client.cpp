@@ -1,9 +1,12 @@
 // Queue management of a namespace (see client.h). Each queue is one region file in the
 // namespace directory; creation links a fully built file (so CreateQueue races resolve to one
-// winner), deletion marks the region deleted (handles in use stop) and unlinks it.
+// winner), deletion marks the region deleted (handles in use stop) and unlinks it. Every action
+// takes its queue name through QueueName::parse before anything touches a file: a text that is
+// not a queue name is a queue that does not exist (CreateQueue: an invalid name).
 #include "shmq/client.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,31 +16,28 @@
 #include <sys/stat.h>
 
 #include "client/daemon_marker.h"
+#include "client/private_directory.h"
 #include "engine/config_store.h"
 #include "engine/queue_engine.h"
 #include "engine/wait_set.h"
 #include "region/region.h"
-#include "sqs/message_validation.h"
 #include "sqs/queue_config.h"
 
 namespace shmq {
 namespace {
 
-constexpr std::string_view url_prefix = "http://127.0.0.1:9324/000000000000/";
-constexpr std::string_view arn_prefix = "arn:aws:sqs:us-east-1:000000000000:";
+constexpr std::string_view url_base = "http://127.0.0.1:9324/";
 constexpr std::int32_t list_queues_max = 1000;
+constexpr std::string_view region_suffix = ".q";
+constexpr std::string_view tasks_suffix = ".tasks";
+// Region file modes: the namespace's user only, or with group access its group too.
+constexpr std::uint32_t region_mode_owner_only = 0600;
+constexpr std::uint32_t region_mode_group = 0660;
 
 bool valid_namespace(std::string_view name) {
     return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     });
-}
-
-Status make_directory(const std::string& path) {
-    if (mkdir(path.c_str(), 01777) != 0 && errno != EEXIST) {
-        return {Errc::system_error, "mkdir " + path + ": " + std::strerror(errno)};
-    }
-    return {};
 }
 
 Status validate_tags(const QueueTags& tags) {
@@ -59,10 +59,21 @@ Status queue_missing() {
     return {Errc::queue_does_not_exist, "The specified queue does not exist."};
 }
 
+// The name of a queue an action works on: a text that is no queue name names no queue.
+Result<QueueName> existing_name(std::string_view text) {
+    auto name = QueueName::parse(text);
+    if (!name) {
+        return queue_missing().error();
+    }
+    return name;
+}
+
 } // namespace
 
-Client::Client(std::string namespace_name, std::string namespace_dir, const Clock* clock)
-    : namespace_name_(std::move(namespace_name)), namespace_dir_(std::move(namespace_dir)), clock_(clock) {}
+Client::Client(std::string namespace_name, std::string namespace_dir, const Clock* clock, QueueScope scope,
+               bool group_access)
+    : namespace_name_(std::move(namespace_name)), namespace_dir_(std::move(namespace_dir)), clock_(clock),
+      scope_(std::move(scope)), group_access_(group_access) {}
 
 Result<Client> Client::open(const ClientOptions& options) {
     std::string name = options.namespace_name;
@@ -81,46 +92,26 @@ Result<Client> Client::open(const ClientOptions& options) {
     }
     const std::string parent = root + "/shmq";
     const std::string directory = parent + "/" + name;
-    if (Status status = make_directory(parent); !status) {
+    // The parent is shared by every user of the host; each namespace directory is one user's
+    // (or, with group access, one group's).
+    if (Status status = client::make_shared_parent(parent); !status) {
         return status.error();
     }
-    if (Status status = make_directory(directory); !status) {
+    const bool group_access = options.group_access || client::group_access_from_environment();
+    const auto access = group_access ? client::DirectoryAccess::group : client::DirectoryAccess::owner_only;
+    if (Status status = client::make_private_directory(directory, access); !status) {
         return status.error();
     }
     const Clock* clock = options.clock != nullptr ? options.clock : &SystemClock::instance();
-    return Client(std::move(name), directory, clock);
+    return Client(std::move(name), directory, clock, options.scope, group_access);
 }
 
 std::string Client::queue_url(std::string_view name) {
-    return std::string(url_prefix) + std::string(name);
+    return std::string(url_base) + std::string(queue_account_default) + "/" + std::string(name);
 }
 std::string Client::queue_arn(std::string_view name) {
-    return std::string(arn_prefix) + std::string(name);
-}
-
-std::string Client::name_from_url(std::string_view url_or_name) {
-    std::string_view text = url_or_name.substr(0, url_or_name.find_first_of("?#"));
-    while (!text.empty() && text.back() == '/') {
-        text.remove_suffix(1);
-    }
-    const std::size_t slash = text.rfind('/');
-    return std::string(slash == std::string_view::npos ? text : text.substr(slash + 1));
-}
-
-std::string Client::name_from_arn(std::string_view arn) {
-    // arn:aws:sqs:<region>:<account>:<name>
-    std::size_t colons = 0;
-    std::size_t last = 0;
-    for (std::size_t i = 0; i < arn.size(); ++i) {
-        if (arn[i] == ':') {
-            ++colons;
-            last = i;
-        }
-    }
-    if (colons != 5 || !arn.starts_with("arn:") || arn.substr(arn.find(':', 4) + 1, 4) != "sqs:") {
-        return {};
-    }
-    return std::string(arn.substr(last + 1));
+    return "arn:aws:sqs:" + std::string(queue_region_default) + ":" + std::string(queue_account_default) + ":" +
+           std::string(name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,8 +128,8 @@ namespace {
 // source the dead-letter queue's own target). Neither can loop here: a move happens once per
 // receive of a message, into a queue where it starts over with no receives, and a queue that is
 // its own target keeps delivering the message instead of moving it (QueueEngine::dead_letter_queue).
-Status check_redrive_target(const std::string& directory, std::string_view source_name,
-                            const sqs::QueueConfig& config) {
+Status check_redrive_target(const std::string& directory, const QueueName& source, const sqs::QueueConfig& config,
+                            const QueueScope& scope) {
     if (config.dead_letter_target_name.empty()) {
         return {};
     }
@@ -147,9 +138,9 @@ Status check_redrive_target(const std::string& directory, std::string_view sourc
                       "Value " + config.redrive_policy +
                           " for parameter RedrivePolicy is invalid. Reason: " + std::string(reason)};
     };
-    if (config.dead_letter_target_name == source_name) {
+    if (config.dead_letter_target_name == source.text()) {
         // Its own target: the configuration being set is the target's (same type by definition).
-        return sqs::redrive_allowed(config, source_name) ? Status{}
+        return sqs::redrive_allowed(config, source, scope) ? Status{}
                                                          : invalid("Dead-letter target does not allow this source "
                                                                    "queue (RedriveAllowPolicy).");
     }
@@ -165,7 +156,7 @@ Status check_redrive_target(const std::string& directory, std::string_view sourc
         return invalid(config.fifo ? "Dead-letter queue must be a FIFO queue for a FIFO source queue."
                                    : "Dead-letter queue must be a standard queue for a standard source queue.");
     }
-    if (!sqs::redrive_allowed(target->first, source_name)) {
+    if (!sqs::redrive_allowed(target->first, source, scope)) {
         return invalid("Dead-letter target does not allow this source queue (RedriveAllowPolicy).");
     }
     return {};
@@ -173,20 +164,22 @@ Status check_redrive_target(const std::string& directory, std::string_view sourc
 
 } // namespace
 
-Result<std::string> Client::create_queue(std::string_view name, const QueueAttributes& attributes,
+Result<std::string> Client::create_queue(std::string_view text, const QueueAttributes& attributes,
                                          const QueueTags& tags, const QueueCapacity& capacity) const {
-    if (Status status = sqs::validate_queue_name(name); !status) {
-        return status.error();
+    auto parsed = QueueName::parse(text);
+    if (!parsed) {
+        return parsed.error();
     }
+    const QueueName& name = parsed.value();
     if (tags.size() > limits::tags_per_queue_max) {
-        return Error{Errc::invalid_parameter_value, "Too many tags added for queue " + std::string(name) + "."};
+        return Error{Errc::invalid_parameter_value, "Too many tags added for queue " + name.text() + "."};
     }
     if (Status status = validate_tags(tags); !status) {
         return status.error();
     }
     sqs::QueueConfig config;
     config.fifo = false;
-    if (Status status = sqs::apply_attributes(config, attributes, true, name); !status) {
+    if (Status status = sqs::apply_attributes(config, attributes, true, name, &scope_); !status) {
         return status.error();
     }
     if (!attributes.contains("Durability") && client::daemon_serves(namespace_dir_)) {
@@ -196,7 +189,10 @@ Result<std::string> Client::create_queue(std::string_view name, const QueueAttri
     if (sized.slot_count == 0 && config.message_capacity != 0) {
         sized.slot_count = config.message_capacity; // the MessageCapacity attribute (HTTP clients)
     }
-    if (Status status = check_redrive_target(namespace_dir_, name, config); !status) {
+    // The one switch: group bits only in a namespace opened with group access.
+    const std::uint32_t allowed_mode = group_access_ ? region_mode_group : region_mode_owner_only;
+    sized.permissions = (capacity.permissions == 0 ? allowed_mode : capacity.permissions) & allowed_mode;
+    if (Status status = check_redrive_target(namespace_dir_, name, config, scope_); !status) {
         return status.error();
     }
     layout::HotAttributes hot{};
@@ -229,8 +225,12 @@ Result<std::string> Client::create_queue(std::string_view name, const QueueAttri
     return queue_url(name);
 }
 
-Status Client::delete_queue(std::string_view name) const {
-    auto region = region::Region::open(namespace_dir_, name);
+Status Client::delete_queue(std::string_view text) const {
+    auto name = existing_name(text);
+    if (!name) {
+        return name.status();
+    }
+    auto region = region::Region::open(namespace_dir_, name.value());
     if (!region) {
         return region.code() == Errc::queue_does_not_exist ? queue_missing() : region.status();
     }
@@ -239,25 +239,64 @@ Status Client::delete_queue(std::string_view name) const {
     // Sleepers return at once and see the queue gone.
     engine::wake(header.readable, INT32_MAX);
     engine::wake(header.writable, INT32_MAX);
-    const std::string path = region::Region::path_of(namespace_dir_, name);
+    const std::string path = region::Region::path_of(namespace_dir_, name.value());
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-        return {Errc::system_error, "unlink " + path + ": " + std::strerror(errno)};
+        return {Errc::system_error, "cannot delete the region of queue " + name->text() + ": " + std::strerror(errno)};
     }
     // Its message move tasks go with it.
-    const std::string tasks = namespace_dir_ + "/" + std::string(name) + ".tasks";
+    const std::string tasks = namespace_dir_ + "/" + name->text() + std::string(tasks_suffix);
     unlink(tasks.c_str());
     return {};
 }
 
-Result<std::string> Client::get_queue_url(std::string_view name) const {
-    auto region = region::Region::open(namespace_dir_, name);
+Result<std::string> Client::get_queue_url(std::string_view text) const {
+    auto name = existing_name(text);
+    if (!name) {
+        return name.error();
+    }
+    auto region = region::Region::open(namespace_dir_, name.value());
     if (!region) {
         return region.code() == Errc::queue_does_not_exist ? queue_missing().error() : region.error();
     }
     if (region.value()->header().deleted.load(std::memory_order_acquire) != 0) {
         return queue_missing().error();
     }
-    return queue_url(name);
+    return queue_url(name.value());
+}
+
+Result<std::vector<std::string>> Client::queue_names() const {
+    const int directory_fd = ::open(namespace_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* directory = directory_fd < 0 ? nullptr : fdopendir(directory_fd);
+    if (directory == nullptr) {
+        const Error error{Errc::system_error,
+                          std::string("cannot list the namespace directory: ") + std::strerror(errno)};
+        if (directory_fd >= 0) {
+            ::close(directory_fd);
+        }
+        return error;
+    }
+    struct stat directory_info {};
+    if (fstat(directory_fd, &directory_info) != 0) {
+        closedir(directory);
+        return Error{Errc::system_error, std::string("cannot stat the namespace directory: ") + std::strerror(errno)};
+    }
+    std::vector<std::string> names;
+    while (const dirent* entry = readdir(directory)) {
+        std::string_view file = entry->d_name;
+        if (!file.ends_with(region_suffix)) {
+            continue;
+        }
+        file.remove_suffix(region_suffix.size());
+        // Only what Region::open would open: a queue name, a regular file of ours (or our group's).
+        struct stat info {};
+        if (QueueName::is_valid(file) && fstatat(directory_fd, entry->d_name, &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+            region::Region::check_file(file, info, directory_info)) {
+            names.emplace_back(file);
+        }
+    }
+    closedir(directory);
+    std::sort(names.begin(), names.end());
+    return names;
 }
 
 Result<ListQueuesPage> Client::list_queues(std::string_view prefix, std::int32_t max_results,
@@ -268,23 +307,16 @@ Result<ListQueuesPage> Client::list_queues(std::string_view prefix, std::int32_t
             "Value " + std::to_string(max_results) +
                 " for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."};
     }
-    DIR* directory = opendir(namespace_dir_.c_str());
-    if (directory == nullptr) {
-        return Error{Errc::system_error, "opendir " + namespace_dir_ + ": " + std::strerror(errno)};
+    auto all = queue_names();
+    if (!all) {
+        return all.error();
     }
     std::vector<std::string> names;
-    while (const dirent* entry = readdir(directory)) {
-        std::string_view file = entry->d_name;
-        if (!file.ends_with(".q")) {
-            continue;
-        }
-        file.remove_suffix(2);
-        if (file.starts_with(prefix) && (next_token.empty() || file > next_token)) {
-            names.emplace_back(file);
+    for (std::string& name : all.value()) {
+        if (name.starts_with(prefix) && (next_token.empty() || name > next_token)) {
+            names.push_back(std::move(name));
         }
     }
-    closedir(directory);
-    std::sort(names.begin(), names.end());
     ListQueuesPage page;
     const std::size_t limit =
         max_results == -1 ? static_cast<std::size_t>(list_queues_max) : static_cast<std::size_t>(max_results);
@@ -341,7 +373,7 @@ Result<QueueAttributes> Client::get_queue_attributes(std::string_view name,
         } else if (attribute == "LastModifiedTimestamp") {
             value = std::to_string(header.last_modified_ns.load(std::memory_order_relaxed) / 1'000'000'000);
         } else if (attribute == "QueueArn") {
-            value = queue_arn(name);
+            value = queue_arn(engine.region().name());
         } else {
             value = sqs::attribute_value(config->first, attribute);
         }
@@ -358,8 +390,12 @@ Result<QueueAttributes> Client::get_queue_attributes(std::string_view name,
     return out;
 }
 
-Status Client::set_queue_attributes(std::string_view name, const QueueAttributes& attributes) const {
-    auto region = region::Region::open(namespace_dir_, name);
+Status Client::set_queue_attributes(std::string_view text, const QueueAttributes& attributes) const {
+    auto name = existing_name(text);
+    if (!name) {
+        return name.status();
+    }
+    auto region = region::Region::open(namespace_dir_, name.value());
     if (!region) {
         return region.code() == Errc::queue_does_not_exist ? queue_missing() : region.status();
     }
@@ -371,14 +407,14 @@ Status Client::set_queue_attributes(std::string_view name, const QueueAttributes
         return current.error();
     }
     sqs::QueueConfig proposed = std::move(current->first);
-    if (Status status = sqs::apply_attributes(proposed, attributes, false, name); !status) {
+    if (Status status = sqs::apply_attributes(proposed, attributes, false, name.value(), &scope_); !status) {
         return status;
     }
-    if (Status status = check_redrive_target(namespace_dir_, name, proposed); !status) {
+    if (Status status = check_redrive_target(namespace_dir_, name.value(), proposed, scope_); !status) {
         return status;
     }
     return engine::update_config(*region.value(), clock_->now_ns(), [&](sqs::QueueConfig& config, QueueTags&) {
-        return sqs::apply_attributes(config, attributes, false, name);
+        return sqs::apply_attributes(config, attributes, false, name.value(), &scope_);
     });
 }
 
@@ -390,11 +426,15 @@ Status Client::purge_queue(std::string_view name) const {
     return opened->engine().purge();
 }
 
-Status Client::tag_queue(std::string_view name, const QueueTags& tags) const {
+Status Client::tag_queue(std::string_view text, const QueueTags& tags) const {
     if (Status status = validate_tags(tags); !status) {
         return status;
     }
-    auto region = region::Region::open(namespace_dir_, name);
+    auto name = existing_name(text);
+    if (!name) {
+        return name.status();
+    }
+    auto region = region::Region::open(namespace_dir_, name.value());
     if (!region) {
         return region.code() == Errc::queue_does_not_exist ? queue_missing() : region.status();
     }
@@ -404,15 +444,19 @@ Status Client::tag_queue(std::string_view name, const QueueTags& tags) const {
             merged[key] = value;
         }
         if (merged.size() > limits::tags_per_queue_max) {
-            return Status{Errc::invalid_parameter_value, "Too many tags added for queue " + std::string(name) + "."};
+            return Status{Errc::invalid_parameter_value, "Too many tags added for queue " + name->text() + "."};
         }
         current = std::move(merged);
         return Status{};
     });
 }
 
-Status Client::untag_queue(std::string_view name, const std::vector<std::string>& keys) const {
-    auto region = region::Region::open(namespace_dir_, name);
+Status Client::untag_queue(std::string_view text, const std::vector<std::string>& keys) const {
+    auto name = existing_name(text);
+    if (!name) {
+        return name.status();
+    }
+    auto region = region::Region::open(namespace_dir_, name.value());
     if (!region) {
         return region.code() == Errc::queue_does_not_exist ? queue_missing() : region.status();
     }
@@ -424,8 +468,12 @@ Status Client::untag_queue(std::string_view name, const std::vector<std::string>
     });
 }
 
-Result<QueueTags> Client::list_queue_tags(std::string_view name) const {
-    auto region = region::Region::open(namespace_dir_, name);
+Result<QueueTags> Client::list_queue_tags(std::string_view text) const {
+    auto name = existing_name(text);
+    if (!name) {
+        return name.error();
+    }
+    auto region = region::Region::open(namespace_dir_, name.value());
     if (!region) {
         return region.code() == Errc::queue_does_not_exist ? queue_missing().error() : region.error();
     }
@@ -436,31 +484,38 @@ Result<QueueTags> Client::list_queue_tags(std::string_view name) const {
     return config->second;
 }
 
-Result<std::vector<std::string>> Client::list_dead_letter_source_queues(std::string_view name) const {
-    if (auto url = get_queue_url(name); !url) {
+Result<std::vector<std::string>> Client::list_dead_letter_source_queues(std::string_view text) const {
+    auto name = existing_name(text);
+    if (!name) {
+        return name.error();
+    }
+    if (auto url = get_queue_url(name->text()); !url) {
         return url.error();
     }
-    auto page = list_queues();
-    if (!page) {
-        return page.error();
+    auto candidates = queue_names();
+    if (!candidates) {
+        return candidates.error();
     }
     std::vector<std::string> sources;
-    for (const std::string& url : page->queue_urls) {
-        const std::string candidate = name_from_url(url);
+    for (const std::string& candidate : candidates.value()) {
         auto region = region::Region::open(namespace_dir_, candidate);
         if (!region) {
             continue;
         }
         auto config = engine::read_config(*region.value());
-        if (config && config->first.dead_letter_target_name == name) {
-            sources.push_back(url);
+        if (config && config->first.dead_letter_target_name == name->text()) {
+            sources.push_back(queue_url(candidate));
         }
     }
     return sources;
 }
 
-Result<Queue> Client::open_queue(std::string_view name) const {
-    auto region = region::Region::open(namespace_dir_, name);
+Result<Queue> Client::open_queue(std::string_view text) const {
+    auto name = existing_name(text);
+    if (!name) {
+        return name.error();
+    }
+    auto region = region::Region::open(namespace_dir_, name.value());
     if (!region) {
         return region.code() == Errc::queue_does_not_exist ? queue_missing().error() : region.error();
     }

@@ -6,7 +6,8 @@
 // (start, list, cancel) — bounded by MaxNumberOfMessagesPerSecond times the time since it
 // started — so no daemon is needed; shmqd will drive it continuously. Each message is copied to
 // its destination (identity kept) before it is deleted from the dead-letter queue, so a process
-// killed mid-move leaves at most a duplicate, never a loss.
+// killed mid-move leaves at most a duplicate, never a loss. SourceArn and DestinationArn name
+// queues of this endpoint's region and account only (parse_queue_arn).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "engine/queue_engine.h"
 #include "region/region.h"
 #include "shmq/client.h"
+#include "shmq/queue_name.h"
 
 namespace shmq {
 namespace json = boost::json;
@@ -29,14 +31,31 @@ namespace {
 
 constexpr std::uint32_t unthrottled_step_max = 100'000;
 
-std::string tasks_path(const std::string& directory, std::string_view queue) {
-    return directory + "/" + std::string(queue) + ".tasks";
+std::string tasks_path(const std::string& directory, const QueueName& queue) {
+    return directory + "/" + queue.text() + ".tasks";
+}
+
+// The queue a SourceArn or DestinationArn names (role: "source" or "destination"; parameter:
+// "SourceArn" or "DestinationArn"). A text that is no queue ARN is an invalid parameter; a queue
+// ARN of another region or account names a queue this endpoint does not have.
+Result<QueueName> queue_of_task_arn(std::string_view arn, const QueueScope& scope, std::string_view role,
+                                    std::string_view parameter) {
+    ParsedQueueArn parsed = parse_queue_arn(arn, scope);
+    if (parsed.fault == ArnFault::malformed) {
+        return Error{Errc::invalid_parameter_value, "You must use a valid " + std::string(role) + " ARN."};
+    }
+    if (!parsed.name) {
+        return Error{Errc::resource_not_found,
+                     "The resource that you specified for the " + std::string(parameter) + " parameter doesn't exist."};
+    }
+    return std::move(*parsed.name);
 }
 
 // Holds an exclusive flock on the task file of one queue.
 class TaskFileLock {
   public:
-    explicit TaskFileLock(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    explicit TaskFileLock(const std::string& path)
+        : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) {
         if (fd_ >= 0) {
             flock(fd_, LOCK_EX);
         }
@@ -128,8 +147,10 @@ void advance_task(StoredTask& stored, const std::string& directory, const Clock&
     if (task.status != "RUNNING") {
         return;
     }
-    const std::string source = Client::name_from_arn(task.source_arn);
-    auto source_region = region::Region::open(directory, source);
+    // ARNs in the task file were checked when the task started; the region layer checks again.
+    const std::optional<QueueName> source = queue_name_of_any_arn(task.source_arn);
+    auto source_region = source ? region::Region::open(directory, *source)
+                                : Result<std::shared_ptr<region::Region>>(Errc::queue_does_not_exist, "");
     if (!source_region) {
         task.status = "FAILED";
         task.failure_reason = "AWS.SimpleQueueService.NonExistentQueue";
@@ -148,7 +169,8 @@ void advance_task(StoredTask& stored, const std::string& directory, const Clock&
         budget = std::max<std::int64_t>(0, allowed - task.approximate_number_of_messages_moved);
     }
     std::map<std::string, std::unique_ptr<engine::QueueEngine>> destinations;
-    const std::string fixed_destination = Client::name_from_arn(task.destination_arn);
+    const std::optional<QueueName> fixed = queue_name_of_any_arn(task.destination_arn);
+    const std::string fixed_destination = fixed ? fixed->text() : std::string{};
     std::string failure;
     const std::uint32_t moved = source_engine.value()->drain(
         static_cast<std::uint32_t>(std::min<std::int64_t>(budget, unthrottled_step_max)),
@@ -194,34 +216,43 @@ Status invalid_handle() {
 
 Result<std::string> Client::start_message_move_task(std::string_view source_arn, std::string_view destination_arn,
                                                     std::int64_t max_number_of_messages_per_second) const {
-    const std::string source = name_from_arn(source_arn);
-    if (source.empty() || !get_queue_url(source)) {
+    auto source = queue_of_task_arn(source_arn, scope_, "source", "SourceArn");
+    if (!source) {
+        return source.error();
+    }
+    if (!get_queue_url(source->text())) {
         return Error{Errc::resource_not_found,
                      "The resource that you specified for the SourceArn parameter doesn't exist."};
     }
+    std::optional<QueueName> destination;
     if (!destination_arn.empty()) {
-        const std::string destination = name_from_arn(destination_arn);
-        if (destination.empty() || !get_queue_url(destination)) {
+        auto named = queue_of_task_arn(destination_arn, scope_, "destination", "DestinationArn");
+        if (!named) {
+            return named.error();
+        }
+        if (!get_queue_url(named->text())) {
             return Error{Errc::resource_not_found,
                          "The resource that you specified for the DestinationArn parameter doesn't exist."};
         }
+        destination = std::move(named.value());
     }
     if (max_number_of_messages_per_second != -1 &&
         (max_number_of_messages_per_second < 1 || max_number_of_messages_per_second > 500)) {
         return Error{Errc::invalid_parameter_value,
                      "Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and 500."};
     }
-    auto sources = list_dead_letter_source_queues(source);
+    auto sources = list_dead_letter_source_queues(source->text());
     if (!sources) {
         return sources.error();
     }
     if (sources->empty()) {
         return Error{Errc::invalid_parameter_value, "Source queue must be configured as a Dead Letter Queue."};
     }
-    const std::string path = tasks_path(namespace_dir_, source);
+    const std::string path = tasks_path(namespace_dir_, source.value());
     TaskFileLock lock(path);
     if (!lock.ok()) {
-        return Error{Errc::system_error, "cannot open " + path + ": " + std::strerror(errno)};
+        return Error{Errc::system_error,
+                     "cannot open the move tasks of queue " + source->text() + ": " + std::strerror(errno)};
     }
     std::vector<StoredTask> tasks = load_tasks(path);
     for (StoredTask& stored : tasks) {
@@ -232,7 +263,7 @@ Result<std::string> Client::start_message_move_task(std::string_view source_arn,
                                                         "allowed for a source queue arn at a given time."};
         }
     }
-    auto source_queue = open_queue(source);
+    auto source_queue = open_queue(source->text());
     if (!source_queue) {
         return source_queue.error();
     }
@@ -242,11 +273,11 @@ Result<std::string> Client::start_message_move_task(std::string_view source_arn,
     }
     StoredTask stored;
     std::ostringstream handle;
-    handle << std::hex << id << '.' << source;
+    handle << std::hex << id << '.' << source->text();
     stored.task.task_handle = handle.str();
     stored.task.status = "RUNNING";
-    stored.task.source_arn = queue_arn(source);
-    stored.task.destination_arn = destination_arn.empty() ? std::string{} : queue_arn(name_from_arn(destination_arn));
+    stored.task.source_arn = std::string(source_arn);
+    stored.task.destination_arn = destination ? std::string(destination_arn) : std::string{};
     stored.task.max_number_of_messages_per_second = max_number_of_messages_per_second;
     stored.task.approximate_number_of_messages_to_move = source_queue->engine().count_ready();
     stored.started_ns = clock_->now_ns();
@@ -265,12 +296,12 @@ Result<std::int64_t> Client::cancel_message_move_task(std::string_view task_hand
     if (dot == std::string_view::npos || dot == 0 || dot + 1 >= task_handle.size()) {
         return invalid_handle().error();
     }
-    const std::string source(task_handle.substr(dot + 1));
-    if (!get_queue_url(source)) {
+    auto source = QueueName::parse(task_handle.substr(dot + 1));
+    if (!source || !get_queue_url(source->text())) {
         return Error{Errc::resource_not_found,
                      "The resource that you specified for the SourceArn parameter doesn't exist."};
     }
-    const std::string path = tasks_path(namespace_dir_, source);
+    const std::string path = tasks_path(namespace_dir_, source.value());
     TaskFileLock lock(path);
     std::vector<StoredTask> tasks = load_tasks(path);
     for (StoredTask& stored : tasks) {
@@ -291,8 +322,11 @@ Result<std::int64_t> Client::cancel_message_move_task(std::string_view task_hand
 
 Result<std::vector<MessageMoveTask>> Client::list_message_move_tasks(std::string_view source_arn,
                                                                      std::int32_t max_results) const {
-    const std::string source = name_from_arn(source_arn);
-    if (source.empty() || !get_queue_url(source)) {
+    auto source = queue_of_task_arn(source_arn, scope_, "source", "SourceArn");
+    if (!source) {
+        return source.error();
+    }
+    if (!get_queue_url(source->text())) {
         return Error{Errc::resource_not_found,
                      "The resource that you specified for the SourceArn parameter doesn't exist."};
     }
@@ -301,7 +335,7 @@ Result<std::vector<MessageMoveTask>> Client::list_message_move_tasks(std::string
             Errc::invalid_parameter_value,
             "Value for parameter MaxResults is invalid. Reason: You must enter a number that's between 1 and 10."};
     }
-    const std::string path = tasks_path(namespace_dir_, source);
+    const std::string path = tasks_path(namespace_dir_, source.value());
     TaskFileLock lock(path);
     std::vector<StoredTask> tasks = load_tasks(path);
     for (StoredTask& stored : tasks) {

@@ -11,17 +11,56 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "shmq/queue_name.h"
+
 namespace shmq::region {
 namespace {
 
 constexpr std::uint64_t page_bytes = 4096;
+constexpr std::string_view region_suffix = ".q";
 
 constexpr std::uint64_t round_up(std::uint64_t value, std::uint64_t to) {
     return (value + to - 1) / to * to;
 }
 
+// what names the operation and the queue, never a file-system path: these errors reach clients.
 Error system_error(std::string what) {
     return Error{Errc::system_error, what + ": " + std::strerror(errno)};
+}
+
+// Owns a file descriptor.
+struct UniqueFd {
+    int fd = -1;
+    explicit UniqueFd(int opened) : fd(opened) {}
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+};
+
+// Callers check names where they enter; this catches one that slipped past (or came out of
+// shared memory another process wrote), before it becomes a path.
+Status check_name(std::string_view name) {
+    if (!QueueName::is_valid(name)) {
+        return {Errc::invalid_parameter_value, "a queue region is opened by a valid queue name only"};
+    }
+    return {};
+}
+
+std::string file_name_of(std::string_view name) {
+    return std::string(name) + std::string(region_suffix);
+}
+
+// The namespace directory, for openat: a region is looked up only inside it.
+Result<int> open_namespace_directory(const std::string& directory) {
+    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return system_error("cannot open the namespace directory");
+    }
+    return fd;
 }
 
 struct Geometry {
@@ -147,8 +186,21 @@ Region::~Region() {
     }
 }
 
+Status Region::check_file(std::string_view name, const struct stat& file, const struct stat& directory) {
+    if (!S_ISREG(file.st_mode)) {
+        return {Errc::corrupt_region, "the region of queue " + std::string(name) + " is not a regular file"};
+    }
+    const bool ours = file.st_uid == geteuid();
+    const bool our_group = (directory.st_mode & S_IRWXG) != 0 && file.st_gid == directory.st_gid;
+    if (!ours && !our_group) {
+        return {Errc::access_denied, "the region of queue " + std::string(name) + " is owned by uid " +
+                                         std::to_string(file.st_uid) + ", not by this user"};
+    }
+    return {};
+}
+
 std::string Region::path_of(const std::string& directory, std::string_view name) {
-    return directory + "/" + std::string(name) + ".q";
+    return directory + "/" + file_name_of(name);
 }
 
 void Region::bind_parts() noexcept {
@@ -182,6 +234,9 @@ void Region::bind_parts() noexcept {
 Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std::string_view name,
                                                const QueueCapacity& capacity, std::string_view config_json, bool fifo,
                                                const layout::HotAttributes& hot, std::int64_t now_ns) {
+    if (Status status = check_name(name); !status) {
+        return status.error();
+    }
     const std::uint32_t slot_count = capacity.slot_count == 0 ? limits::slot_count_default : capacity.slot_count;
     if (slot_count < limits::slot_count_min || slot_count > limits::slot_count_max) {
         return Error{Errc::invalid_parameter_value, "slot count must be between 16 and 16777215"};
@@ -210,15 +265,17 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     const Geometry g =
         compute_geometry(slot_count, static_cast<std::uint32_t>(inline_bytes), blob_bytes, fifo, dedup_entries);
 
-    // An unnamed file: nobody can open it until it is complete and linked.
-    const int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return system_error("open(O_TMPFILE) in " + directory);
+    auto directory_fd = open_namespace_directory(directory);
+    if (!directory_fd) {
+        return directory_fd.error();
     }
-    struct FdCloser {
-        int fd;
-        ~FdCloser() { ::close(fd); }
-    } closer{fd};
+    const UniqueFd directory_closer(directory_fd.value());
+    // An unnamed file: nobody can open it until it is complete and linked.
+    const int fd = ::openat(directory_fd.value(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return system_error("cannot create the region of queue " + std::string(name));
+    }
+    const UniqueFd closer(fd);
     if (fchmod(fd, static_cast<mode_t>(capacity.permissions & 0777)) != 0) {
         return system_error("fchmod");
     }
@@ -339,52 +396,65 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     }
     // Publish: version last, then the name appears in the directory.
     h->layout_version.store(layout::layout_version, std::memory_order_release);
-    const std::string path = path_of(directory, name);
+    // linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc link of the descriptor does not.
     const std::string proc_path = "/proc/self/fd/" + std::to_string(fd);
-    if (linkat(AT_FDCWD, proc_path.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+    if (linkat(AT_FDCWD, proc_path.c_str(), directory_fd.value(), file_name_of(name).c_str(), AT_SYMLINK_FOLLOW) != 0) {
         if (errno == EEXIST) {
             return Error{Errc::queue_name_exists, "A queue already exists with the same name"};
         }
-        return system_error("linkat " + path);
+        return system_error("cannot link the region of queue " + std::string(name));
     }
     return region;
 }
 
 Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::string_view name) {
-    const std::string path = path_of(directory, name);
-    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
+    if (Status status = check_name(name); !status) {
+        return status.error();
+    }
+    auto directory_fd = open_namespace_directory(directory);
+    if (!directory_fd) {
+        return directory_fd.error();
+    }
+    const UniqueFd directory_closer(directory_fd.value());
+    const std::string what = "the region of queue " + std::string(name);
+    // No symlink is followed, and a FIFO planted under the name does not block the open.
+    const UniqueFd file(::openat(directory_fd.value(), file_name_of(name).c_str(),
+                                 O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+    if (file.fd < 0) {
         if (errno == ENOENT) {
             return Error{Errc::queue_does_not_exist, "The specified queue does not exist."};
         }
-        return system_error("open " + path);
+        if (errno == ELOOP || errno == EISDIR) {
+            return Error{Errc::corrupt_region, what + " is not a regular file"};
+        }
+        return system_error("cannot open " + what);
     }
     struct stat info {};
-    if (fstat(fd, &info) != 0) {
-        const Error error = system_error("fstat " + path);
-        ::close(fd);
-        return error;
+    struct stat directory_info {};
+    if (fstat(file.fd, &info) != 0 || fstat(directory_fd.value(), &directory_info) != 0) {
+        return system_error("cannot stat " + what);
+    }
+    if (Status status = check_file(name, info, directory_info); !status) {
+        return status.error();
     }
     const auto size = static_cast<std::uint64_t>(info.st_size);
     if (size < sizeof(layout::RegionHeader)) {
-        ::close(fd);
-        return Error{Errc::corrupt_region, "region " + path + " is smaller than a region header"};
+        return Error{Errc::corrupt_region, what + " is smaller than a region header"};
     }
-    void* mapped = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    ::close(fd);
+    void* mapped = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, file.fd, 0);
     if (mapped == MAP_FAILED) {
-        return system_error("mmap " + path);
+        return system_error("cannot map " + what);
     }
     std::shared_ptr<Region> region(new Region(static_cast<std::byte*>(mapped), size, std::string(name)));
     region->permissions_ = static_cast<std::uint32_t>(info.st_mode & 0777);
     const layout::RegionHeader& h = region->header();
     if (h.magic != layout::region_magic) {
-        return Error{Errc::corrupt_region, "region " + path + " has no shmq magic"};
+        return Error{Errc::corrupt_region, what + " has no shmq magic"};
     }
     const std::uint32_t version = h.layout_version.load(std::memory_order_acquire);
     if (version != layout::layout_version) {
-        return Error{Errc::layout_version_mismatch, "region " + path + " has layout version " +
-                                                        std::to_string(version) + "; this shmq reads version " +
+        return Error{Errc::layout_version_mismatch, what + " has layout version " + std::to_string(version) +
+                                                        "; this shmq reads version " +
                                                         std::to_string(layout::layout_version)};
     }
     // Every offset must lie inside the file: the bytes may come from a buggy or hostile process.
@@ -428,7 +498,7 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
                parts_fit<std::atomic<std::uint64_t>>(h.deferred_ring_offset, h.deferred_ring_capacity, size);
     }
     if (!sane) {
-        return Error{Errc::corrupt_region, "region " + path + " has an inconsistent header"};
+        return Error{Errc::corrupt_region, what + " has an inconsistent header"};
     }
     region->bind_parts();
     return region;

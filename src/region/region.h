@@ -1,7 +1,8 @@
 // Region: one queue's shared-memory file, mapped into this process. Creates it (fully
 // initialised in an unnamed tmpfs file, then linked into the namespace directory, so no process
-// ever sees a half-built region), opens it (checking magic, version and every offset against the
-// file size), and gives typed access to its parts. Process-local; shared by the handles of one
+// ever sees a half-built region), opens it (only by a valid queue name, only a regular file of
+// this user inside the namespace directory, never through a symlink; checking magic, version and
+// every offset against the file size), and gives typed access to its parts. Process-local; shared by the handles of one
 // process through shared_ptr.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
 
 #include "shmq/client.h"
 #include "shmq/error.h"
@@ -34,6 +36,12 @@ class Region {
                                                                 const layout::HotAttributes& hot, std::int64_t now_ns);
     [[nodiscard]] static Result<std::shared_ptr<Region>> open(const std::string& directory, std::string_view name);
     [[nodiscard]] static std::string path_of(const std::string& directory, std::string_view name);
+    // Whether a file (fstat of <name>.q, not followed if a symlink) may be used as a region of
+    // its namespace directory (fstat of it): a regular file of this user or, in a directory
+    // shared with its group (group access: group bits set on it), of that group. Another user's
+    // file could be resized or rewritten under us by that user at any time.
+    [[nodiscard]] static Status check_file(std::string_view name, const struct stat& file,
+                                           const struct stat& directory);
 
     [[nodiscard]] layout::RegionHeader& header() const noexcept { return *header_; }
     [[nodiscard]] layout::SlotHeader& slot(std::uint32_t index) const noexcept {

@@ -140,24 +140,6 @@ bool is_number(std::string_view text) {
 
 } // namespace
 
-Status validate_queue_name(std::string_view name) {
-    const auto invalid = [] {
-        return invalid_parameter(
-            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
-    };
-    if (name.empty() || name.size() > limits::queue_name_length_max) {
-        return invalid();
-    }
-    std::string_view stem = name;
-    if (stem.ends_with(".fifo")) {
-        stem.remove_suffix(5);
-    }
-    if (stem.empty() || !std::all_of(stem.begin(), stem.end(), is_name_character)) {
-        return invalid();
-    }
-    return {};
-}
-
 // True when all 8 bytes are in 0x20..0x7F (printable ASCII and DEL, all allowed by SQS):
 // no byte has its high bit set, and none is below 0x20 (the classic "has a byte less than n"
 // test: subtracting 0x20 from each byte borrows into the high bit exactly for bytes < 0x20).

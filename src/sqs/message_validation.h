@@ -1,6 +1,6 @@
-// SQS's rules for what a request may carry: queue names, message bodies (size and character
-// set), message attributes (count, names, types, values) and batch entry ids. Each check returns
-// the SQS error code and message a real SQS gives for the same input.
+// SQS's rules for what a request may carry: message bodies (size and character set), message
+// attributes (count, names, types, values) and batch entry ids (queue names: shmq/queue_name.h).
+// Each check returns the SQS error code and message a real SQS gives for the same input.
 #pragma once
 
 #include <cstddef>
@@ -13,8 +13,6 @@
 
 namespace shmq::sqs {
 
-// [A-Za-z0-9_-]{1,80}, a ".fifo" suffix allowed (and counted).
-[[nodiscard]] Status validate_queue_name(std::string_view name);
 // The SQS character set: #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF in valid UTF-8.
 [[nodiscard]] Status validate_message_characters(std::string_view text, std::string_view what);
 // Attribute count, names, types and values; on success, the size SQS counts (names + types +

@@ -43,7 +43,7 @@ bool parse_bool(std::string_view text, bool& out) {
     return false;
 }
 
-Status apply_redrive_policy(QueueConfig& config, std::string_view text) {
+Status apply_redrive_policy(QueueConfig& config, std::string_view text, const QueueScope* scope) {
     if (text.empty()) {
         config.redrive_policy.clear();
         config.dead_letter_target_name.clear();
@@ -85,15 +85,27 @@ Status apply_redrive_policy(QueueConfig& config, std::string_view text) {
     } else {
         return invalid("Invalid value for maxReceiveCount.");
     }
-    const std::string target = Client::name_from_arn(arn->as_string());
-    if (target.empty()) {
+    std::optional<QueueName> target;
+    if (scope == nullptr) {
+        target = queue_name_of_any_arn(arn->as_string());
+    } else {
+        ParsedQueueArn target_arn = parse_queue_arn(arn->as_string(), *scope);
+        if (target_arn.fault == ArnFault::other_region) {
+            return invalid("Dead-letter target must be in same region as the source.");
+        }
+        if (target_arn.fault == ArnFault::other_account) {
+            return invalid("Dead-letter target owner should be same as the source.");
+        }
+        target = std::move(target_arn.name);
+    }
+    if (!target) {
         return invalid("Invalid value for deadLetterTargetArn.");
     }
     json::object normalised;
     normalised["deadLetterTargetArn"] = arn->as_string();
     normalised["maxReceiveCount"] = max_receive_count;
     config.redrive_policy = json::serialize(normalised);
-    config.dead_letter_target_name = target;
+    config.dead_letter_target_name = target->text();
     config.max_receive_count = max_receive_count;
     return {};
 }
@@ -128,6 +140,12 @@ Status apply_redrive_allow_policy(QueueConfig& config, std::string_view text) {
         if (sources->as_array().size() > limits::redrive_allow_source_queues_max) {
             return invalid("Amazon SQS can't create the redrive allow policy. The maximum number of source queue ARNs "
                            "you can specify is 10.");
+        }
+        // Queue ARNs, of any region or account (one of another never matches a source of ours).
+        for (const json::value& arn : sources->as_array()) {
+            if (!arn.is_string() || !queue_name_of_any_arn(arn.as_string())) {
+                return invalid("Amazon SQS can't create the redrive allow policy, as it’s in an unsupported format.");
+            }
         }
     } else if (value == "allowAll" || value == "denyAll") {
         if (sources != nullptr) {
@@ -193,7 +211,7 @@ const std::vector<std::string>& all_attribute_names() {
 }
 
 Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, bool creating,
-                        std::string_view queue_name) {
+                        std::string_view queue_name, const QueueScope* scope) {
     // FifoQueue first: other attributes depend on it.
     if (const auto fifo = attributes.find("FifoQueue"); fifo != attributes.end()) {
         bool value = false;
@@ -247,7 +265,7 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
             }
             config.policy = value;
         } else if (name == "RedrivePolicy") {
-            if (Status status = apply_redrive_policy(config, value); !status) {
+            if (Status status = apply_redrive_policy(config, value, scope); !status) {
                 return status;
             }
         } else if (name == "RedriveAllowPolicy") {
@@ -371,7 +389,7 @@ std::string attribute_value(const QueueConfig& config, std::string_view name) {
     return {};
 }
 
-bool redrive_allowed(const QueueConfig& dead_letter_config, std::string_view source_name) {
+bool redrive_allowed(const QueueConfig& dead_letter_config, const QueueName& source, const QueueScope& scope) {
     if (dead_letter_config.redrive_allow_policy.empty()) {
         return true;
     }
@@ -389,7 +407,7 @@ bool redrive_allowed(const QueueConfig& dead_letter_config, std::string_view sou
         return false;
     }
     for (const json::value& arn : object.at("sourceQueueArns").as_array()) {
-        if (arn.is_string() && Client::name_from_arn(arn.as_string()) == source_name) {
+        if (arn.is_string() && parse_queue_arn(arn.as_string(), scope).name == source) {
             return true;
         }
     }
@@ -453,7 +471,7 @@ Result<std::pair<QueueConfig, QueueTags>> parse_config(std::string_view text) {
         config.policy = policy->second;
         attributes.erase(policy);
     }
-    if (Status status = apply_attributes(config, attributes, true, fifo ? "x.fifo" : "x"); !status) {
+    if (Status status = apply_attributes(config, attributes, true, fifo ? "x.fifo" : "x", nullptr); !status) {
         return Error{Errc::corrupt_region, "the queue's configuration in the region is invalid: " + status.message()};
     }
     return std::pair{std::move(config), std::move(tags)};

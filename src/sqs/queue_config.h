@@ -10,6 +10,7 @@
 
 #include "shmq/client.h"
 #include "shmq/error.h"
+#include "shmq/queue_name.h"
 
 namespace shmq::sqs {
 
@@ -46,15 +47,18 @@ struct QueueConfig {
 [[nodiscard]] const std::vector<std::string>& all_attribute_names();
 
 // Applies the attributes onto config. creating: FifoQueue may be set (else it is an error to
-// change it). Unknown names are InvalidAttributeName; bad values InvalidAttributeValue.
+// change it). Unknown names are InvalidAttributeName; bad values InvalidAttributeValue. The ARNs
+// of RedrivePolicy and RedriveAllowPolicy must be queue ARNs of scope; scope null: of any
+// region and account (a configuration read back from a region, checked when it was set).
 [[nodiscard]] Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, bool creating,
-                                      std::string_view queue_name);
+                                      std::string_view queue_name, const QueueScope* scope);
 
 // The value GetQueueAttributes reports for a settable attribute; empty if SQS omits it.
 [[nodiscard]] std::string attribute_value(const QueueConfig& config, std::string_view name);
 
-// RedriveAllowPolicy check: may a queue named source use this queue as its dead-letter queue?
-[[nodiscard]] bool redrive_allowed(const QueueConfig& dead_letter_config, std::string_view source_name);
+// RedriveAllowPolicy check: may the queue source of scope use this queue as its dead-letter queue?
+[[nodiscard]] bool redrive_allowed(const QueueConfig& dead_letter_config, const QueueName& source,
+                                   const QueueScope& scope);
 
 [[nodiscard]] std::string serialize_config(const QueueConfig& config, const QueueTags& tags);
 [[nodiscard]] Result<std::pair<QueueConfig, QueueTags>> parse_config(std::string_view json);

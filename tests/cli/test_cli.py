@@ -237,19 +237,67 @@ class QueueManagementTest(ShmqTestCase):
         self.assertEqual(run.out, "")
         self.assertEqual(shmq("receive-message", "--queue-url", url).out, "")
 
-    def test_queue_url_with_any_prefix(self):
+    def test_queue_url_of_any_host_in_this_account(self):
         name, _ = new_queue(self)
         for url in (
-            f"https://sqs.eu-west-1.amazonaws.com/123456789012/{name}",
-            f"http://localhost:4566/000000000000/{name}",
+            f"https://sqs.eu-west-1.amazonaws.com/000000000000/{name}",
+            f"http://localhost:4566/000000000000/{name}/",
+            f"http://elsewhere.example/{name}",
             name,
         ):
             run = shmq("send-message", "--queue-url", url, "--message-body", "via " + url)
             self.assert_ok(run)
-        run = shmq("get-queue-attributes", "--queue-url",
-                   f"http://elsewhere.example/x/{name}", "--attribute-names",
+        run = shmq("get-queue-attributes", "--queue-url", name, "--attribute-names",
                    "ApproximateNumberOfMessages")
-        self.assertEqual(run.json(), {"Attributes": {"ApproximateNumberOfMessages": "3"}})
+        self.assertEqual(run.json(), {"Attributes": {"ApproximateNumberOfMessages": "4"}})
+        # Another account's URL names a queue this host does not have.
+        run = shmq("send-message", "--queue-url", f"https://sqs.eu-west-1.amazonaws.com/123456789012/{name}",
+                   "--message-body", "x")
+        self.assert_service_error(run, "AWS.SimpleQueueService.NonExistentQueue", "SendMessage")
+
+    def test_names_urls_and_arns_stay_in_the_namespace(self):
+        """A queue of another namespace (in the same shm directory) is out of reach of every
+        command, whatever path or ARN names it; nothing is moved, no file path is printed."""
+        victim_namespace = "victim-" + uuid.uuid4().hex[:8]
+        victim_env = dict(os.environ, SHMQ_NAMESPACE=victim_namespace, SHMQ_SHM_DIR=SHM_DIR)
+        for args in (["create-queue", "--queue-name", "secret"],
+                     ["send-message", "--queue-url", "secret", "--message-body", "victim's data"]):
+            subprocess.run([SHMQ, *args], check=True, capture_output=True, env=victim_env, timeout=60)
+        escape = f"../{victim_namespace}/secret"
+        arn = "arn:aws:sqs:us-east-1:000000000000:" + escape
+        mine, mine_url = new_queue(self, "mine")
+        missing = "AWS.SimpleQueueService.NonExistentQueue"
+        for args, code, action in (
+            (["get-queue-url", "--queue-name", escape], missing, "GetQueueUrl"),
+            (["get-queue-url", "--queue-name", "../../../../etc/passwd"], missing, "GetQueueUrl"),
+            (["create-queue", "--queue-name", escape], "InvalidParameterValue", "CreateQueue"),
+            (["receive-message", "--queue-url", escape], missing, "ReceiveMessage"),
+            (["receive-message", "--queue-url", f"http://h/000000000000/{escape}"], missing, "ReceiveMessage"),
+            (["purge-queue", "--queue-url", "%2e%2e"], missing, "PurgeQueue"),
+            (["list-dead-letter-source-queues", "--queue-url", escape], missing, "ListDeadLetterSourceQueues"),
+            (["inspect", escape], missing, "Inspect"),
+            (["create-queue", "--queue-name", "src", "--attributes",
+              json.dumps({"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "1"})})],
+             "InvalidParameterValue", "CreateQueue"),
+            (["start-message-move-task", "--source-arn", arn, "--destination-arn",
+              "arn:aws:sqs:us-east-1:000000000000:" + mine], "InvalidParameterValue", "StartMessageMoveTask"),
+            (["start-message-move-task", "--source-arn", "arn:aws:sqs:eu-west-1:000000000000:" + mine],
+             "ResourceNotFoundException", "StartMessageMoveTask"),
+            (["list-message-move-tasks", "--source-arn", arn], "InvalidParameterValue", "ListMessageMoveTasks"),
+        ):
+            with self.subTest(args=args):
+                run = shmq(*args)
+                if action == "Inspect":
+                    self.assertNotEqual(run.code, 0)
+                    self.assertIn(missing, run.err)
+                else:
+                    self.assert_service_error(run, code, action)
+                self.assertNotIn(SHM_DIR, run.err)
+        self.assertEqual(shmq("receive-message", "--queue-url", mine_url).out, "")
+        victim = subprocess.run([SHMQ, "get-queue-attributes", "--queue-url", "secret", "--attribute-names",
+                                 "ApproximateNumberOfMessages"], capture_output=True, text=True, env=victim_env,
+                                timeout=60)
+        self.assertEqual(json.loads(victim.stdout), {"Attributes": {"ApproximateNumberOfMessages": "1"}})
 
     def test_dead_letter_source_queues(self):
         dlq_name, dlq_url = new_queue(self, "dlq")
@@ -770,7 +818,7 @@ class ErrorTest(ShmqTestCase):
         missing = "missing-" + uuid.uuid4().hex[:8]
         for args, action in (
             (["get-queue-url", "--queue-name", missing], "GetQueueUrl"),
-            (["send-message", "--queue-url", f"http://h/1/{missing}", "--message-body", "x"],
+            (["send-message", "--queue-url", f"http://h/000000000000/{missing}", "--message-body", "x"],
              "SendMessage"),
             (["receive-message", "--queue-url", missing], "ReceiveMessage"),
             (["get-queue-attributes", "--queue-url", missing, "--attribute-names", "All"],

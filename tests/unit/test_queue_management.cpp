@@ -75,15 +75,6 @@ TEST_CASE("GetQueueUrl, ListQueues with prefix and pagination, DeleteQueue", "[u
     CHECK(client.delete_queue("beta").code() == Errc::queue_does_not_exist);
 }
 
-TEST_CASE("URLs and ARNs map to queue names", "[unit]") {
-    CHECK(Client::name_from_url("https://sqs.us-east-1.amazonaws.com/123456789012/my-queue") == "my-queue");
-    CHECK(Client::name_from_url("http://localhost:4566/000000000000/q.fifo/") == "q.fifo");
-    CHECK(Client::name_from_url("plain") == "plain");
-    CHECK(Client::name_from_arn("arn:aws:sqs:eu-west-1:111111111111:dlq") == "dlq");
-    CHECK(Client::name_from_arn("arn:aws:sns:eu-west-1:111111111111:topic").empty());
-    CHECK(Client::name_from_arn("not an arn").empty());
-}
-
 TEST_CASE("attributes: get all, set, approximate counters", "[unit]") {
     ManualClock clock;
     testing::TestNamespace ns(&clock);
@@ -190,13 +181,14 @@ TEST_CASE("regions are private (0600) unless asked otherwise; SHMQ_NAMESPACE sel
     testing::TestNamespace ns(&clock);
     const Client& client = ns.client();
     REQUIRE(client.create_queue("private"));
+    // Group bits only in a namespace opened with group access (see test_file_permissions.cpp).
     REQUIRE(client.create_queue("shared", {}, {},
-                                QueueCapacity{.slot_count = 0, .blob_bytes_per_class = 0, .permissions = 0660}));
+                                QueueCapacity{.slot_count = 0, .blob_bytes_per_class = 0, .permissions = 0666}));
     struct stat info {};
     REQUIRE(stat(region::Region::path_of(client.namespace_dir(), "private").c_str(), &info) == 0);
     CHECK((info.st_mode & 0777) == 0600);
     REQUIRE(stat(region::Region::path_of(client.namespace_dir(), "shared").c_str(), &info) == 0);
-    CHECK((info.st_mode & 0777) == 0660);
+    CHECK((info.st_mode & 0777) == 0600);
 
     setenv("SHMQ_NAMESPACE", ns.name().c_str(), 1);
     auto from_environment = Client::open();

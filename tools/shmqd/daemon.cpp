@@ -10,9 +10,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "client/daemon_marker.h"
+#include "client/private_directory.h"
 #include "engine/process_liveness.h"
 #include "engine/queue_engine.h"
 #include "engine/wait_set.h"
@@ -40,7 +42,9 @@ Result<std::set<std::string>> queue_names(const Client& client) {
             return page.error();
         }
         for (const std::string& url : page->queue_urls) {
-            names.insert(Client::name_from_url(url));
+            if (auto name = queue_name_from_url(url)) {
+                names.insert(name->text());
+            }
         }
         token = page->next_token;
     } while (!token.empty());
@@ -71,8 +75,20 @@ Daemon::~Daemon() {
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
+    // The journal holds every durable message: its directories are this user's alone, or its
+    // group's with --group-access, and are refused if anyone else could write into them.
+    const bool group_access = options.group_access || client::group_access_from_environment();
+    const auto access = group_access ? client::DirectoryAccess::group : client::DirectoryAccess::owner_only;
+    std::error_code ignored; // a parent that cannot be made fails below, naming the directory
+    std::filesystem::create_directories(std::filesystem::path(options.data_dir).parent_path(), ignored);
+    for (const std::string& directory : {options.data_dir, options.data_dir + "/journal"}) {
+        if (Status status = client::make_private_directory(directory, access); !status) {
+            return status.error();
+        }
+    }
     ClientOptions client_options;
     client_options.namespace_name = options.namespace_name;
+    client_options.group_access = group_access;
     auto client = Client::open(client_options);
     if (!client) {
         return client.error();

@@ -27,6 +27,8 @@ namespace shmq::daemon {
 struct DaemonOptions {
     std::string data_dir;
     std::string namespace_name;
+    // Data, journal and namespace directories shared with the user's group (--group-access).
+    bool group_access = false;
     std::uint64_t segment_bytes = 64ull << 20;
     int watch_interval_ms = 100; // rescan period when no inotify event arrives
     std::string durable_trace_path; // power-loss tests: see JournalOptions

@@ -1,6 +1,6 @@
 // shmqd: the durability sidecar of a shmq namespace (issue 4) and its SQS HTTP endpoint (issue 5).
 // Usage:
-//   shmqd [--data-dir DIR] [--namespace NAME] [--segment-mib N] [--commit-interval-ms N]
+//   shmqd [--data-dir DIR] [--namespace NAME] [--group-access] [--segment-mib N] [--commit-interval-ms N]
 //         [--listen HOST:PORT | --no-listen] [--http-threads N] [--http-connections-max N] [--credentials FILE]
 //         [--region REGION]
 //         [--http-header-timeout-ms N] [--http-body-timeout-ms N] [--http-idle-timeout-ms N]
@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
     CLI::App app{"shmqd: makes the queues of a shmq namespace durable"};
     app.add_option("--data-dir", options.data_dir, "Journal directory (default $SHMQ_DATA_DIR, then ./shmq-data)");
     app.add_option("--namespace", options.namespace_name, "Namespace to serve (default $SHMQ_NAMESPACE)");
+    app.add_flag("--group-access", options.group_access,
+                 "Share the data, journal and namespace directories (02770) and queues (0660) with the group "
+                 "(default: this user only, 0700 and 0600; also $SHMQ_GROUP_ACCESS=1)");
     app.add_option("--segment-mib", segment_mib, "Size of a journal segment file")->check(CLI::Range(1, 4096));
     app.add_option("--commit-interval-ms", options.commit_interval_ms,
                    "Durability=async: longest wait before journaling what senders listed (default 10)")
@@ -166,6 +169,7 @@ int main(int argc, char** argv) {
     // The endpoint's own client: the daemon's stays on its thread.
     shmq::ClientOptions client_options;
     client_options.namespace_name = options.namespace_name;
+    client_options.group_access = options.group_access;
     auto endpoint_client = shmq::Client::open(client_options);
     if (!endpoint_client) {
         std::fprintf(stderr, "shmqd: %s\n", endpoint_client.error().message.c_str());

@@ -52,9 +52,9 @@ std::string render_metrics(const Client& client, const JournalMetrics* journal) 
     std::vector<Row> rows;
     if (auto page = client.list_queues({}, -1); page) {
         for (const std::string& url : page->queue_urls) {
-            const std::string name = Client::name_from_url(url);
-            if (auto queue = client.open_queue(name); queue) {
-                rows.push_back({name, queue->inspect()});
+            auto name = queue_name_from_url(url);
+            if (auto queue = name ? client.open_queue(name->text()) : Result<Queue>(name.error()); queue) {
+                rows.push_back({name->text(), queue->inspect()});
             }
         }
     }

@@ -1,0 +1,30 @@
+// PrivateDirectory: the rule for the directories shmq keeps queues and journals in (a namespace
+// directory, shmqd's data and journal directories). Created 0700, or 02770 (setgid, so files
+// inside keep the directory's group) with group access, which only an explicit option turns on
+// (ClientOptions::group_access, $SHMQ_GROUP_ACCESS=1, shmqd --group-access). An existing one is
+// used only when it is a real directory (not a symlink) owned by this user (with group access: or
+// by a group this user is in), and nobody else may write into it: a directory another user
+// controls could hold their files under our queues' names.
+#pragma once
+
+#include <string>
+
+#include "shmq/error.h"
+
+namespace shmq::client {
+
+enum class DirectoryAccess : bool { owner_only, group };
+
+// $SHMQ_GROUP_ACCESS=1 (the environment's form of the option).
+[[nodiscard]] bool group_access_from_environment() noexcept;
+
+// Creates path (not its parents) if missing, with the mode access asks for, then checks it as
+// above. Errors say what is wrong and name the directory (a local operator's setup error).
+[[nodiscard]] Status make_private_directory(const std::string& path, DirectoryAccess access);
+
+// The shared parent of namespace directories (/dev/shm/shmq): created 01777, so every user can
+// make a namespace directory in it and none can rename or remove another's. An existing one must
+// be a real directory, and sticky if others may write into it.
+[[nodiscard]] Status make_shared_parent(const std::string& path);
+
+} // namespace shmq::client
