@@ -24,6 +24,11 @@ inline constexpr std::string_view queue_account_default = "000000000000";
 struct QueueScope {
     std::string region{queue_region_default};
     std::string account{queue_account_default};
+
+    // The ARN of the queue `name` in this scope: arn:aws:sqs:<region>:<account>:<name>.
+    [[nodiscard]] std::string arn_of(std::string_view name) const {
+        return "arn:aws:sqs:" + region + ":" + account + ":" + std::string(name);
+    }
 };
 
 class QueueName {

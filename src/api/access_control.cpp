@@ -124,7 +124,7 @@ Status SqsService::authorise(std::string_view action, const json::object& reques
     if (owner && !cached.parsed) {
         return {}; // no Policy: nothing denies the owner (the common case: no string built)
     }
-    const std::string queue_arn = Client::queue_arn(name.value());
+    const std::string queue_arn = client_.scope().arn_of(name.value());
     const std::string_view single_action = authorised_action(action);
     if (!cached.parsed) {
         return denied(caller.account, single_action, queue_arn, false);

@@ -260,7 +260,7 @@ SqsService::Response SqsService::add_permission(const json::object& request) {
         return !name ? name.error() : !label ? label.error() : !accounts ? accounts.error() : actions.error();
     }
     return edit_policy(client_, name.value(), [&](std::string_view policy) {
-        return policy_with_permission(policy, Client::queue_arn(name.value()), label.value(), accounts.value(),
+        return policy_with_permission(policy, client_.scope().arn_of(name.value()), label.value(), accounts.value(),
                                       actions.value());
     });
 }

@@ -110,8 +110,7 @@ std::string Client::queue_url(std::string_view name) {
     return std::string(url_base) + std::string(queue_account_default) + "/" + std::string(name);
 }
 std::string Client::queue_arn(std::string_view name) {
-    return "arn:aws:sqs:" + std::string(queue_region_default) + ":" + std::string(queue_account_default) + ":" +
-           std::string(name);
+    return QueueScope{}.arn_of(name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,7 +372,7 @@ Result<QueueAttributes> Client::get_queue_attributes(std::string_view name,
         } else if (attribute == "LastModifiedTimestamp") {
             value = std::to_string(header.last_modified_ns.load(std::memory_order_relaxed) / 1'000'000'000);
         } else if (attribute == "QueueArn") {
-            value = queue_arn(engine.region().name());
+            value = scope_.arn_of(engine.region().name());
         } else {
             value = sqs::attribute_value(config->first, attribute);
         }

@@ -89,6 +89,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     ClientOptions client_options;
     client_options.namespace_name = options.namespace_name;
     client_options.group_access = group_access;
+    client_options.scope = options.scope;
     auto client = Client::open(client_options);
     if (!client) {
         return client.error();

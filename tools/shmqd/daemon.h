@@ -29,6 +29,8 @@ struct DaemonOptions {
     std::string namespace_name;
     // Data, journal and namespace directories shared with the user's group (--group-access).
     bool group_access = false;
+    // The region and account queue ARNs name (--region): restored RedrivePolicies are checked in it.
+    QueueScope scope;
     std::uint64_t segment_bytes = 64ull << 20;
     int watch_interval_ms = 100; // rescan period when no inotify event arrives
     std::string durable_trace_path; // power-loss tests: see JournalOptions

@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
                    "File of 'ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID [SESSION_TOKEN]]' lines: the endpoint then "
                    "requires SigV4 signatures");
     std::string region = shmq::daemon::SigningScope{}.region;
-    app.add_option("--region", region, "Region signatures must be scoped to (default us-east-1)");
+    app.add_option("--region", region, "Region of the endpoint: signatures are scoped to it, queue ARNs name it (default us-east-1)");
     std::string quarantine_file;
     app.add_option("--quarantine", quarantine_file,
                    "Move this damaged journal file (as named by a refusal to start) into DIR/quarantine/, then exit");
@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
         return shmq::daemon::quarantine_journal_file(options.data_dir, quarantine_file);
     }
     options.segment_bytes = segment_mib << 20;
+    options.scope.region = region;
     shmq::daemon::EndpointOptions endpoint_options;
     endpoint_options.threads = http_threads;
     endpoint_options.connections_max = http_connections_max;
@@ -170,6 +171,7 @@ int main(int argc, char** argv) {
     shmq::ClientOptions client_options;
     client_options.namespace_name = options.namespace_name;
     client_options.group_access = options.group_access;
+    client_options.scope = options.scope; // queue ARNs name the region signatures are scoped to
     auto endpoint_client = shmq::Client::open(client_options);
     if (!endpoint_client) {
         std::fprintf(stderr, "shmqd: %s\n", endpoint_client.error().message.c_str());
