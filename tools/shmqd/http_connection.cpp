@@ -18,8 +18,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t header_limit_bytes = 16u << 10;
-
 http::response<http::string_body> to_response(HttpReply&& reply, unsigned version, bool keep_alive) {
     http::response<http::string_body> response{static_cast<http::status>(reply.status), version};
     response.set(http::field::server, "shmqd");
@@ -73,7 +71,7 @@ void HttpConnection::refuse(tcp::socket& socket, HttpReply&& reply) {
 void HttpConnection::wait_for_request() {
     parser_.emplace();
     parser_->body_limit(context_.options.body_limit_bytes);
-    parser_->header_limit(header_limit_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(context_.options.header_limit_bytes));
     if (buffer_.size() > 0) {
         read_head(); // the next request's first bytes came with the last one
         return;

@@ -29,7 +29,8 @@ namespace shmq::daemon {
 struct EndpointOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 9324; // 0: any free port (address() tells which)
-    std::size_t body_limit_bytes = 4u << 20; // a 1 MiB batch, base64-grown, fits
+    std::size_t header_limit_bytes = 16u << 10; // request line and headers (SigV4's are the largest)
+    std::size_t body_limit_bytes = 4u << 20;    // a 1 MiB batch, base64-grown, fits
     std::size_t connections_max = 200;       // also the most long polls waiting at once
     // How long a connection may take (see http_connection.h): the head of a request from its
     // first byte (a one-byte-a-second client is cut off), a body (or writing a reply), and the
