@@ -46,12 +46,15 @@ struct EventLoop {
         : handler(client, options, {.url_base = url_base, .blocking = api::Blocking::deferred}),
           context{handler, blocking_pool, options, open_connections, stopping} {}
 
+    RequestHandler handler;
+    ConnectionContext context;
+    // Declared after what its connections use, so destroyed before it: connections still held
+    // by a stopped loop's pending handlers (past the drain bound) are released by io's
+    // destructor, and their destructors leave context's sets, which must still be there.
     asio::io_context io{1};
     // Keeps run() going while no connection is open; released when stopping, so run() returns
     // once the last connection has closed.
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{io.get_executor()};
-    RequestHandler handler;
-    ConnectionContext context;
     std::thread thread;
 };
 
