@@ -206,6 +206,17 @@ class RawRequests(unittest.TestCase):
     def test_signed_plainly_is_accepted(self):
         self.each_protocol(200, None, None)
 
+    def test_signed_query_value_changed_to_plus_is_refused(self):
+        # Signed as "1%2B1"; sent as "1+1", which the form runs as "1 1": what is executed must be
+        # what was signed, so the verifier decodes '+' as the form does and the signatures differ.
+        query = "Action=ListQueues&QueueNamePrefix=1%2B1&Version=2012-11-05"
+        request = AWSRequest(method="GET", url=ENDPOINT + "/?" + query)
+        SigV4Auth(Credentials(KEY, SECRET), "sqs", REGION).add_auth(request)
+        status, code, text = send("GET", request.url, None, request.headers.items())
+        self.assertEqual((status, code), (200, None), text)
+        status, code, text = send("GET", request.url.replace("1%2B1", "1+1"), None, request.headers.items())
+        self.assertEqual((status, code), (403, "SignatureDoesNotMatch"), text)
+
     def test_host_left_unsigned(self):
         self.each_protocol(403, "SignatureDoesNotMatch", "'Host' or ':authority' must be a 'SignedHeader'",
                            auth=LeaveOut("host", Credentials(KEY, SECRET), "sqs", REGION))

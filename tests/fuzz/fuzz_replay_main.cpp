@@ -25,8 +25,18 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 
 // --verbose: name each input (and mutation number) before running it, to find the one that
-// crashed.
+// crashed; --last-input FILE: write each input to FILE before running it, so after a crash FILE
+// holds the input that did it (to replay, or to give libFuzzer).
 bool verbose = false;
+std::string last_input_path;
+
+void run(const Bytes& input) {
+    if (!last_input_path.empty()) {
+        std::ofstream out(last_input_path, std::ios::binary | std::ios::trunc);
+        out.write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.size()));
+    }
+    LLVMFuzzerTestOneInput(input.data(), input.size());
+}
 
 Bytes read_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -104,6 +114,8 @@ int main(int argc, char** argv) {
             mutations = std::strtoull(argv[++i], nullptr, 10);
         } else if (arg == "--verbose") {
             verbose = true;
+        } else if (arg == "--last-input" && i + 1 < argc) {
+            last_input_path = argv[++i];
         } else if (std::filesystem::is_directory(arg)) {
             for (const auto& entry : std::filesystem::directory_iterator(arg)) {
                 if (entry.is_regular_file()) {
@@ -129,7 +141,7 @@ int main(int argc, char** argv) {
         if (verbose) {
             std::fprintf(stderr, "fuzz replay: %s\n", paths[i].c_str());
         }
-        LLVMFuzzerTestOneInput(inputs[i].data(), inputs[i].size());
+        run(inputs[i]);
         ++runs;
         for (std::size_t m = 0; m < mutations; ++m) {
             const Bytes mutated = mutate(inputs[i], inputs[random() % inputs.size()], random);
@@ -137,7 +149,7 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "fuzz replay: %s mutation %zu (%zu bytes)\n", paths[i].c_str(), m,
                              mutated.size());
             }
-            LLVMFuzzerTestOneInput(mutated.data(), mutated.size());
+            run(mutated);
             ++runs;
         }
     }

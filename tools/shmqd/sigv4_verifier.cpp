@@ -103,10 +103,18 @@ std::optional<int> hex_value(char c) {
     return std::nullopt;
 }
 
-// %XX escapes decoded; a '%' not followed by two hex digits stays as it is.
-std::string uri_decode(std::string_view text) {
+// A query name or value decoded as the Query protocol's form parser decodes it (QueryForm:
+// application/x-www-form-urlencoded): %XX escapes, and '+' is a space. What is signed must be
+// what is executed: decoding '+' as itself here, while the form runs it as a space, let a signed
+// "1%2B1" be sent as "1+1" and run as "1 1" under the same signature. A '%' not followed by two
+// hex digits stays as it is.
+std::string form_decode(std::string_view text) {
     std::string out;
     for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '+') {
+            out += ' ';
+            continue;
+        }
         const auto high = text[i] == '%' && i + 2 < text.size() ? hex_value(text[i + 1]) : std::nullopt;
         const auto low = high ? hex_value(text[i + 2]) : std::nullopt;
         if (low) {
@@ -217,8 +225,8 @@ std::optional<std::vector<QueryParameter>> parse_query(std::string_view query) {
             return std::nullopt;
         }
         const std::size_t equals = pair.find('=');
-        parameters.push_back({uri_decode(pair.substr(0, equals)),
-                              equals == std::string_view::npos ? "" : uri_decode(pair.substr(equals + 1))});
+        parameters.push_back({form_decode(pair.substr(0, equals)),
+                              equals == std::string_view::npos ? "" : form_decode(pair.substr(equals + 1))});
     }
     return parameters;
 }
