@@ -2,18 +2,23 @@
 # Coverage-guided fuzzing of every parser that takes untrusted bytes (tests/fuzz): builds the
 # fuzz preset (clang, libFuzzer, AddressSanitizer + UBSan) and runs each target, or those named,
 # for a time or a number of executions, starting from its seed corpus in the repo. New inputs
-# the fuzzer finds go to build/fuzz/corpus/<name> (kept between runs, never into the repo); a
+# the fuzzer finds go to build/fuzz/corpus/<name> (kept between runs without --seed, never into
+# the repo); a
 # finding stops that target, leaves its crash-* file in build/fuzz/findings/<name> and makes the
 # script exit non-zero.
-#   scripts/fuzz.sh [--seconds N | --runs N] [target ...]     (default: --seconds 60, all)
+#   scripts/fuzz.sh [--seconds N | --runs N] [--seed N] [target ...]   (default: --seconds 60, all)
+# With --runs and --seed (as CI runs it) a run is deterministic: the same inputs every time, so CI
+# fails only on what a developer's run of the same command also finds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=(-max_total_time=60)
+seed=()
 targets=()
 while (($#)); do
   case $1 in
     --seconds) limit=(-max_total_time="$2"); shift 2 ;;
     --runs) limit=(-runs="$2"); shift 2 ;;
+    --seed) seed=(-seed="$2"); shift 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -35,7 +40,10 @@ for target in "${targets[@]}"; do
   echo "=== fuzz ${target}"
   # -max_len: the largest input each parser meets in practice is an HTTP request or a segment
   # of some MiB; 1 MiB reaches every limit the parsers enforce.
-  if ! "$binary" "${limit[@]}" -max_len=1048576 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+  if ((${#seed[@]})); then
+    rm -rf "$corpus" && mkdir -p "$corpus" # a seeded run starts from the repo's seeds alone
+  fi
+  if ! "$binary" "${limit[@]}" "${seed[@]}" -max_len=1048576 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
         -artifact_prefix="$findings/" "$corpus" "tests/fuzz/corpus/${target}" 2>"build/fuzz/${target}.log"; then
     echo "fuzz ${target}: FINDING (see build/fuzz/${target}.log and $findings)"
     tail -40 "build/fuzz/${target}.log"

@@ -1,7 +1,7 @@
 // Fuzz target for the check a process makes when it opens a queue's region: the file's bytes
 // were written by another process, maybe a buggy or hostile one, so Region::open must refuse
 // any header whose magic, version, sizes or offsets do not describe a region that fits in the
-// file, and the config it then reads must parse or be refused, never crash. The fuzzer would
+// file, never crash. The fuzzer would
 // rarely build a valid header by itself, so an input is mostly patches to a real one:
 //   byte 0:   which base (even: a standard queue's region, odd: a FIFO queue's; 0xFF: the
 //             rest of the input is the whole file)
@@ -22,7 +22,6 @@
 #include <string>
 #include <vector>
 
-#include "engine/config_store.h"
 #include "region/region.h"
 #include "shmq/client.h"
 
@@ -143,7 +142,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         sink = opened.slot_inline(0)[0];
         sink = opened.slot_inline(opened.slot_count() - 1)[opened.inline_bytes() - 1];
         (void)sink;
-        (void)shmq::engine::read_config(*region.value());
+        // Not read_config: it takes the region's config lock, and a lock word the input made
+        // "held" by a thread that never existed waits for ever (a robust mutex recovers only from
+        // owners that die). That a same-user process can wedge the config lock is a known limit
+        // of the robust mutex (docs/security.md), not of the header check fuzzed here.
     }
     return 0;
 }
