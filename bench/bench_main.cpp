@@ -50,8 +50,13 @@ void register_benchmarks() {
         // Durability=async (shmqd running), FIFO and fair queues right after the standard queue and
         // message_queue figures they are compared with.
         if (t.batch == 10 && t.body_bytes == shmq_bench::small_body_bytes) {
-            benchmark::RegisterBenchmark(("durable/async/" + std::string(t.size_name) + "/" + t.batch_name).c_str(),
-                                         shmq_bench::durable_async_throughput, t.body_bytes, t.batch)
+            // SQS's default (SSE on: sealed records), then the same with SqsManagedSseEnabled=false.
+            const std::string durable = "durable/async/" + std::string(t.size_name) + "/" + t.batch_name;
+            benchmark::RegisterBenchmark(durable.c_str(), shmq_bench::durable_async_throughput, t.body_bytes, t.batch,
+                                         shmq_bench::Sse::on)
+                ->UseRealTime();
+            benchmark::RegisterBenchmark((durable + "/sse:off").c_str(), shmq_bench::durable_async_throughput,
+                                         t.body_bytes, t.batch, shmq_bench::Sse::off)
                 ->UseRealTime();
             benchmark::RegisterBenchmark(("shmq/fair/" + scenario + "/tenants:16").c_str(),
                                          shmq_bench::shmq_fair_throughput, shmq_bench::TenantMix::round_robin)
@@ -157,6 +162,11 @@ void register_benchmarks() {
     benchmark::RegisterBenchmark("durable/sync/64B/batch10/senders:4", shmq_bench::durable_sync_send, 10u)
         ->Threads(4)
         ->Setup(shmq_bench::durable_sync_setup)
+        ->Teardown(shmq_bench::durable_sync_teardown)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("durable/sync/64B/batch10/senders:4/sse:off", shmq_bench::durable_sync_send, 10u)
+        ->Threads(4)
+        ->Setup(shmq_bench::durable_sync_setup_plain)
         ->Teardown(shmq_bench::durable_sync_teardown)
         ->UseRealTime();
     // Durability=sync senders right after the floor of 16 of them (16 records per fdatasync).

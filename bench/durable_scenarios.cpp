@@ -64,12 +64,13 @@ std::uint32_t durable_round = 0; // a fresh queue per invocation, also across re
 
 } // namespace
 
-void durable_async_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch) {
+void durable_async_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch, Sse sse) {
     auto& environment = BenchEnvironment::get();
     shmq::QueueCapacity capacity;
     capacity.slot_count = throughput_slot_count; // as shmq/throughput's memory queue
     const std::string queue_name = environment.create_fresh_queue(
-        "durable-async-" + std::to_string(durable_round++), {{"Durability", "async"}}, capacity);
+        "durable-async-" + std::to_string(durable_round++),
+        {{"Durability", "async"}, {"SqsManagedSseEnabled", sse == Sse::on ? "true" : "false"}}, capacity);
     std::string error;
     auto queue = queue_name.empty() ? std::nullopt : open_queue(queue_name, error);
     if (!queue) {
@@ -135,15 +136,18 @@ void durable_async_throughput(benchmark::State& state, std::size_t body_bytes, s
         benchmark::Counter(sent > 0 ? static_cast<double>(records.sent) / static_cast<double>(sent) : 0);
 }
 
-void durable_sync_setup(const benchmark::State& state) {
+namespace {
+
+void set_up_sync_run(const benchmark::State& state, Sse sse) {
     SyncRun& run = sync_run();
     run = SyncRun{};
     run.senders.resize(static_cast<std::size_t>(state.threads()));
     auto& environment = BenchEnvironment::get();
     shmq::QueueCapacity capacity;
     capacity.slot_count = sync_slot_count;
-    run.queue_name = environment.create_fresh_queue("durable-sync-" + std::to_string(durable_round++),
-                                                    {{"Durability", "sync"}}, capacity);
+    run.queue_name = environment.create_fresh_queue(
+        "durable-sync-" + std::to_string(durable_round++),
+        {{"Durability", "sync"}, {"SqsManagedSseEnabled", sse == Sse::on ? "true" : "false"}}, capacity);
     if (run.queue_name.empty()) {
         run.error = environment.error();
         return;
@@ -168,6 +172,11 @@ void durable_sync_setup(const benchmark::State& state) {
         ++run.warmup_acknowledged;
     }
 }
+
+} // namespace
+
+void durable_sync_setup(const benchmark::State& state) { set_up_sync_run(state, Sse::on); }
+void durable_sync_setup_plain(const benchmark::State& state) { set_up_sync_run(state, Sse::off); }
 
 void durable_sync_teardown(const benchmark::State& /*state*/) {
     SyncRun& run = sync_run();

@@ -155,12 +155,15 @@ const std::string* bench_data_directory(std::string& error);
 void journal_cleanup();
 
 // Durable sends with the real shmqd running (durable_scenarios.cpp).
-void durable_async_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch);
+// Sse::on: SQS's default (SqsManagedSseEnabled=true: shmqd seals the records); off: plain records.
+enum class Sse : bool { off, on };
+void durable_async_throughput(benchmark::State& state, std::size_t body_bytes, std::uint32_t batch, Sse sse);
 // One sender thread per Google Benchmark thread; register with ->Threads(N) and this Setup and
 // Teardown (queue, shmqd and warm-up once per run, not per thread). batch 1: send(); 2..10:
 // send_batch() of that many messages (latency per call, items per message).
 void durable_sync_send(benchmark::State& state, std::uint32_t batch);
 void durable_sync_setup(const benchmark::State& state);
+void durable_sync_setup_plain(const benchmark::State& state); // SqsManagedSseEnabled=false
 void durable_sync_teardown(const benchmark::State& state);
 
 // Recovery and compaction with the real shmqd (recovery_scenarios.cpp). Register them last: they

@@ -59,6 +59,8 @@ std::string_view sqs_error_code(Errc code) noexcept {
         return "ServiceUnavailable";
     case Errc::access_denied:
         return "AccessDenied";
+    case Errc::kms_not_found:
+        return "KmsNotFound";
     }
     return "InternalError";
 }

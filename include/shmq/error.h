@@ -39,6 +39,7 @@ enum class Errc : std::uint8_t {
     system_error,                 // shmq: an OS call failed (errno in the message)
     not_durable,                  // shmq: Durability=sync and no shmqd made the send durable (503)
     access_denied,                // AccessDenied (403): the queue's Policy grants the caller nothing
+    kms_not_found,                // KmsNotFound: KmsMasterKeyId names no key of shmqd's key ring
 };
 
 // The SQS error code for an Errc, as the Query protocol names it (JSON adds its own prefix).

@@ -103,6 +103,8 @@ std::string default_error_message(Errc code) {
         return "No shmqd made the message durable (Durability=sync).";
     case Errc::access_denied:
         return "Access to the resource is denied.";
+    case Errc::kms_not_found:
+        return "The specified KMS key could not be found.";
     }
     return "Unknown error.";
 }

@@ -37,6 +37,16 @@ Result<std::size_t> parse_index_token(const std::string& token) {
 
 } // namespace
 
+Status SqsService::check_kms_key(const QueueAttributes& attributes) const {
+    const auto key = attributes.find("KmsMasterKeyId");
+    if (key == attributes.end() || key->second.empty() || !options_.kms_key_exists ||
+        options_.kms_key_exists(key->second)) {
+        return {};
+    }
+    return Error{Errc::kms_not_found, "Invalid KmsMasterKeyId: key '" + key->second +
+                                          "' does not exist in shmqd's key ring (an id, alias/NAME or their ARN)."};
+}
+
 SqsService::Response SqsService::create_queue(const json::object& request) {
     const RequestReader reader(request);
     auto name = reader.required_string("QueueName");
@@ -44,6 +54,9 @@ SqsService::Response SqsService::create_queue(const json::object& request) {
     auto tags = reader.string_map("tags");
     if (!name || !attributes || !tags) {
         return !name ? name.error() : !attributes ? attributes.error() : tags.error();
+    }
+    if (Status known = check_kms_key(attributes.value()); !known) {
+        return known.error();
     }
     auto created = client_.create_queue(name.value(), attributes.value(), tags.value());
     if (!created) {
@@ -133,6 +146,9 @@ SqsService::Response SqsService::set_queue_attributes(const json::object& reques
     auto attributes = RequestReader(request).string_map("Attributes");
     if (!name || !attributes) {
         return !name ? name.error() : attributes.error();
+    }
+    if (Status known = check_kms_key(attributes.value()); !known) {
+        return known.error();
     }
     if (Status status = client_.set_queue_attributes(name.value(), attributes.value()); !status) {
         return status.error();

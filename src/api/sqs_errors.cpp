@@ -51,6 +51,8 @@ std::string_view json_error_type(Errc code) noexcept {
         return "ServiceUnavailable";
     case Errc::access_denied:
         return "AccessDenied";
+    case Errc::kms_not_found:
+        return "KmsNotFound";
     case Errc::layout_version_mismatch:
     case Errc::corrupt_region:
     case Errc::system_error:

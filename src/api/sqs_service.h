@@ -13,6 +13,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -56,6 +57,10 @@ struct ServiceOptions {
     // How sends behave; durable_wait_ns: how long a Durability=sync send waits for a shmqd to
     // journal its queue (a queue created a moment ago is attached within shmqd's watch interval).
     SendOptions send_options{};
+    // Whether a KmsMasterKeyId names a master key (shmqd's key ring; called from any thread).
+    // Set: CreateQueue and SetQueueAttributes refuse an unknown one with KmsNotFound. Unset (no
+    // key ring behind this door): any id is taken, as the shared-memory API takes it.
+    std::function<bool(std::string_view key_id)> kms_key_exists;
 };
 
 class SqsService {
@@ -93,6 +98,8 @@ class SqsService {
     };
     [[nodiscard]] static const std::vector<Action>& action_table();
     // Queue management (queue_actions.cpp).
+    // KmsNotFound when attributes name a KmsMasterKeyId the key ring lacks (options_.kms_key_exists).
+    [[nodiscard]] Status check_kms_key(const QueueAttributes& attributes) const;
     Response create_queue(const boost::json::object& request);
     Response delete_queue(const boost::json::object& request);
     Response get_queue_url(const boost::json::object& request);

@@ -290,11 +290,11 @@ Status JournalWriter::continue_segment(const SegmentScan& last) {
     return {};
 }
 
-std::uint64_t JournalWriter::append(RecordType type, std::span<const std::byte> payload) {
+std::uint64_t JournalWriter::append(RecordType type, std::span<const std::byte> payload, std::uint16_t flags) {
     if (staged_.empty()) {
         staged_first_sequence_ = next_sequence_;
     }
-    append_record(staged_, type, next_sequence_, payload);
+    append_record(staged_, type, next_sequence_, payload, flags);
     return next_sequence_++;
 }
 

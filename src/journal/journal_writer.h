@@ -65,7 +65,7 @@ class JournalWriter {
     JournalWriter& operator=(const JournalWriter&) = delete;
 
     // Stages one record for the next commit; returns its sequence.
-    std::uint64_t append(RecordType type, std::span<const std::byte> payload);
+    std::uint64_t append(RecordType type, std::span<const std::byte> payload, std::uint16_t flags = 0);
     [[nodiscard]] std::uint64_t staged_bytes() const noexcept { return staged_.size(); }
 
     // Submits everything staged as one commit (waiting for a free commit first if all are in

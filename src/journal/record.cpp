@@ -19,12 +19,13 @@ std::uint64_t record_checksum(const RecordHeader& header, std::span<const std::b
 }
 
 void append_record(std::vector<std::byte>& out, RecordType type, std::uint64_t sequence,
-                   std::span<const std::byte> payload) {
+                   std::span<const std::byte> payload, std::uint16_t flags) {
     RecordHeader header{};
     header.magic = record_magic;
     header.length = static_cast<std::uint32_t>(payload.size());
     header.sequence = sequence;
     header.type = static_cast<std::uint16_t>(type);
+    header.flags = flags;
     header.checksum = record_checksum(header, payload);
     const std::size_t start = out.size();
     out.resize(start + framed_size(payload.size())); // zero-filled: the padding

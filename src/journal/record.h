@@ -33,6 +33,8 @@ enum class RecordType : std::uint16_t {
     // A deleted FIFO message whose deduplication window is still open, carried forward by
     // compaction: its identity and ids (a message_sent payload without the body).
     message_remembered = 6,
+    // A data key of a queue's sealed records, wrapped by a master key (tools/shmqd/data_keys.h).
+    data_key = 7,
     padding = 0xFFFF, // fills the end of a segment; carries nothing
 };
 
@@ -47,6 +49,10 @@ struct RecordHeader {
 };
 static_assert(sizeof(RecordHeader) == record_header_bytes, "the record header is part of the file format");
 
+// Header flags.
+// The payload is (in part) sealed with AES-256-GCM: reading it needs its data key.
+inline constexpr std::uint16_t record_flag_sealed = 0x1;
+
 [[nodiscard]] constexpr std::size_t padded(std::size_t bytes) noexcept {
     return (bytes + record_alignment - 1) / record_alignment * record_alignment;
 }
@@ -58,7 +64,7 @@ static_assert(sizeof(RecordHeader) == record_header_bytes, "the record header is
 
 // Appends one framed record (header, payload, zero padding) to out.
 void append_record(std::vector<std::byte>& out, RecordType type, std::uint64_t sequence,
-                   std::span<const std::byte> payload);
+                   std::span<const std::byte> payload, std::uint16_t flags = 0);
 
 // A record as read back: the payload views the reader's buffer.
 struct RecordView {

@@ -16,9 +16,7 @@ Usage: test_queue_policy.py PATH_TO_SHMQD PATH_TO_SHMQ_CLI [unittest arguments]
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -27,16 +25,14 @@ import test_sqs_clients as base  # noqa: E402  (launch, client, error_of, protoc
 OWNER = ("AKIDPOLICYOWNER", "owner-secret")
 PARTNER = ("AKIDPOLICYPARTNER", "partner-secret")
 PARTNER_ACCOUNT = "111122223333"
-DAEMON = None
-ENDPOINT = None
 
 
 def owner():
-    return base.client(ENDPOINT, *OWNER)
+    return base.client(base.ENDPOINT, *OWNER)
 
 
 def partner():
-    return base.client(ENDPOINT, *PARTNER)
+    return base.client(base.ENDPOINT, *PARTNER)
 
 
 def policy(*statements):
@@ -139,24 +135,12 @@ class QueuePolicies(unittest.TestCase):
         denied(partner().send_message, QueueUrl=self.url, MessageBody="revoked")
 
 
-def main():
-    global DAEMON, ENDPOINT
-    base.SHMQD, base.SHMQ_CLI = sys.argv[1], sys.argv[2]
-    base.WORK_DIR = tempfile.mkdtemp(prefix="shmq-policy-")
-    os.makedirs(os.path.join(base.WORK_DIR, "shm"))
-    credentials = os.path.join(base.WORK_DIR, "credentials")
-    with open(credentials, "w") as file:
+def credentials_file(work_dir):
+    path = os.path.join(work_dir, "credentials")
+    with open(path, "w") as file:
         file.write("%s %s\n%s %s %s\n" % (*OWNER, *PARTNER, PARTNER_ACCOUNT))
-    DAEMON, ENDPOINT = base.launch("data", "--credentials", credentials)
-    base.ENDPOINT = ENDPOINT
-    print("protocol:", base.protocol(), file=sys.stderr)
-    try:
-        program = unittest.main(argv=[sys.argv[0], *sys.argv[3:]], exit=False, verbosity=2)
-    finally:
-        base.stop(DAEMON)
-        shutil.rmtree(base.WORK_DIR, ignore_errors=True)
-    sys.exit(0 if program.result.wasSuccessful() else 1)
+    return ["--credentials", path]
 
 
 if __name__ == "__main__":
-    main()
+    base.run_suite("shmq-policy-", credentials_file)

@@ -83,6 +83,25 @@ def stop(process):
     assert process.wait(timeout=60) == 0
 
 
+def run_suite(prefix, extra_arguments=lambda work_dir: []):
+    """The main of a conformance script that tests one shmqd: argv is PATH_TO_SHMQD PATH_TO_SHMQ_CLI
+    [unittest arguments]; extra_arguments(work_dir) writes what the shmqd needs into its work
+    directory and returns its extra command-line arguments. Sets ENDPOINT for the tests, runs
+    them, stops the shmqd and exits with the result."""
+    global SHMQD, SHMQ_CLI, WORK_DIR, ENDPOINT
+    SHMQD, SHMQ_CLI = sys.argv[1], sys.argv[2]
+    WORK_DIR = tempfile.mkdtemp(prefix=prefix)
+    os.makedirs(os.path.join(WORK_DIR, "shm"))
+    daemon, ENDPOINT = launch("data", *extra_arguments(WORK_DIR))
+    print("protocol:", protocol(), file=sys.stderr)
+    try:
+        program = unittest.main(argv=[sys.argv[0], *sys.argv[3:]], exit=False, verbosity=2)
+    finally:
+        stop(daemon)
+        shutil.rmtree(WORK_DIR, ignore_errors=True)
+    sys.exit(0 if program.result.wasSuccessful() else 1)
+
+
 def stop_daemon():
     if DAEMON is not None:
         stop(DAEMON)

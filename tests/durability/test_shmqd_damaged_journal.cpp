@@ -38,13 +38,6 @@ std::string body_of(int i) {
     return body;
 }
 
-std::string file_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // A journal of segment_count segments: the queues (defined in the first), then messages sent
 // round-robin into them until the journal has rolled enough. Returns every body sent.
 std::set<std::string> make_journal(const TestNamespace& ns, const DataDir& data) {
@@ -100,49 +93,8 @@ void write_file(const std::string& path, const std::string& bytes) {
     REQUIRE(out.good());
 }
 
-struct Run {
-    int status = 0;
-    std::string stdout_text;
-    std::string stderr_text;
-};
-
-// shmqd with the given arguments, its stderr written to stderr_path.
-ChildProcess exec_capturing_stderr(const std::vector<std::string>& arguments, const std::string& stderr_path) {
-    return ChildProcess::fork_run([&] {
-        const int fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
-            return 126;
-        }
-        std::vector<char*> argv{const_cast<char*>(SHMQD_BINARY)};
-        for (const std::string& argument : arguments) {
-            argv.push_back(const_cast<char*>(argument.c_str()));
-        }
-        argv.push_back(nullptr);
-        execv(SHMQD_BINARY, argv.data());
-        return 127;
-    });
-}
-
 std::vector<std::string> daemon_arguments(const TestNamespace& ns, const DataDir& data) {
     return {"--data-dir", data.path, "--namespace", ns.name(), "--listen", "127.0.0.1:0", "--segment-mib", "1"};
-}
-
-// shmqd run to its end: a refusal or a --quarantine (it must not start serving).
-Run run_to_exit(const std::vector<std::string>& arguments, const DataDir& data) {
-    const std::string stderr_path = data.path + ".err";
-    ChildProcess child = exec_capturing_stderr(arguments, stderr_path);
-    Run run;
-    const std::string first_line = child.read_line();
-    if (first_line.starts_with("shmqd listening")) {
-        child.kill_now();
-        (void)child.wait();
-        FAIL("shmqd started where it should have refused");
-    }
-    run.stdout_text = first_line.empty() ? child.read_all() : first_line + "\n" + child.read_all();
-    run.status = child.wait();
-    run.stderr_text = file_text(stderr_path);
-    std::filesystem::remove(stderr_path);
-    return run;
 }
 
 // shmqd started with stderr captured (to see its recovery lines); ready when this returns.

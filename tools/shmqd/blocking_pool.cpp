@@ -54,7 +54,8 @@ api::ServiceOptions BlockingPool::blocking_service_options() const {
     return {.url_base = url_base_,
             .blocking = api::Blocking::allowed,
             .stopping = &stopping_,
-            .send_options = {.durable_wait_ns = sync_attach_wait_ns}};
+            .send_options = {.durable_wait_ns = sync_attach_wait_ns},
+            .kms_key_exists = options_.kms_key_exists};
 }
 
 void BlockingPool::work() {

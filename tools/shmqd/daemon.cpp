@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -65,7 +66,8 @@ void spin_pause() {
 
 } // namespace
 
-Daemon::Daemon(DaemonOptions options, Client client) : options_(std::move(options)), client_(std::move(client)) {}
+Daemon::Daemon(DaemonOptions options, Client client, KeyRing key_ring)
+    : options_(std::move(options)), client_(std::move(client)), key_ring_(std::move(key_ring)) {}
 
 Daemon::~Daemon() {
     client::unmark_daemon(client_.namespace_dir(), static_cast<std::uint32_t>(getpid()));
@@ -94,7 +96,13 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     if (!client) {
         return client.error();
     }
-    std::unique_ptr<Daemon> daemon(new Daemon(options, std::move(client.value())));
+    // The key ring is read (or made) before the journal: sealed records need it.
+    auto key_ring =
+        KeyRing::open_or_create(options.key_file.empty() ? options.data_dir + "/keys.json" : options.key_file, options.scope);
+    if (!key_ring) {
+        return key_ring.error();
+    }
+    std::unique_ptr<Daemon> daemon(new Daemon(options, std::move(client.value()), std::move(key_ring.value())));
     const auto started = Clock::now();
     if (Status status = daemon->recover(); !status) {
         return status.error();
@@ -147,7 +155,9 @@ bool Daemon::remembers_deduplication(std::string_view queue) const {
 void Daemon::replay_message(const journal::RecordView& record) {
     const auto framed = static_cast<std::uint32_t>(journal::framed_size(record.payload.size()));
     if (record.type == journal::RecordType::message_sent || record.type == journal::RecordType::message_remembered) {
-        const auto sent = decode_sent(record.payload);
+        // Sealed or not, a record's identity is in clear: liveness needs no key (the restore pass
+        // opens what stands, once every data key is known).
+        const auto sent = decode_sent(record.payload, (record.flags & journal::record_flag_sealed) != 0);
         if (!sent) {
             ++corrupt_message_records_;
             return;
@@ -157,11 +167,11 @@ void Daemon::replay_message(const journal::RecordView& record) {
                                                                                : 0;
         JournaledMessages& messages = messages_of(sent->queue);
         if (record.type == journal::RecordType::message_remembered) {
-            messages.remember(sent->message_id, {record.sequence, framed, remember_until});
+            messages.remember(sent->message_id, {record.sequence, framed, remember_until, sent->data_key_id});
             return;
         }
         // Journaled again (recovery put it back, compaction carried it): the first record stands.
-        (void)messages.add(sent->message_id, {record.sequence, framed, remember_until});
+        (void)messages.add(sent->message_id, {record.sequence, framed, remember_until, sent->data_key_id});
         return;
     }
     const auto deleted = decode_deleted(record.payload);
@@ -172,6 +182,25 @@ void Daemon::replay_message(const journal::RecordView& record) {
     if (const auto queue = journaled_.find(deleted->queue); queue != journaled_.end()) {
         (void)queue->second.remove(deleted->message_id, SystemClock::instance().now_ns());
     }
+}
+
+void Daemon::replay_data_key(const journal::RecordView& record) {
+    switch (data_keys_.replay(record.payload)) {
+    case DataKeys::Replayed::known:
+        return;
+    case DataKeys::Replayed::malformed:
+        log_line("a data key record (sequence " + std::to_string(record.sequence) + ") does not parse: skipped");
+        break;
+    case DataKeys::Replayed::master_missing:
+        log_line("a data key record (sequence " + std::to_string(record.sequence) +
+                 ") is wrapped by a master key the key ring does not hold: the records it sealed cannot be read");
+        break;
+    case DataKeys::Replayed::unwrap_failed:
+        log_line("a data key record (sequence " + std::to_string(record.sequence) +
+                 ") fails its authentication tag (altered, or wrapped by another key of the same id): skipped");
+        break;
+    }
+    ++unreadable_data_keys_;
 }
 
 std::uint64_t Daemon::live_messages() const {
@@ -205,6 +234,10 @@ Status Daemon::recover() {
             replay_message(record);
             return;
         }
+        if (record.type == journal::RecordType::data_key) {
+            replay_data_key(record);
+            return;
+        }
         unreadable += catalog_.apply(record) ? 0u : 1u;
         if (record.type == journal::RecordType::queue_deleted) {
             // Its messages went with it (a queue of the same name later starts empty).
@@ -221,7 +254,8 @@ Status Daemon::recover() {
              std::to_string(scan->segments.size()) + " segments in " + std::to_string(elapsed_ms) + " ms (" +
              std::to_string(scan->corrupt_regions) + " corrupt regions skipped, " +
              std::to_string(scan->torn_tail_bytes) + " torn tail bytes cut, " + std::to_string(unreadable) +
-             " unreadable definitions, " + std::to_string(corrupt_message_records_) + " unreadable message records); " +
+             " unreadable definitions, " + std::to_string(corrupt_message_records_) + " unreadable message records, " +
+             std::to_string(unreadable_data_keys_) + " unreadable data keys); " +
              std::to_string(catalog_.queues().size()) + " queues defined, " + std::to_string(live_messages()) +
              " messages live");
     journal::JournalOptions journal_options{.directory = directory,
@@ -231,7 +265,8 @@ Status Daemon::recover() {
         JournalMetrics* metrics = options_.metrics;
         journal_options.commit_observer = [metrics](std::int64_t latency_ns) { metrics->observe_commit(latency_ns); };
         metrics->corrupt_regions.store(scan->corrupt_regions, std::memory_order_relaxed);
-        metrics->unreadable_records.store(unreadable + corrupt_message_records_, std::memory_order_relaxed);
+        metrics->unreadable_records.store(unreadable + corrupt_message_records_ + unreadable_data_keys_,
+                                          std::memory_order_relaxed);
     }
     auto writer = journal::JournalWriter::open(journal_options, scan.value());
     if (!writer) {
@@ -350,7 +385,7 @@ Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queue
         if (record.type != journal::RecordType::message_sent && record.type != journal::RecordType::message_remembered) {
             return;
         }
-        const auto sent = decode_sent(record.payload);
+        auto sent = decode_sent(record.payload, (record.flags & journal::record_flag_sealed) != 0);
         if (!sent) {
             return;
         }
@@ -364,6 +399,18 @@ Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queue
         const bool live_here = live != nullptr && live->sequence == record.sequence;
         if (!live_here && (remembered == nullptr || remembered->sequence != record.sequence)) {
             return; // deleted later, or a copy of one restored already
+        }
+        if (const auto opened = sent_writer_.open(sent.value(), record.type);
+            opened == SentRecordWriter::Opened::key_unknown || opened == SentRecordWriter::Opened::failed) {
+            if (unopened_records_++ == 0) {
+                log_line("a sealed message record of " + queue->first + " (sequence " + std::to_string(record.sequence) +
+                         ") " +
+                         (opened == SentRecordWriter::Opened::failed
+                              ? "fails its authentication tag (altered or damaged)"
+                              : "names a data key that cannot be read") +
+                         ": skipped");
+            }
+            return;
         }
         if (sent->sequence_number != 0) {
             fifo[queue->first].emplace_back(sent.value(), live_here);
@@ -390,7 +437,13 @@ Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queue
     const double elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     log_line("restored " + std::to_string(restored) + " messages into " + std::to_string(queues.size()) +
              " queues in " + std::to_string(static_cast<std::uint64_t>(elapsed_ms)) + " ms" +
-             (failed > 0 ? " (" + std::to_string(failed) + " could not be restored)" : std::string()));
+             (failed > 0 ? " (" + std::to_string(failed) + " could not be restored)" : std::string()) +
+             (unopened_records_ > 0 ? " (" + std::to_string(unopened_records_) +
+                                          " sealed records could not be opened: skipped, see above)"
+                                    : std::string()));
+    if (options_.metrics != nullptr && unopened_records_ > 0) {
+        options_.metrics->unreadable_records.fetch_add(unopened_records_, std::memory_order_relaxed);
+    }
     return {};
 }
 
@@ -429,6 +482,9 @@ Status Daemon::journal_changes() {
         appended = true;
         const auto durability = definition->attributes.find("Durability");
         follow_durability(name, durability != definition->attributes.end() && durability->second != "memory");
+        if (const auto attached = durable_.find(name); attached != durable_.end()) {
+            attached->second->set_sealing(sealing_of(definition.value()));
+        }
     }
     std::vector<std::string> deleted;
     for (const auto& [name, definition] : catalog_.queues()) {
@@ -443,6 +499,7 @@ Status Daemon::journal_changes() {
         seen_versions_.erase(name);
         durable_.erase(name); // its messages went with it
         journaled_.erase(name);
+        data_keys_.forget_queue(name);
         appended = true;
     }
     if (appended) {
@@ -460,7 +517,10 @@ void Daemon::follow_durability(const std::string& name, bool durable) {
         if (!queue) {
             return;
         }
-        auto added = std::make_unique<DurableQueue>(name, std::move(queue.value()), messages_of(name));
+        auto added = std::make_unique<DurableQueue>(name, std::move(queue.value()), messages_of(name), sent_writer_);
+        if (const auto definition = catalog_.queues().find(name); definition != catalog_.queues().end()) {
+            added->set_sealing(sealing_of(definition->second)); // before reconcile journals anything
+        }
         const std::uint64_t appended = added->reconcile(*journal_);
         log_line("journaling the messages of " + name + " (" + std::to_string(appended) + " records to catch up)");
         durable_.emplace(name, std::move(added));
@@ -471,6 +531,34 @@ void Daemon::follow_durability(const std::string& name, bool durable) {
         }
         forget_messages(name);
     }
+}
+
+QueueSealing Daemon::sealing_of(const QueueDefinition& definition) {
+    const auto attribute = [&](const char* name) -> std::string_view {
+        const auto found = definition.attributes.find(name);
+        return found == definition.attributes.end() ? std::string_view{} : std::string_view(found->second);
+    };
+    QueueSealing sealing;
+    if (const std::string_view key_id = attribute("KmsMasterKeyId"); !key_id.empty()) {
+        sealing.master = key_ring_.find(key_id);
+        if (sealing.master == nullptr) {
+            // Created through the shared-memory API, which has no key ring to check against: its
+            // records are still sealed, under the SQS-managed key, and the operator is told.
+            sealing.master = &key_ring_.managed();
+            if (unknown_master_logged_.insert(definition.name).second) {
+                log_line("queue " + definition.name + " names KmsMasterKeyId " + std::string(key_id) +
+                         ", which the key ring does not hold: its records are sealed with the SQS-managed key");
+            }
+        }
+        std::uint32_t seconds = 0;
+        const std::string_view period = attribute("KmsDataKeyReusePeriodSeconds");
+        if (std::from_chars(period.data(), period.data() + period.size(), seconds).ec == std::errc{} && seconds > 0) {
+            sealing.reuse_period_ns = std::int64_t{seconds} * 1'000'000'000;
+        }
+    } else if (attribute("SqsManagedSseEnabled") != "false") { // SQS's default is on
+        sealing.master = &key_ring_.managed();
+    }
+    return sealing;
 }
 
 void Daemon::forget_messages(const std::string& name) {
@@ -487,8 +575,9 @@ void Daemon::forget_messages(const std::string& name) {
 }
 
 std::uint64_t Daemon::carry(const journal::RecordView& record, journal::JournalWriter& journal) {
-    const auto carry_as = [&](journal::RecordType type, std::span<const std::byte> payload) {
-        return std::pair{journal.append(type, payload), journal::framed_size(payload.size())};
+    // A record carried as it is keeps its flags: a sealed one stays sealed under the same key.
+    const auto carry_as = [&](journal::RecordType type, std::span<const std::byte> payload, std::uint16_t flags) {
+        return std::pair{journal.append(type, payload, flags), journal::framed_size(payload.size())};
     };
     switch (record.type) {
     case journal::RecordType::queue_created:
@@ -497,13 +586,28 @@ std::uint64_t Daemon::carry(const journal::RecordView& record, journal::JournalW
         if (name == nullptr) {
             return 0;
         }
-        const auto [sequence, bytes] = carry_as(record.type, record.payload);
+        const auto [sequence, bytes] = carry_as(record.type, record.payload, record.flags);
         catalog_.relocate(std::string(*name), sequence);
         return bytes;
     }
+    case journal::RecordType::data_key: {
+        // It stands while its queue does and a standing record is sealed with it (or it is the
+        // key the queue seals with now).
+        const auto key = identify_data_key(record.payload);
+        const auto queue = key ? journaled_.find(key->queue) : journaled_.end();
+        const bool defined = key && catalog_.queues().contains(std::string(key->queue));
+        if (!defined || !(data_keys_.is_current(key->id) ||
+                          (queue != journaled_.end() && queue->second.sealed_with(key->id) > 0))) {
+            if (key) {
+                data_keys_.retire(key->id);
+            }
+            return 0;
+        }
+        return carry_as(record.type, record.payload, record.flags).second;
+    }
     case journal::RecordType::message_sent:
     case journal::RecordType::message_remembered: {
-        const auto sent = decode_sent(record.payload);
+        auto sent = decode_sent(record.payload, (record.flags & journal::record_flag_sealed) != 0);
         const auto queue = sent ? journaled_.find(sent->queue) : journaled_.end();
         if (queue == journaled_.end()) {
             return 0;
@@ -511,7 +615,7 @@ std::uint64_t Daemon::carry(const journal::RecordView& record, journal::JournalW
         JournaledMessages& messages = queue->second;
         if (const JournalLocation* live = messages.find(sent->message_id);
             live != nullptr && live->sequence == record.sequence) {
-            const auto [sequence, bytes] = carry_as(record.type, record.payload);
+            const auto [sequence, bytes] = carry_as(record.type, record.payload, record.flags);
             messages.relocate(sent->message_id, sequence);
             return bytes;
         }
@@ -520,14 +624,32 @@ std::uint64_t Daemon::carry(const journal::RecordView& record, journal::JournalW
             remembered->remember_until_ns <= SystemClock::instance().now_ns()) {
             return 0;
         }
-        // Deleted within its deduplication window: its ids go on, its body does not.
+        // Deleted within its deduplication window: its ids go on, its body does not. A sealed
+        // one is opened and sealed again (under the queue's current key) without it; one that
+        // cannot be opened is carried whole rather than lost.
+        const SentRecordWriter::Opened opened = sent_writer_.open(sent.value(), record.type);
+        if (opened == SentRecordWriter::Opened::key_unknown || opened == SentRecordWriter::Opened::failed) {
+            const auto [sequence, bytes] = carry_as(record.type, record.payload, record.flags);
+            messages.relocate_remembered(sent->message_id, sequence, static_cast<std::uint32_t>(bytes),
+                                         remembered->data_key_id);
+            return bytes;
+        }
         SentMessage ids = sent.value();
         ids.body = {};
-        std::vector<std::byte> payload;
-        encode_sent(ids, payload);
-        const auto [sequence, bytes] = carry_as(journal::RecordType::message_remembered, payload);
-        messages.relocate_remembered(sent->message_id, sequence, static_cast<std::uint32_t>(bytes));
-        return bytes;
+        const auto definition = catalog_.queues().find(queue->first);
+        const QueueSealing sealing =
+            definition != catalog_.queues().end() ? sealing_of(definition->second) : QueueSealing{&key_ring_.managed()};
+        auto written = sent_writer_.append(journal::RecordType::message_remembered, ids, sealing,
+                                           SystemClock::instance().now_ns(), journal);
+        if (!written) {
+            // No key could be made: the record is carried whole, still sealed.
+            const auto [sequence, bytes] = carry_as(record.type, record.payload, record.flags);
+            messages.relocate_remembered(sent->message_id, sequence, static_cast<std::uint32_t>(bytes),
+                                         remembered->data_key_id);
+            return bytes;
+        }
+        messages.relocate_remembered(sent->message_id, written->sequence, written->bytes, written->data_key_id);
+        return written->bytes;
     }
     default:
         return 0; // deletions: what they cancelled is in the same segment or gone before it
@@ -568,6 +690,12 @@ Status Daemon::compact() {
         for (auto& [name, messages] : journaled_) {
             messages.prune(now);
         }
+        // A data key nothing standing is sealed with is never needed again (new records use the
+        // current key): out of memory, so that rotation every few minutes does not pile keys up.
+        data_keys_.retire_unused([&](const DataKey& key) {
+            const auto messages = journaled_.find(key.queue);
+            return messages != journaled_.end() && messages->second.sealed_with(key.id) > 0;
+        });
     }
     const CompactionTotals before = compactor_.totals();
     auto step = compactor_.step(*journal_, *this);
@@ -659,6 +787,10 @@ Result<bool> Daemon::pump_messages() {
     std::uint64_t appended = 0;
     for (auto& [name, queue] : durable_) {
         appended += queue->pump(*journal_);
+        if (!queue->failure()) {
+            return Error{queue->failure().error().code,
+                         "cannot journal a message of " + name + ": " + queue->failure().message()};
+        }
     }
     const std::int64_t now = steady_ns();
     const bool sync = sync_recent(now);

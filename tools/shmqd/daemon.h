@@ -15,11 +15,14 @@
 
 #include "commit_pacer.h"
 #include "compactor.h"
+#include "data_keys.h"
 #include "durable_queue.h"
 #include "journal/journal_writer.h"
 #include "journaled_messages.h"
+#include "key_ring.h"
 #include "metrics.h"
 #include "queue_catalog.h"
+#include "sent_record_writer.h"
 #include "shmq/client.h"
 
 namespace shmq::daemon {
@@ -35,6 +38,8 @@ struct DaemonOptions {
     int watch_interval_ms = 100; // rescan period when no inotify event arrives
     std::string durable_trace_path; // power-loss tests: see JournalOptions
     JournalMetrics* metrics = nullptr; // published for the endpoint's /metrics, if given
+    // The key ring of master keys (key_ring.h); empty: <data_dir>/keys.json.
+    std::string key_file;
     // How long an idle shmqd sleeps before draining the durable queues' rings again: what
     // Durability=async may lose to a power cut is at most this plus one commit. Sync senders, and
     // async bursts filling half a ring, wake it at once.
@@ -64,8 +69,13 @@ class Daemon final : private LiveRecords {
     // signalfd_siginfo records from signal_fd (a signalfd, or a pipe main's stop watchdog fills).
     [[nodiscard]] Status run(int signal_fd);
 
+    // The master keys queues may name (for the endpoint's KmsMasterKeyId check).
+    [[nodiscard]] const KeyRing& key_ring() const noexcept { return key_ring_; }
+
   private:
-    Daemon(DaemonOptions options, Client client);
+    Daemon(DaemonOptions options, Client client, KeyRing key_ring);
+    // How the records of a queue with this definition are sealed.
+    [[nodiscard]] QueueSealing sealing_of(const QueueDefinition& definition);
     [[nodiscard]] Status recover();
     [[nodiscard]] Status restore_missing_queues();
     [[nodiscard]] Status journal_changes();
@@ -86,6 +96,7 @@ class Daemon final : private LiveRecords {
     [[nodiscard]] bool sync_recent(std::int64_t now_ns);
 
     void replay_message(const journal::RecordView& record);
+    void replay_data_key(const journal::RecordView& record);
     // Puts the journaled messages of the queues just recreated back, in journal order.
     [[nodiscard]] Status restore_messages(std::map<std::string, Queue, std::less<>>& queues);
     [[nodiscard]] JournaledMessages& messages_of(std::string_view queue);
@@ -105,6 +116,12 @@ class Daemon final : private LiveRecords {
 
     DaemonOptions options_;
     Client client_;
+    KeyRing key_ring_;
+    DataKeys data_keys_{&key_ring_};
+    SentRecordWriter sent_writer_{data_keys_};
+    std::set<std::string> unknown_master_logged_; // queues whose KmsMasterKeyId the ring lacks, said once
+    std::uint64_t unreadable_data_keys_ = 0;     // recovery: data_key records no master key opened
+    std::uint64_t unopened_records_ = 0;         // recovery: standing sealed records that failed to open
     std::unique_ptr<journal::JournalWriter> journal_;
     QueueCatalog catalog_;
     std::map<std::string, std::uint32_t> seen_versions_; // queue -> config_version journaled

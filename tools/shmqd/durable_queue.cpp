@@ -14,9 +14,9 @@
 
 namespace shmq::daemon {
 
-DurableQueue::DurableQueue(std::string name, Queue queue, JournaledMessages& journaled)
+DurableQueue::DurableQueue(std::string name, Queue queue, JournaledMessages& journaled, SentRecordWriter& writer)
     : name_(std::move(name)), queue_(std::move(queue)), feed_(engine_of(queue_)), held_(feed_.slot_count()),
-      journaled_(journaled), deduplicating_(feed_.deduplicating()) {
+      journaled_(journaled), deduplicating_(feed_.deduplicating()), writer_(writer) {
     const auto pid = static_cast<std::uint32_t>(getpid());
     feed_.claim(pid, engine::process_start_ticks(pid));
 }
@@ -82,13 +82,17 @@ void DurableQueue::on_send(std::uint32_t slot, std::uint32_t generation_bits, st
     if (journaled_.find(message_.message_id) != nullptr) {
         return; // put back from the journal (recovery): already there
     }
-    encode_sent({name_, message_.message_id, message_.sent_ns, message_.sender_uid, message_.body,
-                 message_.encoded_attributes, message_.sequence_number},
-                payload_);
-    const std::uint64_t sequence = journal.append(journal::RecordType::message_sent, payload_);
-    journaled_.add(message_.message_id,
-                   {sequence, static_cast<std::uint32_t>(journal::framed_size(payload_.size())),
-                    deduplicating_ ? message_.sent_ns + layout::dedup_window_ns : 0});
+    auto written = writer_.append(journal::RecordType::message_sent,
+                                  {name_, message_.message_id, message_.sent_ns, message_.sender_uid, message_.body,
+                                   message_.encoded_attributes, message_.sequence_number},
+                                  sealing_, SystemClock::instance().now_ns(), journal);
+    if (!written) {
+        failure_ = written.error();
+        return;
+    }
+    journaled_.add(message_.message_id, {written->sequence, written->bytes,
+                                         deduplicating_ ? message_.sent_ns + layout::dedup_window_ns : 0,
+                                         written->data_key_id});
     ++appended;
 }
 
@@ -97,12 +101,16 @@ void DurableQueue::journal_remembered(journal::JournalWriter& journal, std::uint
         journaled_.find_remembered(message_.message_id) != nullptr) {
         return;
     }
-    encode_sent({name_, message_.message_id, message_.sent_ns, message_.sender_uid, {}, message_.encoded_attributes,
-                 message_.sequence_number},
-                payload_);
-    const std::uint64_t sequence = journal.append(journal::RecordType::message_remembered, payload_);
-    journaled_.remember(message_.message_id, {sequence, static_cast<std::uint32_t>(journal::framed_size(payload_.size())),
-                                              message_.sent_ns + layout::dedup_window_ns});
+    auto written = writer_.append(journal::RecordType::message_remembered,
+                                  {name_, message_.message_id, message_.sent_ns, message_.sender_uid, {},
+                                   message_.encoded_attributes, message_.sequence_number},
+                                  sealing_, SystemClock::instance().now_ns(), journal);
+    if (!written) {
+        failure_ = written.error();
+        return;
+    }
+    journaled_.remember(message_.message_id, {written->sequence, written->bytes,
+                                              message_.sent_ns + layout::dedup_window_ns, written->data_key_id});
     ++appended;
 }
 

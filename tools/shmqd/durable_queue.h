@@ -4,7 +4,8 @@
 // message each slot holds (so a delete entry names a message) and keeps the queue's
 // JournaledMessages up to date (so nothing is journaled twice and nothing deleted is left live).
 // After a ring overflow, and when it attaches, it reconciles: the journal is brought in line with
-// every slot.
+// every slot. Its sends are sealed as the queue's SSE attributes ask (set_sealing): a send that
+// cannot be sealed is not journaled in plain text instead; the failure stops shmqd (failure()).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "engine/journal_feed.h"
 #include "journal/journal_writer.h"
 #include "journaled_messages.h"
+#include "sent_record_writer.h"
 #include "shmq/queue.h"
 
 namespace shmq::daemon {
@@ -24,7 +26,8 @@ class DurableQueue {
   public:
     // journaled: what the journal holds live for this queue (replayed at start); it must outlive
     // this object, which keeps it current.
-    DurableQueue(std::string name, Queue queue, JournaledMessages& journaled);
+    // writer: shared by the durable queues of one shmqd, outlives them.
+    DurableQueue(std::string name, Queue queue, JournaledMessages& journaled, SentRecordWriter& writer);
     ~DurableQueue();
     DurableQueue(const DurableQueue&) = delete;
     DurableQueue& operator=(const DurableQueue&) = delete;
@@ -37,6 +40,10 @@ class DurableQueue {
     // covers are released.
     void on_durable(std::uint64_t durable_sequence);
 
+    // How its sends are sealed from now on (its definition changed, or it was just attached).
+    void set_sealing(const QueueSealing& sealing) noexcept { sealing_ = sealing; }
+    // The first send that could not be journaled (sealing failed), if any.
+    [[nodiscard]] const Status& failure() const noexcept { return failure_; }
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] engine::JournalFeed& feed() noexcept { return feed_; }
 
@@ -70,6 +77,9 @@ class DurableQueue {
     std::vector<Pending> pending_;                          // sends still being written
     std::deque<std::pair<std::uint64_t, std::uint64_t>> marks_; // (journal sequence, ring position)
     std::vector<std::byte> payload_;                        // scratch
+    SentRecordWriter& writer_;
+    QueueSealing sealing_;
+    Status failure_;
     engine::FedMessage message_;                            // scratch
 };
 

@@ -43,7 +43,7 @@ using tcp = asio::ip::tcp;
 struct EventLoop {
     EventLoop(const Client& client, const EndpointOptions& options, const std::string& url_base,
               BlockingPool& blocking_pool, std::atomic<std::size_t>& open_connections, const std::atomic<bool>& stopping)
-        : handler(client, options, {.url_base = url_base, .blocking = api::Blocking::deferred}),
+        : handler(client, options, {.url_base = url_base, .blocking = api::Blocking::deferred, .kms_key_exists = options.kms_key_exists}),
           context{handler, blocking_pool, options, open_connections, stopping} {}
 
     RequestHandler handler;

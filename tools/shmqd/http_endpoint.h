@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ struct EndpointOptions {
     // Credentials configured: every request must carry a valid SigV4 signature of one of them.
     std::shared_ptr<const SigV4Verifier> verifier;
     const JournalMetrics* metrics = nullptr; // journal figures for GET /metrics, if any
+    // KmsMasterKeyId values CreateQueue and SetQueueAttributes take (shmqd's key ring).
+    std::function<bool(std::string_view key_id)> kms_key_exists;
 };
 
 class HttpEndpoint {

@@ -8,6 +8,7 @@ bool JournaledMessages::add(const MessageId& id, JournalLocation location) {
         return false;
     }
     bytes_ += location.bytes;
+    count_sealed(location.data_key_id, true);
     return true;
 }
 
@@ -20,6 +21,7 @@ bool JournaledMessages::remove(const MessageId& id, std::int64_t now_ns) {
         remembered_.insert(*found); // the record keeps standing, for its ids
     } else {
         bytes_ -= found->second.bytes;
+        count_sealed(found->second.data_key_id, false);
     }
     live_.erase(found);
     return true;
@@ -30,6 +32,7 @@ void JournaledMessages::remember(const MessageId& id, JournalLocation location) 
         return;
     }
     bytes_ += location.bytes;
+    count_sealed(location.data_key_id, true);
 }
 
 const JournalLocation* JournaledMessages::find(const MessageId& id) const {
@@ -48,11 +51,15 @@ void JournaledMessages::relocate(const MessageId& id, std::uint64_t sequence) {
     }
 }
 
-void JournaledMessages::relocate_remembered(const MessageId& id, std::uint64_t sequence, std::uint32_t bytes) {
+void JournaledMessages::relocate_remembered(const MessageId& id, std::uint64_t sequence, std::uint32_t bytes,
+                                            std::uint64_t data_key_id) {
     if (const auto found = remembered_.find(id); found != remembered_.end()) {
         bytes_ = bytes_ - found->second.bytes + bytes;
         found->second.sequence = sequence;
         found->second.bytes = bytes;
+        count_sealed(found->second.data_key_id, false);
+        found->second.data_key_id = data_key_id;
+        count_sealed(data_key_id, true);
     }
 }
 
@@ -62,8 +69,25 @@ void JournaledMessages::prune(std::int64_t now_ns) {
             return false;
         }
         bytes_ -= entry.second.bytes;
+        count_sealed(entry.second.data_key_id, false);
         return true;
     });
+}
+
+std::uint64_t JournaledMessages::sealed_with(std::uint64_t data_key_id) const {
+    const auto found = sealed_counts_.find(data_key_id);
+    return found == sealed_counts_.end() ? 0 : found->second;
+}
+
+void JournaledMessages::count_sealed(std::uint64_t data_key_id, bool standing) {
+    if (data_key_id == 0) {
+        return;
+    }
+    if (standing) {
+        ++sealed_counts_[data_key_id];
+    } else if (const auto found = sealed_counts_.find(data_key_id); found != sealed_counts_.end() && --found->second == 0) {
+        sealed_counts_.erase(found);
+    }
 }
 
 } // namespace shmq::daemon

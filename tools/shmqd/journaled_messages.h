@@ -6,6 +6,8 @@
 // message_remembered). DurableQueue keeps it current, so that nothing is journaled twice and no
 // deletion is journaled for a message the journal never held; the compactor consults it to carry
 // standing records forward out of old segments and to weigh the live data against the disk used.
+// It also counts the standing records sealed under each data key: a data key's record stands
+// while any does (data_keys.h).
 #pragma once
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -20,6 +22,7 @@ struct JournalLocation {
     std::uint64_t sequence = 0;
     std::uint32_t bytes = 0;            // framed record size
     std::int64_t remember_until_ns = 0; // FIFO with deduplication: the end of its window
+    std::uint64_t data_key_id = 0;      // sealed under this data key (data_keys.h); 0: plain
 };
 
 struct MessageIdHash {
@@ -50,12 +53,16 @@ class JournaledMessages {
     [[nodiscard]] const JournalLocation* find_remembered(const MessageId& id) const;
     // Its standing record is now the one at sequence (compaction rewrote it).
     void relocate(const MessageId& id, std::uint64_t sequence);
-    void relocate_remembered(const MessageId& id, std::uint64_t sequence, std::uint32_t bytes);
+    // A remembered message's ids were carried as a new record (sealed anew under data_key_id).
+    void relocate_remembered(const MessageId& id, std::uint64_t sequence, std::uint32_t bytes,
+                             std::uint64_t data_key_id);
     // Forgets remembered ids whose window closed.
     void prune(std::int64_t now_ns);
 
     [[nodiscard]] std::size_t size() const noexcept { return live_.size(); }
     [[nodiscard]] std::uint64_t bytes() const noexcept { return bytes_; } // live and remembered
+    // Standing records (live and remembered) sealed under the data key.
+    [[nodiscard]] std::uint64_t sealed_with(std::uint64_t data_key_id) const;
     [[nodiscard]] const Map& live() const noexcept { return live_; }
     [[nodiscard]] const Map& remembered() const noexcept { return remembered_; }
     [[nodiscard]] auto begin() const noexcept { return live_.begin(); }
@@ -65,6 +72,8 @@ class JournaledMessages {
     Map live_;
     Map remembered_;
     std::uint64_t bytes_ = 0;
+    void count_sealed(std::uint64_t data_key_id, bool standing);
+    boost::unordered_flat_map<std::uint64_t, std::uint64_t> sealed_counts_; // data key id -> standing records
 };
 
 } // namespace shmq::daemon

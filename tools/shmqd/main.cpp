@@ -82,6 +82,9 @@ int main(int argc, char** argv) {
                    "requires SigV4 signatures");
     std::string region = shmq::daemon::SigningScope{}.region;
     app.add_option("--region", region, "Region of the endpoint: signatures are scoped to it, queue ARNs name it (default us-east-1)");
+    app.add_option("--key-file", options.key_file,
+                   "Key ring of master keys that seal the journal's SSE queues (JSON, 0600; made on first start; "
+                   "default DATA_DIR/keys.json)");
     std::string quarantine_file;
     app.add_option("--quarantine", quarantine_file,
                    "Move this damaged journal file (as named by a refusal to start) into DIR/quarantine/, then exit");
@@ -177,6 +180,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "shmqd: %s\n", endpoint_client.error().message.c_str());
         return 1;
     }
+    endpoint_options.kms_key_exists = [ring = &daemon.value()->key_ring()](std::string_view key_id) {
+        return ring->knows(key_id);
+    };
     std::unique_ptr<shmq::daemon::HttpEndpoint> endpoint;
     if (!no_listen) {
         auto started = shmq::daemon::HttpEndpoint::start(endpoint_client.value(), endpoint_options);

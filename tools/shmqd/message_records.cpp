@@ -3,65 +3,9 @@
 
 #include <cstring>
 
+#include "payload_codec.h"
+
 namespace shmq::daemon {
-namespace {
-
-void put_bytes(std::vector<std::byte>& out, const void* data, std::size_t size) {
-    if (size == 0) {
-        return; // an empty view may have no data pointer at all
-    }
-    const std::size_t at = out.size();
-    out.resize(at + size);
-    std::memcpy(out.data() + at, data, size);
-}
-
-template <class T> void put(std::vector<std::byte>& out, const T& value) {
-    put_bytes(out, &value, sizeof value);
-}
-
-void put_text(std::vector<std::byte>& out, std::string_view text) {
-    put(out, static_cast<std::uint32_t>(text.size()));
-    put_bytes(out, text.data(), text.size());
-}
-
-// Reads from a payload, failing (and staying failed) past its end.
-struct Reader {
-    std::span<const std::byte> rest;
-    bool ok = true;
-
-    template <class T> T get() {
-        T value{};
-        if (rest.size() < sizeof value) {
-            ok = false;
-            return value;
-        }
-        std::memcpy(&value, rest.data(), sizeof value);
-        rest = rest.subspan(sizeof value);
-        return value;
-    }
-    std::string_view text() {
-        const auto size = get<std::uint32_t>();
-        if (!ok || rest.size() < size) {
-            ok = false;
-            return {};
-        }
-        const std::string_view out(reinterpret_cast<const char*>(rest.data()), size);
-        rest = rest.subspan(size);
-        return out;
-    }
-    MessageId id() {
-        MessageId out;
-        if (rest.size() < out.bytes.size()) {
-            ok = false;
-            return out;
-        }
-        std::memcpy(out.bytes.data(), rest.data(), out.bytes.size());
-        rest = rest.subspan(out.bytes.size());
-        return out;
-    }
-};
-
-} // namespace
 
 void encode_sent(const SentMessage& message, std::vector<std::byte>& out) {
     out.clear();
@@ -82,13 +26,63 @@ void encode_deleted(const DeletedMessage& message, std::vector<std::byte>& out) 
     put_bytes(out, message.message_id.bytes.data(), message.message_id.bytes.size());
 }
 
-std::optional<SentMessage> decode_sent(std::span<const std::byte> payload) {
-    Reader reader{payload};
+Status encode_sealed_sent(const SentMessage& message, journal::RecordType type, std::uint64_t data_key_id,
+                          SealingKey& key, std::vector<std::byte>& plaintext, std::vector<std::byte>& out) {
+    out.clear();
+    put_text(out, message.queue);
+    put_bytes(out, message.message_id.bytes.data(), message.message_id.bytes.size());
+    put(out, message.sent_ns);
+    put(out, message.sender_uid);
+    put(out, message.sequence_number);
+    put(out, data_key_id);
+    plaintext.clear();
+    put_text(plaintext, message.body);
+    put_text(plaintext, message.encoded_attributes);
+    const auto record_type = static_cast<std::uint16_t>(type);
+    const std::size_t clear_bytes = out.size();
+    out.reserve(clear_bytes + sealing_overhead_bytes + plaintext.size());
+    // The clear part is copied for the call: seal appends to out, which may move it.
+    std::byte clear[512];
+    std::vector<std::byte> long_clear;
+    std::span<const std::byte> authenticated;
+    if (clear_bytes <= sizeof clear) {
+        std::memcpy(clear, out.data(), clear_bytes);
+        authenticated = {clear, clear_bytes};
+    } else {
+        long_clear.assign(out.begin(), out.end());
+        authenticated = long_clear;
+    }
+    return key.seal({std::as_bytes(std::span(&record_type, 1)), authenticated}, plaintext, out);
+}
+
+bool open_sent(SentMessage& message, journal::RecordType type, SealingKey& key, std::vector<std::byte>& plaintext) {
+    const auto record_type = static_cast<std::uint16_t>(type);
+    if (!key.open({std::as_bytes(std::span(&record_type, 1)), message.authenticated}, message.box, plaintext)) {
+        return false;
+    }
+    PayloadReader reader{plaintext};
+    message.body = reader.text();
+    message.encoded_attributes = reader.text();
+    return reader.ok && reader.rest.empty();
+}
+
+std::optional<SentMessage> decode_sent(std::span<const std::byte> payload, bool sealed) {
+    PayloadReader reader{payload};
     SentMessage message;
     message.queue = reader.text();
     message.message_id = reader.id();
     message.sent_ns = reader.get<std::int64_t>();
     message.sender_uid = reader.get<std::uint32_t>();
+    if (sealed) {
+        message.sequence_number = reader.get<std::uint64_t>();
+        message.data_key_id = reader.get<std::uint64_t>();
+        if (!reader.ok || reader.rest.size() < sealing_overhead_bytes || message.data_key_id == 0) {
+            return std::nullopt;
+        }
+        message.authenticated = payload.first(payload.size() - reader.rest.size());
+        message.box = reader.rest;
+        return message;
+    }
     message.body = reader.text();
     message.encoded_attributes = reader.text();
     if (reader.ok && !reader.rest.empty()) {
@@ -101,7 +95,7 @@ std::optional<SentMessage> decode_sent(std::span<const std::byte> payload) {
 }
 
 std::optional<DeletedMessage> decode_deleted(std::span<const std::byte> payload) {
-    Reader reader{payload};
+    PayloadReader reader{payload};
     DeletedMessage message;
     message.queue = reader.text();
     message.message_id = reader.id();

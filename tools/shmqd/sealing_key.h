@@ -1,0 +1,58 @@
+// SealingKey: one AES-256-GCM key and what it seals (OpenSSL EVP). A sealed box is
+//
+//   nonce (12) · ciphertext (as long as the plaintext) · tag (16)
+//
+// and opens only with the same key and the same additional authenticated data (the bytes a
+// sealed record keeps in clear: they are bound to the box, so moving a box under another
+// message, queue or key fails its tag). Nonces are a random 4-byte prefix drawn when the key is
+// loaded and a 64-bit counter: unique for 2^64 seals of one loaded key, and two processes (or two
+// runs) that load the same key material draw different prefixes, so the data keys (a fresh one
+// each run) and the master keys (loaded again each run) never repeat a nonce in practice.
+//
+// A key keeps one cipher context per direction, initialised with the key once: each seal or
+// open only sets its nonce. Not thread-safe: one owner (shmqd's journal thread) uses it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "shmq/error.h"
+
+namespace shmq::daemon {
+
+inline constexpr std::size_t sealing_key_bytes = 32;
+inline constexpr std::size_t sealing_nonce_bytes = 12;
+inline constexpr std::size_t sealing_tag_bytes = 16;
+inline constexpr std::size_t sealing_overhead_bytes = sealing_nonce_bytes + sealing_tag_bytes;
+
+using KeyMaterial = std::array<std::byte, sealing_key_bytes>;
+// Additional authenticated data, in parts (bound in order, as if concatenated).
+using AuthenticatedParts = std::initializer_list<std::span<const std::byte>>;
+
+class SealingKey {
+  public:
+    // Fresh random key material (OpenSSL's CSPRNG).
+    [[nodiscard]] static Result<KeyMaterial> generate_material();
+    [[nodiscard]] static Result<SealingKey> load(const KeyMaterial& material);
+    ~SealingKey();
+    SealingKey(SealingKey&&) noexcept;
+    SealingKey& operator=(SealingKey&&) noexcept;
+
+    // Appends the sealed box of plaintext, bound to aad, to out.
+    [[nodiscard]] Status seal(AuthenticatedParts aad, std::span<const std::byte> plaintext, std::vector<std::byte>& out);
+    // Opens a sealed box bound to aad into out (replacing its contents); false when the box is
+    // too short, or its tag does not match (another key, other aad, or altered bytes).
+    [[nodiscard]] bool open(AuthenticatedParts aad, std::span<const std::byte> box, std::vector<std::byte>& out);
+
+  private:
+    struct Contexts;
+    explicit SealingKey(std::unique_ptr<Contexts> contexts);
+    std::unique_ptr<Contexts> contexts_;
+};
+
+} // namespace shmq::daemon
