@@ -117,4 +117,48 @@ Status make_shared_parent(const std::string& path) {
     return {};
 }
 
+Result<std::string> read_private_file(const std::string& path, std::size_t bytes_max) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        const int error = errno;
+        return Error{error == ENOENT ? Errc::resource_not_found : Errc::invalid_parameter_value,
+                     path + ": " + (error == ELOOP ? "is a symbolic link" : std::strerror(error))};
+    }
+    struct stat status {};
+    std::string text;
+    Status checked;
+    if (::fstat(fd, &status) != 0) {
+        checked = Error{Errc::invalid_parameter_value, path + ": " + std::strerror(errno)};
+    } else if (!S_ISREG(status.st_mode)) {
+        checked = Error{Errc::invalid_parameter_value, path + ": is not a regular file"};
+    } else if (status.st_uid != ::geteuid()) {
+        checked = Error{Errc::invalid_parameter_value,
+                        path + ": is owned by another user (uid " + std::to_string(status.st_uid) + ")"};
+    } else if ((status.st_mode & 077) != 0) {
+        checked = Error{Errc::invalid_parameter_value, path + ": is readable or writable by others (mode " +
+                                                           octal(status.st_mode) + "): it holds secrets; chmod 600 it"};
+    } else if (static_cast<std::uint64_t>(status.st_size) > bytes_max) {
+        checked = Error{Errc::invalid_parameter_value, path + ": is larger than " + std::to_string(bytes_max) + " bytes"};
+    } else {
+        text.resize(static_cast<std::size_t>(status.st_size));
+        std::size_t got = 0;
+        while (got < text.size()) {
+            const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                break;
+            }
+            got += static_cast<std::size_t>(n);
+        }
+        text.resize(got);
+    }
+    ::close(fd);
+    if (!checked) {
+        return checked.error();
+    }
+    return text;
+}
+
 } // namespace shmq::client

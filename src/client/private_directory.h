@@ -5,8 +5,11 @@
 // used only when it is a real directory (not a symlink) owned by this user (with group access: or
 // by a group this user is in), and nobody else may write into it: a directory another user
 // controls could hold their files under our queues' names.
+// The same rule, stricter, for files holding secrets (shmqd's credentials and key ring): a
+// regular file (not a symlink), owned by this user, that nobody else may read or write.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "shmq/error.h"
@@ -26,5 +29,10 @@ enum class DirectoryAccess : bool { owner_only, group };
 // make a namespace directory in it and none can rename or remove another's. An existing one must
 // be a real directory, and sticky if others may write into it.
 [[nodiscard]] Status make_shared_parent(const std::string& path);
+
+// Reads a secret file whole: a regular file reached without a symbolic link, owned by this user,
+// mode 0600 or stricter, at most bytes_max. Errors name the file and what is wrong (a missing
+// file is resource_not_found, so a caller may create it).
+[[nodiscard]] Result<std::string> read_private_file(const std::string& path, std::size_t bytes_max);
 
 } // namespace shmq::client

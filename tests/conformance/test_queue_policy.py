@@ -137,7 +137,7 @@ class QueuePolicies(unittest.TestCase):
 
 def credentials_file(work_dir):
     path = os.path.join(work_dir, "credentials")
-    with open(path, "w") as file:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
         file.write("%s %s\n%s %s %s\n" % (*OWNER, *PARTNER, PARTNER_ACCOUNT))
     return ["--credentials", path]
 

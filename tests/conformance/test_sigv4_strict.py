@@ -43,17 +43,22 @@ REGION = "us-east-1"
 KEY, SECRET = "AKIDSTRICT", "strict-secret"
 TEMP_KEY, TEMP_SECRET, TEMP_TOKEN = "ASIATEMPORARY", "temporary-secret", "FQoGZXIvYXdzEXAMPLETOKEN+/=="
 QUERY_BODY = "Action=ListQueues&Version=2012-11-05"
+METRICS_TOKEN = "scraper-" + uuid.uuid4().hex
 
 
 def start_daemon():
     global DAEMON, ENDPOINT
     credentials = os.path.join(WORK_DIR, "credentials")
-    with open(credentials, "w") as file:
+    with os.fdopen(os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
         file.write(f"# ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID [SESSION_TOKEN]]\n{KEY} {SECRET}\n"
                    f"{TEMP_KEY} {TEMP_SECRET} 000000000000 {TEMP_TOKEN}\n")
+    token_file = os.path.join(WORK_DIR, "metrics-token")
+    with os.fdopen(os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(METRICS_TOKEN + "\n")
     DAEMON = subprocess.Popen(
         [SHMQD, "--data-dir", os.path.join(WORK_DIR, "data"), "--namespace", "sigv4-" + uuid.uuid4().hex[:12],
-         "--listen", "127.0.0.1:0", "--credentials", credentials, "--region", REGION],
+         "--listen", "127.0.0.1:0", "--credentials", credentials, "--region", REGION,
+         "--metrics-token-file", token_file],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env=dict(os.environ, SHMQ_SHM_DIR=os.path.join(WORK_DIR, "shm")))
     listening = DAEMON.stdout.readline().strip()
@@ -270,6 +275,19 @@ class RawRequests(unittest.TestCase):
         # A token on a key that has none.
         self.each_protocol(403, "InvalidClientTokenId", message,
                            auth=SigV4Auth(Credentials(KEY, SECRET, TEMP_TOKEN), "sqs", REGION))
+
+    def test_metrics_need_a_signature_or_the_scrapers_token(self):
+        url = ENDPOINT + "/metrics"
+        status, code, _ = send("GET", url, "", {})
+        self.assertEqual((status, code), (403, "MissingAuthenticationToken"))
+        status, code, _ = send("GET", url, "", {"Authorization": "Bearer " + METRICS_TOKEN[:-1] + "x"})
+        self.assertIn(status, (400, 403))  # not a signature either: refused as one
+        self.assertIsNotNone(code)
+        status, _, text = send("GET", url, "", {"Authorization": "Bearer " + METRICS_TOKEN})
+        self.assertEqual(status, 200)
+        self.assertIn("shmq_", text)
+        status, _, _ = send("GET", ENDPOINT + "/health", "", {})
+        self.assertEqual(status, 200)
 
     def test_duplicated_authorization_part(self):
         for protocol in ("json", "query"):

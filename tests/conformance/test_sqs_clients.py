@@ -472,7 +472,7 @@ class Signatures(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         path = os.path.join(WORK_DIR, "credentials")
-        with open(path, "w") as file:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
             file.write("# access key id, secret [, account]\nAKIDSHMQTEST secret-one\n"
                        "AKIDOTHER secret-other 111122223333\n")
         cls.process, cls.endpoint = launch("signed", "--credentials", path)

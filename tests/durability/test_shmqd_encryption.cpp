@@ -3,7 +3,7 @@
 // SqsManagedSseEnabled=false queues stay plain; sealed messages come back whole after a reboot; a
 // sealed record altered on disk (its checksum recomputed, as an attacker would) is reported and
 // skipped, never restored wrong; data keys survive compaction; the key ring file is made 0600 and
-// one that others can read, or that is a symbolic link, is refused; a journal read with another
+// one that others can read, or that is a symbolic link, is refused (so is such a credentials file); a journal read with another
 // key ring restores nothing it cannot open and says so.
 // Method: the real shmqd (Durability=sync: each message is journaled before its send returns),
 // segment files read as bytes, a reboot simulated by wiping the namespace's regions.
@@ -199,7 +199,7 @@ TEST_CASE("shmqd: sealed messages and their data keys outlive compaction", "[dur
     stop_daemon(restarted);
 }
 
-TEST_CASE("shmqd: the key ring file must be private, and a journal read with another key ring restores nothing it "
+TEST_CASE("shmqd: the key ring and credentials files must be private, and a journal read with another key ring restores nothing it "
           "cannot open",
           "[durability]") {
     TestNamespace ns;
@@ -219,6 +219,17 @@ TEST_CASE("shmqd: the key ring file must be private, and a journal read with ano
         const Run run = run_to_exit(arguments, data);
         CHECK(WEXITSTATUS(run.status) == 1);
         CHECK(run.stderr_text.find("keys.json: is readable or writable by others (mode 0644)") != std::string::npos);
+    }
+    SECTION("a credentials file readable by others: refused as well") {
+        const std::string credentials = data.path + "/credentials";
+        std::ofstream(credentials) << "AKIDEXAMPLE secret\n";
+        std::filesystem::permissions(credentials, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                                      std::filesystem::perms::group_read);
+        std::vector<std::string> with_credentials = arguments;
+        with_credentials.insert(with_credentials.end(), {"--credentials", credentials});
+        const Run run = run_to_exit(with_credentials, data);
+        CHECK(WEXITSTATUS(run.status) == 2);
+        CHECK(run.stderr_text.find("credentials: is readable or writable by others (mode 0640)") != std::string::npos);
     }
     SECTION("a symbolic link: refused") {
         std::filesystem::rename(key_file, data.path + "/real-keys.json");

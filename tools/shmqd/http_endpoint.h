@@ -43,6 +43,9 @@ struct EndpointOptions {
     // Credentials configured: every request must carry a valid SigV4 signature of one of them.
     std::shared_ptr<const SigV4Verifier> verifier;
     const JournalMetrics* metrics = nullptr; // journal figures for GET /metrics, if any
+    // With a verifier, GET /metrics (queue names and depths) needs a signature like any request,
+    // or `Authorization: Bearer <metrics_token>` when one is set (scrapers do not sign SigV4).
+    std::string metrics_token;
     // KmsMasterKeyId values CreateQueue and SetQueueAttributes take (shmqd's key ring).
     std::function<bool(std::string_view key_id)> kms_key_exists;
 };

@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "api/base64.h"
+#include "client/private_directory.h"
 
 namespace shmq::daemon {
 namespace {
@@ -117,51 +118,6 @@ Result<std::string> create_default_ring(const std::string& path) {
     return text;
 }
 
-// Reads the whole file, which must be a private regular file of ours.
-Result<std::string> read_key_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        return Error{errno == ENOENT ? Errc::resource_not_found : Errc::invalid_parameter_value,
-                     "key file " + path + ": " + (errno == ELOOP ? "is a symbolic link" : std::strerror(errno))};
-    }
-    struct stat status {};
-    std::string text;
-    Status checked;
-    if (::fstat(fd, &status) != 0) {
-        checked = file_error(path, std::strerror(errno));
-    } else if (!S_ISREG(status.st_mode)) {
-        checked = file_error(path, "is not a regular file");
-    } else if (status.st_uid != ::geteuid()) {
-        checked = file_error(path, "is owned by another user (uid " + std::to_string(status.st_uid) + ")");
-    } else if ((status.st_mode & 077) != 0) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(status.st_mode & 07777));
-        checked = file_error(path, std::string("is readable or writable by others (mode ") + mode +
-                                       "): it holds secret keys; chmod 600 it");
-    } else if (static_cast<std::uint64_t>(status.st_size) > key_file_bytes_max) {
-        checked = file_error(path, "is larger than " + std::to_string(key_file_bytes_max) + " bytes");
-    } else {
-        text.resize(static_cast<std::size_t>(status.st_size));
-        std::size_t got = 0;
-        while (got < text.size()) {
-            const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                break;
-            }
-            got += static_cast<std::size_t>(n);
-        }
-        text.resize(got);
-    }
-    ::close(fd);
-    if (!checked) {
-        return checked.error();
-    }
-    return text;
-}
-
 // A string member of a key entry, bounded; nullptr when missing or not a string.
 const json::string* bounded_string(const json::object& entry, std::string_view member) {
     const json::value* value = entry.if_contains(member);
@@ -172,12 +128,12 @@ const json::string* bounded_string(const json::object& entry, std::string_view m
 } // namespace
 
 Result<KeyRing> KeyRing::open_or_create(const std::string& path, const QueueScope& scope) {
-    auto text = read_key_file(path);
+    auto text = client::read_private_file(path, key_file_bytes_max);
     if (!text && text.error().code == Errc::resource_not_found) {
         text = create_default_ring(path);
     }
     if (!text) {
-        return text.error();
+        return Error{text.error().code, "key file " + text.error().message};
     }
     json::parse_options options;
     options.max_depth = 4; // { keys: [ { aliases: [ ] } ] }

@@ -26,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include "client/private_directory.h"
 #include "daemon.h"
 #include "http_endpoint.h"
 #include "journal_check.h"
@@ -80,6 +81,10 @@ int main(int argc, char** argv) {
     app.add_option("--credentials", credentials,
                    "File of 'ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID [SESSION_TOKEN]]' lines: the endpoint then "
                    "requires SigV4 signatures");
+    std::string metrics_token_file;
+    app.add_option("--metrics-token-file", metrics_token_file,
+                   "With --credentials: GET /metrics also answers 'Authorization: Bearer <token>' with the token this "
+                   "file holds (0600), for scrapers that do not sign");
     std::string region = shmq::daemon::SigningScope{}.region;
     app.add_option("--region", region, "Region of the endpoint: signatures are scoped to it, queue ARNs name it (default us-east-1)");
     app.add_option("--key-file", options.key_file,
@@ -111,6 +116,23 @@ int main(int argc, char** argv) {
             return 2;
         }
         endpoint_options.verifier = std::make_shared<const shmq::daemon::SigV4Verifier>(std::move(verifier.value()));
+    }
+    if (!metrics_token_file.empty()) {
+        constexpr std::size_t token_bytes_max = 4096;
+        constexpr std::size_t token_bytes_min = 16; // a guessable token protects nothing
+        auto token = shmq::client::read_private_file(metrics_token_file, token_bytes_max);
+        if (token) {
+            while (!token->empty() && (token->back() == '\n' || token->back() == '\r' || token->back() == ' ')) {
+                token->pop_back();
+            }
+        }
+        if (!token || token->size() < token_bytes_min) {
+            std::fprintf(stderr, "shmqd: metrics token file %s\n",
+                         token ? (metrics_token_file + ": holds fewer than 16 characters").c_str()
+                               : token.error().message.c_str());
+            return 2;
+        }
+        endpoint_options.metrics_token = std::move(token.value());
     }
 
     // Signals arrive through a signalfd the main loop polls: no handler runs in the middle of a

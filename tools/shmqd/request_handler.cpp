@@ -1,6 +1,8 @@
 // RequestHandler (see request_handler.h).
 #include "request_handler.h"
 
+#include <openssl/crypto.h>
+
 #include <boost/beast/http/field.hpp>
 #include <chrono>
 #include <random>
@@ -96,11 +98,26 @@ std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request, cons
     return reply;
 }
 
+bool RequestHandler::bearer_token_matches(const HttpRequest& request) const {
+    constexpr std::string_view scheme = "Bearer ";
+    const auto authorization = request.find(http::field::authorization);
+    if (options_.metrics_token.empty() || authorization == request.end()) {
+        return false;
+    }
+    const std::string_view value = authorization->value();
+    const std::string_view token = value.starts_with(scheme) ? value.substr(scheme.size()) : std::string_view{};
+    // Constant time: the comparison must not tell how much of a guess was right.
+    return token.size() == options_.metrics_token.size() &&
+           CRYPTO_memcmp(token.data(), options_.metrics_token.data(), token.size()) == 0;
+}
+
 std::optional<HttpReply> RequestHandler::handle_signed(const HttpRequest& request, const Peer& peer) {
     const std::string request_id = request_ids_.next();
-    // Metrics and health are for local scrapers, which do not sign.
-    const bool open_path =
-        request.method() == http::verb::get && (request.target() == "/metrics" || request.target() == "/health");
+    // Health tells nothing and is open. Metrics name every queue and its depth: open only when
+    // no credentials are configured, else signed or with the scrapers' bearer token.
+    const bool get = request.method() == http::verb::get;
+    const bool open_path = get && (request.target() == "/health" ||
+                                   (request.target() == "/metrics" && bearer_token_matches(request)));
     std::string account(api::account_id); // unsigned requests act as the queues' owner
     const auto refused =
         options_.verifier && !open_path ? check_signature(*options_.verifier, request, account) : std::nullopt;

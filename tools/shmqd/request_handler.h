@@ -1,7 +1,8 @@
 // RequestHandler: one parsed HTTP request in, its SQS reply out. It checks the SigV4 signature
 // (when credentials are configured), tells the protocols apart (JSON 1.0 names its action in
 // X-Amz-Target; Query posts an Action=... form or GETs with one in the query string), serves
-// GET /metrics and /health, and stamps every reply with a request id. It owns an
+// GET /metrics (signed, or with the metrics bearer token, when credentials are configured) and
+// /health, and stamps every reply with a request id. It owns an
 // api::SqsService, so its queue handles: one handler per thread, used by that thread only.
 #pragma once
 
@@ -63,6 +64,8 @@ class RequestHandler {
 
   private:
     [[nodiscard]] std::optional<HttpReply> handle_signed(const HttpRequest& request, const Peer& peer);
+    // `Authorization: Bearer <token>` with the endpoint's metrics token (none set: never).
+    [[nodiscard]] bool bearer_token_matches(const HttpRequest& request) const;
     [[nodiscard]] HttpReply route(const HttpRequest& request, const std::string& request_id,
                                   const api::Caller& caller);
 

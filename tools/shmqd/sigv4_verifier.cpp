@@ -7,12 +7,13 @@
 #include <array>
 #include <charconv>
 #include <ctime>
-#include <fstream>
 #include <iomanip>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sstream>
+
+#include "client/private_directory.h"
 
 namespace shmq::daemon {
 namespace {
@@ -448,10 +449,13 @@ bool is_presigned(const std::vector<QueryParameter>& parameters) {
 } // namespace
 
 Result<SigV4Verifier> SigV4Verifier::from_file(const std::string& path, SigningScope scope) {
-    std::ifstream file(path);
-    if (!file) {
-        return Error{Errc::system_error, "cannot read credentials file " + path};
+    // Secrets: a private file of ours, as the key ring (a group-readable one is refused).
+    constexpr std::size_t credentials_file_bytes_max = 1u << 20;
+    auto text = client::read_private_file(path, credentials_file_bytes_max);
+    if (!text) {
+        return Error{text.error().code, "credentials file " + text.error().message};
     }
+    std::istringstream file(text.value());
     std::map<std::string, Principal, std::less<>> principals;
     std::string line;
     while (std::getline(file, line)) {

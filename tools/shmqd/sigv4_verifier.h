@@ -67,7 +67,8 @@ class SigV4Verifier {
     SigV4Verifier(std::map<std::string, Principal, std::less<>> principals, SigningScope scope)
         : principals_(std::move(principals)), scope_(std::move(scope)) {}
     // Lines "ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID [SESSION_TOKEN]]" (account default
-    // 000000000000); blank lines and # comments ignored.
+    // 000000000000); blank lines and # comments ignored. The file holds secrets: it must be a
+    // regular file of ours that nobody else may read (client::read_private_file), or it is refused.
     [[nodiscard]] static Result<SigV4Verifier> from_file(const std::string& path, SigningScope scope);
 
     // nullopt when the request is signed as the invariants above require; account then gets the

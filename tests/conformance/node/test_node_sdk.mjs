@@ -112,7 +112,7 @@ test("errors are the SDK's typed exceptions with AWS's codes", async () => {
 
 test("with --credentials, the SDK's SigV4 signature is verified: region, key and session token", async () => {
   writeFileSync(path.join(work, "credentials"),
-                "AKIDNODE node-secret\nASIANODE node-temporary 000000000000 node-session-token\n");
+                "AKIDNODE node-secret\nASIANODE node-temporary 000000000000 node-session-token\n", { mode: 0o600 });
   const { child, endpoint } = await startDaemon("signed", ["--credentials", path.join(work, "credentials"),
                                                            "--region", "eu-central-1"]);
   try {
