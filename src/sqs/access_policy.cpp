@@ -21,8 +21,46 @@ constexpr std::size_t policy_list_entries_max = limits::policy_principals_max;
 constexpr std::size_t policy_json_depth_max = 8;
 constexpr std::string_view policy_versions[] = {"2012-10-17", "2008-10-17"};
 
-Error invalid_policy() {
-    return {Errc::invalid_attribute_value, "Invalid value for the parameter Policy."};
+Error invalid_policy(std::string_view reason = {}) {
+    return {Errc::invalid_attribute_value,
+            "Invalid value for the parameter Policy." + (reason.empty() ? std::string() : " Reason: " + std::string(reason))};
+}
+
+// The actions a queue policy may name (the SQS API's operations that act on a queue or list
+// them). Batch actions are authorised as their single forms, so their own names would never
+// match: they are refused too, with the name to use instead.
+constexpr std::string_view sqs_actions[] = {
+    "AddPermission", "CancelMessageMoveTask", "ChangeMessageVisibility", "CreateQueue", "DeleteMessage",
+    "DeleteQueue", "GetQueueAttributes", "GetQueueUrl", "ListDeadLetterSourceQueues", "ListMessageMoveTasks",
+    "ListQueueTags", "ListQueues", "PurgeQueue", "ReceiveMessage", "RemovePermission", "SendMessage",
+    "SetQueueAttributes", "StartMessageMoveTask", "TagQueue", "UntagQueue"};
+
+// Why an Action entry can never match, or empty when it can: "*", or "sqs:" and a pattern
+// matching at least one SQS action.
+std::string unmatchable_action(std::string_view entry) {
+    if (entry == "*") {
+        return {};
+    }
+    constexpr std::string_view prefix = "sqs:";
+    if (entry.size() < prefix.size() || !wildcard_match(prefix, entry.substr(0, prefix.size()), LetterCase::ignored)) {
+        return "the action " + std::string(entry) + " is not an SQS action (sqs:ACTION).";
+    }
+    const std::string_view name = entry.substr(prefix.size());
+    if (wildcard_match("*batch", name, LetterCase::ignored)) {
+        return "the action " + std::string(entry) + " is authorised as its single form: name " +
+               std::string(entry.substr(0, entry.size() - 5)) + ".";
+    }
+    for (const std::string_view action : sqs_actions) {
+        if (wildcard_match(name, action, LetterCase::ignored)) {
+            return {};
+        }
+    }
+    return "the action " + std::string(entry) + " names no SQS action.";
+}
+
+// A user or role ARN names one IAM principal; shmqd's callers are accounts, so it never matches.
+bool names_user_or_role(std::string_view entry) {
+    return entry.starts_with("arn:aws:iam::") && !entry.ends_with(":root");
 }
 
 bool is_account_id(std::string_view text) {
@@ -175,6 +213,18 @@ Result<AccessPolicy> AccessPolicy::parse(std::string_view text) {
         // IAM: a resource policy's statement names its Effect, whom (Principal) and what (Action).
         if (!effect || !principal || !action) {
             return invalid_policy();
+        }
+        // An entry that can never match is a mistake the owner would not see: a Deny that denies
+        // nothing, an Allow that grants nothing. Refused with what is wrong.
+        for (const std::string& entry : statement.actions) {
+            if (const std::string why = unmatchable_action(entry); !why.empty()) {
+                return invalid_policy(why);
+            }
+        }
+        if (statement.deny && !statement.not_principal &&
+            std::any_of(statement.principals.begin(), statement.principals.end(), names_user_or_role)) {
+            return invalid_policy("a Deny names a user or role; shmqd's callers are accounts: name the account "
+                                  "(ACCOUNT or arn:aws:iam::ACCOUNT:root).");
         }
         principals += statement.principals.size();
         conditions += statement.condition.size();

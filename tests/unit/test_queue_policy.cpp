@@ -114,6 +114,27 @@ TEST_CASE("principals: *, account ids, account root ARNs, user ARNs, services, N
           AccessDecision::explicitly_denied);
 }
 
+TEST_CASE("entries that could never match are refused with the reason: unknown actions, batch names, a Deny of a user",
+          "[unit]") {
+    const auto refusal = [](std::string_view effect, std::string_view principal, std::string_view action) {
+        auto policy = AccessPolicy::parse(statement_policy(effect, principal, action));
+        REQUIRE_FALSE(policy);
+        CHECK(policy.error().code == Errc::invalid_attribute_value);
+        return policy.error().message;
+    };
+    CHECK(refusal("Deny", R"("*")", R"("SendMessage")").find("is not an SQS action") != std::string::npos);
+    CHECK(refusal("Deny", R"("*")", R"("sqs:SendMesage")").find("names no SQS action") != std::string::npos);
+    CHECK(refusal("Allow", R"("*")", R"(["sqs:ReceiveMessage","s3:GetObject"])").find("s3:GetObject") !=
+          std::string::npos);
+    CHECK(refusal("Deny", R"("*")", R"("sqs:DeleteMessageBatch")").find("name sqs:DeleteMessage") != std::string::npos);
+    CHECK(refusal("Deny", R"({"AWS":"arn:aws:iam::111122223333:user/alice"})", R"("sqs:*")").find("user or role") !=
+          std::string::npos);
+    // Patterns that match some action, any letter case, and the account's root ARN are fine.
+    for (const std::string_view action : {R"("sqs:send*")", R"("SQS:ReceiveMessage")", R"("sqs:*Message*")", R"("*")"}) {
+        CHECK(AccessPolicy::parse(statement_policy("Deny", R"({"AWS":"arn:aws:iam::111122223333:root"})", action)));
+    }
+}
+
 TEST_CASE("resources: ARN patterns against the queue's ARN, NotResource, none at all", "[unit]") {
     const auto decision = [](std::string_view resource_member) {
         const std::string text =
