@@ -27,10 +27,12 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 import uuid
 
 import boto3
 import botocore.config
+import botocore.exceptions
 
 SHMQD = None
 SHMQ_CLI = None
@@ -347,6 +349,48 @@ class HttpLevelErrorsInSqsShape(ConnectionScenario):
         self.assertEqual(status, 400)
         self.assertIn(b"<Code>MalformedHttpRequest</Code>", body)
         self.assertIn("ResponseMetadata", self.daemon.client().list_queues())
+        self.assertEqual(self.daemon.stop(), 0)
+
+
+class UnreadRepliesAreBounded(ConnectionScenario):
+    daemon_arguments = ("--http-reply-mib-max", "1")
+
+    def busy(self):
+        """Whether a ListQueues is refused with 503 ServiceUnavailable (the reply budget is spent)."""
+        try:
+            self.daemon.client().list_queues()
+            return False
+        except botocore.exceptions.ClientError as error:
+            self.assertEqual(error.response["Error"]["Code"], "ServiceUnavailable")
+            self.assertEqual(error.response["ResponseMetadata"]["HTTPStatusCode"], 503)
+            return True
+
+    def test_a_client_that_does_not_read_its_reply_holds_only_the_budget(self):
+        client = self.daemon.client()
+        url = client.create_queue(QueueName="large", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+        for _ in range(10):  # '&' is 5 bytes in XML: the reply to one receive is ~45 MB
+            client.send_message(QueueUrl=url, MessageBody="&" * 900_000)
+        form = urllib.parse.urlencode({"Action": "ReceiveMessage", "QueueUrl": url, "MaxNumberOfMessages": "10",
+                                       "Version": "2012-11-05"}).encode()
+        reader = self.keep(self.daemon.connect())
+        reader.sendall(b"POST / HTTP/1.1\r\nHost: shmqd\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                       b"Content-Length: " + str(len(form)).encode() + b"\r\n\r\n" + form)
+        # Its reply stalls in the socket buffers: the endpoint refuses new work instead of
+        # building more replies, and still answers /health.
+        wait_until(self.busy, "requests refused while the unread reply holds the budget")
+        self.daemon.keep_alive_connection().close()  # GET /health answered 200
+        reader.close()
+        self.sockets.remove(reader)
+        wait_until(lambda: not self.busy(), "requests served again once the reader left")
+        # The messages the unread reply took come back after their visibility timeout.
+        received = set()
+        deadline = time.monotonic() + CONDITION_BOUND_S
+        while len(received) < 10 and time.monotonic() < deadline:
+            for message in client.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                  WaitTimeSeconds=1).get("Messages", []):
+                self.assertEqual(len(message["Body"]), 900_000)
+                received.add(message["MessageId"])
+        self.assertEqual(len(received), 10)
         self.assertEqual(self.daemon.stop(), 0)
 
 

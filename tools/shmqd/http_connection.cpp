@@ -40,6 +40,7 @@ HttpConnection::HttpConnection(tcp::socket socket, ConnectionContext& context)
 }
 
 HttpConnection::~HttpConnection() {
+    release_reply_bytes();
     leave_idle();
     context_.connections.erase(this);
     context_.open_connections.fetch_sub(1, std::memory_order_relaxed);
@@ -137,6 +138,12 @@ void HttpConnection::on_read_error(beast::error_code error) {
 void HttpConnection::on_request() {
     deadline_.expires_at(asio::steady_timer::time_point::max());
     phase_ = Phase::handling;
+    if (context_.reply_bytes.load(std::memory_order_relaxed) > context_.options.reply_bytes_max &&
+        parser_->get().target() != "/health") {
+        write_reply(context_.handler.refuse_busy(parser_->get()), parser_->get().version(),
+                    parser_->get().keep_alive());
+        return;
+    }
     std::optional<HttpReply> reply = context_.handler.handle(parser_->get(), peer_of(socket_));
     if (!reply) {
         defer(std::make_shared<HttpRequest>(parser_->release()));
@@ -199,10 +206,13 @@ void HttpConnection::on_deferred_reply(HttpReply&& reply, unsigned version, bool
 void HttpConnection::write_reply(HttpReply&& reply, unsigned version, bool keep_alive) {
     keep_alive = keep_alive && !context_.stopping.load(std::memory_order_acquire); // say it closes
     response_ = to_response(std::move(reply), version, keep_alive);
+    reply_bytes_ = response_.body().size();
+    context_.reply_bytes.fetch_add(reply_bytes_, std::memory_order_relaxed);
     phase_ = Phase::writing;
     arm_deadline(context_.options.body_timeout); // a client that does not read its reply
     http::async_write(socket_, response_, [self = shared_from_this(), keep_alive](beast::error_code error, std::size_t) {
         self->deadline_.expires_at(asio::steady_timer::time_point::max());
+        self->release_reply_bytes();
         if (error || !keep_alive) {
             beast::error_code ignored;
             self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -210,6 +220,13 @@ void HttpConnection::write_reply(HttpReply&& reply, unsigned version, bool keep_
         }
         self->wait_for_request();
     });
+}
+
+void HttpConnection::release_reply_bytes() {
+    context_.reply_bytes.fetch_sub(std::exchange(reply_bytes_, 0), std::memory_order_relaxed);
+    // The body goes with it: a closed or idle connection holds no reply's memory.
+    response_.body().clear();
+    response_.body().shrink_to_fit();
 }
 
 void HttpConnection::arm_deadline(std::chrono::milliseconds duration) {

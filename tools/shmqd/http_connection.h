@@ -14,6 +14,10 @@
 // waits for a request the connection is listed in its loop's IdleConnections, so at the
 // connection limit it may be evicted (closed) to make room for a new one.
 //
+// Replies being written count against the endpoint's reply_bytes_max: over it, a new request is
+// answered 503 at once (before it runs: no message is taken into flight for a reply that could
+// not be afforded), so unread replies cannot grow without bound.
+//
 // A long poll ends when its client leaves: while the request waits in the BlockingPool the
 // connection watches its socket (async_wait for readable); the peer's close (EOF or reset)
 // requests the request's stop_source, which wakes the long poll at once (api::SqsService,
@@ -48,6 +52,7 @@ struct ConnectionContext {
     BlockingPool& blocking_pool;
     const EndpointOptions& options;
     std::atomic<std::size_t>& open_connections; // across every thread, for connections_max
+    std::atomic<std::size_t>& reply_bytes;      // across every thread, for reply_bytes_max
     const std::atomic<bool>& stopping;          // set: answer what was asked, then close
     std::unordered_set<HttpConnection*> connections{}; // this thread's, touched by it alone
     IdleConnections idle{};                            // those of them waiting for a request
@@ -90,6 +95,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     void watch_peer();
     void on_deferred_reply(HttpReply&& reply, unsigned version, bool keep_alive);
     void write_reply(HttpReply&& reply, unsigned version, bool keep_alive);
+    // The reply written (or the connection gone): its bytes leave context.reply_bytes.
+    void release_reply_bytes();
     // The current phase ends by timeout after duration: the socket is closed, which ends the
     // operation in progress (operation_aborted) and the connection with it.
     void arm_deadline(std::chrono::milliseconds duration);
@@ -105,6 +112,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     std::optional<IdleConnections::Position> idle_position_; // set exactly while phase_ is idle
     std::optional<std::stop_source> deferred_cancel_;         // the request in the pool, if any
     bool peer_closed_ = false;                               // seen while the pool had the request
+    std::size_t reply_bytes_ = 0; // of the reply being written, counted in context.reply_bytes
 };
 
 } // namespace shmq::daemon

@@ -42,9 +42,11 @@ using tcp = asio::ip::tcp;
 // share, and what they need of the endpoint.
 struct EventLoop {
     EventLoop(const Client& client, const EndpointOptions& options, const std::string& url_base,
-              BlockingPool& blocking_pool, std::atomic<std::size_t>& open_connections, const std::atomic<bool>& stopping)
-        : handler(client, options, {.url_base = url_base, .blocking = api::Blocking::deferred, .kms_key_exists = options.kms_key_exists}),
-          context{handler, blocking_pool, options, open_connections, stopping} {}
+              BlockingPool& blocking_pool, std::atomic<std::size_t>& open_connections,
+              std::atomic<std::size_t>& reply_bytes, const std::atomic<bool>& stopping)
+        : handler(client, options,
+                  {.url_base = url_base, .blocking = api::Blocking::deferred, .kms_key_exists = options.kms_key_exists}),
+          context{handler, blocking_pool, options, open_connections, reply_bytes, stopping} {}
 
     RequestHandler handler;
     ConnectionContext context;
@@ -67,6 +69,7 @@ struct HttpEndpoint::State {
     EndpointOptions options;
     std::string url_base;
     std::atomic<std::size_t> open_connections{0};
+    std::atomic<std::size_t> reply_bytes{0}; // of replies being written, for reply_bytes_max
     std::atomic<bool> stopping{false};
     std::unique_ptr<BlockingPool> blocking_pool;
     std::vector<std::unique_ptr<EventLoop>> loops;
@@ -209,7 +212,7 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(const Client& client, 
     for (unsigned i = 0; i < threads; ++i) {
         state->loops.push_back(std::make_unique<EventLoop>(client, state->options, state->url_base,
                                                            *state->blocking_pool, state->open_connections,
-                                                           state->stopping));
+                                                           state->reply_bytes, state->stopping));
     }
     // Move the listening socket onto the first loop.
     const int listening = acceptor.release(error);

@@ -33,6 +33,11 @@ struct EndpointOptions {
     std::size_t header_limit_bytes = 16u << 10; // request line and headers (SigV4's are the largest)
     std::size_t body_limit_bytes = 4u << 20;    // a 1 MiB batch, base64-grown, fits
     std::size_t connections_max = 200;       // also the most long polls waiting at once
+    // Bytes of replies written but not yet read by their clients, across every connection. Above
+    // it, new requests are answered 503 (SQS's ServiceUnavailable, which SDKs retry) until
+    // clients read: a crowd of clients asking for the largest replies (ten 1 MiB messages, XML-
+    // escaped up to 5x) and never reading them cannot hold the host's memory.
+    std::size_t reply_bytes_max = 256u << 20;
     // How long a connection may take (see http_connection.h): the head of a request from its
     // first byte (a one-byte-a-second client is cut off), a body (or writing a reply), and the
     // wait for the next request on a keep-alive connection.

@@ -62,6 +62,11 @@ int main(int argc, char** argv) {
     app.add_option("--http-connections-max", http_connections_max,
                    "Open HTTP connections at most; a new one closes the one idle longest, or is answered 503 when none is idle (default 200)")
         ->check(CLI::Range(1, 100000));
+    std::size_t http_reply_mib_max = shmq::daemon::EndpointOptions{}.reply_bytes_max >> 20;
+    app.add_option("--http-reply-mib-max", http_reply_mib_max,
+                   "MiB of replies written but not yet read by their clients, at most; above it requests are answered "
+                   "503 until clients read (default 256)")
+        ->check(CLI::Range(1, 65536));
     // Timeouts in milliseconds, defaults as EndpointOptions has them; at most an hour.
     constexpr long long http_timeout_ms_max = 3'600'000;
     const shmq::daemon::EndpointOptions defaults;
@@ -102,6 +107,7 @@ int main(int argc, char** argv) {
     shmq::daemon::EndpointOptions endpoint_options;
     endpoint_options.threads = http_threads;
     endpoint_options.connections_max = http_connections_max;
+    endpoint_options.reply_bytes_max = http_reply_mib_max << 20;
     endpoint_options.header_timeout = std::chrono::milliseconds(http_header_timeout_ms);
     endpoint_options.body_timeout = std::chrono::milliseconds(http_body_timeout_ms);
     endpoint_options.idle_timeout = std::chrono::milliseconds(http_idle_timeout_ms);

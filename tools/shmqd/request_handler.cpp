@@ -147,6 +147,18 @@ HttpReply RequestHandler::refuse_unreadable(const HttpRequest& partial_request, 
     return reply;
 }
 
+HttpReply RequestHandler::refuse_busy(const HttpRequest& request) {
+    constexpr unsigned service_unavailable = 503;
+    const std::string message = "The endpoint holds more unread replies than it allows (" +
+                                std::to_string(options_.reply_bytes_max) + " bytes); retry shortly.";
+    const std::string request_id = request_ids_.next();
+    HttpReply reply = request.find("X-Amz-Target") != request.end()
+                          ? json_service_error(service_unavailable, "ServiceUnavailable", message, "ServiceUnavailable")
+                          : xml_error(service_unavailable, "Receiver", "ServiceUnavailable", message, request_id);
+    reply.headers.emplace_back("x-amzn-RequestId", request_id);
+    return reply;
+}
+
 HttpReply RequestHandler::route(const HttpRequest& request, const std::string& request_id,
                                 const api::Caller& caller) {
     if (request.method() == http::verb::get && request.target() == "/metrics") {

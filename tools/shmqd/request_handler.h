@@ -61,6 +61,9 @@ class RequestHandler {
     // X-Amz-Target header was parsed, else the Query protocol's XML.
     [[nodiscard]] HttpReply refuse_unreadable(const HttpRequest& partial_request, unsigned status,
                                               std::string_view reason);
+    // A request not run because the endpoint holds too many unread replies: 503
+    // ServiceUnavailable in the request's protocol (SDKs retry it with backoff).
+    [[nodiscard]] HttpReply refuse_busy(const HttpRequest& request);
 
   private:
     [[nodiscard]] std::optional<HttpReply> handle_signed(const HttpRequest& request, const Peer& peer);
