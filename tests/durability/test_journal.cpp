@@ -264,7 +264,7 @@ TEST_CASE("journal: a segment of another format or a foreign file is refused cle
     CHECK(refused.error().message.find("not a shmq journal segment") != std::string::npos);
 }
 
-TEST_CASE("journal: a full disk refuses new segments with a clear error; what was durable stays readable",
+TEST_CASE("journal: a full disk refuses new segments with a clear error, what was durable stays readable",
           "[durability]") {
     // A 256 KiB tmpfs in a private mount namespace stands for a full disk: segments are
     // preallocated, so the failure comes when a new one cannot be created.

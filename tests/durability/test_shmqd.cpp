@@ -71,7 +71,7 @@ TEST_CASE("shmqd: queue definitions survive the loss of shared memory", "[durabi
     stop_daemon(restarted);
 }
 
-TEST_CASE("shmqd: a SIGKILLed daemon loses no definition it had journaled; a restart catches up", "[durability]") {
+TEST_CASE("shmqd: a SIGKILLed daemon loses no definition it had journaled, a restart catches up", "[durability]") {
     testing::TestNamespace ns;
     DataDir data;
     const Client& client = ns.client();

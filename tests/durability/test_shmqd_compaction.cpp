@@ -90,7 +90,7 @@ void check_after_reboot(const TestNamespace& ns, const DataDir& data, const std:
 
 } // namespace
 
-TEST_CASE("shmqd: compaction keeps the journal near its live data; carried messages survive a reboot",
+TEST_CASE("shmqd: compaction keeps the journal near its live data, carried messages survive a reboot",
           "[durability]") {
     TestNamespace ns;
     DataDir data;

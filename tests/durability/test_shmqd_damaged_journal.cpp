@@ -16,6 +16,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -127,7 +128,8 @@ std::vector<std::string> expect_refusal(const TestNamespace& ns, const DataDir& 
 
 // Runs the quarantine command: exit 0, the file gone from the journal, in DATA_DIR/quarantine/
 // under its name and a timestamp, as it was.
-void quarantine(const DataDir& data, const std::vector<std::string>& arguments, const std::string& file) {
+// Returns what the command printed.
+std::string quarantine(const DataDir& data, const std::vector<std::string>& arguments, const std::string& file) {
     const std::string name = std::filesystem::path(file).filename().string();
     const auto type_before = std::filesystem::symlink_status(file).type();
     const Run run = run_to_exit(arguments, data);
@@ -145,11 +147,15 @@ void quarantine(const DataDir& data, const std::vector<std::string>& arguments, 
     CHECK(quarantined.front().filename().string().starts_with(name + "."));
     CHECK(std::filesystem::symlink_status(quarantined.front()).type() == type_before);
     CHECK(run.stdout_text.find(quarantined.front().string()) != std::string::npos);
+    if (type_before == std::filesystem::file_type::regular) { // what is lost with it is said
+        CHECK(run.stdout_text.find("; it held ") != std::string::npos);
+    }
+    return run.stdout_text;
 }
 
 } // namespace
 
-TEST_CASE("shmqd: an empty or header-short newest segment (a crash while creating it) is removed; all data is back",
+TEST_CASE("shmqd: an empty or header-short newest segment (a crash while creating it) is removed, all data is back",
           "[durability]") {
     testing::TestNamespace ns;
     DataDir data;
@@ -197,7 +203,7 @@ TEST_CASE("shmqd: a newest segment whose header is zeros but which holds data is
     (void)expect_refusal(ns, data, newest, "its header is zeros but it holds data");
 }
 
-TEST_CASE("shmqd: a bad header in an older segment refuses; quarantined, shmqd starts with the rest", "[durability]") {
+TEST_CASE("shmqd: a bad header in an older segment refuses, quarantined, shmqd starts with the rest", "[durability]") {
     testing::TestNamespace ns;
     DataDir data;
     const std::set<std::string> sent = make_journal(ns, data);
@@ -229,7 +235,9 @@ TEST_CASE("shmqd: a bad header in an older segment refuses; quarantined, shmqd s
 
     wipe_regions(ns);
     const auto command = expect_refusal(ns, data, damaged, reason);
-    quarantine(data, command, damaged);
+    const std::string said = quarantine(data, command, damaged);
+    // What the moved segment held is counted for the operator: messages, no definitions.
+    CHECK(std::regex_search(said, std::regex("; it held [1-9][0-9]* readable records \\(0 queue definitions, [1-9][0-9]* messages sent")));
 
     ChildProcess daemon = start_daemon(ns, data, {"--segment-mib", "1"});
     // Every queue is back (defined in the oldest segment), with every message the quarantined
@@ -249,7 +257,7 @@ TEST_CASE("shmqd: a bad header in an older segment refuses; quarantined, shmqd s
     stop_daemon(daemon);
 }
 
-TEST_CASE("shmqd: a stray file or an empty segment older than the newest refuses; quarantined, nothing is lost",
+TEST_CASE("shmqd: a stray file or an empty segment older than the newest refuses, quarantined, nothing is lost",
           "[durability]") {
     testing::TestNamespace ns;
     DataDir data;
@@ -286,7 +294,7 @@ TEST_CASE("shmqd: a stray file or an empty segment older than the newest refuses
     stop_daemon(daemon);
 }
 
-TEST_CASE("shmqd: a symbolic link or a directory planted as a segment refuses; the link is moved, not its target",
+TEST_CASE("shmqd: a symbolic link or a directory planted as a segment refuses, the link is moved, not its target",
           "[durability]") {
     testing::TestNamespace ns;
     DataDir data;

@@ -110,7 +110,7 @@ TEST_CASE("FIFO sends need a group id, a dedup id (or content-based dedup), and 
     CHECK(queue.inspect().ready == 1);
 }
 
-TEST_CASE("within a group, strict send order; a group is blocked while any message is in flight", "[unit][fifo]") {
+TEST_CASE("within a group, strict send order, a group is blocked while any message is in flight", "[unit][fifo]") {
     ManualClock clock;
     testing::TestNamespace ns(&clock);
     Queue queue = ns.make_queue("order.fifo", fifo_attributes);

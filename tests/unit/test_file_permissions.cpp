@@ -63,7 +63,7 @@ Result<Client> open_client(const TemporaryRoot& root, bool group_access = false)
 
 } // namespace
 
-TEST_CASE("namespace directories are 0700 and regions 0600; the shared parent is 01777", "[unit]") {
+TEST_CASE("namespace directories are 0700 and regions 0600, the shared parent is 01777", "[unit]") {
     const TemporaryRoot root;
     const mode_t old_umask = umask(022); // what a login shell has: mkdir alone would drop bits
     auto client = open_client(root);

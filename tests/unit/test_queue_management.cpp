@@ -176,7 +176,7 @@ TEST_CASE("a region of another layout version or a corrupt one is refused clearl
     CHECK(client.open_queue("garbage").code() == Errc::corrupt_region);
 }
 
-TEST_CASE("regions are private (0600) unless asked otherwise; SHMQ_NAMESPACE selects the namespace", "[unit]") {
+TEST_CASE("regions are private (0600) unless asked otherwise, SHMQ_NAMESPACE selects the namespace", "[unit]") {
     ManualClock clock;
     testing::TestNamespace ns(&clock);
     const Client& client = ns.client();

@@ -74,7 +74,7 @@ TEST_CASE("queue URLs name a queue of this account, or none", "[unit]") {
     CHECK(name_of(std::string("q\0", 2)) == missing);
 }
 
-TEST_CASE("queue ARNs of this region and account name a queue; others say why not", "[unit]") {
+TEST_CASE("queue ARNs of this region and account name a queue, others say why not", "[unit]") {
     const QueueScope scope;
     auto parsed = parse_queue_arn("arn:aws:sqs:us-east-1:000000000000:dlq.fifo", scope);
     CHECK(parsed.fault == ArnFault::none);

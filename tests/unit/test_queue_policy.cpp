@@ -57,7 +57,7 @@ bool holds(std::string_view condition, const RequestContext& context = request("
 
 } // namespace
 
-TEST_CASE("wildcards: * spans any run, ? one character; no recursion on hostile patterns", "[unit]") {
+TEST_CASE("wildcards: * spans any run, ? one character, no recursion on hostile patterns", "[unit]") {
     CHECK(sqs::wildcard_match("sqs:Send*", "sqs:SendMessage"));
     CHECK(sqs::wildcard_match("*", ""));
     CHECK(sqs::wildcard_match("a?c", "abc"));
@@ -68,7 +68,7 @@ TEST_CASE("wildcards: * spans any run, ? one character; no recursion on hostile 
     CHECK_FALSE(sqs::wildcard_match(std::string(200, '*') + "b", std::string(5000, 'a')));
 }
 
-TEST_CASE("an explicit Deny beats any Allow; nothing matching is an implicit deny", "[unit]") {
+TEST_CASE("an explicit Deny beats any Allow, nothing matching is an implicit deny", "[unit]") {
     const AccessPolicy policy = parsed(R"({"Version":"2012-10-17","Statement":[
         {"Sid":"all","Effect":"Allow","Principal":"*","Action":"sqs:*","Resource":"*"},
         {"Sid":"no-purge","Effect":"Deny","Principal":{"AWS":"*"},"Action":"sqs:PurgeQueue","Resource":"*"}]})");

@@ -2,6 +2,7 @@
 #include "journal_check.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 #include <filesystem>
 
 #include "journal/journal_directory.h"
+#include "journal/record.h"
+#include "journal/segment.h"
 
 namespace shmq::daemon {
 namespace {
@@ -118,6 +121,63 @@ Result<std::string> move_aside(const std::string& from, const std::string& direc
 
 } // namespace
 
+// What a quarantined file held, as far as its records can still be read (its header is not
+// trusted: every offset after the header page is tried for a record): what a recovery after a
+// reboot no longer sees. Empty for what is not a regular file.
+std::string describe_records(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return {};
+    }
+    struct stat status {};
+    if (::fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+        ::close(fd);
+        return {};
+    }
+    void* mapped = MAP_FAILED;
+    if (static_cast<std::uint64_t>(status.st_size) > journal::segment_header_bytes) {
+        mapped = ::mmap(nullptr, static_cast<std::size_t>(status.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    ::close(fd);
+    if (mapped == MAP_FAILED) {
+        return "it held no readable records";
+    }
+    const std::span<const std::byte> bytes(static_cast<const std::byte*>(mapped), static_cast<std::size_t>(status.st_size));
+    std::uint64_t definitions = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t deleted = 0;
+    std::uint64_t other = 0;
+    for (std::size_t offset = journal::segment_header_bytes; offset + journal::record_header_bytes <= bytes.size();) {
+        journal::RecordView record;
+        const std::size_t size = journal::parse_record(bytes.subspan(offset), record);
+        if (size == 0) {
+            offset += journal::record_alignment;
+            continue;
+        }
+        switch (record.type) {
+        case journal::RecordType::queue_created:
+        case journal::RecordType::queue_config:
+        case journal::RecordType::queue_deleted:
+            ++definitions;
+            break;
+        case journal::RecordType::message_sent:
+            ++sent;
+            break;
+        case journal::RecordType::message_deleted:
+            ++deleted;
+            break;
+        default:
+            ++other;
+        }
+        offset += size;
+    }
+    ::munmap(mapped, bytes.size());
+    return "it held " + std::to_string(definitions + sent + deleted + other) + " readable records (" +
+           std::to_string(definitions) + " queue definitions, " + std::to_string(sent) + " messages sent, " +
+           std::to_string(deleted) + " deleted, " + std::to_string(other) +
+           " others), which a recovery after a reboot no longer sees";
+}
+
 int admit_journal(const std::string& data_dir) {
     auto check = journal::check_journal_directory(journal_directory(data_dir));
     if (!check) {
@@ -200,8 +260,9 @@ int quarantine_journal_file(const std::string& data_dir, const std::string& file
             return exit_failure;
         }
     }
-    std::fprintf(stdout, "shmqd: moved %s (%s) to %s\n", shell_word(path).c_str(), damaged->reason.c_str(),
-                 shell_word(moved.value()).c_str());
+    const std::string held = describe_records(moved.value());
+    std::fprintf(stdout, "shmqd: moved %s (%s) to %s%s\n", shell_word(path).c_str(), damaged->reason.c_str(),
+                 shell_word(moved.value()).c_str(), held.empty() ? "" : ("; " + held).c_str());
     return 0;
 }
 
