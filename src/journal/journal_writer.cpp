@@ -154,26 +154,9 @@ std::string spare_path(const std::string& directory) {
     return directory + "/" + std::string(spare_segment_name);
 }
 
-// The first page of a segment: its header, then zeros.
-std::vector<std::byte> header_page(std::uint64_t first_sequence, std::uint64_t capacity_bytes) {
-    SegmentHeader header{};
-    header.magic = segment_magic;
-    header.version = segment_format_version;
-    header.header_bytes = segment_header_bytes;
-    header.first_sequence = first_sequence;
-    header.capacity_bytes = capacity_bytes;
-    header.created_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    header.checksum = segment_header_checksum(header);
-    std::vector<std::byte> page(segment_header_bytes);
-    std::memcpy(page.data(), &header, sizeof header);
-    return page;
-}
-
 // Writes the header page of a segment starting at first_sequence and flushes it.
 Status write_header(int fd, const std::string& path, std::uint64_t first_sequence, std::uint64_t capacity_bytes) {
-    const std::vector<std::byte> page = header_page(first_sequence, capacity_bytes);
+    const std::vector<std::byte> page = segment_header_page(first_sequence, capacity_bytes);
     if (pwrite(fd, page.data(), page.size(), 0) != static_cast<ssize_t>(page.size())) {
         return system_error("write " + path, errno);
     }

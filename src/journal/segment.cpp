@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -57,6 +58,22 @@ std::size_t resync(std::span<const std::byte> bytes, std::size_t from, std::uint
 
 std::uint64_t segment_header_checksum(const SegmentHeader& header) noexcept {
     return XXH3_64bits(&header, offsetof(SegmentHeader, checksum));
+}
+
+std::vector<std::byte> segment_header_page(std::uint64_t first_sequence, std::uint64_t capacity_bytes) {
+    SegmentHeader header{};
+    header.magic = segment_magic;
+    header.version = segment_format_version;
+    header.header_bytes = segment_header_bytes;
+    header.first_sequence = first_sequence;
+    header.capacity_bytes = capacity_bytes;
+    header.created_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    header.checksum = segment_header_checksum(header);
+    std::vector<std::byte> page(segment_header_bytes);
+    std::memcpy(page.data(), &header, sizeof header);
+    return page;
 }
 
 std::string segment_file_name(std::uint64_t first_sequence) {

@@ -50,6 +50,9 @@ struct SegmentHeader {
 };
 
 [[nodiscard]] std::uint64_t segment_header_checksum(const SegmentHeader& header) noexcept;
+// The first page of a segment: its header (checksummed, created now), then zeros. Its values are
+// taken as given (a test may state bounds check_segment_header refuses).
+[[nodiscard]] std::vector<std::byte> segment_header_page(std::uint64_t first_sequence, std::uint64_t capacity_bytes);
 [[nodiscard]] std::string segment_file_name(std::uint64_t first_sequence);
 // The first sequence a segment file name (<20 digits>.seg) stands for; nullopt when the name is
 // not one (or its number is out of range).

@@ -314,16 +314,7 @@ TEST_CASE("journal: a header whose checksum is good but whose sizes are out of b
     // Written by someone else than the writer: a capacity the writer would zero-fill up to, or a
     // first sequence that would wrap, must be refused before anything is sized by them.
     const auto page_with = [](std::uint64_t capacity_bytes, std::uint64_t first_sequence) {
-        SegmentHeader header{};
-        header.magic = segment_magic;
-        header.version = segment_format_version;
-        header.header_bytes = segment_header_bytes;
-        header.first_sequence = first_sequence;
-        header.capacity_bytes = capacity_bytes;
-        header.checksum = segment_header_checksum(header);
-        std::vector<std::byte> page(segment_header_bytes);
-        std::memcpy(page.data(), &header, sizeof header);
-        return page;
+        return segment_header_page(first_sequence, capacity_bytes);
     };
     CHECK(check_segment_header(page_with(segment_bytes_min, 1)));
     CHECK(check_segment_header(page_with(segment_bytes_max, segment_first_sequence_max)));

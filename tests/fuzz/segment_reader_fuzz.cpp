@@ -38,17 +38,9 @@ int read_segment(const std::uint8_t* data, std::size_t size) {
 // A valid segment header page: the fuzzer would rarely guess its checksum, so each input is also
 // read as the record area behind one.
 std::vector<std::uint8_t> valid_header_page() {
-    using namespace shmq::journal;
-    std::vector<std::uint8_t> page(segment_header_bytes);
-    SegmentHeader header{};
-    header.magic = segment_magic;
-    header.version = segment_format_version;
-    header.header_bytes = segment_header_bytes;
-    header.first_sequence = 1;
-    header.capacity_bytes = 1 << 20;
-    header.checksum = segment_header_checksum(header);
-    std::memcpy(page.data(), &header, sizeof header);
-    return page;
+    const std::vector<std::byte> page = shmq::journal::segment_header_page(1, 1 << 20);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(page.data());
+    return {bytes, bytes + page.size()};
 }
 
 } // namespace
