@@ -6,13 +6,21 @@
 #include "payload_codec.h"
 
 namespace shmq::daemon {
+namespace {
 
-void encode_sent(const SentMessage& message, std::vector<std::byte>& out) {
+// What every sent payload, plain or sealed, starts with.
+void put_identity(std::vector<std::byte>& out, const SentMessage& message) {
     out.clear();
     put_text(out, message.queue);
     put_bytes(out, message.message_id.bytes.data(), message.message_id.bytes.size());
     put(out, message.sent_ns);
     put(out, message.sender_uid);
+}
+
+} // namespace
+
+void encode_sent(const SentMessage& message, std::vector<std::byte>& out) {
+    put_identity(out, message);
     put_text(out, message.body);
     put_text(out, message.encoded_attributes);
     if (message.sequence_number != 0) {
@@ -28,11 +36,7 @@ void encode_deleted(const DeletedMessage& message, std::vector<std::byte>& out) 
 
 Status encode_sealed_sent(const SentMessage& message, journal::RecordType type, std::uint64_t data_key_id,
                           SealingKey& key, std::vector<std::byte>& plaintext, std::vector<std::byte>& out) {
-    out.clear();
-    put_text(out, message.queue);
-    put_bytes(out, message.message_id.bytes.data(), message.message_id.bytes.size());
-    put(out, message.sent_ns);
-    put(out, message.sender_uid);
+    put_identity(out, message);
     put(out, message.sequence_number);
     put(out, data_key_id);
     plaintext.clear();
