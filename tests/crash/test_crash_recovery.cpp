@@ -107,7 +107,7 @@ void expect_no_leak(Queue& queue, bool fifo = false) {
     CHECK(refill(state.slot_count).code() == Errc::queue_full);
 }
 
-const QueueCapacity small{.slot_count = 16, .blob_bytes_per_class = 1 << 16, .permissions = 0600};
+const QueueCapacity small{.slot_count = 16, .message_bytes_capacity = 0, .permissions = 0600};
 
 } // namespace
 
@@ -234,7 +234,7 @@ TEST_CASE("producers and consumers SIGKILLed at random: every acknowledged messa
     ManualClock clock(ahead_of_real_time());
     testing::TestNamespace ns(&clock);
     Queue queue = ns.make_queue("random", {{"VisibilityTimeout", "1"}},
-                                QueueCapacity{.slot_count = 512, .blob_bytes_per_class = 1 << 16, .permissions = 0600});
+                                QueueCapacity{.slot_count = 512, .message_bytes_capacity = 0, .permissions = 0600});
     const std::string output_dir = ns.client().namespace_dir() + "/outputs";
     std::filesystem::create_directories(output_dir);
     std::mt19937 random(12345);
