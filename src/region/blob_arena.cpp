@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "engine/crash_point.h" // fault injection only (test builds): no engine code here
+
 namespace shmq::region {
 namespace {
 
@@ -108,6 +110,7 @@ std::uint32_t BlobArena::carve(std::size_t c, BlobShortage& shortage) noexcept {
             break;
         }
     }
+    SHMQ_CRASH_POINT("blob.after_carve_claim"); // a process killed here leaks chunk k
     // K3: a fresh chunk reads zero (tags 0: free); link blocks 1..n-1 in order.
     chunk_class(k).store(static_cast<std::uint8_t>(c), std::memory_order_relaxed);
     const std::uint32_t blocks = layout::blob_blocks_per_chunk(c);
