@@ -617,6 +617,9 @@ Status QueueEngine::capacity_error(Errc code) const {
                           std::to_string(header_.message_bytes_capacity) + " bytes); the message was not sent."};
     case Errc::shm_full:
         return {code, queue + ": no space left in /dev/shm for the queue's message bodies; the message was not sent."};
+    case Errc::timed_out:
+        return {code, queue + " stayed full (MessageCapacity, " + std::to_string(region_->slot_count()) +
+                          " messages) until the send timed out."};
     default:
         return {Errc::queue_full, queue + " is full: it holds MessageCapacity (" +
                                       std::to_string(region_->slot_count()) + " messages); the message was not sent."};

@@ -58,7 +58,8 @@ class QueueEngine {
     [[nodiscard]] Status send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
                                     const SendOptions& options, bool batch_request);
     [[nodiscard]] Status explain_entry(const SendEntry& entry) const;
-    // A send refused for room (queue_full, queue_bytes_full, shm_full), naming the limit reached.
+    // A send refused for room (queue_full, queue_bytes_full, shm_full, or timed_out blocking on a
+    // full queue), naming the limit reached.
     [[nodiscard]] Status capacity_error(Errc code) const;
     [[nodiscard]] Result<std::uint32_t> receive(const ReceiveRequest& request, RawVisitor visit, void* context);
     [[nodiscard]] Status delete_message(const ReceiptHandle& handle);

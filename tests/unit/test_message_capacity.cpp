@@ -101,6 +101,12 @@ TEST_CASE("MessageCapacity N holds N messages of 256 KiB, then N of 1 MiB, then 
         CHECK(refused.code() == Errc::queue_full);
         CHECK(sqs_error_code(refused.code()) == "OverLimit");
         CHECK(refused.error().message.find("MessageCapacity (64 messages)") != std::string::npos);
+        SendOptions blocking;
+        blocking.block_when_full = true;
+        blocking.block_timeout_ns = 0;
+        auto waited = queue.send({.body = "x"}, blocking);
+        CHECK(waited.code() == Errc::timed_out);
+        CHECK(waited.error().message.find("MessageCapacity, 64 messages") != std::string::npos);
         CHECK(drain_checked(queue, sent) == slots);
     }
     CHECK(sent.empty());
