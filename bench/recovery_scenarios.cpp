@@ -331,8 +331,7 @@ void durable_compaction(benchmark::State& state, std::uint32_t keepers) {
     const std::uint32_t round = compaction_round++;
     shmq::QueueCapacity keeper_capacity;
     keeper_capacity.slot_count = std::max(shmq::limits::slot_count_min, std::bit_ceil(keepers * 2));
-    // 1 KiB bodies live in the blob heap; room for all of them in whichever class they fall.
-    keeper_capacity.blob_bytes_per_class = compaction_keeper_blob_bytes_per_class;
+    // 1 KiB bodies live in the blob arena: its default has room for every slot's message.
     shmq::QueueCapacity churn_capacity;
     churn_capacity.slot_count = 64;
     const std::string keeper_name = environment.create_fresh_queue("compaction-keepers-" + std::to_string(round),

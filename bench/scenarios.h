@@ -171,8 +171,6 @@ void durable_sync_teardown(const benchmark::State& state);
 inline constexpr std::uint64_t recovery_message_counts[] = {1'000'000, 2'000'000};
 inline constexpr std::uint32_t compaction_keepers = 65'536;
 inline constexpr std::size_t compaction_keeper_body_bytes = 1024;
-// 1 KiB bodies fall in the 1 KiB or 4 KiB blob class: room for every keeper in either (virtual).
-inline constexpr std::uint64_t compaction_keeper_blob_bytes_per_class = 256ull << 20;
 inline constexpr std::size_t compaction_churn_body_bytes = 64u << 10;
 inline constexpr std::uint64_t compaction_churn_bytes = 512ull << 20;
 inline constexpr std::uint32_t compaction_segment_mib = 8;

@@ -30,6 +30,8 @@ std::string_view sqs_error_code(Errc code) noexcept {
     case Errc::over_limit:
         return "OverLimit";
     case Errc::queue_full:
+    case Errc::queue_bytes_full:
+    case Errc::shm_full:
         return "OverLimit";
     case Errc::purge_queue_in_progress:
         return "AWS.SimpleQueueService.PurgeQueueInProgress";
@@ -71,6 +73,8 @@ int sqs_http_status(Errc code) noexcept {
         return 200;
     case Errc::over_limit:
     case Errc::queue_full:
+    case Errc::queue_bytes_full:
+    case Errc::shm_full:
     case Errc::purge_queue_in_progress:
     case Errc::access_denied:
         return 403;

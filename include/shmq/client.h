@@ -44,8 +44,10 @@ struct ClientOptions {
 
 // Fixed when a queue is created (its region does not grow).
 struct QueueCapacity {
-    std::uint32_t slot_count = 0;           // 0: default; messages the queue holds at once
-    std::uint64_t blob_bytes_per_class = 0; // 0: default; bytes for bodies over the inline size
+    std::uint32_t slot_count = 0; // 0: default (or MessageCapacity); messages the queue holds at once
+    // 0: default (or MessageBytesCapacity): room for a message of the largest size in every slot,
+    // up to limits::message_bytes_capacity_max. Bytes of bodies over the inline size.
+    std::uint64_t message_bytes_capacity = 0;
     // Region file mode; 0: 0600, or 0660 with group access. Group bits only with group access.
     std::uint32_t permissions = 0;
     std::uint32_t dedup_entries = 0;        // FIFO: 0: default; deduplication ids held for 5 minutes

@@ -24,7 +24,7 @@ enum class Errc : std::uint8_t {
     receipt_handle_is_invalid,    // ReceiptHandleIsInvalid
     message_not_inflight,         // AWS.SimpleQueueService.MessageNotInflight
     over_limit,                   // OverLimit (403)
-    queue_full,                   // shmq: the region's capacity is reached (SQS never fills)
+    queue_full,                   // shmq: the queue holds MessageCapacity messages (SQS never fills)
     purge_queue_in_progress,      // AWS.SimpleQueueService.PurgeQueueInProgress (403)
     unsupported_operation,        // AWS.SimpleQueueService.UnsupportedOperation
     too_many_entries_in_batch,    // AWS.SimpleQueueService.TooManyEntriesInBatchRequest
@@ -40,6 +40,8 @@ enum class Errc : std::uint8_t {
     not_durable,                  // shmq: Durability=sync and no shmqd made the send durable (503)
     access_denied,                // AccessDenied (403): the queue's Policy grants the caller nothing
     kms_not_found,                // KmsNotFound: KmsMasterKeyId names no key of shmqd's key ring
+    queue_bytes_full,             // shmq: the bodies fill the queue's MessageBytesCapacity (OverLimit)
+    shm_full,                     // shmq: /dev/shm has no room for a message body (OverLimit)
 };
 
 // The SQS error code for an Errc, as the Query protocol names it (JSON adds its own prefix).

@@ -41,8 +41,9 @@ inline constexpr std::size_t policy_statement_actions_max = 7;
 inline constexpr std::size_t move_tasks_listed_max = 10;
 
 // --- the region ---
-// Slots (messages a queue holds at once) and the blob heap (bytes of bodies larger than a
-// slot's inline area) are fixed when a queue is created.
+// Every limit a queue's region sets, next to the CreateQueue attribute (or QueueCapacity field)
+// that sets it: slots (MessageCapacity: messages held at once), the blob arena
+// (MessageBytesCapacity: bytes of bodies larger than a slot's inline area) and inline bytes.
 inline constexpr std::uint32_t slot_count_min = 16;
 inline constexpr std::uint32_t slot_count_max = (1u << 24) - 1; // ring values: 24-bit slot + 8-bit generation
 inline constexpr std::uint32_t slot_count_default = 1u << 16;
@@ -50,14 +51,21 @@ inline constexpr std::uint32_t slot_count_default = 1u << 16;
 // 64-byte header plus this. Standard queues: two cache lines, so a queued message of up to 64
 // bytes costs 128 B of slot and 32 B of rings. FIFO messages carry their group and deduplication
 // ids in the attribute trailer: 192 bytes hold a 64-byte body with ids of typical length. Larger
-// messages go to the blob heap (an extra shared stack operation on each side).
+// messages go to the blob arena (an extra shared stack operation on each side).
 inline constexpr std::size_t slot_inline_bytes_default = 64;
 inline constexpr std::size_t fifo_slot_inline_bytes_default = 192;
 inline constexpr std::size_t slot_inline_bytes_max = 960; // slots of up to 1 KiB
 inline constexpr std::size_t blob_class_count = 7; // 256 B, 1 KiB, ... 1 MiB
 inline constexpr std::size_t blob_class_bytes_min = 256;
-inline constexpr std::uint64_t blob_bytes_per_class_default = 64ull << 20; // virtual; tmpfs is sparse
-inline constexpr std::uint64_t blob_bytes_per_class_max = 4ull << 30;
+// MessageBytesCapacity: bytes of the blob arena, carved into chunks of about 1 MiB as size
+// classes need them (layout::blob_chunk_bytes; a budget is rounded up to whole chunks). The
+// smallest holds one message of the largest size. The largest is what 16-bit chunk numbers
+// address. The default (layout::message_bytes_capacity_default) gives every slot room for a
+// message of the largest size, whatever mix of sizes came before, up to this maximum: the
+// reservation is virtual (tmpfs is sparse, a chunk's pages are reserved when it is carved), so a
+// queue that never sends large bodies pays nothing for it.
+inline constexpr std::uint64_t message_bytes_capacity_min = message_size_max;
+inline constexpr std::uint64_t message_bytes_capacity_max = 64ull << 30;
 inline constexpr std::uint32_t dedup_entries_default = 1u << 18;   // FIFO dedup window: ~570 new ids/s (65 % load)
 inline constexpr std::uint32_t dedup_entries_max = 1u << 24;
 inline constexpr std::size_t fifo_id_length_max = 128;             // MessageGroupId, MessageDeduplicationId

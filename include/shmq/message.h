@@ -67,7 +67,9 @@ struct SendEntry {
     std::string_view message_deduplication_id;
 };
 
-// How a send behaves when the region is full (SQS itself never fills; a region does).
+// How a send behaves when the region is full (SQS itself never fills; a region does). Blocking
+// waits for a slot (MessageCapacity); a body that finds no room in MessageBytesCapacity fails at
+// once with Errc::queue_bytes_full, one that finds no pages in /dev/shm with Errc::shm_full.
 struct SendOptions {
     bool block_when_full = false;       // false: fail with Errc::queue_full
     std::int64_t block_timeout_ns = -1; // with block_when_full: -1 waits forever

@@ -30,7 +30,8 @@ struct QueueInspection {
     std::uint64_t region_bytes = 0;
     std::uint32_t slot_count = 0;
     std::uint32_t inline_bytes = 0; // body + attribute bytes a slot holds itself
-    std::uint64_t blob_bytes_per_class = 0;
+    std::uint64_t message_bytes_capacity = 0; // MessageBytesCapacity: bytes of the blob arena
+    std::uint32_t blob_chunks = 0, blob_chunks_carved = 0; // its chunks, and those size classes carved
     bool fifo_deduplication = false; // FIFO queues: a deduplication window is kept
     std::uint32_t dedup_entries = 0; // FIFO queues: its capacity (0 without one)
     std::uint32_t permissions = 0;   // the region file's mode bits

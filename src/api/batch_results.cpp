@@ -74,7 +74,11 @@ std::string default_error_message(Errc code) {
     case Errc::over_limit:
         return "The specified action violates a limit.";
     case Errc::queue_full:
-        return "The queue is full: its shared-memory region has no free slot.";
+        return "The queue is full: it holds MessageCapacity messages.";
+    case Errc::queue_bytes_full:
+        return "The queue is full: its message bodies fill MessageBytesCapacity.";
+    case Errc::shm_full:
+        return "No space left in /dev/shm for the queue's message bodies.";
     case Errc::purge_queue_in_progress:
         return "Only one PurgeQueue operation on the queue is allowed every 60 seconds.";
     case Errc::unsupported_operation:

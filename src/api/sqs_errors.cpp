@@ -28,6 +28,8 @@ std::string_view json_error_type(Errc code) noexcept {
         return "MessageNotInflight";
     case Errc::over_limit:
     case Errc::queue_full:
+    case Errc::queue_bytes_full:
+    case Errc::shm_full:
         return "OverLimit";
     case Errc::purge_queue_in_progress:
         return "PurgeQueueInProgress";

@@ -188,6 +188,9 @@ Result<std::string> Client::create_queue(std::string_view text, const QueueAttri
     if (sized.slot_count == 0 && config.message_capacity != 0) {
         sized.slot_count = config.message_capacity; // the MessageCapacity attribute (HTTP clients)
     }
+    if (sized.message_bytes_capacity == 0) {
+        sized.message_bytes_capacity = config.message_bytes_capacity; // MessageBytesCapacity, likewise
+    }
     // The one switch: group bits only in a namespace opened with group access.
     const std::uint32_t allowed_mode = group_access_ ? region_mode_group : region_mode_owner_only;
     sized.permissions = (capacity.permissions == 0 ? allowed_mode : capacity.permissions) & allowed_mode;
@@ -382,8 +385,13 @@ Result<QueueAttributes> Client::get_queue_attributes(std::string_view name,
     }
     for (const std::string& attribute : extensions) { // by name only, never with "All"
         if (std::find(attribute_names.begin(), attribute_names.end(), attribute) != attribute_names.end()) {
-            out.emplace(attribute, attribute == "MessageCapacity" ? std::to_string(engine.region().slot_count())
-                                                                  : sqs::attribute_value(config->first, attribute));
+            std::string value = sqs::attribute_value(config->first, attribute);
+            if (attribute == "MessageCapacity") {
+                value = std::to_string(engine.region().slot_count());
+            } else if (attribute == "MessageBytesCapacity") {
+                value = std::to_string(engine.region().header().message_bytes_capacity);
+            }
+            out.emplace(attribute, std::move(value));
         }
     }
     return out;

@@ -43,11 +43,9 @@ Status Queue::explain_send_error(const SendEntry& entry, Errc outcome) const {
     if (outcome == Errc::ok) {
         return {};
     }
-    if (outcome == Errc::queue_full) {
-        return {Errc::queue_full, "Queue " + name() + " is full: its region holds no more messages or bytes."};
-    }
-    if (outcome == Errc::timed_out) {
-        return {Errc::timed_out, "Queue " + name() + " stayed full until the send timed out."};
+    if (outcome == Errc::queue_full || outcome == Errc::queue_bytes_full || outcome == Errc::shm_full ||
+        outcome == Errc::timed_out) {
+        return engine_->capacity_error(outcome);
     }
     if (outcome == Errc::not_durable) {
         return {Errc::not_durable, "Queue " + name() +

@@ -439,10 +439,11 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
                                                       : entry.message_deduplication_id;
         const sqs::AttributeTrailer trailer{{}, entry.message_group_id, deduplication_id};
         const std::size_t attributes_size = sqs::encoded_attributes_size(entry.attributes, trailer);
-        if (!write_slot(slot_of[i], word_of[i], entry.body, attributes_size, entry.attributes, nullptr, trailer,
-                        now_ns)) {
+        if (const Errc written = write_slot(slot_of[i], word_of[i], entry.body, attributes_size, entry.attributes,
+                                            nullptr, trailer, now_ns);
+            written != Errc::ok) {
             abandon_slot(slot_of[i], word_of[i]);
-            outcomes[i].error = Errc::queue_full;
+            outcomes[i].error = written;
             continue;
         }
         message_ids[i] = next_message_id();
@@ -549,16 +550,17 @@ Status QueueEngine::fifo_send_moved(const MovedMessage& message) {
     std::uint32_t slot = 0;
     SlotWord word;
     if (!claim_free_slot(slot, word)) {
-        return {Errc::queue_full, "queue " + name() + " is full"};
+        return capacity_error(Errc::queue_full);
     }
     const std::int64_t now = clock_.now_ns();
     const std::size_t attributes_size = sqs::reencoded_size(*parts, message.trailer);
     // FIFO moves reset the enqueue time (SQS keeps it only for standard queues); a recovery keeps
     // it, so retention counts from the original send.
-    if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer,
-                    restoring ? message.sent_ns : now)) {
+    if (const Errc written = write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer,
+                                        restoring ? message.sent_ns : now);
+        written != Errc::ok) {
         abandon_slot(slot, word);
-        return {Errc::queue_full, "queue " + name() + " is full"};
+        return capacity_error(written);
     }
     region_->slot(slot).sender_uid = message.sender_uid;
     std::memcpy(region_->slot(slot).message_id, message.message_id.bytes.data(), 16);

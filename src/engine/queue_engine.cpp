@@ -58,15 +58,6 @@ std::uint64_t blob_tag(std::uint32_t slot, std::uint32_t generation) noexcept {
     return (std::uint64_t{1} << 63) | (std::uint64_t{slot} << 32) | generation;
 }
 
-std::size_t blob_class_for(std::size_t bytes) noexcept {
-    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
-        if (bytes <= layout::blob_class_bytes(c)) {
-            return c;
-        }
-    }
-    return limits::blob_class_count;
-}
-
 std::uint64_t splitmix(std::uint64_t& state) noexcept {
     std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -216,7 +207,7 @@ std::byte* QueueEngine::payload_of(std::uint32_t slot) const noexcept {
     if (blob == layout::blob_none) {
         return region_->slot_inline(slot);
     }
-    return region_->blob_data(blob >> 28, blob & 0x0FFF'FFFFu);
+    return region_->blob_arena().data(blob);
 }
 
 bool QueueEngine::claim_free_slot(std::uint32_t& slot, SlotWord& word) noexcept {
@@ -282,7 +273,7 @@ bool QueueEngine::claim_free_slot_blocking(std::uint32_t& slot, SlotWord& word, 
     }
 }
 
-bool QueueEngine::write_slot(std::uint32_t slot, SlotWord word, std::string_view body, std::size_t attributes_size,
+Errc QueueEngine::write_slot(std::uint32_t slot, SlotWord word, std::string_view body, std::size_t attributes_size,
                              const MessageAttributes* attributes, const sqs::EncodedAttributes* moved_attributes,
                              const sqs::AttributeTrailer& trailer, std::int64_t sent_ns) noexcept {
     SlotHeader& header = region_->slot(slot);
@@ -292,21 +283,13 @@ bool QueueEngine::write_slot(std::uint32_t slot, SlotWord word, std::string_view
         header.blob = layout::blob_none;
         payload = region_->slot_inline(slot);
     } else {
-        std::uint32_t block = ring::BlobStack::none;
-        std::size_t c = blob_class_for(total);
-        for (; c < limits::blob_class_count; ++c) { // a larger class when this one is exhausted
-            block = region_->blob_stack(c).pop();
-            if (block != ring::BlobStack::none) {
-                break;
-            }
+        // Tagged before recorded: recovery releases a block only if its tag names this message.
+        const region::BlobTake taken = region_->blob_arena().take(total, blob_tag(slot, word.generation()));
+        if (taken.reference == layout::blob_none) {
+            return taken.shortage == region::BlobShortage::shm_space ? Errc::shm_full : Errc::queue_bytes_full;
         }
-        if (block == ring::BlobStack::none) {
-            return false;
-        }
-        // Tag before recording: recovery releases a block only if its tag names this message.
-        region_->blob_tag(c, block).store(blob_tag(slot, word.generation()), std::memory_order_relaxed);
-        header.blob = static_cast<std::uint32_t>(c << 28) | block;
-        payload = region_->blob_data(c, block);
+        header.blob = taken.reference;
+        payload = region_->blob_arena().data(taken.reference);
     }
     // Send protocol S2: plain stores; S3's release store publishes them.
     std::memcpy(payload, body.data(), body.size());
@@ -324,7 +307,7 @@ bool QueueEngine::write_slot(std::uint32_t slot, SlotWord word, std::string_view
     header.sender_uid = uid_;
     header.receive_count.store(0, std::memory_order_relaxed);
     header.first_receive_delay_ms.store(0, std::memory_order_relaxed);
-    return true;
+    return Errc::ok;
 }
 
 void QueueEngine::abandon_slot(std::uint32_t slot, SlotWord word) noexcept {
@@ -401,16 +384,7 @@ void QueueEngine::release_blob(std::uint32_t slot, std::uint32_t generation) noe
     if (blob == layout::blob_none) {
         return;
     }
-    const std::size_t c = blob >> 28;
-    const std::uint32_t block = blob & 0x0FFF'FFFFu;
-    if (c >= limits::blob_class_count || block >= region_->blob_block_count(c)) {
-        return; // a torn or foreign value: never push a block we cannot vouch for
-    }
-    // Only the holder of the tag pushes the block, so a release repeated by recovery is a no-op.
-    std::uint64_t expected = blob_tag(slot, generation);
-    if (region_->blob_tag(c, block).compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
-        region_->blob_stack(c).push(block);
-    }
+    region_->blob_arena().release(blob, blob_tag(slot, generation));
 }
 
 void QueueEngine::finish_free(std::uint32_t slot, SlotWord freeing) noexcept {
@@ -591,9 +565,11 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
             continue;
         }
         SHMQ_CRASH_POINT("send.after_claim");
-        if (!write_slot(slot, word, entry.body, attributes_size, entry.attributes, nullptr, trailer, now)) {
+        if (const Errc written = write_slot(slot, word, entry.body, attributes_size, entry.attributes, nullptr,
+                                            trailer, now);
+            written != Errc::ok) {
             abandon_slot(slot, word);
-            outcome.error = Errc::queue_full;
+            outcome.error = written;
             continue;
         }
         outcome.message_id = next_message_id();
@@ -633,6 +609,23 @@ Status QueueEngine::explain_entry(const SendEntry& entry) const {
     return sqs::validate_fifo_fields(entry, fifo(), id_optional);
 }
 
+Status QueueEngine::capacity_error(Errc code) const {
+    const std::string queue = "Queue " + name();
+    switch (code) {
+    case Errc::queue_bytes_full:
+        return {code, queue + " is full: its message bodies fill MessageBytesCapacity (" +
+                          std::to_string(header_.message_bytes_capacity) + " bytes); the message was not sent."};
+    case Errc::shm_full:
+        return {code, queue + ": no space left in /dev/shm for the queue's message bodies; the message was not sent."};
+    case Errc::timed_out:
+        return {code, queue + " stayed full (MessageCapacity, " + std::to_string(region_->slot_count()) +
+                          " messages) until the send timed out."};
+    default:
+        return {Errc::queue_full, queue + " is full: it holds MessageCapacity (" +
+                                      std::to_string(region_->slot_count()) + " messages); the message was not sent."};
+    }
+}
+
 Status QueueEngine::send_moved(const MovedMessage& message) {
     if (Status status = check_usable(); !status) {
         return status;
@@ -648,12 +641,14 @@ Status QueueEngine::send_moved(const MovedMessage& message) {
     std::uint32_t slot = 0;
     SlotWord word;
     if (!claim_free_slot(slot, word)) {
-        return {Errc::queue_full, "queue " + name() + " is full"};
+        return capacity_error(Errc::queue_full);
     }
     const std::size_t attributes_size = sqs::reencoded_size(*parts, message.trailer);
-    if (!write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer, message.sent_ns)) {
+    if (const Errc written =
+            write_slot(slot, word, message.body, attributes_size, nullptr, &*parts, message.trailer, message.sent_ns);
+        written != Errc::ok) {
         abandon_slot(slot, word);
-        return {Errc::queue_full, "queue " + name() + " is full"};
+        return capacity_error(written);
     }
     region_->slot(slot).sender_uid = message.sender_uid;
     std::memcpy(region_->slot(slot).message_id, message.message_id.bytes.data(), 16);
@@ -1413,7 +1408,9 @@ QueueInspection QueueEngine::inspect() const {
     out.dedup_entries = fifo() ? region_->fifo_header().dedup_capacity : 0;
     out.permissions = region_->permissions();
     out.config_version = h.hot.config_version.load(std::memory_order_acquire);
-    out.blob_bytes_per_class = h.blob_bytes_per_class;
+    out.message_bytes_capacity = h.message_bytes_capacity;
+    out.blob_chunks = region_->blob_arena().chunk_count();
+    out.blob_chunks_carved = region_->blob_arena().chunks_carved();
     out.ready_ring_head = region_->ready_ring().head_hint();
     out.ready_ring_tail = region_->ready_ring().tail_hint();
     out.free_ring_head = region_->free_ring().head_hint();

@@ -58,6 +58,9 @@ class QueueEngine {
     [[nodiscard]] Status send_batch(std::span<const SendEntry> entries, std::span<SendOutcome> outcomes,
                                     const SendOptions& options, bool batch_request);
     [[nodiscard]] Status explain_entry(const SendEntry& entry) const;
+    // A send refused for room (queue_full, queue_bytes_full, shm_full, or timed_out blocking on a
+    // full queue), naming the limit reached.
+    [[nodiscard]] Status capacity_error(Errc code) const;
     [[nodiscard]] Result<std::uint32_t> receive(const ReceiveRequest& request, RawVisitor visit, void* context);
     [[nodiscard]] Status delete_message(const ReceiptHandle& handle);
     void delete_batch(std::span<const ReceiptHandle> handles, std::span<Errc> errors);
@@ -100,7 +103,9 @@ class QueueEngine {
                                                  layout::SlotWord* words) noexcept;
     [[nodiscard]] bool claim_free_slot_blocking(std::uint32_t& slot, layout::SlotWord& word,
                                                 const SendOptions& options);
-    [[nodiscard]] bool write_slot(std::uint32_t slot, layout::SlotWord word, std::string_view body,
+    // ok, or the limit that left no room for the body: queue_bytes_full (MessageBytesCapacity)
+    // or shm_full (no pages left in the file system).
+    [[nodiscard]] Errc write_slot(std::uint32_t slot, layout::SlotWord word, std::string_view body,
                                   std::size_t attributes_size, const MessageAttributes* attributes,
                                   const sqs::EncodedAttributes* moved_attributes, const sqs::AttributeTrailer& trailer,
                                   std::int64_t sent_ns) noexcept;

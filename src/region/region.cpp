@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <utility>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -71,10 +72,9 @@ struct Geometry {
     std::uint64_t slots_offset = 0;
     std::uint64_t free_ring_offset = 0;
     std::uint64_t ready_ring_offset = 0;
-    std::uint64_t blob_tags_offset[limits::blob_class_count]{};
-    std::uint64_t blob_next_offset[limits::blob_class_count]{};
-    std::uint64_t blob_data_offset[limits::blob_class_count]{};
-    std::uint32_t blob_block_count[limits::blob_class_count]{};
+    std::uint64_t blob_chunk_class_offset = 0;
+    std::uint64_t blob_arena_offset = 0;
+    std::uint32_t blob_chunk_count = 0;
     std::uint64_t fifo_offset = 0;
     std::uint64_t fifo_slots_offset = 0;
     std::uint64_t group_table_offset = 0;
@@ -92,7 +92,7 @@ struct Geometry {
 };
 
 // dedup_entries 0: a FIFO queue without deduplication (no table).
-Geometry compute_geometry(std::uint32_t slot_count, std::uint32_t inline_bytes, std::uint64_t blob_bytes_per_class,
+Geometry compute_geometry(std::uint32_t slot_count, std::uint32_t inline_bytes, std::uint64_t message_bytes_capacity,
                           bool fifo, std::uint32_t dedup_entries) {
     Geometry g;
     g.slot_count = slot_count;
@@ -107,17 +107,12 @@ Geometry compute_geometry(std::uint32_t slot_count, std::uint32_t inline_bytes, 
     offset = round_up(offset + std::uint64_t{g.ring_capacity} * 8, page_bytes);
     g.ready_ring_offset = offset;
     offset = round_up(offset + std::uint64_t{g.ring_capacity} * 8, page_bytes);
-    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
-        const std::uint64_t block_bytes = layout::blob_class_bytes(c);
-        const std::uint64_t blocks = std::max<std::uint64_t>(2, blob_bytes_per_class / block_bytes);
-        g.blob_block_count[c] = static_cast<std::uint32_t>(std::min<std::uint64_t>(blocks, 1u << 27));
-        g.blob_tags_offset[c] = offset;
-        offset += std::uint64_t{g.blob_block_count[c]} * 8;
-        g.blob_next_offset[c] = offset;
-        offset = round_up(offset + std::uint64_t{g.blob_block_count[c]} * 4, page_bytes);
-        g.blob_data_offset[c] = offset;
-        offset = round_up(offset + std::uint64_t{g.blob_block_count[c]} * block_bytes, page_bytes);
-    }
+    // The blob arena: virtual until chunks are carved (BlobArena reserves their pages then).
+    g.blob_chunk_count = layout::blob_chunks_for(message_bytes_capacity);
+    g.blob_chunk_class_offset = offset;
+    offset = round_up(offset + g.blob_chunk_count, page_bytes);
+    g.blob_arena_offset = offset;
+    offset += std::uint64_t{g.blob_chunk_count} * layout::blob_chunk_bytes;
     if (fifo) {
         // Groups hold at least one message each, so twice the slots keeps probing short.
         g.group_capacity = std::bit_ceil(slot_count) * 2;
@@ -177,12 +172,16 @@ template <class Part> bool parts_fit(std::uint64_t offset, std::uint64_t count, 
 
 } // namespace
 
-Region::Region(std::byte* base, std::uint64_t size, std::string name)
-    : base_(base), size_(size), name_(std::move(name)), header_(reinterpret_cast<layout::RegionHeader*>(base)) {}
+Region::Region(std::byte* base, std::uint64_t size, std::string name, int fd)
+    : base_(base), fd_(fd), size_(size), name_(std::move(name)),
+      header_(reinterpret_cast<layout::RegionHeader*>(base)) {}
 
 Region::~Region() {
     if (base_ != nullptr) {
         munmap(base_, size_);
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
     }
 }
 
@@ -224,11 +223,7 @@ void Region::bind_parts() noexcept {
             h.deferred_ring, reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + h.deferred_ring_offset),
             h.deferred_ring_capacity);
     }
-    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
-        blob_stacks_[c] = ring::BlobStack(h.blob_free_head[c],
-                                          reinterpret_cast<std::atomic<std::uint32_t>*>(base_ + h.blob_next_offset[c]),
-                                          h.blob_block_count[c]);
-    }
+    blob_arena_ = BlobArena(h, base_, fd_);
 }
 
 Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std::string_view name,
@@ -241,10 +236,13 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     if (slot_count < limits::slot_count_min || slot_count > limits::slot_count_max) {
         return Error{Errc::invalid_parameter_value, "slot count must be between 16 and 16777215"};
     }
-    const std::uint64_t blob_bytes =
-        capacity.blob_bytes_per_class == 0 ? limits::blob_bytes_per_class_default : capacity.blob_bytes_per_class;
-    if (blob_bytes > limits::blob_bytes_per_class_max) {
-        return Error{Errc::invalid_parameter_value, "blob bytes per class must be at most 4 GiB"};
+    const std::uint64_t message_bytes = capacity.message_bytes_capacity == 0
+                                            ? layout::message_bytes_capacity_default(slot_count)
+                                            : capacity.message_bytes_capacity;
+    if (message_bytes < limits::message_bytes_capacity_min || message_bytes > limits::message_bytes_capacity_max) {
+        return Error{Errc::invalid_parameter_value, "MessageBytesCapacity must be between " +
+                                                        std::to_string(limits::message_bytes_capacity_min) + " and " +
+                                                        std::to_string(limits::message_bytes_capacity_max) + " bytes"};
     }
     if (config_json.size() > layout::config_buffer_bytes) {
         return Error{Errc::invalid_parameter_value, "queue configuration too large"};
@@ -263,7 +261,7 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
         return Error{Errc::invalid_parameter_value, "inline bytes must be a multiple of 64 between 64 and 960"};
     }
     const Geometry g =
-        compute_geometry(slot_count, static_cast<std::uint32_t>(inline_bytes), blob_bytes, fifo, dedup_entries);
+        compute_geometry(slot_count, static_cast<std::uint32_t>(inline_bytes), message_bytes, fifo, dedup_entries);
 
     auto directory_fd = open_namespace_directory(directory);
     if (!directory_fd) {
@@ -271,11 +269,11 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     }
     const UniqueFd directory_closer(directory_fd.value());
     // An unnamed file: nobody can open it until it is complete and linked.
-    const int fd = ::openat(directory_fd.value(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    UniqueFd file(::openat(directory_fd.value(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    const int fd = file.fd;
     if (fd < 0) {
         return system_error("cannot create the region of queue " + std::string(name));
     }
-    const UniqueFd closer(fd);
     if (fchmod(fd, static_cast<mode_t>(capacity.permissions & 0777)) != 0) {
         return system_error("fchmod");
     }
@@ -286,7 +284,8 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     if (mapped == MAP_FAILED) {
         return system_error("mmap");
     }
-    std::shared_ptr<Region> region(new Region(static_cast<std::byte*>(mapped), g.total_bytes, std::string(name)));
+    std::shared_ptr<Region> region(
+        new Region(static_cast<std::byte*>(mapped), g.total_bytes, std::string(name), std::exchange(file.fd, -1)));
     region->permissions_ = capacity.permissions & 0777;
     // The file is zero-filled: slots start FREE at generation 0, counters at 0. Construct the
     // header in place so its atomics begin their lifetime.
@@ -309,13 +308,10 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
     h->slots_offset = g.slots_offset;
     h->free_ring_offset = g.free_ring_offset;
     h->ready_ring_offset = g.ready_ring_offset;
-    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
-        h->blob_tags_offset[c] = g.blob_tags_offset[c];
-        h->blob_next_offset[c] = g.blob_next_offset[c];
-        h->blob_data_offset[c] = g.blob_data_offset[c];
-        h->blob_block_count[c] = g.blob_block_count[c];
-    }
-    h->blob_bytes_per_class = blob_bytes;
+    h->blob_chunk_class_offset = g.blob_chunk_class_offset;
+    h->blob_arena_offset = g.blob_arena_offset;
+    h->blob_chunk_count = g.blob_chunk_count;
+    h->message_bytes_capacity = message_bytes;
     h->fifo_offset = g.fifo_offset;
     h->fifo_slots_offset = g.fifo_slots_offset;
     h->group_table_offset = g.group_table_offset;
@@ -389,11 +385,7 @@ Result<std::shared_ptr<Region>> Region::create(const std::string& directory, std
                                    reinterpret_cast<std::atomic<std::uint64_t>*>(base + g.deferred_ring_offset),
                                    g.deferred_ring_capacity, 0);
     }
-    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
-        ring::BlobStack::initialize(h->blob_free_head[c],
-                                    reinterpret_cast<std::atomic<std::uint32_t>*>(base + g.blob_next_offset[c]),
-                                    g.blob_block_count[c]);
-    }
+    BlobArena::initialize(*h);
     // Publish: version last, then the name appears in the directory.
     h->layout_version.store(layout::layout_version, std::memory_order_release);
     // linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; the /proc link of the descriptor does not.
@@ -418,7 +410,7 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
     const UniqueFd directory_closer(directory_fd.value());
     const std::string what = "the region of queue " + std::string(name);
     // No symlink is followed, and a FIFO planted under the name does not block the open.
-    const UniqueFd file(::openat(directory_fd.value(), file_name_of(name).c_str(),
+    UniqueFd file(::openat(directory_fd.value(), file_name_of(name).c_str(),
                                  O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
     if (file.fd < 0) {
         if (errno == ENOENT) {
@@ -445,7 +437,8 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
     if (mapped == MAP_FAILED) {
         return system_error("cannot map " + what);
     }
-    std::shared_ptr<Region> region(new Region(static_cast<std::byte*>(mapped), size, std::string(name)));
+    std::shared_ptr<Region> region(
+        new Region(static_cast<std::byte*>(mapped), size, std::string(name), std::exchange(file.fd, -1)));
     region->permissions_ = static_cast<std::uint32_t>(info.st_mode & 0777);
     const layout::RegionHeader& h = region->header();
     if (h.magic != layout::region_magic) {
@@ -468,12 +461,10 @@ Result<std::shared_ptr<Region>> Region::open(const std::string& directory, std::
                 part_fits(h.slots_offset, std::uint64_t{h.slot_count} * h.slot_stride, alignof(layout::SlotHeader), size) &&
                 parts_fit<std::atomic<std::uint64_t>>(h.free_ring_offset, h.free_ring_capacity, size) &&
                 parts_fit<std::atomic<std::uint64_t>>(h.ready_ring_offset, h.ready_ring_capacity, size);
-    for (std::size_t c = 0; sane && c < limits::blob_class_count; ++c) {
-        const std::uint64_t blocks = h.blob_block_count[c];
-        sane = blocks < (1u << 28) && parts_fit<std::atomic<std::uint64_t>>(h.blob_tags_offset[c], blocks, size) &&
-               parts_fit<std::atomic<std::uint32_t>>(h.blob_next_offset[c], blocks, size) &&
-               part_fits(h.blob_data_offset[c], blocks * layout::blob_class_bytes(c), 8, size);
-    }
+    sane = sane && h.blob_chunk_count <= layout::blob_chunks_max &&
+           parts_fit<std::atomic<std::uint8_t>>(h.blob_chunk_class_offset, h.blob_chunk_count, size) &&
+           part_fits(h.blob_arena_offset, std::uint64_t{h.blob_chunk_count} * layout::blob_chunk_bytes, page_bytes,
+                     size);
     if (sane && h.fifo != 0) {
         sane = parts_fit<layout::FifoHeader>(h.fifo_offset, 1, size);
         if (sane) {

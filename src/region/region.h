@@ -17,7 +17,7 @@
 #include "shmq/layout/fifo_layout.h"
 #include "shmq/layout/region_layout.h"
 #include "shmq/layout/tenant_layout.h"
-#include "shmq/ring/blob_stack.h"
+#include "region/blob_arena.h"
 #include "shmq/ring/cell_ring.h"
 
 namespace shmq::region {
@@ -66,14 +66,8 @@ class Region {
     [[nodiscard]] std::uint16_t& tenant_of(std::uint32_t slot) const noexcept {
         return reinterpret_cast<std::uint16_t*>(base_ + header_->tenant_of_offset)[slot];
     }
-    [[nodiscard]] ring::BlobStack& blob_stack(std::size_t c) noexcept { return blob_stacks_[c]; }
-    [[nodiscard]] std::atomic<std::uint64_t>& blob_tag(std::size_t c, std::uint32_t block) const noexcept {
-        return reinterpret_cast<std::atomic<std::uint64_t>*>(base_ + header_->blob_tags_offset[c])[block];
-    }
-    [[nodiscard]] std::byte* blob_data(std::size_t c, std::uint32_t block) const noexcept {
-        return base_ + header_->blob_data_offset[c] + std::size_t{block} * layout::blob_class_bytes(c);
-    }
-    [[nodiscard]] std::uint32_t blob_block_count(std::size_t c) const noexcept { return header_->blob_block_count[c]; }
+    [[nodiscard]] BlobArena& blob_arena() noexcept { return blob_arena_; }
+    [[nodiscard]] const BlobArena& blob_arena() const noexcept { return blob_arena_; }
     // FIFO queues only (header().fifo != 0).
     [[nodiscard]] layout::FifoHeader& fifo_header() const noexcept {
         return *reinterpret_cast<layout::FifoHeader*>(base_ + header_->fifo_offset);
@@ -95,10 +89,12 @@ class Region {
     [[nodiscard]] std::uint32_t permissions() const noexcept { return permissions_; }
 
   private:
-    Region(std::byte* base, std::uint64_t size, std::string name);
+    // Takes ownership of the mapping and of fd (the region file: BlobArena reserves pages in it).
+    Region(std::byte* base, std::uint64_t size, std::string name, int fd);
     void bind_parts() noexcept;
 
     std::byte* base_ = nullptr;
+    int fd_ = -1;
     std::uint64_t size_ = 0;
     std::uint32_t permissions_ = 0600;
     std::string name_;
@@ -111,7 +107,7 @@ class Region {
     ring::CellRing deferred_ring_;
     ring::CellRing journal_sends_;
     ring::CellRing journal_deletes_;
-    ring::BlobStack blob_stacks_[limits::blob_class_count];
+    BlobArena blob_arena_;
 };
 
 } // namespace shmq::region

@@ -20,14 +20,15 @@ Status invalid_value(std::string_view name, std::string_view reason = {}) {
     return {Errc::invalid_attribute_value, std::move(message)};
 }
 
-bool parse_uint(std::string_view text, std::int64_t minimum, std::int64_t maximum, std::uint32_t& out) {
+template <class Unsigned>
+bool parse_uint(std::string_view text, std::int64_t minimum, std::int64_t maximum, Unsigned& out) {
     std::int64_t value = 0;
     const auto* end = text.data() + text.size();
     const auto result = std::from_chars(text.data(), end, value);
     if (text.empty() || result.ec != std::errc{} || result.ptr != end || value < minimum || value > maximum) {
         return false;
     }
-    out = static_cast<std::uint32_t>(value);
+    out = static_cast<Unsigned>(value);
     return true;
 }
 
@@ -181,7 +182,7 @@ const std::vector<std::string>& settable_attribute_names() {
 }
 
 const std::vector<std::string>& extension_attribute_names() {
-    static const std::vector<std::string> names = {"Durability", "MessageCapacity"};
+    static const std::vector<std::string> names = {"Durability", "MessageCapacity", "MessageBytesCapacity"};
     return names;
 }
 
@@ -319,6 +320,17 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
                 return invalid_value(name, "MessageCapacity must be between " + std::to_string(limits::slot_count_min) +
                                                " and " + std::to_string(limits::slot_count_max) + ".");
             }
+        } else if (name == "MessageBytesCapacity") {
+            // Bytes of bodies larger than a slot's inline area the region holds, likewise fixed.
+            if (!creating) {
+                return invalid_value(name, "MessageBytesCapacity can only be set when the queue is created.");
+            }
+            if (!parse_uint(value, limits::message_bytes_capacity_min, limits::message_bytes_capacity_max,
+                            config.message_bytes_capacity)) {
+                return invalid_value(name, "MessageBytesCapacity must be between " +
+                                               std::to_string(limits::message_bytes_capacity_min) + " and " +
+                                               std::to_string(limits::message_bytes_capacity_max) + " bytes.");
+            }
         } else if (name == "FifoThroughputLimit") {
             if (!config.fifo) {
                 return {Errc::invalid_attribute_name,
@@ -386,6 +398,8 @@ std::string attribute_value(const QueueConfig& config, std::string_view name) {
         return config.durability;
     if (name == "MessageCapacity")
         return config.message_capacity == 0 ? std::string() : std::to_string(config.message_capacity);
+    if (name == "MessageBytesCapacity")
+        return config.message_bytes_capacity == 0 ? std::string() : std::to_string(config.message_bytes_capacity);
     return {};
 }
 

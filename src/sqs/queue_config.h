@@ -32,6 +32,7 @@ struct QueueConfig {
     std::string fifo_throughput_limit; // FIFO only: perQueue | perMessageGroupId
     std::string durability = "memory"; // shmq: memory | async | sync (shmqd journals sends and deletes)
     std::uint32_t message_capacity = 0; // shmq: messages the region holds, set at creation (0: default)
+    std::uint64_t message_bytes_capacity = 0; // shmq: bytes of bodies over the inline size, likewise
 
     // Parsed from redrive_policy.
     std::string dead_letter_target_name;

@@ -874,11 +874,21 @@ class InspectTest(ShmqTestCase):
     def test_create_queue_capacity_flags(self):
         name = f"capacity-{uuid.uuid4().hex[:10]}"
         CREATED_QUEUES.add(name)
-        run = shmq("create-queue", "--queue-name", name, "--slots", "32", "--inline-bytes", "256")
+        run = shmq("create-queue", "--queue-name", name, "--slots", "32", "--inline-bytes", "256",
+                   "--message-bytes", "3145728")
         self.assert_ok(run)
         inspection = shmq("inspect", name, "--json").json()
         self.assertEqual(inspection["slot_count"], 32)
         self.assertEqual(inspection["inline_bytes"], 256)
+        self.assertEqual(inspection["message_bytes_capacity"], 3145728)
+        self.assertEqual(inspection["blob_chunks"], 3)  # whole chunks of about 1 MiB
+        self.assertEqual(inspection["blob_chunks_carved"], 0)
+        attributes = shmq("get-queue-attributes", "--queue-url", run.json()["QueueUrl"], "--attribute-names",
+                          "MessageCapacity", "MessageBytesCapacity").json()["Attributes"]
+        self.assertEqual(attributes, {"MessageCapacity": "32", "MessageBytesCapacity": "3145728"})
+        run = shmq("create-queue", "--queue-name", f"bad-{uuid.uuid4().hex[:10]}", "--message-bytes", "1000")
+        self.assertNotEqual(run.code, 0)
+        self.assertIn("--message-bytes", run.err)
 
         fifo = f"nodedup-{uuid.uuid4().hex[:10]}.fifo"
         CREATED_QUEUES.add(fifo)

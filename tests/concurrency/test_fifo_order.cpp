@@ -116,7 +116,7 @@ int consume(const Client& client, Deliveries& deliveries) {
 TEST_CASE("FIFO order, no loss and no starvation with consumers SIGKILLed at random", "[concurrency][fifo]") {
     testing::TestNamespace ns; // the real clock: visibility timeouts end for real
     (void)ns.make_queue("order.fifo", {{"FifoQueue", "true"}, {"VisibilityTimeout", "1"}},
-                        QueueCapacity{.slot_count = 2048, .blob_bytes_per_class = 1 << 16, .permissions = 0600});
+                        QueueCapacity{.slot_count = 2048, .message_bytes_capacity = 0, .permissions = 0600});
     void* memory = mmap(nullptr, sizeof(Deliveries), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     REQUIRE(memory != MAP_FAILED);
     auto* deliveries = new (memory) Deliveries{};
@@ -168,7 +168,7 @@ TEST_CASE("FIFO order, no loss and no starvation with consumers SIGKILLed at ran
 TEST_CASE("FIFO with threads: one handle each, order and exactly-once without failures", "[concurrency][fifo]") {
     testing::TestNamespace ns;
     (void)ns.make_queue("order.fifo", {{"FifoQueue", "true"}},
-                        QueueCapacity{.slot_count = 512, .blob_bytes_per_class = 1 << 16, .permissions = 0600});
+                        QueueCapacity{.slot_count = 512, .message_bytes_capacity = 0, .permissions = 0600});
     auto* deliveries = new Deliveries{};
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;

@@ -4,6 +4,7 @@
 // are set aside and taken later, so order is best-effort there; loss, duplicates and the
 // per-tenant counts (zero once everything is deleted) are still checked. Method: bodies carry (producer, sequence); consumers record every reception in a shared
 // counter array (MAP_SHARED) and check per-producer order themselves; the parent checks counts.
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -123,7 +124,7 @@ TEST_CASE("N producer processes x M consumer processes: nothing lost, nothing du
     testing::TestNamespace ns;
     // A small queue, so producers block on back-pressure and slots are reused many times.
     (void)ns.make_queue("many", {},
-                        QueueCapacity{.slot_count = 1024, .blob_bytes_per_class = 1 << 20, .permissions = 0600});
+                        QueueCapacity{.slot_count = 1024, .message_bytes_capacity = 0, .permissions = 0600});
     SharedCounts* counts = map_counts(total);
     std::vector<ChildProcess> children;
     for (std::uint32_t c = 0; c < consumers; ++c) {
@@ -157,7 +158,7 @@ TEST_CASE("N producer threads x M consumer threads, one handle each", "[concurre
     constexpr std::uint32_t total = producers * each;
     testing::TestNamespace ns;
     (void)ns.make_queue("threads", {},
-                        QueueCapacity{.slot_count = 256, .blob_bytes_per_class = 1 << 20, .permissions = 0600});
+                        QueueCapacity{.slot_count = 256, .message_bytes_capacity = 0, .permissions = 0600});
     SharedCounts* counts = map_counts(total);
     std::vector<std::thread> threads;
     for (std::uint32_t c = 0; c < consumers; ++c) {
@@ -253,7 +254,7 @@ TEST_CASE("a long poll whose stop is requested ends at once with nothing, leavin
 TEST_CASE("a blocked sender resumes when a delete makes room", "[concurrency]") {
     testing::TestNamespace ns;
     Queue sender = ns.make_queue("back-pressure", {},
-                                 QueueCapacity{.slot_count = 16, .blob_bytes_per_class = 0, .permissions = 0600});
+                                 QueueCapacity{.slot_count = 16, .message_bytes_capacity = 0, .permissions = 0600});
     for (int i = 0; i < 16; ++i) {
         REQUIRE(sender.send({.body = "fill"}));
     }
@@ -275,4 +276,89 @@ TEST_CASE("a blocked sender resumes when a delete makes room", "[concurrency]") 
     blocked.join();
     CHECK(sent.load());
     CHECK(consumer->inspect().ready == 16);
+}
+
+TEST_CASE("producer processes carving blob chunks at once: every body intact, every block one message's",
+          "[concurrency]") {
+    // Bodies of every blob class, sent by four processes started together into an empty arena,
+    // so size classes run dry and carve chunks concurrently; nothing is received until all are
+    // sent, so a block handed to two messages shows as a wrong body.
+    constexpr std::uint32_t carvers = 4;
+    constexpr std::uint32_t each = 250;
+    constexpr std::size_t sizes[] = {100, 300, 1'500, 5'000, 20'000, 70'000, 300'000};
+    const auto body_for = [&](std::uint32_t producer, std::uint32_t sequence) {
+        std::string body = std::to_string(producer) + ":" + std::to_string(sequence) + ":";
+        body.resize(sizes[(producer + sequence) % std::size(sizes)], '-');
+        std::uint64_t state = 0x9E3779B97F4A7C15ull * (producer * each + sequence + 1);
+        for (std::size_t i = body.find('-'); i < body.size(); ++i) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            body[i] = static_cast<char>('a' + state % 26);
+        }
+        return body;
+    };
+    testing::TestNamespace ns;
+    (void)ns.make_queue("carving", {}, QueueCapacity{.slot_count = carvers * each});
+    auto* start = static_cast<std::atomic<std::uint32_t>*>(
+        mmap(nullptr, sizeof(std::atomic<std::uint32_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    REQUIRE(start != MAP_FAILED);
+    new (start) std::atomic<std::uint32_t>{0};
+    std::vector<ChildProcess> children;
+    for (std::uint32_t p = 0; p < carvers; ++p) {
+        children.push_back(ChildProcess::fork_run([&, p] {
+            auto queue = ns.client().open_queue("carving");
+            start->fetch_add(1, std::memory_order_acq_rel); // counted even on failure: nobody waits for ever
+            if (!queue) {
+                return 2;
+            }
+            while (start->load(std::memory_order_acquire) < carvers) {
+            }
+            for (std::uint32_t s = 0; s < each; ++s) {
+                if (!queue->send({.body = body_for(p, s)})) {
+                    return 1;
+                }
+            }
+            return 0;
+        }));
+    }
+    for (ChildProcess& child : children) {
+        const int status = child.wait();
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    munmap(start, sizeof(std::atomic<std::uint32_t>));
+
+    auto queue = ns.client().open_queue("carving");
+    REQUIRE(queue);
+    const QueueInspection sent = queue->inspect();
+    CHECK(sent.ready == carvers * each);
+    CHECK(sent.blob_chunks_carved <= sent.blob_chunks);
+    std::vector<std::uint8_t> seen(carvers * each, 0);
+    std::uint32_t wrong_bodies = 0;
+    ReceiveRequest request;
+    request.max_number_of_messages = 10;
+    request.wait_time_s = 0;
+    for (;;) {
+        std::vector<ReceiptHandle> handles;
+        auto received = queue->receive_views(request, [&](const MessageView& view) {
+            std::uint32_t producer = 0, sequence = 0;
+            if (std::sscanf(std::string(view.body.substr(0, 32)).c_str(), "%u:%u:", &producer, &sequence) == 2 &&
+                producer < carvers && sequence < each && view.body == body_for(producer, sequence)) {
+                ++seen[producer * each + sequence];
+            } else {
+                ++wrong_bodies;
+            }
+            handles.push_back(view.receipt_handle);
+        });
+        REQUIRE(received);
+        if (received.value() == 0) {
+            break;
+        }
+        std::vector<Errc> errors(handles.size());
+        queue->delete_batch(handles, errors);
+    }
+    CHECK(wrong_bodies == 0);
+    CHECK(std::count(seen.begin(), seen.end(), std::uint8_t{1}) == carvers * each);
+    CHECK(queue->inspect().free == carvers * each);
 }

@@ -176,6 +176,44 @@ class QueueManagement(unittest.TestCase):
                          {"MessageCapacity": "300000"})
         sqs.delete_queue(QueueUrl=url)
 
+    @shmqd_only
+    def test_message_bytes_capacity_extension(self):
+        # Bodies over a slot's inline area live in a blob arena of MessageBytesCapacity bytes (whole
+        # chunks of about 1 MiB): a send that finds no room there, or no free slot, is OverLimit
+        # naming the limit reached.
+        sqs = client()
+        url = sqs.create_queue(QueueName="budgeted", Attributes={"MessageCapacity": "16",
+                                                                  "MessageBytesCapacity": "2097152"})["QueueUrl"]
+        self.assertEqual(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["MessageCapacity",
+                                                                                  "MessageBytesCapacity"])["Attributes"],
+                         {"MessageCapacity": "16", "MessageBytesCapacity": "2097152"})
+        self.assertNotIn("MessageBytesCapacity",
+                         sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"])
+        big = "b" * 300_000  # one chunk each
+        for _ in range(2):
+            sqs.send_message(QueueUrl=url, MessageBody=big)
+        response = error_of(sqs.send_message, QueueUrl=url, MessageBody=big)
+        self.assertEqual(response["Error"]["Code"], "OverLimit")
+        self.assertIn("MessageBytesCapacity (2097152 bytes)", response["Error"]["Message"])
+        self.assertEqual(response["ResponseMetadata"]["HTTPStatusCode"], 403)
+        for i in range(14):
+            sqs.send_message(QueueUrl=url, MessageBody="small %d" % i)
+        response = error_of(sqs.send_message, QueueUrl=url, MessageBody="one too many")
+        self.assertEqual(response["Error"]["Code"], "OverLimit")
+        self.assertIn("MessageCapacity (16 messages)", response["Error"]["Message"])
+        failed = sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "x"}])["Failed"]
+        self.assertEqual([(entry["Id"], entry["Code"], entry["SenderFault"]) for entry in failed],
+                         [("a", "OverLimit", True)])
+        self.assertIn("MessageCapacity (16 messages)", failed[0]["Message"])
+        # Create-only, and bounded.
+        response = error_of(sqs.set_queue_attributes, QueueUrl=url, Attributes={"MessageBytesCapacity": "4194304"})
+        self.assertIn("can only be set when the queue is created", response["Error"]["Message"])
+        response = error_of(sqs.create_queue, QueueName="unbudgeted", Attributes={"MessageBytesCapacity": "1000"})
+        self.assertEqual(response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertIn("MessageBytesCapacity must be between 1048576 and 68719476736 bytes",
+                      response["Error"]["Message"])
+        sqs.delete_queue(QueueUrl=url)
+
     def test_missing_queue_is_answered_as_aws_does(self):
         # Recorded from AWS: test_non_existent_queue[sqs] and [sqs_query].
         response = error_of(client().get_queue_url, QueueName="does-not-exist")

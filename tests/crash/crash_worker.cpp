@@ -3,6 +3,8 @@
 // per event, flushed at once, so the test knows exactly what was acknowledged before the kill.
 //   crash-worker NAMESPACE QUEUE produce COUNT      sends "0".."COUNT-1", prints "ack N" each
 //   crash-worker NAMESPACE QUEUE fifo-produce COUNT the same into group "g" of a FIFO queue
+//   crash-worker NAMESPACE QUEUE produce-large COUNT  the same, each body padded to 100 KiB
+//                                                  (the blob arena's 256 KiB class)
 //   crash-worker NAMESPACE QUEUE consume COUNT      receive+delete, prints "got BODY" / "del BODY"
 //   crash-worker NAMESPACE QUEUE hold COUNT         receives COUNT messages, prints, then waits
 //   crash-worker NAMESPACE QUEUE timers 0           runs due timers once
@@ -54,6 +56,17 @@ int main(int argc, char** argv) {
                 return 4;
             }
             std::printf("ack %s\n", body.c_str());
+        }
+    } else if (mode == "produce-large") {
+        constexpr std::size_t large_body_bytes = 100 * 1024;
+        for (long i = 0; i < count; ++i) {
+            std::string body = std::to_string(i);
+            const std::string acknowledged = body;
+            body.resize(large_body_bytes, '.');
+            if (!queue->send({.body = body})) {
+                return 4;
+            }
+            std::printf("ack %s\n", acknowledged.c_str());
         }
     } else if (mode == "produce" || mode == "loop-produce" || mode == "loop-produce-tenants") {
         const bool forever = mode != "produce";

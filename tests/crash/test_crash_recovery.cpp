@@ -107,7 +107,7 @@ void expect_no_leak(Queue& queue, bool fifo = false) {
     CHECK(refill(state.slot_count).code() == Errc::queue_full);
 }
 
-const QueueCapacity small{.slot_count = 16, .blob_bytes_per_class = 1 << 16, .permissions = 0600};
+const QueueCapacity small{.slot_count = 16, .message_bytes_capacity = 0, .permissions = 0600};
 
 } // namespace
 
@@ -130,6 +130,36 @@ TEST_CASE("a producer killed inside the send protocol loses no acknowledged mess
         CHECK(drained.count(body) == 1);
     }
     CHECK(drained.size() <= 5); // the unacknowledged fifth may or may not have been published
+    expect_no_leak(queue);
+}
+
+TEST_CASE("a producer killed while carving a blob chunk leaks that chunk only, and the queue keeps working", "[crash]") {
+    ManualClock clock(ahead_of_real_time());
+    testing::TestNamespace ns(&clock);
+    // Four chunks; 100 KiB bodies take 256 KiB blocks, four to a chunk: the worker carves chunk
+    // 0 for its first message and is killed carving chunk 1 for its fifth.
+    constexpr std::uint64_t four_chunks = 4ull << 20;
+    Queue queue = ns.make_queue("carve", {}, QueueCapacity{.slot_count = 16, .message_bytes_capacity = four_chunks});
+    REQUIRE(queue.inspect().blob_chunks == 4);
+    ChildProcess worker = run_worker(ns, "carve", "produce-large", 10, "blob.after_carve_claim", 2);
+    const std::set<std::string> acked = prefixed(worker.read_all(), "ack ");
+    expect_killed(worker);
+    CHECK(acked == std::set<std::string>{"0", "1", "2", "3"});
+
+    queue.advance_timers(); // the dead worker's claimed slot is freed
+    const std::multiset<std::string> drained = drain(queue);
+    CHECK(drained.size() == 4);
+    for (const std::string& body : drained) {
+        CHECK(acked.count(body.substr(0, body.find('.'))) == 1);
+    }
+    CHECK(queue.inspect().blob_chunks_carved == 2); // chunk 1 is the leak
+    // Room for exactly the other three chunks' twelve blocks.
+    const std::string large(100 * 1024, 'L');
+    for (int i = 0; i < 12; ++i) {
+        REQUIRE(queue.send({.body = large}));
+    }
+    CHECK(queue.send({.body = large}).code() == Errc::queue_bytes_full);
+    CHECK(drain(queue).size() == 12);
     expect_no_leak(queue);
 }
 
@@ -234,7 +264,7 @@ TEST_CASE("producers and consumers SIGKILLed at random: every acknowledged messa
     ManualClock clock(ahead_of_real_time());
     testing::TestNamespace ns(&clock);
     Queue queue = ns.make_queue("random", {{"VisibilityTimeout", "1"}},
-                                QueueCapacity{.slot_count = 512, .blob_bytes_per_class = 1 << 16, .permissions = 0600});
+                                QueueCapacity{.slot_count = 512, .message_bytes_capacity = 0, .permissions = 0600});
     const std::string output_dir = ns.client().namespace_dir() + "/outputs";
     std::filesystem::create_directories(output_dir);
     std::mt19937 random(12345);

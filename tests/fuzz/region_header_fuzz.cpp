@@ -77,7 +77,7 @@ const Bases& bases() {
         }
         shmq::QueueCapacity capacity;
         capacity.slot_count = 16;
-        capacity.blob_bytes_per_class = 4096;
+        capacity.message_bytes_capacity = shmq::limits::message_bytes_capacity_min;
         Bases bases;
         bases.root = root;
         bases.directory = client->namespace_dir();

@@ -232,7 +232,7 @@ TEST_CASE("a full deduplication window refuses the send instead of forgetting", 
     const Client& client = ns.client();
     REQUIRE(client.create_queue(
         "small.fifo", fifo_attributes, {},
-        QueueCapacity{.slot_count = 0, .blob_bytes_per_class = 0, .permissions = 0600, .dedup_entries = 64}));
+        QueueCapacity{.slot_count = 0, .message_bytes_capacity = 0, .permissions = 0600, .dedup_entries = 64}));
     auto queue = client.open_queue("small.fifo");
     REQUIRE(queue);
     int refused = 0;
@@ -415,12 +415,15 @@ TEST_CASE("ReceiveRequestAttemptId: a retry gets the same messages and handles w
 TEST_CASE("duplicates give back everything their send took: slots and blob blocks", "[unit][fifo]") {
     ManualClock clock;
     testing::TestNamespace ns(&clock);
-    // 16 slots and a tiny blob heap: a leak per duplicate would fill it within a few sends.
+    // 16 slots and the smallest blob arena (one chunk, at most 4112 blocks): a leak per duplicate
+    // would spend it within the loop.
     Queue queue = ns.make_queue("dups.fifo", {{"FifoQueue", "true"}},
-                                QueueCapacity{.slot_count = 16, .blob_bytes_per_class = 4096, .permissions = 0600});
+                                QueueCapacity{.slot_count = 16,
+                                              .message_bytes_capacity = limits::message_bytes_capacity_min,
+                                              .permissions = 0600});
     const std::string body(200, 'b'); // with its ids, beyond the inline area: a blob block
     REQUIRE(send(queue, body, "g", "same"));
-    for (int i = 0; i < 1000; ++i) {
+    for (int i = 0; i < 5000; ++i) {
         REQUIRE(send(queue, body, "g", "same"));
     }
     // The same id twice in one batch: the second is a duplicate of the first.

@@ -183,7 +183,7 @@ TEST_CASE("regions are private (0600) unless asked otherwise, SHMQ_NAMESPACE sel
     REQUIRE(client.create_queue("private"));
     // Group bits only in a namespace opened with group access (see test_file_permissions.cpp).
     REQUIRE(client.create_queue("shared", {}, {},
-                                QueueCapacity{.slot_count = 0, .blob_bytes_per_class = 0, .permissions = 0666}));
+                                QueueCapacity{.slot_count = 0, .message_bytes_capacity = 0, .permissions = 0666}));
     struct stat info {};
     REQUIRE(stat(region::Region::path_of(client.namespace_dir(), "private").c_str(), &info) == 0);
     CHECK((info.st_mode & 0777) == 0600);

@@ -169,7 +169,7 @@ TEST_CASE("a sweep pass over a large region spans several calls but misses nothi
     testing::TestNamespace ns(&clock);
     Queue queue =
         ns.make_queue("large", {{"VisibilityTimeout", "1"}},
-                      QueueCapacity{.slot_count = 20'000, .blob_bytes_per_class = 1 << 20, .permissions = 0600});
+                      QueueCapacity{.slot_count = 20'000, .message_bytes_capacity = 0, .permissions = 0600});
     for (int i = 0; i < 100; ++i) {
         REQUIRE(queue.send({.body = std::to_string(i)}));
     }

@@ -36,7 +36,7 @@ void spin_pause() noexcept {
 }
 
 bool retryable(shmq::Errc code) noexcept {
-    return code == shmq::Errc::queue_full || code == shmq::Errc::timed_out;
+    return code == shmq::Errc::queue_full || code == shmq::Errc::queue_bytes_full || code == shmq::Errc::timed_out;
 }
 
 // Waits for the parent's go; false if the parent is gone.

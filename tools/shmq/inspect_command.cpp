@@ -36,7 +36,9 @@ boost::json::object inspection_json(const QueueInspection& inspection) {
         {"slot_count", inspection.slot_count},
         {"inline_bytes", inspection.inline_bytes},
         {"fifo_deduplication", inspection.fifo_deduplication},
-        {"blob_bytes_per_class", inspection.blob_bytes_per_class},
+        {"message_bytes_capacity", inspection.message_bytes_capacity},
+        {"blob_chunks", inspection.blob_chunks},
+        {"blob_chunks_carved", inspection.blob_chunks_carved},
         {"ready_ring_head", inspection.ready_ring_head},
         {"ready_ring_tail", inspection.ready_ring_tail},
         {"free_ring_head", inspection.free_ring_head},
@@ -69,8 +71,9 @@ void print_human(const QueueInspection& inspection, std::int64_t now_ns) {
     std::printf("region              %" PRIu64 " bytes, layout version %" PRIu32 "\n", inspection.region_bytes,
                 inspection.layout_version);
     std::printf("capacity            %" PRIu32 " slots of %" PRIu32 " inline bytes, %" PRIu64
-                " blob bytes per class\n",
-                inspection.slot_count, inspection.inline_bytes, inspection.blob_bytes_per_class);
+                " message bytes (%" PRIu32 " of %" PRIu32 " blob chunks carved)\n",
+                inspection.slot_count, inspection.inline_bytes, inspection.message_bytes_capacity,
+                inspection.blob_chunks_carved, inspection.blob_chunks);
     std::printf("ready ring          head %" PRIu64 "  tail %" PRIu64 "  (%" PRIu64 " queued)\n",
                 inspection.ready_ring_head, inspection.ready_ring_tail,
                 ring_length(inspection.ready_ring_head, inspection.ready_ring_tail));

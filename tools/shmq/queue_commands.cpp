@@ -37,6 +37,11 @@ struct CreateQueueCommand {
         parser.add_option("--slots", capacity.slot_count, "Messages the queue holds at once")
             ->check(CLI::Range(limits::slot_count_min, limits::slot_count_max))
             ->group(group);
+        parser.add_option("--message-bytes", capacity.message_bytes_capacity,
+                          "Bytes of bodies over the inline size the queue holds at once (MessageBytesCapacity; "
+                          "default: a largest message in every slot, up to 64 GiB)")
+            ->check(CLI::Range(std::uint64_t{limits::message_bytes_capacity_min}, limits::message_bytes_capacity_max))
+            ->group(group);
         parser.add_option("--inline-bytes", capacity.inline_bytes,
                           "Body + attribute bytes kept in the slot itself (multiple of 64, up to 960)")
             ->check(CLI::Range(64u, static_cast<std::uint32_t>(limits::slot_inline_bytes_max)))

@@ -74,7 +74,7 @@ std::optional<QueueDefinition> read_definition(const Client& client, const std::
     definition.tags = std::move(tags.value());
     const QueueInspection inspection = queue->inspect();
     definition.capacity.slot_count = inspection.slot_count;
-    definition.capacity.blob_bytes_per_class = inspection.blob_bytes_per_class;
+    definition.capacity.message_bytes_capacity = inspection.message_bytes_capacity;
     definition.capacity.inline_bytes = inspection.inline_bytes;
     definition.capacity.permissions = inspection.permissions;
     definition.capacity.fifo_deduplication = inspection.fifo_deduplication;
@@ -85,7 +85,7 @@ std::optional<QueueDefinition> read_definition(const Client& client, const std::
 std::vector<std::byte> encode_definition(const QueueDefinition& definition) {
     json::object capacity{
         {"slot_count", definition.capacity.slot_count},
-        {"blob_bytes_per_class", definition.capacity.blob_bytes_per_class},
+        {"message_bytes_capacity", definition.capacity.message_bytes_capacity},
         {"inline_bytes", definition.capacity.inline_bytes},
         {"permissions", definition.capacity.permissions},
         {"dedup_entries", definition.capacity.dedup_entries},
@@ -131,7 +131,7 @@ bool QueueCatalog::apply(const journal::RecordView& record) {
         }
         const json::object& sizes = capacity->get_object();
         definition.capacity.slot_count = static_cast<std::uint32_t>(number_or(sizes, "slot_count", 0));
-        definition.capacity.blob_bytes_per_class = number_or(sizes, "blob_bytes_per_class", 0);
+        definition.capacity.message_bytes_capacity = number_or(sizes, "message_bytes_capacity", 0);
         definition.capacity.inline_bytes = static_cast<std::uint32_t>(number_or(sizes, "inline_bytes", 0));
         definition.capacity.permissions = static_cast<std::uint32_t>(number_or(sizes, "permissions", 0600));
         definition.capacity.dedup_entries = static_cast<std::uint32_t>(number_or(sizes, "dedup_entries", 0));

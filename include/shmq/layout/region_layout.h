@@ -14,10 +14,18 @@
 //            │ free_ring_capacity × u64 cells   (slot indices, FREE slots)  │
 //  ready ring├──────────────────────────────────────────────────────────────┤
 //            │ ready_ring_capacity × u64 cells  (slot indices, READY slots) │
-//  blob c=0..6├─────────────────────────────────────────────────────────────┤
-//            │ tags u64[n_c] · next u32[n_c] · data (n_c × class bytes)     │
+//  chunk cls ├──────────────────────────────────────────────────────────────┤
+//            │ u8[blob_chunk_count]: the size class each carved chunk uses  │
+//  blob arena├──────────────────────────────────────────────────────────────┤
+//            │ blob_chunk_count × chunk of blob_chunk_bytes, carved on      │
+//            │ demand (the blob arena diagram below)                        │
 //  FIFO only ├──────────────────────────────────────────────────────────────┤
-//            │ FifoHeader · FifoSlot[] · GroupEntry[] · DedupEntry[]        │
+//            │ FifoHeader · FifoSlot[] · GroupEntry[] · DedupEntry[] ·      │
+//            │ AttemptEntry[]                                               │
+//  or: std.  ├──────────────────────────────────────────────────────────────┤
+//            │ TenantTable · tenant_of u16[slot_count] · deferred ring cells│
+//  journal   ├──────────────────────────────────────────────────────────────┤
+//            │ journal_sends and journal_deletes: ring cells each           │
 //            └──────────────────────────────────────────────────────────────┘
 //
 // The truth about a message is its slot's state word; rings are indexes into the slots and may
@@ -45,7 +53,9 @@ inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff
 // 8: journal rings (sends and deletes listed for shmqd) and the Durability hot attribute.
 // 9: Durability=sync: the journaling daemon, the durable position and its wait set.
 // 10: journal_wake, the futex word sync senders use to wake an idle shmqd.
-inline constexpr std::uint32_t layout_version = 10;
+// 11: one blob arena whose chunks size classes carve on demand (MessageBytesCapacity), in place
+//     of seven fixed per-class heaps; blob references name class, chunk and block.
+inline constexpr std::uint32_t layout_version = 11;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t config_buffer_bytes = 32 * 1024;
@@ -59,6 +69,88 @@ inline constexpr std::size_t blob_overhead_max = 4'096; // attribute framing bey
     return c + 1 == limits::blob_class_count ? limits::message_size_max + blob_overhead_max
                                              : std::uint64_t{limits::blob_class_bytes_min} << (2 * c);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The blob arena (see region/blob_arena.h). Chunks are carved, in order, by the size class whose
+// free stack ran dry: a chunk serves one class for the life of the region, its data split into
+// that class's blocks. Each chunk starts with one BlobBlock record per block it can hold:
+//
+//  chunk k   ┌─────────────────────────────────────────────┬───────────────────────────────┐
+//            │ BlobBlock[blob_blocks_per_chunk_max] 16 B   │ data: 1 MiB + 4 KiB, split     │
+//            │ (pages past the class's count stay unused)  │ into blocks of the chunk class │
+//            └─────────────────────────────────────────────┴───────────────────────────────┘
+inline constexpr std::uint64_t blob_page_bytes = 4096;
+inline constexpr std::uint64_t blob_chunk_data_bytes = blob_class_bytes(limits::blob_class_count - 1);
+[[nodiscard]] constexpr std::uint32_t blob_blocks_per_chunk(std::size_t c) noexcept {
+    return static_cast<std::uint32_t>(blob_chunk_data_bytes / blob_class_bytes(c));
+}
+inline constexpr std::uint32_t blob_blocks_per_chunk_max = blob_blocks_per_chunk(0);
+
+// One block's bookkeeping. tag: 0 while free; (1 << 63 | slot << 32 | generation) while the
+// message of that slot generation owns it, so a release repeated by recovery is a no-op. next:
+// the block below it on its class's free stack.
+struct BlobBlock {
+    std::atomic<std::uint64_t> tag;
+    std::atomic<std::uint32_t> next;
+    std::uint32_t reserved_;
+};
+static_assert(sizeof(BlobBlock) == 16, "block records are 16 bytes: four to a cache line");
+
+[[nodiscard]] constexpr std::uint64_t blob_round_to_page(std::uint64_t bytes) noexcept {
+    return (bytes + blob_page_bytes - 1) / blob_page_bytes * blob_page_bytes;
+}
+inline constexpr std::uint64_t blob_chunk_records_bytes =
+    blob_round_to_page(std::uint64_t{blob_blocks_per_chunk_max} * sizeof(BlobBlock));
+inline constexpr std::uint64_t blob_chunk_bytes = blob_chunk_records_bytes + blob_chunk_data_bytes;
+
+// A blob reference (SlotHeader::blob) names class (3 bits), chunk (16) and block (13); a free
+// stack entry (BlobStack) names chunk and block. blob_none has class 7, which names no class.
+inline constexpr std::uint32_t blob_block_bits = 13;
+inline constexpr std::uint32_t blob_chunk_bits = 16;
+inline constexpr std::uint32_t blob_chunks_max = (1u << blob_chunk_bits) - 1;
+[[nodiscard]] constexpr std::uint32_t blob_index(std::uint32_t chunk, std::uint32_t block) noexcept {
+    return chunk << blob_block_bits | block;
+}
+[[nodiscard]] constexpr std::uint32_t blob_index_chunk(std::uint32_t index) noexcept {
+    return index >> blob_block_bits;
+}
+[[nodiscard]] constexpr std::uint32_t blob_index_block(std::uint32_t index) noexcept {
+    return index & ((1u << blob_block_bits) - 1);
+}
+[[nodiscard]] constexpr std::uint32_t blob_reference(std::size_t c, std::uint32_t index) noexcept {
+    return static_cast<std::uint32_t>(c) << (blob_block_bits + blob_chunk_bits) | index;
+}
+[[nodiscard]] constexpr std::size_t blob_reference_class(std::uint32_t reference) noexcept {
+    return reference >> (blob_block_bits + blob_chunk_bits);
+}
+[[nodiscard]] constexpr std::uint32_t blob_reference_index(std::uint32_t reference) noexcept {
+    return reference & ((1u << (blob_block_bits + blob_chunk_bits)) - 1);
+}
+
+// Chunks a MessageBytesCapacity buys (rounded up to whole chunks).
+[[nodiscard]] constexpr std::uint32_t blob_chunks_for(std::uint64_t message_bytes_capacity) noexcept {
+    return static_cast<std::uint32_t>((message_bytes_capacity + blob_chunk_bytes - 1) / blob_chunk_bytes);
+}
+// The default MessageBytesCapacity of a queue of `slot_count` slots: room for a message of the
+// largest size in every slot after any history of sizes. Chunks never leave the class that
+// carved them, and a class carves only when all its blocks hold messages, so class c never holds
+// more than ceil(slots / blocks per chunk of c) chunks: the sum over the classes suffices.
+// Bounded by limits::message_bytes_capacity_max.
+[[nodiscard]] constexpr std::uint64_t message_bytes_capacity_default(std::uint32_t slot_count) noexcept {
+    std::uint64_t chunks = 0;
+    for (std::size_t c = 0; c < limits::blob_class_count; ++c) {
+        chunks += (std::uint64_t{slot_count} + blob_blocks_per_chunk(c) - 1) / blob_blocks_per_chunk(c);
+    }
+    const std::uint64_t bytes = chunks * blob_chunk_bytes;
+    return bytes < limits::message_bytes_capacity_max ? bytes : limits::message_bytes_capacity_max;
+}
+
+static_assert(blob_blocks_per_chunk_max < (1u << blob_block_bits), "a block number fits its 13 bits");
+static_assert(blob_chunks_for(limits::message_bytes_capacity_max) <= blob_chunks_max,
+              "the largest arena's chunk numbers fit their 16 bits");
+static_assert(blob_blocks_per_chunk(limits::blob_class_count - 1) == 1, "a chunk holds a message of the largest size");
+static_assert(blob_chunk_data_bytes % blob_page_bytes == 0, "chunk data starts and ends on a page");
+static_assert(limits::blob_class_count <= 7, "class 7 is left for blob_none");
 
 // ---------------------------------------------------------------------------------------------
 // Slot state word (SlotHeader::state):
@@ -101,7 +193,7 @@ struct SlotWord {
 //  ┌────────┬────────────┬─────────┬────────────────────┬────────────┬──────────────────┐
 //  │ state  │ deadline_ns│ sent_ns │ first_receive_delay│ sender_uid │ message_id[16]   │
 //  ├────────┴──────┬─────┴─────────┴┬───────────────────┴┬───────────┴──────────────────┘
-//  │ receive_count │ body_size      │ attributes_size     │ blob (class<<28 | block)      64
+//  │ receive_count │ body_size      │ attributes_size     │ blob (class·chunk·block)      64
 struct SlotHeader {
     std::atomic<std::uint64_t> state;                  // SlotWord; every transition is a CAS or release store
     std::atomic<std::int64_t> deadline_ns;             // IN_FLIGHT: visible again; DELAYED: visible from
@@ -112,7 +204,7 @@ struct SlotHeader {
     std::atomic<std::uint32_t> receive_count;
     std::uint32_t body_size;
     std::uint32_t attributes_size; // encoded attributes follow the body
-    std::uint32_t blob;            // blob_none: body and attributes are inline
+    std::uint32_t blob;            // blob_reference; blob_none: body and attributes are inline
 };
 static_assert(sizeof(SlotHeader) == slot_header_bytes, "a slot header is one cache line");
 static_assert(std::is_standard_layout_v<SlotHeader>, "shared layouts must be standard layout");
@@ -206,11 +298,11 @@ struct RegionHeader {
     std::uint64_t slots_offset;
     std::uint64_t free_ring_offset;
     std::uint64_t ready_ring_offset;
-    std::uint64_t blob_tags_offset[limits::blob_class_count];
-    std::uint64_t blob_next_offset[limits::blob_class_count];
-    std::uint64_t blob_data_offset[limits::blob_class_count];
-    std::uint32_t blob_block_count[limits::blob_class_count];
-    std::uint64_t blob_bytes_per_class;
+    std::uint64_t blob_chunk_class_offset; // atomic u8[blob_chunk_count]
+    std::uint64_t blob_arena_offset;       // chunk k at blob_arena_offset + k × blob_chunk_bytes
+    std::uint32_t blob_chunk_count;        // chunks MessageBytesCapacity buys
+    std::uint32_t reserved_blob_;
+    std::uint64_t message_bytes_capacity;  // MessageBytesCapacity as asked for at creation
     std::uint64_t fifo_offset;          // FifoHeader (fifo_layout.h); 0 for a standard queue
     std::uint64_t fifo_slots_offset;    // FifoSlot[slot_count]
     std::uint64_t group_table_offset;   // GroupEntry[group_capacity]
@@ -272,8 +364,10 @@ struct RegionHeader {
     WaitSet readable;
     WaitSet writable;
 
-    // --- blob heap: one Treiber stack per class, (tag:32 | block index:32), index ~0u: empty ---
+    // --- blob arena: one Treiber stack per class, (tag:32 | blob_index:32), index ~0u: empty;
+    //     chunks [0, blob_chunks_carved) serve a class (bump index, only ever grows) ---
     alignas(cache_block) std::atomic<std::uint64_t> blob_free_head[limits::blob_class_count];
+    std::atomic<std::uint32_t> blob_chunks_carved;
 
     // --- configuration: JSON text, double-buffered so a writer killed mid-write leaves the
     //     active buffer intact; config_mutex is robust ---
