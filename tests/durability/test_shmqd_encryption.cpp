@@ -238,19 +238,68 @@ TEST_CASE("shmqd: the key ring and credentials files must be private, and a jour
         CHECK(WEXITSTATUS(run.status) == 1);
         CHECK(run.stderr_text.find("keys.json: is a symbolic link") != std::string::npos);
     }
-    SECTION("another key ring: the sealed message is reported, not restored") {
-        std::filesystem::remove(key_file); // shmqd makes a new ring, which cannot unwrap the old data keys
+    SECTION("missing while the journal holds data keys: refused, no new ring made") {
+        std::filesystem::remove(key_file);
+        const Run run = run_to_exit(arguments, data);
+        CHECK(WEXITSTATUS(run.status) == 1);
+        CHECK(run.stderr_text.find("does not exist, but the journal holds 1 data keys") != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(key_file));
+    }
+    SECTION("another key ring: the sealed message is kept, not restored, and comes back with its key ring") {
+        std::filesystem::rename(key_file, data.path + "/keys.original");
+        {
+            std::ofstream other(key_file);
+            other << R"({"managed_key":"other","keys":[{"id":"other","material":")"
+                  << "b3RoZXItcmluZy1rZXktbWF0ZXJpYWwtMzItYnl0ZXM=" << R"("}]})";
+        }
+        std::filesystem::permissions(key_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
         wipe_regions(ns);
         const std::string log_path = data.path + ".log";
-        ChildProcess restarted = exec_capturing_stderr(arguments, log_path);
-        REQUIRE(restarted.read_line().starts_with("shmqd listening on "));
-        REQUIRE(restarted.read_line() == "shmqd ready");
-        Queue secret = open(ns, "secret");
-        CHECK(receive_all(secret).empty());
-        stop_daemon(restarted);
+        {
+            ChildProcess restarted = exec_capturing_stderr(arguments, log_path);
+            REQUIRE(restarted.read_line().starts_with("shmqd listening on "));
+            REQUIRE(restarted.read_line() == "shmqd ready");
+            Queue secret = open(ns, "secret");
+            CHECK(receive_all(secret).empty());
+            stop_daemon(restarted);
+        }
         const std::string log = file_text(log_path);
         std::filesystem::remove(log_path);
         CHECK(log.find("wrapped by a master key the key ring does not hold") != std::string::npos);
         CHECK(log.find("names a data key that cannot be read") != std::string::npos);
+        // The record still stands: with the right ring (after another reboot) the message is back.
+        std::filesystem::remove(key_file);
+        std::filesystem::rename(data.path + "/keys.original", key_file);
+        wipe_regions(ns);
+        ChildProcess healed = start_daemon(ns, data);
+        Queue secret = open(ns, "secret");
+        CHECK(body_of(secret) == "for the first key ring only");
+        stop_daemon(healed);
+    }
+}
+
+TEST_CASE("shmqd: every send made after SSE is turned on is sealed, however soon after", "[durability]") {
+    TestNamespace ns;
+    DataDir data;
+    REQUIRE(ns.client().create_queue("switched", {{"Durability", "sync"}, {"SqsManagedSseEnabled", "false"}}));
+    const std::string before = marker("before");
+    std::vector<std::string> after;
+    {
+        ChildProcess daemon = start_daemon(ns, data);
+        Queue switched = open(ns, "switched");
+        REQUIRE(switched.send({.body = before}));
+        // Each time: SSE off, a send, SSE on, at once a send that must be sealed.
+        for (int round = 0; round < 20; ++round) {
+            REQUIRE(ns.client().set_queue_attributes("switched", {{"SqsManagedSseEnabled", "true"}}));
+            after.push_back(marker("after-" + std::to_string(round)));
+            REQUIRE(switched.send({.body = after.back()}));
+            REQUIRE(ns.client().set_queue_attributes("switched", {{"SqsManagedSseEnabled", "false"}}));
+            REQUIRE(switched.send({.body = "plain again"}));
+        }
+        stop_daemon(daemon);
+    }
+    CHECK(journal_contains(data, before));
+    for (const std::string& body : after) {
+        CHECK_FALSE(journal_contains(data, body));
     }
 }

@@ -96,9 +96,23 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
     if (!client) {
         return client.error();
     }
-    // The key ring is read (or made) before the journal: sealed records need it.
-    auto key_ring =
-        KeyRing::open_or_create(options.key_file.empty() ? options.data_dir + "/keys.json" : options.key_file, options.scope);
+    // The key ring is read (or made) before the journal: sealed records need it. A new one is made
+    // only for a journal that holds no data key: a key file named wrong (or lost) must not start a
+    // ring that cannot open what the journal holds (its messages would not come back).
+    const std::string key_file = options.key_file.empty() ? options.data_dir + "/keys.json" : options.key_file;
+    if (std::error_code missing; !std::filesystem::exists(std::filesystem::symlink_status(key_file, missing))) {
+        std::uint64_t data_keys = 0;
+        auto scan = journal::scan_journal(options.data_dir + "/journal", [&](const journal::RecordView& record) {
+            data_keys += record.type == journal::RecordType::data_key ? 1u : 0u;
+        });
+        if (scan && data_keys > 0) {
+            return Error{Errc::invalid_parameter_value,
+                         "key file " + key_file + " does not exist, but the journal holds " + std::to_string(data_keys) +
+                             " data keys wrapped by a key ring: give --key-file the key ring they were made with "
+                             "(without it their sealed messages cannot come back)"};
+        }
+    }
+    auto key_ring = KeyRing::open_or_create(key_file, options.scope);
     if (!key_ring) {
         return key_ring.error();
     }
@@ -402,6 +416,8 @@ Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queue
         }
         if (const auto opened = sent_writer_.open(sent.value(), record.type);
             opened == SentRecordWriter::Opened::key_unknown || opened == SentRecordWriter::Opened::failed) {
+            // Kept standing, never taken for deleted: it comes back once its key does.
+            journaled_.find(sent->queue)->second.set_unreadable(sent->message_id);
             if (unopened_records_++ == 0) {
                 log_line("a sealed message record of " + queue->first + " (sequence " + std::to_string(record.sequence) +
                          ") " +
@@ -439,7 +455,8 @@ Status Daemon::restore_messages(std::map<std::string, Queue, std::less<>>& queue
              " queues in " + std::to_string(static_cast<std::uint64_t>(elapsed_ms)) + " ms" +
              (failed > 0 ? " (" + std::to_string(failed) + " could not be restored)" : std::string()) +
              (unopened_records_ > 0 ? " (" + std::to_string(unopened_records_) +
-                                          " sealed records could not be opened: skipped, see above)"
+                                          " sealed records could not be opened: not restored, kept in the journal "
+                                          "until their keys are back, see above)"
                                     : std::string()));
     if (options_.metrics != nullptr && unopened_records_ > 0) {
         options_.metrics->unreadable_records.fetch_add(unopened_records_, std::memory_order_relaxed);
@@ -483,7 +500,7 @@ Status Daemon::journal_changes() {
         const auto durability = definition->attributes.find("Durability");
         follow_durability(name, durability != definition->attributes.end() && durability->second != "memory");
         if (const auto attached = durable_.find(name); attached != durable_.end()) {
-            attached->second->set_sealing(sealing_of(definition.value()));
+            attached->second->set_sealing(sealing_of(definition.value()), version);
         }
     }
     std::vector<std::string> deleted;
@@ -519,7 +536,8 @@ void Daemon::follow_durability(const std::string& name, bool durable) {
         }
         auto added = std::make_unique<DurableQueue>(name, std::move(queue.value()), messages_of(name), sent_writer_);
         if (const auto definition = catalog_.queues().find(name); definition != catalog_.queues().end()) {
-            added->set_sealing(sealing_of(definition->second)); // before reconcile journals anything
+            // Before reconcile journals anything (journal_changes read it at this version).
+            added->set_sealing(sealing_of(definition->second), seen_versions_[name]);
         }
         const std::uint64_t appended = added->reconcile(*journal_);
         log_line("journaling the messages of " + name + " (" + std::to_string(appended) + " records to catch up)");
@@ -619,6 +637,12 @@ std::uint64_t Daemon::carry(const journal::RecordView& record, journal::JournalW
             messages.relocate(sent->message_id, sequence);
             return bytes;
         }
+        if (const JournalLocation* unreadable = messages.find_unreadable(sent->message_id);
+            unreadable != nullptr && unreadable->sequence == record.sequence) {
+            const auto [sequence, bytes] = carry_as(record.type, record.payload, record.flags);
+            messages.relocate_unreadable(sent->message_id, sequence);
+            return bytes;
+        }
         const JournalLocation* remembered = messages.find_remembered(sent->message_id);
         if (remembered == nullptr || remembered->sequence != record.sequence ||
             remembered->remember_until_ns <= SystemClock::instance().now_ns()) {
@@ -637,8 +661,14 @@ std::uint64_t Daemon::carry(const journal::RecordView& record, journal::JournalW
         SentMessage ids = sent.value();
         ids.body = {};
         const auto definition = catalog_.queues().find(queue->first);
-        const QueueSealing sealing =
+        QueueSealing sealing =
             definition != catalog_.queues().end() ? sealing_of(definition->second) : QueueSealing{&key_ring_.managed()};
+        if (sealing.master == nullptr && (record.flags & journal::record_flag_sealed) != 0) {
+            // SSE turned off since: what was sealed stays sealed (under its own master key).
+            const DataKey* key = data_keys_.find(sent->data_key_id);
+            sealing.master = key != nullptr ? key_ring_.by_id(key->master_key_id) : nullptr;
+            sealing.master = sealing.master != nullptr ? sealing.master : &key_ring_.managed();
+        }
         auto written = sent_writer_.append(journal::RecordType::message_remembered, ids, sealing,
                                            SystemClock::instance().now_ns(), journal);
         if (!written) {
@@ -784,6 +814,13 @@ Result<std::uint64_t> Daemon::wait_for_commit(bool sync_recent) {
 }
 
 Result<bool> Daemon::pump_messages() {
+    // A queue whose attributes changed has its sealing decided again before its sends are
+    // journaled (SSE turned on applies to every send made after it).
+    if (std::any_of(durable_.begin(), durable_.end(), [](const auto& entry) { return entry.second->sealing_stale(); })) {
+        if (Status changed = journal_changes(); !changed) {
+            return changed.error();
+        }
+    }
     std::uint64_t appended = 0;
     for (auto& [name, queue] : durable_) {
         appended += queue->pump(*journal_);

@@ -123,7 +123,14 @@ void DurableQueue::on_delete(std::uint32_t slot, std::uint32_t generation_bits, 
     held_[slot].used = false;
 }
 
+bool DurableQueue::sealing_stale() const noexcept {
+    return queue_.config_version() != sealing_version_;
+}
+
 std::uint64_t DurableQueue::pump(journal::JournalWriter& journal) {
+    if (sealing_stale()) {
+        return 0; // the daemon decides the sealing again first (journal_changes)
+    }
     if (feed_.take_overflow()) {
         return reconcile(journal);
     }
@@ -135,9 +142,20 @@ std::uint64_t DurableQueue::pump(journal::JournalWriter& journal) {
     }
     // Sends before deletes: a delete entry is listed after its send entry, so a message is
     // journaled (if it still existed) before its deletion is looked at.
+    drained_.clear();
     const std::uint64_t next = feed_.drain_sends([&](std::uint32_t slot, std::uint32_t bits, std::uint64_t position) {
-        on_send(slot, bits, position, journal, appended);
+        drained_.push_back({slot, bits, position});
     });
+    // A send listed after an attribute change (SSE turned on, say) is seen here with the change
+    // visible (the change's version moved before the sender could send): such sends wait for the
+    // daemon to decide the sealing again, so none is journaled under the old one.
+    if (sealing_stale()) {
+        pending_.insert(pending_.end(), drained_.begin(), drained_.end());
+        return appended;
+    }
+    for (const Pending& send : drained_) {
+        on_send(send.slot, send.generation_bits, send.position, journal, appended);
+    }
     feed_.drain_deletes([&](std::uint32_t slot, std::uint32_t bits) { on_delete(slot, bits, journal, appended); });
     mark(journal.next_sequence() - 1, next);
     if (appended > 0) {

@@ -40,8 +40,14 @@ class DurableQueue {
     // covers are released.
     void on_durable(std::uint64_t durable_sequence);
 
-    // How its sends are sealed from now on (its definition changed, or it was just attached).
-    void set_sealing(const QueueSealing& sealing) noexcept { sealing_ = sealing; }
+    // How its sends are sealed from now on, decided from its definition at config_version.
+    void set_sealing(const QueueSealing& sealing, std::uint32_t config_version) noexcept {
+        sealing_ = sealing;
+        sealing_version_ = config_version;
+    }
+    // The queue's attributes changed since its sealing was decided: pump journals nothing until
+    // set_sealing is called again (the daemon's journal_changes).
+    [[nodiscard]] bool sealing_stale() const noexcept;
     // The first send that could not be journaled (sealing failed), if any.
     [[nodiscard]] const Status& failure() const noexcept { return failure_; }
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -79,6 +85,8 @@ class DurableQueue {
     std::vector<std::byte> payload_;                        // scratch
     SentRecordWriter& writer_;
     QueueSealing sealing_;
+    std::uint32_t sealing_version_ = 0;
+    std::vector<Pending> drained_; // scratch: the sends one pump took from the ring
     Status failure_;
     engine::FedMessage message_;                            // scratch
 };

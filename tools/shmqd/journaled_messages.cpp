@@ -45,6 +45,24 @@ const JournalLocation* JournaledMessages::find_remembered(const MessageId& id) c
     return found == remembered_.end() ? nullptr : &found->second;
 }
 
+void JournaledMessages::set_unreadable(const MessageId& id) {
+    if (const auto found = live_.find(id); found != live_.end()) {
+        unreadable_.insert(*found); // bytes and sealed counts stay: the record still stands
+        live_.erase(found);
+    }
+}
+
+const JournalLocation* JournaledMessages::find_unreadable(const MessageId& id) const {
+    const auto found = unreadable_.find(id);
+    return found == unreadable_.end() ? nullptr : &found->second;
+}
+
+void JournaledMessages::relocate_unreadable(const MessageId& id, std::uint64_t sequence) {
+    if (const auto found = unreadable_.find(id); found != unreadable_.end()) {
+        found->second.sequence = sequence;
+    }
+}
+
 void JournaledMessages::relocate(const MessageId& id, std::uint64_t sequence) {
     if (const auto found = live_.find(id); found != live_.end()) {
         found->second.sequence = sequence;

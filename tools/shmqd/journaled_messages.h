@@ -51,6 +51,14 @@ class JournaledMessages {
     // Valid until the next change of this object.
     [[nodiscard]] const JournalLocation* find(const MessageId& id) const;
     [[nodiscard]] const JournalLocation* find_remembered(const MessageId& id) const;
+    // A live message whose sealed record could not be opened at recovery (its data key or master
+    // key is missing, or its tag fails): it is not in the queue, but its record keeps standing
+    // (never journaled as deleted, carried by compaction with its data key) so that it comes back
+    // once its key does. It leaves live(), so a reconcile does not take it for deleted.
+    void set_unreadable(const MessageId& id);
+    [[nodiscard]] const JournalLocation* find_unreadable(const MessageId& id) const;
+    void relocate_unreadable(const MessageId& id, std::uint64_t sequence);
+    [[nodiscard]] std::size_t unreadable_count() const noexcept { return unreadable_.size(); }
     // Its standing record is now the one at sequence (compaction rewrote it).
     void relocate(const MessageId& id, std::uint64_t sequence);
     // A remembered message's ids were carried as a new record (sealed anew under data_key_id).
@@ -71,6 +79,7 @@ class JournaledMessages {
   private:
     Map live_;
     Map remembered_;
+    Map unreadable_;
     std::uint64_t bytes_ = 0;
     void count_sealed(std::uint64_t data_key_id, bool standing);
     boost::unordered_flat_map<std::uint64_t, std::uint64_t> sealed_counts_; // data key id -> standing records

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <boost/json.hpp>
 #include <cerrno>
 #include <chrono>
@@ -138,7 +140,26 @@ Result<KeyRing> KeyRing::open_or_create(const std::string& path, const QueueScop
     json::parse_options options;
     options.max_depth = 4; // { keys: [ { aliases: [ ] } ] }
     std::error_code parse_error;
-    const json::value document = json::parse(text.value(), parse_error, {}, options);
+    json::value document = json::parse(text.value(), parse_error, {}, options);
+    // The key material is in the file's text and the parsed document: neither outlives this call
+    // (a core dump or a read of the process's memory finds only the loaded keys).
+    struct Cleanse {
+        std::string& text;
+        json::value& document;
+        ~Cleanse() {
+            OPENSSL_cleanse(text.data(), text.size());
+            json::object* root = document.if_object();
+            json::value* keys = root != nullptr ? root->if_contains("keys") : nullptr;
+            if (keys != nullptr && keys->is_array()) {
+                for (json::value& key : keys->as_array()) {
+                    json::value* material = key.is_object() ? key.as_object().if_contains("material") : nullptr;
+                    if (material != nullptr && material->is_string()) {
+                        OPENSSL_cleanse(material->as_string().data(), material->as_string().size());
+                    }
+                }
+            }
+        }
+    } cleanse{text.value(), document};
     const json::object* root = parse_error ? nullptr : document.if_object();
     if (root == nullptr) {
         return file_error(path, "is not a JSON object" + (parse_error ? " (" + parse_error.message() + ")" : ""));
@@ -159,6 +180,9 @@ Result<KeyRing> KeyRing::open_or_create(const std::string& path, const QueueScop
         if (id == nullptr || material_text == nullptr) {
             return file_error(path, where + " needs \"id\" and \"material\" strings");
         }
+        if (id->starts_with("alias/") || id->starts_with("arn:")) { // find() would read it as one
+            return file_error(path, where + ": an id is not an alias or an ARN (" + std::string(*id) + ")");
+        }
         const auto material = api::base64_decode(*material_text);
         if (!material || material->size() != sealing_key_bytes) {
             return file_error(path, where + " (" + std::string(*id) + "): \"material\" must be base64 of " +
@@ -166,7 +190,9 @@ Result<KeyRing> KeyRing::open_or_create(const std::string& path, const QueueScop
         }
         KeyMaterial bytes;
         std::memcpy(bytes.data(), material->data(), bytes.size());
-        auto loaded = SealingKey::load(bytes);
+        auto loaded = SealingKey::load(bytes, NonceMode::random); // loaded again every run
+        OPENSSL_cleanse(bytes.data(), bytes.size());
+        OPENSSL_cleanse(const_cast<char*>(material->data()), material->size());
         if (!loaded) {
             return loaded.error();
         }

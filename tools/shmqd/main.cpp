@@ -19,10 +19,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -124,21 +127,30 @@ int main(int argc, char** argv) {
         endpoint_options.verifier = std::make_shared<const shmq::daemon::SigV4Verifier>(std::move(verifier.value()));
     }
     if (!metrics_token_file.empty()) {
+        if (credentials.empty()) {
+            std::fprintf(stderr, "shmqd: --metrics-token-file needs --credentials (without them /metrics is open)\n");
+            return 2;
+        }
         constexpr std::size_t token_bytes_max = 4096;
         constexpr std::size_t token_bytes_min = 16; // a guessable token protects nothing
         auto token = shmq::client::read_private_file(metrics_token_file, token_bytes_max);
-        if (token) {
-            while (!token->empty() && (token->back() == '\n' || token->back() == '\r' || token->back() == ' ')) {
-                token->pop_back();
-            }
+        std::string_view text = token ? std::string_view(token.value()) : std::string_view{};
+        while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
+            text.remove_suffix(1); // the file's final newline
         }
-        if (!token || token->size() < token_bytes_min) {
+        // What an Authorization header can carry as a bearer token (RFC 6750's b64token).
+        const bool token68 = std::all_of(text.begin(), text.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::strchr("-._~+/=", c) != nullptr;
+        });
+        if (!token || text.size() < token_bytes_min || !token68) {
             std::fprintf(stderr, "shmqd: metrics token file %s\n",
-                         token ? (metrics_token_file + ": holds fewer than 16 characters").c_str()
+                         token ? (metrics_token_file + ": must hold one token of at least 16 characters of "
+                                                       "A-Z a-z 0-9 - . _ ~ + / =")
+                                     .c_str()
                                : token.error().message.c_str());
             return 2;
         }
-        endpoint_options.metrics_token = std::move(token.value());
+        endpoint_options.metrics_token = std::string(text);
     }
 
     // Signals arrive through a signalfd the main loop polls: no handler runs in the middle of a

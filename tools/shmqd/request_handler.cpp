@@ -3,7 +3,9 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
+#include <cctype>
 #include <chrono>
 #include <random>
 #include <string>
@@ -99,13 +101,17 @@ std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request, cons
 }
 
 bool RequestHandler::bearer_token_matches(const HttpRequest& request) const {
-    constexpr std::string_view scheme = "Bearer ";
+    constexpr std::string_view scheme = "bearer "; // schemes are case-insensitive (RFC 7235)
     const auto authorization = request.find(http::field::authorization);
     if (options_.metrics_token.empty() || authorization == request.end()) {
         return false;
     }
     const std::string_view value = authorization->value();
-    const std::string_view token = value.starts_with(scheme) ? value.substr(scheme.size()) : std::string_view{};
+    const bool bearer = value.size() > scheme.size() &&
+                        std::equal(scheme.begin(), scheme.end(), value.begin(), [](char a, char b) {
+                            return a == std::tolower(static_cast<unsigned char>(b));
+                        });
+    const std::string_view token = bearer ? value.substr(scheme.size()) : std::string_view{};
     // Constant time: the comparison must not tell how much of a guess was right.
     return token.size() == options_.metrics_token.size() &&
            CRYPTO_memcmp(token.data(), options_.metrics_token.data(), token.size()) == 0;

@@ -14,6 +14,7 @@ struct SealingKey::Contexts {
     EVP_CIPHER_CTX* open = nullptr;
     std::uint32_t nonce_prefix = 0;
     std::uint64_t nonce_counter = 0;
+    NonceMode nonces = NonceMode::counter;
 
     ~Contexts() {
         EVP_CIPHER_CTX_free(seal);
@@ -40,8 +41,9 @@ Result<KeyMaterial> SealingKey::generate_material() {
     return material;
 }
 
-Result<SealingKey> SealingKey::load(const KeyMaterial& material) {
+Result<SealingKey> SealingKey::load(const KeyMaterial& material, NonceMode nonces) {
     auto contexts = std::make_unique<Contexts>();
+    contexts->nonces = nonces;
     contexts->seal = EVP_CIPHER_CTX_new();
     contexts->open = EVP_CIPHER_CTX_new();
     if (contexts->seal == nullptr || contexts->open == nullptr ||
@@ -63,9 +65,15 @@ Status SealingKey::seal(AuthenticatedParts aad, std::span<const std::byte> plain
         return Error{Errc::invalid_parameter_value, "too many bytes to seal at once"};
     }
     std::array<std::byte, sealing_nonce_bytes> nonce;
-    const std::uint64_t counter = contexts_->nonce_counter++;
-    std::memcpy(nonce.data(), &contexts_->nonce_prefix, sizeof contexts_->nonce_prefix);
-    std::memcpy(nonce.data() + sizeof contexts_->nonce_prefix, &counter, sizeof counter);
+    if (contexts_->nonces == NonceMode::random) {
+        if (RAND_bytes(bytes_of(nonce.data()), static_cast<int>(nonce.size())) != 1) {
+            return Error{Errc::system_error, "cannot draw a nonce (OpenSSL RAND_bytes failed)"};
+        }
+    } else {
+        const std::uint64_t counter = contexts_->nonce_counter++;
+        std::memcpy(nonce.data(), &contexts_->nonce_prefix, sizeof contexts_->nonce_prefix);
+        std::memcpy(nonce.data() + sizeof contexts_->nonce_prefix, &counter, sizeof counter);
+    }
     const std::size_t at = out.size();
     out.resize(at + sealing_overhead_bytes + plaintext.size());
     std::byte* box = out.data() + at;

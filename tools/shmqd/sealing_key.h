@@ -5,9 +5,12 @@
 // and opens only with the same key and the same additional authenticated data (the bytes a
 // sealed record keeps in clear: they are bound to the box, so moving a box under another
 // message, queue or key fails its tag). Nonces are a random 4-byte prefix drawn when the key is
-// loaded and a 64-bit counter: unique for 2^64 seals of one loaded key, and two processes (or two
-// runs) that load the same key material draw different prefixes, so the data keys (a fresh one
-// each run) and the master keys (loaded again each run) never repeat a nonce in practice.
+// loaded and a 64-bit counter (NonceMode::counter): unique for 2^64 seals of one loaded key, for
+// keys used by one run only (data keys: a fresh one each run). A key loaded again and again
+// (master keys, every run) draws all 96 bits of each nonce at random instead (NonceMode::random):
+// a random 32-bit prefix per run would repeat after some 2^16 runs, and a repeated GCM nonce gives
+// away the key's authentication subkey; it seals rarely (a data key a few minutes), far below the
+// 2^32 random nonces NIST SP 800-38D allows a key.
 //
 // A key keeps one cipher context per direction, initialised with the key once: each seal or
 // open only sets its nonce. Not thread-safe: one owner (shmqd's journal thread) uses it.
@@ -34,11 +37,13 @@ using KeyMaterial = std::array<std::byte, sealing_key_bytes>;
 // Additional authenticated data, in parts (bound in order, as if concatenated).
 using AuthenticatedParts = std::initializer_list<std::span<const std::byte>>;
 
+enum class NonceMode : bool { counter, random };
+
 class SealingKey {
   public:
     // Fresh random key material (OpenSSL's CSPRNG).
     [[nodiscard]] static Result<KeyMaterial> generate_material();
-    [[nodiscard]] static Result<SealingKey> load(const KeyMaterial& material);
+    [[nodiscard]] static Result<SealingKey> load(const KeyMaterial& material, NonceMode nonces = NonceMode::counter);
     ~SealingKey();
     SealingKey(SealingKey&&) noexcept;
     SealingKey& operator=(SealingKey&&) noexcept;
