@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  liburing-dev libxxhash-dev libssl-dev libcurl4-openssl-dev
+  liburing-dev libxxhash-dev libssl-dev libsodium-dev libcurl4-openssl-dev
   libbenchmark-dev catch2 libcli11-dev libfmt-dev libspdlog-dev
   awscli python3-boto3
   clang libclang-rt-14-dev

@@ -26,12 +26,16 @@ namespace {
 
 std::span<const std::byte> bytes_of(std::string_view text) { return std::as_bytes(std::span(text)); }
 
-SealingKey fresh_key() {
+SealingKey fresh_key(SealingCipher cipher = SealingCipher::fastest) {
     auto material = SealingKey::generate_material();
     REQUIRE(material);
-    auto key = SealingKey::load(material.value());
+    auto key = SealingKey::load(material.value(), NonceMode::counter, cipher);
     REQUIRE(key);
     return std::move(key.value());
+}
+
+std::string_view text_of(const std::vector<std::byte>& bytes) {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 struct TempDirectory {
@@ -55,8 +59,10 @@ constexpr std::string_view material_b = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDM
 } // namespace
 
 TEST_CASE("sealing: a box opens only with its key and its authenticated data, and any altered byte fails it", "[unit]") {
-    SealingKey key = fresh_key();
-    SealingKey other = fresh_key();
+    const SealingCipher cipher = GENERATE(SealingCipher::fastest, SealingCipher::openssl);
+    CAPTURE(cipher == SealingCipher::fastest ? "fastest" : "openssl", SealingKey::accelerated());
+    SealingKey key = fresh_key(cipher);
+    SealingKey other = fresh_key(cipher);
     const std::string_view secret = "the body of a message";
     std::vector<std::byte> box;
     REQUIRE(key.seal({bytes_of("queue-a"), bytes_of("id-1")}, bytes_of(secret), box));
@@ -77,6 +83,45 @@ TEST_CASE("sealing: a box opens only with its key and its authenticated data, an
     std::vector<std::byte> again;
     REQUIRE(key.seal({bytes_of("queue-a"), bytes_of("id-1")}, bytes_of(secret), again));
     CHECK(again != box); // a fresh nonce each time
+    std::vector<std::byte> empty_box;
+    REQUIRE(key.seal({bytes_of("queue-a")}, {}, empty_box));
+    REQUIRE(empty_box.size() == sealing_overhead_bytes);
+    CHECK(key.open({bytes_of("queue-a")}, empty_box, opened));
+    CHECK(opened.empty());
+    empty_box.back() ^= std::byte{1};
+    CHECK_FALSE(key.open({bytes_of("queue-a")}, empty_box, opened));
+}
+
+TEST_CASE("sealing: libsodium's and OpenSSL's AES-256-GCM make the same boxes, each opens the other's", "[unit]") {
+    auto material = SealingKey::generate_material();
+    REQUIRE(material);
+    auto fastest = SealingKey::load(material.value(), NonceMode::counter, SealingCipher::fastest);
+    auto openssl = SealingKey::load(material.value(), NonceMode::counter, SealingCipher::openssl);
+    REQUIRE(fastest);
+    REQUIRE(openssl);
+    // Bodies of every length around the AES block and the 64-byte messages the bench sends.
+    for (std::size_t length : {0u, 1u, 15u, 16u, 17u, 64u, 255u, 4096u, 100'000u}) {
+        CAPTURE(length, SealingKey::accelerated());
+        std::string body(length, 'x');
+        for (std::size_t i = 0; i < length; ++i) {
+            body[i] = static_cast<char>('a' + (i * 7) % 26);
+        }
+        const std::span<const std::byte> clear = bytes_of(body).first(std::min<std::size_t>(length, 40));
+        std::vector<std::byte> by_fastest;
+        std::vector<std::byte> by_openssl;
+        REQUIRE(fastest->seal({bytes_of("aad"), clear}, bytes_of(body), by_fastest));
+        REQUIRE(openssl->seal({bytes_of("aad"), clear}, bytes_of(body), by_openssl));
+        // A tag made by one verifies under the other only if both compute the same GCM.
+        std::vector<std::byte> opened;
+        REQUIRE(openssl->open({bytes_of("aad"), clear}, by_fastest, opened));
+        CHECK(text_of(opened) == body);
+        REQUIRE(fastest->open({bytes_of("aad"), clear}, by_openssl, opened));
+        CHECK(text_of(opened) == body);
+        by_openssl[sealing_nonce_bytes / 2] ^= std::byte{4};
+        CHECK_FALSE(fastest->open({bytes_of("aad"), clear}, by_openssl, opened));
+        by_fastest.back() ^= std::byte{4};
+        CHECK_FALSE(openssl->open({bytes_of("aad"), clear}, by_fastest, opened));
+    }
 }
 
 TEST_CASE("sealing: a sealed message record keeps its identity in clear and its body and attributes sealed", "[unit]") {

@@ -43,20 +43,9 @@ Status encode_sealed_sent(const SentMessage& message, journal::RecordType type, 
     put_text(plaintext, message.body);
     put_text(plaintext, message.encoded_attributes);
     const auto record_type = static_cast<std::uint16_t>(type);
-    const std::size_t clear_bytes = out.size();
-    out.reserve(clear_bytes + sealing_overhead_bytes + plaintext.size());
-    // The clear part is copied for the call: seal appends to out, which may move it.
-    std::byte clear[512];
-    std::vector<std::byte> long_clear;
-    std::span<const std::byte> authenticated;
-    if (clear_bytes <= sizeof clear) {
-        std::memcpy(clear, out.data(), clear_bytes);
-        authenticated = {clear, clear_bytes};
-    } else {
-        long_clear.assign(out.begin(), out.end());
-        authenticated = long_clear;
-    }
-    return key.seal({std::as_bytes(std::span(&record_type, 1)), authenticated}, plaintext, out);
+    // The clear part is bound as it lies in out (seal joins its aad before it grows out).
+    const std::span<const std::byte> clear(out.data(), out.size());
+    return key.seal({std::as_bytes(std::span(&record_type, 1)), clear}, plaintext, out);
 }
 
 bool open_sent(SentMessage& message, journal::RecordType type, SealingKey& key, std::vector<std::byte>& plaintext) {
