@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <stop_token>
@@ -87,6 +88,22 @@ struct SendOutcome {
 // SequenceNumber as SQS prints it (a large decimal); empty for 0 (standard queues).
 [[nodiscard]] std::string sequence_number_text(std::uint64_t sequence_number);
 
+// What a receive may take, asked right before each attempt to take messages. shmqd's HTTP
+// endpoint bounds the bytes of the replies it holds unwritten: a long poll that wakes while that
+// budget is spent takes only as many messages as the rest affords (none, and it waits on)
+// instead of building a reply past it.
+class ReceiveBudget {
+  public:
+    // Reserves room for up to wanted messages of at most message_bytes_max bytes each (body and
+    // attributes); returns how many it reserved (0..wanted).
+    [[nodiscard]] virtual std::uint32_t reserve(std::uint32_t wanted, std::size_t message_bytes_max) noexcept = 0;
+    // Gives back the room of unused messages of a reservation made with the same message_bytes_max.
+    virtual void give_back(std::uint32_t unused, std::size_t message_bytes_max) noexcept = 0;
+
+  protected:
+    ~ReceiveBudget() = default;
+};
+
 struct ReceiveRequest {
     std::uint32_t max_number_of_messages = 1; // 1..10
     std::int32_t visibility_timeout_s = -1;   // -1: the queue's VisibilityTimeout
@@ -97,6 +114,8 @@ struct ReceiveRequest {
     // A long poll ends at once, with nothing, when a stop is requested (e.g. shmqd's HTTP
     // endpoint: the client that asked closed its connection).
     std::stop_token stop{};
+    // Null: no bound but max_number_of_messages.
+    ReceiveBudget* budget = nullptr;
 };
 
 // A received message seen in place in the region. The views stay valid until the message is

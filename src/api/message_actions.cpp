@@ -277,6 +277,7 @@ SqsService::Response SqsService::receive_message(const json::object& request) {
         return patterns.error();
     }
     ReceiveRequest receive;
+    receive.budget = receive_budget_;
     if (count->has_value()) {
         if (Status checked = check_max_number_of_messages(**count); !checked) {
             return checked.error();

@@ -82,6 +82,8 @@ class SqsService {
     // long poll among them ends at once, empty, when cancel is requested (not only at the next
     // one-second slice). A default token: nothing cancels.
     void set_cancel(std::stop_token cancel) noexcept { cancel_ = std::move(cancel); }
+    // The calls that follow take messages only as budget affords (ReceiveBudget); null: no bound.
+    void set_receive_budget(ReceiveBudget* budget) noexcept { receive_budget_ = budget; }
 
     [[nodiscard]] std::string url_of(std::string_view queue_name) const;
 
@@ -160,6 +162,7 @@ class SqsService {
     std::unordered_map<std::string, CachedPolicy> policies_; // by queue name, for queues_' handles
     bool deferred_ = false;
     std::stop_token cancel_;
+    ReceiveBudget* receive_budget_ = nullptr;
 };
 
 } // namespace shmq::api

@@ -806,9 +806,23 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
             return replayed;
         }
     }
-    std::uint32_t count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
+    // Each attempt takes at most what the caller's budget affords right then (see ReceiveBudget);
+    // room reserved for messages not taken goes back.
+    const auto take = [&](std::int64_t at) -> std::uint32_t {
+        if (request.budget == nullptr) {
+            return try_receive(request.max_number_of_messages, visibility_ns, at, slots, generations);
+        }
+        const std::size_t message_bytes_max = header_.hot.maximum_message_size.load(std::memory_order_relaxed);
+        const std::uint32_t affordable = request.budget->reserve(request.max_number_of_messages, message_bytes_max);
+        const std::uint32_t taken = affordable == 0 ? 0 : try_receive(affordable, visibility_ns, at, slots, generations);
+        if (taken < affordable) {
+            request.budget->give_back(affordable - taken, message_bytes_max);
+        }
+        return taken;
+    };
+    std::uint32_t count = take(now);
     if (count == 0 && finish_due_timers(now)) {
-        count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
+        count = take(now);
     }
 
     if (count == 0 && wait_s > 0) {
@@ -817,7 +831,7 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
         const std::int64_t wait_deadline = now + wait_s * ns_per_s;
         for (std::uint32_t spin = 0; spin < limits::spin_before_sleep && count == 0; ++spin) {
             if (!nothing_listed()) {
-                count = try_receive(request.max_number_of_messages, visibility_ns, clock_.now_ns(), slots, generations);
+                count = take(clock_.now_ns());
             } else {
                 __builtin_ia32_pause();
             }
@@ -837,7 +851,7 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
                     break; // nothing received: the caller is gone
                 }
                 now = clock_.now_ns();
-                count = try_receive(request.max_number_of_messages, visibility_ns, now, slots, generations);
+                count = take(now);
                 if (count > 0 || now >= wait_deadline) {
                     break;
                 }

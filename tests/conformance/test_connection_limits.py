@@ -141,8 +141,9 @@ def raw_reply(sock):
     return response.status, {name.lower(): value for name, value in response.getheaders()}, response.read()
 
 
-def long_poll_request(queue_url, wait_s=20):
-    body = json.dumps({"QueueUrl": queue_url, "WaitTimeSeconds": wait_s}).encode()
+def long_poll_request(queue_url, wait_s=20, max_messages=1):
+    body = json.dumps({"QueueUrl": queue_url, "WaitTimeSeconds": wait_s,
+                       "MaxNumberOfMessages": max_messages}).encode()
     return (b"POST / HTTP/1.1\r\nHost: shmqd\r\nX-Amz-Target: AmazonSQS.ReceiveMessage\r\n"
             b"Content-Type: application/x-amz-json-1.0\r\nContent-Length: " + str(len(body)).encode() +
             b"\r\n\r\n" + body)
@@ -365,32 +366,88 @@ class UnreadRepliesAreBounded(ConnectionScenario):
             self.assertEqual(error.response["ResponseMetadata"]["HTTPStatusCode"], 503)
             return True
 
+    def in_flight(self, queue):
+        """The queue's messages in flight, through the shared-memory door (no HTTP request)."""
+        completed = subprocess.run([SHMQ_CLI, "inspect", queue, "--json"], capture_output=True, text=True,
+                                   env=self.daemon.environment, timeout=60)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        return json.loads(completed.stdout)["in_flight"]
+
     def test_a_client_that_does_not_read_its_reply_holds_only_the_budget(self):
         client = self.daemon.client()
         url = client.create_queue(QueueName="large", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
-        for _ in range(10):  # '&' is 5 bytes in XML: the reply to one receive is ~45 MB
+        for _ in range(10):  # '&' is 5 bytes in XML: all ten in one reply would be ~45 MB
             client.send_message(QueueUrl=url, MessageBody="&" * 900_000)
         form = urllib.parse.urlencode({"Action": "ReceiveMessage", "QueueUrl": url, "MaxNumberOfMessages": "10",
                                        "Version": "2012-11-05"}).encode()
-        reader = self.keep(self.daemon.connect())
-        reader.sendall(b"POST / HTTP/1.1\r\nHost: shmqd\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                       b"Content-Length: " + str(len(form)).encode() + b"\r\n\r\n" + form)
-        # Its reply stalls in the socket buffers: the endpoint refuses new work instead of
-        # building more replies, and still answers /health.
-        wait_until(self.busy, "requests refused while the unread reply holds the budget")
-        self.daemon.keep_alive_connection().close()  # GET /health answered 200
-        reader.close()
-        self.sockets.remove(reader)
-        wait_until(lambda: not self.busy(), "requests served again once the reader left")
-        # The messages the unread reply took come back after their visibility timeout.
+        readers = []
+        for _ in range(3):
+            reader = self.keep(self.daemon.connect())
+            reader.sendall(b"POST / HTTP/1.1\r\nHost: shmqd\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                           b"Content-Length: " + str(len(form)).encode() + b"\r\n\r\n" + form)
+            readers.append(reader)
+        # A message of the queue's MaximumMessageSize (1 MiB) can take 6 MiB of reply, more than
+        # the whole 1 MiB budget: each receive takes one message, not ten. While a reply stalls in
+        # the socket buffers, the endpoint refuses new work instead of building more replies.
+        wait_until(lambda: self.in_flight("large") >= 1, "the first reader's message taken")
+        self.daemon.keep_alive_connection().close()  # GET /health answered 200 whatever the budget
+        for reader in readers:
+            status, _, body = raw_reply(reader)
+            if status == 200:
+                self.assertEqual(body.count(b"<Message>"), 1)
+            else:
+                self.assertEqual(status, 503)
+                self.assertIn(b"<Code>ServiceUnavailable</Code>", body)
+            reader.close()
+            self.sockets.remove(reader)
+        self.assertLessEqual(self.in_flight("large"), 3)
+        # Every message is received in the end, one per reply, once the readers have left.
         received = set()
         deadline = time.monotonic() + CONDITION_BOUND_S
         while len(received) < 10 and time.monotonic() < deadline:
-            for message in client.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                                  WaitTimeSeconds=1).get("Messages", []):
+            try:
+                messages = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                  WaitTimeSeconds=1).get("Messages", [])
+            except botocore.exceptions.ClientError as error:
+                self.assertEqual(error.response["Error"]["Code"], "ServiceUnavailable")
+                continue
+            self.assertLessEqual(len(messages), 1)
+            for message in messages:
                 self.assertEqual(len(message["Body"]), 900_000)
                 received.add(message["MessageId"])
         self.assertEqual(len(received), 10)
+        self.assertEqual(self.daemon.stop(), 0)
+
+    def test_long_polls_that_wake_past_the_budget_take_only_what_it_affords(self):
+        # The second attacker's review: 40 polls admitted while under a 1 MiB budget, woken by
+        # sends, answered ten 100 KiB messages each (266 MB held). Here a message can take
+        # 600 KiB of reply (MaximumMessageSize 100 KiB, 6 bytes per byte at worst): a poll
+        # that wakes may take one message, and none once the budget is spent.
+        client = self.daemon.client()
+        url = client.create_queue(QueueName="woken", Attributes={"MaximumMessageSize": "102400"})["QueueUrl"]
+        polls = [self.keep(self.daemon.connect()) for _ in range(20)]
+        for poll in polls:
+            poll.sendall(long_poll_request(url, wait_s=10, max_messages=10))
+        wait_until(lambda: self.daemon.sleeping_receivers("woken") == len(polls), "every poll waiting")
+        # Batches of ten: a woken poll finds ten messages it could take at once.
+        sent = 0
+        while sent < 60:
+            try:
+                client.send_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "MessageBody": "x" * 100_000} for i in range(10)])
+                sent += 10
+            except botocore.exceptions.ClientError as error:
+                self.assertEqual(error.response["Error"]["Code"], "ServiceUnavailable")
+                time.sleep(0.02)
+        taken = 0
+        for poll in polls:
+            status, _, body = raw_reply(poll)
+            self.assertEqual(status, 200)
+            messages = json.loads(body).get("Messages", [])
+            self.assertLessEqual(len(messages), 1)
+            taken += len(messages)
+        self.assertEqual(self.in_flight("woken"), taken)
+        self.assertGreaterEqual(taken, 1)
         self.assertEqual(self.daemon.stop(), 0)
 
 

@@ -34,7 +34,8 @@ http::response<http::string_body> to_response(HttpReply&& reply, unsigned versio
 } // namespace
 
 HttpConnection::HttpConnection(tcp::socket socket, ConnectionContext& context)
-    : socket_(std::move(socket)), context_(context), deadline_(socket_.get_executor()) {
+    : socket_(std::move(socket)), context_(context), deadline_(socket_.get_executor()),
+      budget_(context.reply_bytes, context.options.reply_bytes_max) {
     context_.open_connections.fetch_add(1, std::memory_order_relaxed);
     context_.connections.insert(this);
 }
@@ -144,7 +145,7 @@ void HttpConnection::on_request() {
                     parser_->get().keep_alive());
         return;
     }
-    std::optional<HttpReply> reply = context_.handler.handle(parser_->get(), peer_of(socket_));
+    std::optional<HttpReply> reply = context_.handler.handle(parser_->get(), peer_of(socket_), {}, &budget_);
     if (!reply) {
         defer(std::make_shared<HttpRequest>(parser_->release()));
         return;
@@ -159,7 +160,8 @@ void HttpConnection::defer(std::shared_ptr<HttpRequest> request) {
     // released on its own loop's thread.
     context_.blocking_pool.submit([self = shared_from_this(), request, peer = peer_of(socket_),
                                    cancel = deferred_cancel_->get_token()](RequestHandler& blocking_handler) mutable {
-        std::optional<HttpReply> reply = blocking_handler.handle(*request, peer, cancel); // Blocking::allowed: a reply
+        // Blocking::allowed: a reply
+        std::optional<HttpReply> reply = blocking_handler.handle(*request, peer, cancel, &self->budget_);
         auto executor = self->socket_.get_executor();
         asio::post(executor, [self = std::move(self), request = std::move(request), reply = std::move(*reply)]() mutable {
             self->on_deferred_reply(std::move(reply), request->version(), request->keep_alive());
@@ -195,6 +197,7 @@ void HttpConnection::watch_peer() {
 void HttpConnection::on_deferred_reply(HttpReply&& reply, unsigned version, bool keep_alive) {
     deferred_cancel_.reset();
     if (peer_closed_) {
+        budget_.release();
         close_socket();
         return;
     }
@@ -208,6 +211,7 @@ void HttpConnection::write_reply(HttpReply&& reply, unsigned version, bool keep_
     response_ = to_response(std::move(reply), version, keep_alive);
     reply_bytes_ = response_.body().size();
     context_.reply_bytes.fetch_add(reply_bytes_, std::memory_order_relaxed);
+    budget_.release(); // counted now as the reply it became
     phase_ = Phase::writing;
     arm_deadline(context_.options.body_timeout); // a client that does not read its reply
     http::async_write(socket_, response_, [self = shared_from_this(), keep_alive](beast::error_code error, std::size_t) {

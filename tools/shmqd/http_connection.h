@@ -16,7 +16,9 @@
 //
 // Replies being written count against the endpoint's reply_bytes_max: over it, a new request is
 // answered 503 at once (before it runs: no message is taken into flight for a reply that could
-// not be afforded), so unread replies cannot grow without bound.
+// not be afforded), and a request already running (a long poll that wakes) takes only as many
+// messages as the rest of the budget affords (ReplyBudget), so unread replies cannot grow
+// without bound.
 //
 // A long poll ends when its client leaves: while the request waits in the BlockingPool the
 // connection watches its socket (async_wait for readable); the peer's close (EOF or reset)
@@ -40,6 +42,7 @@
 
 #include "blocking_pool.h"
 #include "idle_connections.h"
+#include "reply_budget.h"
 #include "request_handler.h"
 
 namespace shmq::daemon {
@@ -113,6 +116,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     std::optional<std::stop_source> deferred_cancel_;         // the request in the pool, if any
     bool peer_closed_ = false;                               // seen while the pool had the request
     std::size_t reply_bytes_ = 0; // of the reply being written, counted in context.reply_bytes
+    ReplyBudget budget_;          // room the request being answered reserved for its messages
 };
 
 } // namespace shmq::daemon

@@ -90,13 +90,16 @@ Peer peer_of(const boost::asio::ip::tcp::socket& socket) {
     return Peer{error ? std::string() : endpoint.address().to_string(), false};
 }
 
-std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request, const Peer& peer, std::stop_token cancel) {
+std::optional<HttpReply> RequestHandler::handle(const HttpRequest& request, const Peer& peer, std::stop_token cancel,
+                                               ReceiveBudget* budget) {
     if (defers_blocking_ && request.method() == http::verb::get && request.target() == "/metrics") {
         return std::nullopt;
     }
     service_.set_cancel(std::move(cancel));
+    service_.set_receive_budget(budget);
     std::optional<HttpReply> reply = handle_signed(request, peer);
-    service_.set_cancel({}); // the token is this request's only
+    service_.set_cancel({}); // the token and the budget are this request's only
+    service_.set_receive_budget(nullptr);
     return reply;
 }
 

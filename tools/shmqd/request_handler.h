@@ -53,8 +53,9 @@ class RequestHandler {
     // The reply to request from peer; nullopt when it is a long poll that found nothing and this
     // handler defers what blocks (api::Blocking::deferred): serve it again on a handler that may block.
     // cancel: requested when the client goes away; a long poll then ends at once, empty.
+    // budget: messages are taken only as it affords (null: no bound; see ReplyBudget).
     [[nodiscard]] std::optional<HttpReply> handle(const HttpRequest& request, const Peer& peer,
-                                                  std::stop_token cancel = {});
+                                                  std::stop_token cancel = {}, ReceiveBudget* budget = nullptr);
 
     // A request refused at the HTTP level (status 413: a body over the limit; 400: not HTTP),
     // as an SQS error in the protocol the request speaks as far as it was read: JSON when an

@@ -1,0 +1,122 @@
+// Goal: a receive takes only what its caller's budget affords (shmqd's bound on reply bytes held
+// unwritten, issue 11 item 3). ReplyBudget reserves, while under its budget, as many messages as
+// the rest affords at their worst and at least one, none once over it, and gives back exactly
+// what it reserved; the engine asks the budget before each attempt, takes no more than it
+// granted and gives back what it did not take, on standard and FIFO queues.
+// Method: ReplyBudget on a plain counter; a private namespace with a ManualClock and a
+// recording budget for the engine.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <vector>
+
+#include "shmqd/reply_budget.h"
+#include "support/test_namespace.h"
+
+using namespace shmq;
+using shmq::daemon::ReplyBudget;
+
+namespace {
+
+constexpr std::size_t mib = 1u << 20;
+
+// Grants at most `allow` messages per attempt and records what it was asked and given back.
+struct RecordingBudget final : ReceiveBudget {
+    std::uint32_t allow = 0;
+    std::vector<std::uint32_t> wanted;
+    std::vector<std::size_t> message_bytes;
+    std::uint32_t reserved = 0;
+    std::uint32_t given_back = 0;
+
+    std::uint32_t reserve(std::uint32_t wanted_now, std::size_t message_bytes_max) noexcept override {
+        wanted.push_back(wanted_now);
+        message_bytes.push_back(message_bytes_max);
+        const std::uint32_t granted = std::min(allow, wanted_now);
+        reserved += granted;
+        return granted;
+    }
+    void give_back(std::uint32_t unused, std::size_t) noexcept override { given_back += unused; }
+};
+
+ReceiveRequest short_poll(ReceiveBudget& budget, std::uint32_t max = 10) {
+    ReceiveRequest request;
+    request.max_number_of_messages = max;
+    request.wait_time_s = 0;
+    request.budget = &budget;
+    return request;
+}
+
+} // namespace
+
+TEST_CASE("reply budget: as many as the rest affords and at least one while under, none once over", "[unit]") {
+    std::atomic<std::size_t> held{0};
+    const std::size_t each = ReplyBudget::worst_message_reply_bytes(mib);
+    CHECK(each >= 6 * mib); // every byte escaped as XML's &quot;
+    {
+        ReplyBudget budget(held, 20 * each + each / 2);
+        CHECK(budget.reserve(10, mib) == 10);
+        CHECK(held == 10 * each);
+        CHECK(budget.reserve(10, mib) == 10);
+        CHECK(budget.reserve(10, mib) == 1); // half a message's room left: one, then over
+        CHECK(held == 21 * each);
+        CHECK(budget.reserve(10, mib) == 0);
+        budget.give_back(5, mib);
+        CHECK(held == 16 * each);
+        CHECK(budget.reserve(0, mib) == 0);
+        budget.release();
+        CHECK(held == 0);
+    }
+    SECTION("a budget smaller than one message still serves one at a time") {
+        ReplyBudget budget(held, mib);
+        CHECK(budget.reserve(10, mib) == 1);
+        CHECK(budget.reserve(10, mib) == 0);
+        budget.release();
+        CHECK(budget.reserve(10, 1024) == 10); // small messages: many fit
+        CHECK(held == 10 * ReplyBudget::worst_message_reply_bytes(1024));
+    }
+    SECTION("other connections' replies count") {
+        ReplyBudget mine(held, 4 * each);
+        held += 3 * each; // replies being written elsewhere
+        CHECK(mine.reserve(10, mib) == 1);
+        held -= 3 * each;
+        mine.release();
+        CHECK(held == 0);
+    }
+    SECTION("what is left is released when the budget goes") {
+        { ReplyBudget budget(held, 100 * mib); CHECK(budget.reserve(3, mib) == 3); }
+        CHECK(held == 0);
+    }
+}
+
+TEST_CASE("receive: takes no more than the budget grants and gives back what it did not take", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    const bool fifo = GENERATE(false, true);
+    Queue queue = fifo ? ns.make_queue("budgeted.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}})
+                       : ns.make_queue("budgeted", {{"MaximumMessageSize", "4096"}});
+    for (int i = 0; i < 5; ++i) {
+        const std::string group = fifo ? "g" + std::to_string(i) : std::string();
+        REQUIRE(queue.send({.body = "message " + std::to_string(i), .message_group_id = group}));
+    }
+    RecordingBudget budget;
+    budget.allow = 0;
+    auto none = queue.receive(short_poll(budget));
+    REQUIRE(none);
+    CHECK(none->empty());
+    CHECK_FALSE(budget.wanted.empty());
+    CHECK(budget.wanted.front() == 10);
+    CHECK(budget.message_bytes.front() == (fifo ? 1'048'576u : 4096u)); // the queue's MaximumMessageSize
+    budget.allow = 2;
+    auto two = queue.receive(short_poll(budget));
+    REQUIRE(two);
+    CHECK(two->size() == 2);
+    budget.allow = 10;
+    budget.reserved = budget.given_back = 0;
+    auto rest = queue.receive(short_poll(budget));
+    REQUIRE(rest);
+    CHECK(rest->size() == 3);
+    CHECK(budget.reserved - budget.given_back == 3); // granted 10, took 3, gave 7 back
+    auto without = queue.receive(ReceiveRequest{.max_number_of_messages = 10, .wait_time_s = 0});
+    REQUIRE(without);
+    CHECK(without->empty()); // all five in flight
+}

@@ -1,0 +1,49 @@
+// Room in the endpoint's reply budget for the messages a receive takes (see reply_budget.h).
+#include "reply_budget.h"
+
+#include <algorithm>
+
+namespace shmq::daemon {
+
+namespace {
+
+// XML's longest escape of one byte (&quot;); JSON's is shorter (\" and \\; SQS allows no other
+// control characters than tab, newline and carriage return, which JSON writes in two bytes).
+constexpr std::size_t escape_bytes_max = 6;
+// A message's entry beyond its body and attributes: MessageId, a receipt handle, MD5s, system
+// attributes and the element names around them, generously.
+constexpr std::size_t entry_bytes = 4096;
+
+} // namespace
+
+std::size_t ReplyBudget::worst_message_reply_bytes(std::size_t message_bytes_max) noexcept {
+    return message_bytes_max * escape_bytes_max + entry_bytes;
+}
+
+std::uint32_t ReplyBudget::reserve(std::uint32_t wanted, std::size_t message_bytes_max) noexcept {
+    const std::size_t each = worst_message_reply_bytes(message_bytes_max);
+    std::size_t held = held_.load(std::memory_order_relaxed);
+    for (;;) {
+        if (wanted == 0 || held >= max_) {
+            return 0;
+        }
+        const std::size_t affordable = std::clamp<std::size_t>((max_ - held) / each, 1, wanted);
+        if (held_.compare_exchange_weak(held, held + affordable * each, std::memory_order_relaxed)) {
+            reserved_ += affordable * each;
+            return static_cast<std::uint32_t>(affordable);
+        }
+    }
+}
+
+void ReplyBudget::give_back(std::uint32_t unused, std::size_t message_bytes_max) noexcept {
+    const std::size_t bytes = std::min(reserved_, unused * worst_message_reply_bytes(message_bytes_max));
+    reserved_ -= bytes;
+    held_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+void ReplyBudget::release() noexcept {
+    held_.fetch_sub(reserved_, std::memory_order_relaxed);
+    reserved_ = 0;
+}
+
+} // namespace shmq::daemon

@@ -1,0 +1,47 @@
+// ReplyBudget: what one request may add to the endpoint's reply bytes held unwritten
+// (EndpointOptions::reply_bytes_max, --http-reply-mib-max). A reply being written counts its
+// bytes (HttpConnection::write_reply). Before that, a ReceiveMessage reserves room for the
+// messages it is about to take, each at its worst: a body and attributes of the queue's
+// MaximumMessageSize, every byte escaped in XML (a '"' is the 6 bytes of &quot;), plus what a
+// message's entry adds (ids, receipt handle, digests, tags). While the endpoint is under its
+// budget a receive reserves as many messages as the rest affords, and at least one (a budget
+// smaller than one message still serves, a message at a time); over it, none: the poll waits on
+// and tries again. So replies that clients do not read hold the budget and at most one
+// message's worth more, however many long polls wake at once.
+//
+// One per connection, reused request after request: the pool thread running the request
+// reserves and gives back, the connection's own thread releases what is left once the reply is
+// counted (after the pool's post, so in that order).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "shmq/message.h"
+
+namespace shmq::daemon {
+
+class ReplyBudget final : public ReceiveBudget {
+  public:
+    // held: the endpoint's reply bytes held (shared by every connection); max: its budget.
+    ReplyBudget(std::atomic<std::size_t>& held, std::size_t max) noexcept : held_(held), max_(max) {}
+    ~ReplyBudget() { release(); }
+    ReplyBudget(const ReplyBudget&) = delete;
+    ReplyBudget& operator=(const ReplyBudget&) = delete;
+
+    [[nodiscard]] std::uint32_t reserve(std::uint32_t wanted, std::size_t message_bytes_max) noexcept override;
+    void give_back(std::uint32_t unused, std::size_t message_bytes_max) noexcept override;
+    // The reply is counted (or will never be written): what this request reserved leaves held.
+    void release() noexcept;
+
+    // The most one message of message_bytes_max can add to a reply.
+    [[nodiscard]] static std::size_t worst_message_reply_bytes(std::size_t message_bytes_max) noexcept;
+
+  private:
+    std::atomic<std::size_t>& held_;
+    std::size_t max_;
+    std::size_t reserved_ = 0;
+};
+
+} // namespace shmq::daemon
