@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   liburing-dev libxxhash-dev libssl-dev libsodium-dev libcurl4-openssl-dev
-  libbenchmark-dev catch2 libcli11-dev libfmt-dev libspdlog-dev
+  libbenchmark-dev catch2 libcli11-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
   awscli python3-boto3
   clang libclang-rt-14-dev
 )

@@ -117,8 +117,9 @@ Status make_shared_parent(const std::string& path) {
     return {};
 }
 
-Result<std::string> read_private_file(const std::string& path, std::size_t bytes_max) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+Result<std::string> read_trusted_file(const std::string& path, std::size_t bytes_max, TrustedFile kind) {
+    const bool secret = kind == TrustedFile::secret;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (secret ? O_NOFOLLOW : 0));
     if (fd < 0) {
         const int error = errno;
         return Error{error == ENOENT ? Errc::resource_not_found : Errc::invalid_parameter_value,
@@ -131,12 +132,15 @@ Result<std::string> read_private_file(const std::string& path, std::size_t bytes
         checked = Error{Errc::invalid_parameter_value, path + ": " + std::strerror(errno)};
     } else if (!S_ISREG(status.st_mode)) {
         checked = Error{Errc::invalid_parameter_value, path + ": is not a regular file"};
-    } else if (status.st_uid != ::geteuid()) {
+    } else if (status.st_uid != ::geteuid() && (secret || status.st_uid != 0)) {
         checked = Error{Errc::invalid_parameter_value,
                         path + ": is owned by another user (uid " + std::to_string(status.st_uid) + ")"};
-    } else if ((status.st_mode & 077) != 0) {
+    } else if (secret && (status.st_mode & 077) != 0) {
         checked = Error{Errc::invalid_parameter_value, path + ": is readable or writable by others (mode " +
                                                            octal(status.st_mode) + "): it holds secrets; chmod 600 it"};
+    } else if (!secret && (status.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        checked = Error{Errc::invalid_parameter_value, path + ": is writable by its group or others (mode " +
+                                                           octal(status.st_mode) + "): it declares queues; chmod go-w it"};
     } else if (static_cast<std::uint64_t>(status.st_size) > bytes_max) {
         checked = Error{Errc::invalid_parameter_value, path + ": is larger than " + std::to_string(bytes_max) + " bytes"};
     } else {

@@ -30,9 +30,16 @@ enum class DirectoryAccess : bool { owner_only, group };
 // be a real directory, and sticky if others may write into it.
 [[nodiscard]] Status make_shared_parent(const std::string& path);
 
-// Reads a secret file whole: a regular file reached without a symbolic link, owned by this user,
-// mode 0600 or stricter, at most bytes_max. Errors name the file and what is wrong (a missing
-// file is resource_not_found, so a caller may create it).
-[[nodiscard]] Result<std::string> read_private_file(const std::string& path, std::size_t bytes_max);
+// What a file read whole is trusted with, and so who may have written it.
+enum class TrustedFile {
+    secret, // keys, credentials, tokens: reached without a symbolic link, ours, mode 0600 or stricter
+    config, // what shmqd serves (its config file): ours or root's, not writable by group or others
+};
+// Reads a trusted file whole: a regular file as its kind asks, at most bytes_max. Errors name the
+// file and what is wrong (a missing file is resource_not_found, so a caller may create it).
+[[nodiscard]] Result<std::string> read_trusted_file(const std::string& path, std::size_t bytes_max, TrustedFile kind);
+[[nodiscard]] inline Result<std::string> read_private_file(const std::string& path, std::size_t bytes_max) {
+    return read_trusted_file(path, bytes_max, TrustedFile::secret);
+}
 
 } // namespace shmq::client

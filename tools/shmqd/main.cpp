@@ -2,7 +2,7 @@
 // Usage:
 //   shmqd [--data-dir DIR] [--namespace NAME] [--group-access] [--segment-mib N] [--commit-interval-ms N]
 //         [--listen HOST:PORT | --no-listen] [--http-threads N] [--http-connections-max N] [--credentials FILE]
-//         [--region REGION]
+//         [--region REGION] [--config FILE]
 //         [--http-header-timeout-ms N] [--http-body-timeout-ms N] [--http-idle-timeout-ms N]
 // The data directory defaults to $SHMQ_DATA_DIR, then ./shmq-data; the namespace to
 // $SHMQ_NAMESPACE, then "default"; the endpoint to 127.0.0.1:9324 (port 0: any free port). Once
@@ -11,7 +11,8 @@
 // still in progress are left behind, or on a second signal).
 // Exit status 3 (exit_journal_damaged): it refused to start over a damaged journal and named the
 // `--quarantine FILE` command to run (journal_check.h); 0 is a clean stop, 1 a failure, 2 a bad
-// --listen or --credentials.
+// --listen, --credentials or --config (config_file.h: the queues it declares are created or
+// updated before the endpoint opens).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,6 +31,7 @@
 #include <thread>
 
 #include "client/private_directory.h"
+#include "config_file.h"
 #include "daemon.h"
 #include "http_endpoint.h"
 #include "journal_check.h"
@@ -98,6 +100,9 @@ int main(int argc, char** argv) {
     app.add_option("--key-file", options.key_file,
                    "Key ring of master keys that seal the journal's SSE queues (JSON, 0600; made on first start; "
                    "default DATA_DIR/keys.json)");
+    std::string config_file;
+    app.add_option("--config", config_file,
+                   "Config file (TOML): the queues shmqd keeps, created or updated at every start");
     std::string quarantine_file;
     app.add_option("--quarantine", quarantine_file,
                    "Move this damaged journal file (as named by a refusal to start) into DIR/quarantine/, then exit");
@@ -107,6 +112,15 @@ int main(int argc, char** argv) {
     }
     options.segment_bytes = segment_mib << 20;
     options.scope.region = region;
+    shmq::daemon::DaemonConfig config; // read before anything starts: a mistake in it costs nothing
+    if (!config_file.empty()) {
+        auto read = shmq::daemon::read_config_file(config_file);
+        if (!read) {
+            std::fprintf(stderr, "shmqd: %s\n", read.error().message.c_str());
+            return 2;
+        }
+        config = std::move(read.value());
+    }
     shmq::daemon::EndpointOptions endpoint_options;
     endpoint_options.threads = http_threads;
     endpoint_options.connections_max = http_connections_max;
@@ -223,6 +237,15 @@ int main(int argc, char** argv) {
     endpoint_options.kms_key_exists = [ring = &daemon.value()->key_ring()](std::string_view key_id) {
         return ring->knows(key_id);
     };
+    // Declared queues exist before clients are served (the daemon journals them as any other).
+    auto applied = shmq::daemon::apply_declared_queues(endpoint_client.value(), config, endpoint_options.kms_key_exists);
+    if (!applied) {
+        std::fprintf(stderr, "shmqd: %s\n", applied.error().message.c_str());
+        return 2;
+    }
+    for (const std::string& line : applied.value()) {
+        std::fprintf(stderr, "shmqd: %s\n", line.c_str());
+    }
     std::unique_ptr<shmq::daemon::HttpEndpoint> endpoint;
     if (!no_listen) {
         auto started = shmq::daemon::HttpEndpoint::start(endpoint_client.value(), endpoint_options);
