@@ -91,14 +91,15 @@ struct SendOutcome {
 // What a receive may take, asked right before each attempt to take messages. shmqd's HTTP
 // endpoint bounds the bytes of the replies it holds unwritten: a long poll that wakes while that
 // budget is spent takes only as many messages as the rest affords (none, and it waits on)
-// instead of building a reply past it.
+// instead of building a reply past it. A FIFO retry (ReceiveRequestAttemptId) that would return
+// the same messages again asks for all of them at once, and returns nothing when refused.
 class ReceiveBudget {
   public:
-    // Reserves room for up to wanted messages of at most message_bytes_max bytes each (body and
-    // attributes); returns how many it reserved (0..wanted).
-    [[nodiscard]] virtual std::uint32_t reserve(std::uint32_t wanted, std::size_t message_bytes_max) noexcept = 0;
-    // Gives back the room of unused messages of a reservation made with the same message_bytes_max.
-    virtual void give_back(std::uint32_t unused, std::size_t message_bytes_max) noexcept = 0;
+    // Reserves room for between at_least and wanted messages (at_least <= wanted); returns how
+    // many it reserved: that many, or 0.
+    [[nodiscard]] virtual std::uint32_t reserve(std::uint32_t wanted, std::uint32_t at_least) noexcept = 0;
+    // Gives back the room of unused messages of a reservation (reserved but not taken).
+    virtual void give_back(std::uint32_t unused) noexcept = 0;
 
   protected:
     ~ReceiveBudget() = default;

@@ -140,7 +140,7 @@ Result<std::string> read_trusted_file(const std::string& path, std::size_t bytes
                                                            octal(status.st_mode) + "): it holds secrets; chmod 600 it"};
     } else if (!secret && (status.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
         checked = Error{Errc::invalid_parameter_value, path + ": is writable by its group or others (mode " +
-                                                           octal(status.st_mode) + "): it declares queues; chmod go-w it"};
+                                                           octal(status.st_mode) + "): it decides what shmqd does; chmod go-w it"};
     } else if (static_cast<std::uint64_t>(status.st_size) > bytes_max) {
         checked = Error{Errc::invalid_parameter_value, path + ": is larger than " + std::to_string(bytes_max) + " bytes"};
     } else {

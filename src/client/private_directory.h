@@ -33,7 +33,8 @@ enum class DirectoryAccess : bool { owner_only, group };
 // What a file read whole is trusted with, and so who may have written it.
 enum class TrustedFile {
     secret, // keys, credentials, tokens: reached without a symbolic link, ours, mode 0600 or stricter
-    config, // what shmqd serves (its config file): ours or root's, not writable by group or others
+    config, // what decides what shmqd does (its config file, the AWS credentials and config files):
+            // ours or root's, not writable by group or others
 };
 // Reads a trusted file whole: a regular file as its kind asks, at most bytes_max. Errors name the
 // file and what is wrong (a missing file is resource_not_found, so a caller may create it).

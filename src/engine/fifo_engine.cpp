@@ -731,9 +731,10 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
 // ReceiveRequestAttemptId
 
 std::uint32_t QueueEngine::fifo_replay_attempt(std::string_view attempt_id, std::int64_t visibility_ns,
-                                               std::int64_t now_ns,
+                                               std::int64_t now_ns, ReceiveBudget* budget,
                                                std::array<std::uint32_t, limits::receive_batch_max>& slots,
-                                               std::array<std::uint32_t, limits::receive_batch_max>& generations) {
+                                               std::array<std::uint32_t, limits::receive_batch_max>& generations,
+                                               bool& unaffordable) {
     const FifoKey key = sqs::group_key(attempt_id);
     FifoLock lock(*this, FifoLock::group);
     if (!lock.locked()) {
@@ -762,6 +763,11 @@ std::uint32_t QueueEngine::fifo_replay_attempt(std::string_view attempt_id, std:
                 header.deadline_ns.load(std::memory_order_relaxed) <= now_ns) {
                 return 0;
             }
+        }
+        const std::uint32_t count = std::min<std::uint32_t>(entry.count, limits::receive_batch_max);
+        if (budget != nullptr && count > 0 && budget->reserve(count, count) == 0) {
+            unaffordable = true; // all of them or none: a retry returns the same messages
+            return 0;
         }
         const std::int64_t deadline = now_ns + visibility_ns;
         for (std::uint32_t i = 0; i < entry.count && i < limits::receive_batch_max; ++i) {

@@ -795,8 +795,12 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
     std::array<std::uint32_t, limits::receive_batch_max> generations{};
     const std::int64_t visibility_ns = visibility_s * ns_per_s;
     if (attempt) {
-        const std::uint32_t replayed =
-            fifo_replay_attempt(request.receive_request_attempt_id, visibility_ns, now, slots, generations);
+        bool unaffordable = false;
+        const std::uint32_t replayed = fifo_replay_attempt(request.receive_request_attempt_id, visibility_ns, now,
+                                                           request.budget, slots, generations, unaffordable);
+        if (unaffordable) {
+            return 0u; // the same messages again cost more than the budget has now: none (the client retries)
+        }
         if (replayed > 0) {
             for (std::uint32_t i = 0; i < replayed; ++i) {
                 const std::uint32_t receive_count =
@@ -812,11 +816,10 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
         if (request.budget == nullptr) {
             return try_receive(request.max_number_of_messages, visibility_ns, at, slots, generations);
         }
-        const std::size_t message_bytes_max = header_.hot.maximum_message_size.load(std::memory_order_relaxed);
-        const std::uint32_t affordable = request.budget->reserve(request.max_number_of_messages, message_bytes_max);
+        const std::uint32_t affordable = request.budget->reserve(request.max_number_of_messages, 1);
         const std::uint32_t taken = affordable == 0 ? 0 : try_receive(affordable, visibility_ns, at, slots, generations);
         if (taken < affordable) {
-            request.budget->give_back(affordable - taken, message_bytes_max);
+            request.budget->give_back(affordable - taken);
         }
         return taken;
     };

@@ -211,10 +211,12 @@ class QueueEngine {
     [[nodiscard]] std::uint32_t fifo_try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                                  std::array<std::uint32_t, limits::receive_batch_max>& slots,
                                                  std::array<std::uint32_t, limits::receive_batch_max>& generations);
+    // unaffordable: set when budget (if any) refused room for the messages to replay (none were).
     [[nodiscard]] std::uint32_t fifo_replay_attempt(std::string_view attempt_id, std::int64_t visibility_ns,
-                                                    std::int64_t now_ns,
+                                                    std::int64_t now_ns, ReceiveBudget* budget,
                                                     std::array<std::uint32_t, limits::receive_batch_max>& slots,
-                                                    std::array<std::uint32_t, limits::receive_batch_max>& generations);
+                                                    std::array<std::uint32_t, limits::receive_batch_max>& generations,
+                                                    bool& unaffordable);
     void fifo_record_attempt(std::string_view attempt_id, std::uint32_t count, std::int64_t now_ns,
                              const std::array<std::uint32_t, limits::receive_batch_max>& slots,
                              const std::array<std::uint32_t, limits::receive_batch_max>& generations);

@@ -91,8 +91,8 @@ TEST_CASE("config file: read only from a regular file of ours that others cannot
     ::chmod(path.c_str(), 0666);
     auto writable = read_config_file(path);
     REQUIRE_FALSE(writable);
-    CHECK(writable.error().message == path + ": is writable by its group or others (mode 0666): it declares queues; "
-                                             "chmod go-w it");
+    CHECK(writable.error().message == path + ": is writable by its group or others (mode 0666): it decides what "
+                                             "shmqd does; chmod go-w it");
     auto missing = read_config_file((directory / "missing.toml").string());
     REQUIRE_FALSE(missing);
     CHECK(missing.error().message.find("No such file") != std::string::npos);
@@ -135,6 +135,9 @@ attributes = { FifoQueue = true }
     CHECK(attributes->at("DelaySeconds") == "2");
     CHECK(client.list_queue_tags("orders").value() == QueueTags{{"owner", "ops"}, {"team", "payments"}});
 
+    // Creation-only values as SQS reads them: a boolean in any case, a number with any zeros.
+    auto same = parse_config("[queues.\"ordered.fifo\"]\nattributes = { FifoQueue = \"TRUE\" }\n", "shmqd.toml");
+    CHECK(apply_declared_queues(client, same.value()));
     auto bad_value = parse_config("[queues.orders]\nattributes = { VisibilityTimeout = 99999 }\n", "shmqd.toml");
     auto refused = apply_declared_queues(client, bad_value.value());
     REQUIRE_FALSE(refused);

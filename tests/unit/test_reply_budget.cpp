@@ -1,8 +1,10 @@
 // Goal: a receive takes only what its caller's budget affords (shmqd's bound on reply bytes held
 // unwritten, issue 11 item 3). ReplyBudget reserves, while under its budget, as many messages as
-// the rest affords at their worst and at least one, none once over it, and gives back exactly
-// what it reserved; the engine asks the budget before each attempt, takes no more than it
-// granted and gives back what it did not take, on standard and FIFO queues.
+// the rest affords at their worst and at least what the receive needs, none once over it, and
+// gives back exactly what it reserved; the engine asks the budget before each attempt, takes no
+// more than it granted and gives back what it did not take, on standard and FIFO queues; a FIFO
+// retry (ReceiveRequestAttemptId) replays its messages only when all of them are afforded, and
+// otherwise returns none (never other messages).
 // Method: ReplyBudget on a plain counter; a private namespace with a ManualClock and a
 // recording budget for the engine.
 #include <catch2/catch.hpp>
@@ -20,22 +22,23 @@ namespace {
 
 constexpr std::size_t mib = 1u << 20;
 
-// Grants at most `allow` messages per attempt and records what it was asked and given back.
+// Grants at most `allow` messages per attempt (none when that is fewer than at_least) and
+// records what it was asked and given back.
 struct RecordingBudget final : ReceiveBudget {
     std::uint32_t allow = 0;
     std::vector<std::uint32_t> wanted;
-    std::vector<std::size_t> message_bytes;
+    std::vector<std::uint32_t> at_least;
     std::uint32_t reserved = 0;
     std::uint32_t given_back = 0;
 
-    std::uint32_t reserve(std::uint32_t wanted_now, std::size_t message_bytes_max) noexcept override {
+    std::uint32_t reserve(std::uint32_t wanted_now, std::uint32_t at_least_now) noexcept override {
         wanted.push_back(wanted_now);
-        message_bytes.push_back(message_bytes_max);
-        const std::uint32_t granted = std::min(allow, wanted_now);
+        at_least.push_back(at_least_now);
+        const std::uint32_t granted = allow < at_least_now ? 0 : std::min(allow, wanted_now);
         reserved += granted;
         return granted;
     }
-    void give_back(std::uint32_t unused, std::size_t) noexcept override { given_back += unused; }
+    void give_back(std::uint32_t unused) noexcept override { given_back += unused; }
 };
 
 ReceiveRequest short_poll(ReceiveBudget& budget, std::uint32_t max = 10) {
@@ -48,42 +51,52 @@ ReceiveRequest short_poll(ReceiveBudget& budget, std::uint32_t max = 10) {
 
 } // namespace
 
-TEST_CASE("reply budget: as many as the rest affords and at least one while under, none once over", "[unit]") {
+TEST_CASE("reply budget: as many as the rest affords and at least what is needed while under, none once over",
+          "[unit]") {
     std::atomic<std::size_t> held{0};
-    const std::size_t each = ReplyBudget::worst_message_reply_bytes(mib);
-    CHECK(each >= 6 * mib); // every byte escaped as XML's &quot;
+    const std::size_t each = ReplyBudget::worst_message_reply_bytes();
+    CHECK(each >= 6 * mib); // SQS's largest message, every byte escaped as XML's &quot;
     {
         ReplyBudget budget(held, 20 * each + each / 2);
-        CHECK(budget.reserve(10, mib) == 10);
+        CHECK(budget.reserve(10, 1) == 10);
         CHECK(held == 10 * each);
-        CHECK(budget.reserve(10, mib) == 10);
-        CHECK(budget.reserve(10, mib) == 1); // half a message's room left: one, then over
+        CHECK(budget.reserve(10, 1) == 10);
+        CHECK(budget.reserve(10, 1) == 1); // half a message's room left: one, then over
         CHECK(held == 21 * each);
-        CHECK(budget.reserve(10, mib) == 0);
-        budget.give_back(5, mib);
+        CHECK(budget.reserve(10, 1) == 0);
+        budget.give_back(5);
         CHECK(held == 16 * each);
-        CHECK(budget.reserve(0, mib) == 0);
+        CHECK(budget.reserve(0, 0) == 0);
         budget.release();
         CHECK(held == 0);
     }
     SECTION("a budget smaller than one message still serves one at a time") {
         ReplyBudget budget(held, mib);
-        CHECK(budget.reserve(10, mib) == 1);
-        CHECK(budget.reserve(10, mib) == 0);
+        CHECK(budget.reserve(10, 1) == 1);
+        CHECK(budget.reserve(10, 1) == 0);
         budget.release();
-        CHECK(budget.reserve(10, 1024) == 10); // small messages: many fit
-        CHECK(held == 10 * ReplyBudget::worst_message_reply_bytes(1024));
+        CHECK(held == 0);
+    }
+    SECTION("a FIFO retry needs all its messages: granted whole while under, or not at all") {
+        ReplyBudget budget(held, 2 * each);
+        CHECK(budget.reserve(7, 7) == 7);
+        CHECK(held == 7 * each);
+        CHECK(budget.reserve(3, 3) == 0);
+        budget.release();
     }
     SECTION("other connections' replies count") {
         ReplyBudget mine(held, 4 * each);
         held += 3 * each; // replies being written elsewhere
-        CHECK(mine.reserve(10, mib) == 1);
+        CHECK(mine.reserve(10, 1) == 1);
         held -= 3 * each;
         mine.release();
         CHECK(held == 0);
     }
     SECTION("what is left is released when the budget goes") {
-        { ReplyBudget budget(held, 100 * mib); CHECK(budget.reserve(3, mib) == 3); }
+        {
+            ReplyBudget budget(held, 100 * each);
+            CHECK(budget.reserve(3, 1) == 3);
+        }
         CHECK(held == 0);
     }
 }
@@ -93,7 +106,7 @@ TEST_CASE("receive: takes no more than the budget grants and gives back what it 
     testing::TestNamespace ns(&clock);
     const bool fifo = GENERATE(false, true);
     Queue queue = fifo ? ns.make_queue("budgeted.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}})
-                       : ns.make_queue("budgeted", {{"MaximumMessageSize", "4096"}});
+                       : ns.make_queue("budgeted");
     for (int i = 0; i < 5; ++i) {
         const std::string group = fifo ? "g" + std::to_string(i) : std::string();
         REQUIRE(queue.send({.body = "message " + std::to_string(i), .message_group_id = group}));
@@ -105,7 +118,7 @@ TEST_CASE("receive: takes no more than the budget grants and gives back what it 
     CHECK(none->empty());
     CHECK_FALSE(budget.wanted.empty());
     CHECK(budget.wanted.front() == 10);
-    CHECK(budget.message_bytes.front() == (fifo ? 1'048'576u : 4096u)); // the queue's MaximumMessageSize
+    CHECK(budget.at_least.front() == 1);
     budget.allow = 2;
     auto two = queue.receive(short_poll(budget));
     REQUIRE(two);
@@ -119,4 +132,39 @@ TEST_CASE("receive: takes no more than the budget grants and gives back what it 
     auto without = queue.receive(ReceiveRequest{.max_number_of_messages = 10, .wait_time_s = 0});
     REQUIRE(without);
     CHECK(without->empty()); // all five in flight
+}
+
+TEST_CASE("receive: a FIFO retry replays its messages only when the budget affords them all", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue queue = ns.make_queue("retried.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+    for (int i = 0; i < 6; ++i) {
+        REQUIRE(queue.send({.body = "message " + std::to_string(i), .message_group_id = "g" + std::to_string(i)}));
+    }
+    RecordingBudget budget;
+    budget.allow = 3;
+    ReceiveRequest attempt = short_poll(budget);
+    attempt.receive_request_attempt_id = "attempt-1";
+    auto first = queue.receive(attempt);
+    REQUIRE(first);
+    REQUIRE(first->size() == 3);
+    budget.allow = 2; // fewer than the three the retry must return
+    budget.wanted.clear();
+    budget.at_least.clear();
+    auto refused = queue.receive(attempt);
+    REQUIRE(refused);
+    CHECK(refused->empty()); // not other messages either
+    REQUIRE(budget.wanted.size() == 1);
+    CHECK(budget.at_least.front() == 3);
+    budget.allow = 10;
+    auto replayed = queue.receive(attempt);
+    REQUIRE(replayed);
+    REQUIRE(replayed->size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(replayed->at(i).message_id == first->at(i).message_id);
+        CHECK(replayed->at(i).receipt_handle == first->at(i).receipt_handle);
+    }
+    auto others = queue.receive(short_poll(budget)); // the other three are still there
+    REQUIRE(others);
+    CHECK(others->size() == 3);
 }

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <string_view>
 #include <toml++/toml.h>
 #include <utility>
@@ -18,6 +21,22 @@ constexpr std::size_t config_bytes_max = 1u << 20;
 // Fixed when a queue is created: an existing queue whose value differs cannot follow the file.
 constexpr std::array<std::string_view, 3> creation_attributes = {"FifoQueue", "MessageCapacity",
                                                                  "MessageBytesCapacity"};
+
+// Whether two texts of an attribute say the same: as numbers ("0100" and "100"), or as words
+// whatever their case ("TRUE" and "true"), as SQS reads them.
+bool same_value(std::string_view a, std::string_view b) {
+    std::uint64_t a_number = 0;
+    std::uint64_t b_number = 0;
+    const auto a_read = std::from_chars(a.data(), a.data() + a.size(), a_number);
+    const auto b_read = std::from_chars(b.data(), b.data() + b.size(), b_number);
+    if (a_read.ec == std::errc{} && a_read.ptr == a.data() + a.size() && b_read.ec == std::errc{} &&
+        b_read.ptr == b.data() + b.size()) {
+        return a_number == b_number;
+    }
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    });
+}
 
 std::string place(const std::string& file, const toml::source_region& source) {
     return file + ":" + std::to_string(source.begin.line) + ":" + std::to_string(source.begin.column);
@@ -171,7 +190,7 @@ Result<std::vector<std::string>> apply_declared_queues(const Client& client, con
             for (const std::string& name : fixed_names) {
                 const auto now = current->find(name);
                 const std::string& in_file = settable.find(name)->second;
-                if (now == current->end() || now->second != in_file) {
+                if (now == current->end() || !same_value(now->second, in_file)) {
                     return config_error(queue.where, key + ".attributes." + name,
                                         "is fixed when a queue is created: the queue has " +
                                             (now == current->end() ? std::string("none") : now->second) +

@@ -1,6 +1,7 @@
 // Data keys of sealed journal records (see data_keys.h).
 #include "data_keys.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "payload_codec.h"
@@ -52,13 +53,14 @@ DataKeys::Replayed DataKeys::replay(std::span<const std::byte> payload) {
     if (!master->key.open({std::as_bytes(std::span(&data_key_type, 1)), decoded->authenticated}, decoded->box,
                           scratch_) ||
         scratch_.size() != sealing_key_bytes) {
+        OPENSSL_cleanse(scratch_.data(), scratch_.size());
         return Replayed::unwrap_failed;
     }
     KeyMaterial material;
     std::memcpy(material.data(), scratch_.data(), material.size());
-    std::fill(scratch_.begin(), scratch_.end(), std::byte{0});
+    OPENSSL_cleanse(scratch_.data(), scratch_.size());
     auto loaded = SealingKey::load(material);
-    std::fill(material.begin(), material.end(), std::byte{0});
+    OPENSSL_cleanse(material.data(), material.size());
     if (!loaded) {
         return Replayed::unwrap_failed;
     }
@@ -82,6 +84,11 @@ Result<DataKey*> DataKeys::current(std::string_view queue, const QueueSealing& s
     if (!material) {
         return material.error();
     }
+    // Wiped on every way out, errors included.
+    struct Wipe {
+        KeyMaterial& material;
+        ~Wipe() { OPENSSL_cleanse(material.data(), material.size()); }
+    } wipe{material.value()};
     std::uint64_t id = 0;
     while (id == 0 || keys_.contains(id)) {
         if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) != 1) {
@@ -100,7 +107,6 @@ Result<DataKey*> DataKeys::current(std::string_view queue, const QueueSealing& s
     const std::vector<std::byte> authenticated = payload;
     Status wrapped = sealing.master->key.seal({std::as_bytes(std::span(&data_key_type, 1)), authenticated},
                                               material.value(), payload);
-    std::fill(material->begin(), material->end(), std::byte{0});
     if (!wrapped) {
         return wrapped.error();
     }

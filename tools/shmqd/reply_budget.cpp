@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "shmq/limits.h"
+
 namespace shmq::daemon {
 
 namespace {
@@ -16,18 +18,18 @@ constexpr std::size_t entry_bytes = 4096;
 
 } // namespace
 
-std::size_t ReplyBudget::worst_message_reply_bytes(std::size_t message_bytes_max) noexcept {
-    return message_bytes_max * escape_bytes_max + entry_bytes;
+std::size_t ReplyBudget::worst_message_reply_bytes() noexcept {
+    return limits::message_size_max * escape_bytes_max + entry_bytes;
 }
 
-std::uint32_t ReplyBudget::reserve(std::uint32_t wanted, std::size_t message_bytes_max) noexcept {
-    const std::size_t each = worst_message_reply_bytes(message_bytes_max);
+std::uint32_t ReplyBudget::reserve(std::uint32_t wanted, std::uint32_t at_least) noexcept {
+    const std::size_t each = worst_message_reply_bytes();
     std::size_t held = held_.load(std::memory_order_relaxed);
     for (;;) {
         if (wanted == 0 || held >= max_) {
             return 0;
         }
-        const std::size_t affordable = std::clamp<std::size_t>((max_ - held) / each, 1, wanted);
+        const std::size_t affordable = std::clamp<std::size_t>((max_ - held) / each, std::min(at_least, wanted), wanted);
         if (held_.compare_exchange_weak(held, held + affordable * each, std::memory_order_relaxed)) {
             reserved_ += affordable * each;
             return static_cast<std::uint32_t>(affordable);
@@ -35,8 +37,8 @@ std::uint32_t ReplyBudget::reserve(std::uint32_t wanted, std::size_t message_byt
     }
 }
 
-void ReplyBudget::give_back(std::uint32_t unused, std::size_t message_bytes_max) noexcept {
-    const std::size_t bytes = std::min(reserved_, unused * worst_message_reply_bytes(message_bytes_max));
+void ReplyBudget::give_back(std::uint32_t unused) noexcept {
+    const std::size_t bytes = std::min(reserved_, unused * worst_message_reply_bytes());
     reserved_ -= bytes;
     held_.fetch_sub(bytes, std::memory_order_relaxed);
 }

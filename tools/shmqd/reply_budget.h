@@ -1,13 +1,14 @@
 // ReplyBudget: what one request may add to the endpoint's reply bytes held unwritten
 // (EndpointOptions::reply_bytes_max, --http-reply-mib-max). A reply being written counts its
 // bytes (HttpConnection::write_reply). Before that, a ReceiveMessage reserves room for the
-// messages it is about to take, each at its worst: a body and attributes of the queue's
-// MaximumMessageSize, every byte escaped in XML (a '"' is the 6 bytes of &quot;), plus what a
-// message's entry adds (ids, receipt handle, digests, tags). While the endpoint is under its
-// budget a receive reserves as many messages as the rest affords, and at least one (a budget
-// smaller than one message still serves, a message at a time); over it, none: the poll waits on
-// and tries again. So replies that clients do not read hold the budget and at most one
-// message's worth more, however many long polls wake at once.
+// messages it is about to take, each at its worst: a body and attributes of SQS's largest size
+// (1 MiB: a queue may hold messages larger than its MaximumMessageSize says today, lowered since
+// or moved in by a redrive), every byte escaped in XML (a '"' is the 6 bytes of &quot;), plus
+// what a message's entry adds (ids, receipt handle, digests, tags). While the endpoint is under
+// its budget a receive reserves as many messages as the rest affords, and at least what it needs
+// to be of use (one message; a FIFO retry's every message); over it, none: the poll waits on and
+// tries again. So replies that clients do not read hold the budget plus at most one receive's
+// worth, however many long polls wake at once.
 //
 // One per connection, reused request after request: the pool thread running the request
 // reserves and gives back, the connection's own thread releases what is left once the reply is
@@ -30,13 +31,13 @@ class ReplyBudget final : public ReceiveBudget {
     ReplyBudget(const ReplyBudget&) = delete;
     ReplyBudget& operator=(const ReplyBudget&) = delete;
 
-    [[nodiscard]] std::uint32_t reserve(std::uint32_t wanted, std::size_t message_bytes_max) noexcept override;
-    void give_back(std::uint32_t unused, std::size_t message_bytes_max) noexcept override;
+    [[nodiscard]] std::uint32_t reserve(std::uint32_t wanted, std::uint32_t at_least) noexcept override;
+    void give_back(std::uint32_t unused) noexcept override;
     // The reply is counted (or will never be written): what this request reserved leaves held.
     void release() noexcept;
 
-    // The most one message of message_bytes_max can add to a reply.
-    [[nodiscard]] static std::size_t worst_message_reply_bytes(std::size_t message_bytes_max) noexcept;
+    // The most one message can add to a reply.
+    [[nodiscard]] static std::size_t worst_message_reply_bytes() noexcept;
 
   private:
     std::atomic<std::size_t>& held_;
