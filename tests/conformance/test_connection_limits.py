@@ -391,15 +391,20 @@ class UnreadRepliesAreBounded(ConnectionScenario):
         # the socket buffers, the endpoint refuses new work instead of building more replies.
         wait_until(lambda: self.in_flight("large") >= 1, "the first reader's message taken")
         self.daemon.keep_alive_connection().close()  # GET /health answered 200 whatever the budget
+        # A reader admitted while the budget had room may still find it spent when it takes
+        # (another reader reserved first): it answers empty then, never with more than one.
+        taken = 0
         for reader in readers:
             status, _, body = raw_reply(reader)
             if status == 200:
-                self.assertEqual(body.count(b"<Message>"), 1)
+                self.assertLessEqual(body.count(b"<Message>"), 1)
+                taken += body.count(b"<Message>")
             else:
                 self.assertEqual(status, 503)
                 self.assertIn(b"<Code>ServiceUnavailable</Code>", body)
             reader.close()
             self.sockets.remove(reader)
+        self.assertGreaterEqual(taken, 1)
         self.assertLessEqual(self.in_flight("large"), 3)
         # Every message is received in the end, one per reply, once the readers have left.
         received = set()
