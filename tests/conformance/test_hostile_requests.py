@@ -34,8 +34,10 @@ import botocore.config
 SHMQD = None
 NAMESPACE = "hostile-" + uuid.uuid4().hex[:12]
 WORK_DIR = None
-# A stop that takes longer means a handler held it up; shmqd's own bound is 10 s.
-STOP_SECONDS_MAX = 5
+# shmqd's own bound on a stop: its watchdog exits with status 1 past it (a clean stop is 0, so a
+# handler that held the stop up fails the exit code too). A tighter wall-clock bound here failed
+# once under ASan on a loaded 2-core machine (5.05 s against 5; 0.2 s is usual).
+STOP_SECONDS_MAX = 10
 
 
 def launch():
