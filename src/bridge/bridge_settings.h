@@ -1,0 +1,38 @@
+// One bridge as shmqd's config file declares it: which local queue, which way, which remote
+// queue, and how hard to drive it. Checked values (config_file.cpp refuses what breaks a rule
+// here, with the file's line and key).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace shmq::bridge {
+
+enum class Direction {
+    forward, // local queue → SQS: a consumer of the local queue, deleting only after SQS accepted
+    pull,    // SQS → local queue: a consumer of the remote queue, deleting remotely only once local
+};
+
+struct BridgeSettings {
+    std::string name;        // the config's key, for logs, status and metrics
+    std::string local_queue; // a queue name of shmqd's namespace
+    Direction direction = Direction::forward;
+    std::string remote_queue_url; // https://sqs.REGION.amazonaws.com/ACCOUNT/NAME
+    std::string region;           // empty: AWS_REGION, AWS_DEFAULT_REGION, then the profile's
+    std::string endpoint_url;     // empty: SQS's endpoint of the region
+    std::string profile;          // empty: the environment, then AWS_PROFILE or "default"
+    // Forward: SendMessageBatch requests at once. Pull: ReceiveMessage long polls at once.
+    std::uint32_t requests_in_flight = 4;
+    // Forward: how long a batch waits for more messages after its first one.
+    std::chrono::milliseconds batch_window{10};
+
+    static constexpr std::uint32_t requests_in_flight_max = 64;
+    static constexpr std::chrono::milliseconds batch_window_max{10'000};
+};
+
+// How long a forward bridge holds a local message it received (refreshed while held), and how
+// long a pull bridge's received remote message stays invisible before it is taken locally.
+inline constexpr std::int32_t held_visibility_s = 60;
+
+} // namespace shmq::bridge

@@ -1,0 +1,471 @@
+// Local queue → SQS (see forward_bridge.h for the protocol steps F1–F4 tagged below).
+#include "forward_bridge.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "bridge/retry_backoff.h"
+#include "bridge/sqs_calls.h"
+#include "shmq/queue.h"
+#include "sqs/queue_config.h"
+
+namespace shmq::bridge {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// A message without a dead-letter queue that SQS refuses as the sender's fault stays in flight
+// locally this long (SQS's longest visibility timeout): out of the way, not lost.
+constexpr std::int32_t refused_visibility_s = 43'200;
+// Held messages get their local visibility renewed when less than this is left of it.
+constexpr auto visibility_renew_margin = std::chrono::seconds(held_visibility_s / 2);
+// How long the bridge's thread sleeps at most between looks at its queue and its mail.
+constexpr auto idle_tick = std::chrono::milliseconds(500);
+// While a batch gathers for its window, the local queue is looked at again this often.
+constexpr auto gather_poll = std::chrono::microseconds(200);
+
+// One local message the bridge holds: received, not yet accepted by SQS.
+struct Held {
+    OutgoingMessage message;
+    ReceiptHandle handle;
+    std::int64_t sent_timestamp_ms = 0;
+    SteadyClock::time_point visible_until;
+    std::uint32_t attempts = 0;
+};
+
+using Batch = std::vector<Held>;
+
+struct Mail {
+    std::shared_ptr<Batch> batch;
+    SqsReply reply;
+};
+
+// Where the transport's thread leaves answers for the bridge's thread. Shared with the
+// completions, so that an answer arriving after the bridge gave up waiting finds it still there.
+struct Mailbox {
+    std::mutex mutex;
+    std::condition_variable_any arrived;
+    std::vector<Mail> mail;
+    std::stop_source wake; // ends a local long poll when mail arrives, or at stop
+
+    void post(Mail&& letter) {
+        {
+            std::lock_guard lock(mutex);
+            mail.push_back(std::move(letter));
+            wake.request_stop();
+        }
+        arrived.notify_one();
+    }
+};
+
+} // namespace
+
+struct ForwardBridge::State {
+    BridgeSettings settings;
+    std::shared_ptr<const RemoteEndpoint> remote;
+    BridgeRuntime runtime;
+    BridgeMetrics metrics;
+    RetryBackoff backoff;
+    bool fifo = false;
+
+    std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
+
+    // The bridge thread's own.
+    std::optional<Queue> queue;
+    std::deque<Held> waiting;                       // to send, oldest first
+    std::list<std::shared_ptr<Batch>> in_flight;    // sent, not answered
+    std::uint32_t failures = 0;                     // requests failed in a row
+    SteadyClock::time_point retry_at{};
+    SteadyClock::time_point next_renewal{};
+    std::string logged_error;                       // the last failure logged (each new one is)
+
+    State(BridgeSettings settings_in, std::shared_ptr<const RemoteEndpoint> remote_in, BridgeRuntime runtime_in)
+        : settings(std::move(settings_in)), remote(std::move(remote_in)), runtime(std::move(runtime_in)),
+          backoff(runtime.backoff_base, runtime.backoff_cap),
+          fifo(settings.local_queue.ends_with(".fifo")) {}
+
+    void log(const std::string& line) {
+        if (runtime.log) {
+            runtime.log("bridge " + settings.name + ": " + line);
+        }
+    }
+
+    std::int64_t now_ms() const { return runtime.client->clock().now_ns() / 1'000'000; }
+
+    // --- mail from the transport's thread ---
+
+    std::vector<Mail> take_mail() {
+        std::lock_guard lock(mailbox->mutex);
+        return std::exchange(mailbox->mail, {});
+    }
+
+    // Sleeps until mail, a stop or the deadline.
+    void wait_for_mail(const std::stop_token& stop, SteadyClock::time_point deadline) {
+        std::unique_lock lock(mailbox->mutex);
+        mailbox->arrived.wait_until(lock, stop, deadline, [&] { return !mailbox->mail.empty(); });
+    }
+
+    // A fresh stop token for one local long poll, or none if mail is already waiting or the
+    // bridge stops.
+    std::optional<std::stop_token> poll_token(const std::stop_token& stop) {
+        std::lock_guard lock(mailbox->mutex);
+        if (!mailbox->mail.empty() || stop.stop_requested()) {
+            return std::nullopt;
+        }
+        mailbox->wake = std::stop_source();
+        return mailbox->wake.get_token();
+    }
+
+    // --- F1 take ---
+
+    bool open_queue() {
+        if (queue) {
+            return true;
+        }
+        auto opened = runtime.client->open_queue(settings.local_queue);
+        if (!opened) {
+            note_failure("local queue " + settings.local_queue + ": " + opened.error().message);
+            return false;
+        }
+        queue.emplace(std::move(opened.value()));
+        return true;
+    }
+
+    Held hold(ReceivedMessage&& received) {
+        Held held;
+        held.message.body = std::move(received.body);
+        held.message.attributes = std::move(received.attributes);
+        held.message.message_group_id = std::move(received.message_group_id);
+        if (fifo) {
+            held.message.message_deduplication_id = received.message_id.to_string();
+        }
+        held.handle = received.receipt_handle;
+        held.sent_timestamp_ms = received.sent_timestamp_ms;
+        held.visible_until = SteadyClock::now() + std::chrono::seconds(held_visibility_s);
+        return held;
+    }
+
+    // Receives into waiting: a long poll for the first messages, then whatever comes within the
+    // batch window, up to one full batch.
+    void take(const std::stop_token& stop) {
+        const std::optional<std::stop_token> token = poll_token(stop);
+        if (!token) {
+            return;
+        }
+        ReceiveRequest request;
+        request.max_number_of_messages = batch_entries_max;
+        request.visibility_timeout_s = held_visibility_s;
+        request.wait_time_s = 1;
+        request.stop = *token;
+        auto received = queue->receive(request);
+        if (!received) {
+            note_failure("receiving from " + settings.local_queue + ": " + received.error().message);
+            wait_for_mail(stop, SteadyClock::now() + idle_tick);
+            return;
+        }
+        for (ReceivedMessage& message : received.value()) {
+            waiting.push_back(hold(std::move(message)));
+        }
+        if (waiting.empty()) {
+            return;
+        }
+        const SteadyClock::time_point window_end = SteadyClock::now() + settings.batch_window;
+        request.wait_time_s = 0;
+        while (waiting.size() < batch_entries_max && !stop.stop_requested()) {
+            request.max_number_of_messages = static_cast<std::uint32_t>(batch_entries_max - waiting.size());
+            auto more = queue->receive(request);
+            if (!more || more->empty()) {
+                if (SteadyClock::now() + gather_poll >= window_end) {
+                    break;
+                }
+                std::this_thread::sleep_for(gather_poll);
+                continue;
+            }
+            for (ReceivedMessage& message : more.value()) {
+                waiting.push_back(hold(std::move(message)));
+            }
+        }
+    }
+
+    // --- F2 send ---
+
+    void send_batch() {
+        auto batch = std::make_shared<Batch>();
+        std::size_t bytes = 0;
+        while (!waiting.empty() && batch->size() < batch_entries_max) {
+            const std::size_t entry_bytes = waiting.front().message.batch_bytes();
+            if (!batch->empty() && bytes + entry_bytes > batch_bytes_max) {
+                break;
+            }
+            bytes += entry_bytes;
+            batch->push_back(std::move(waiting.front()));
+            waiting.pop_front();
+        }
+        std::vector<const OutgoingMessage*> entries;
+        for (Held& held : *batch) {
+            if (held.attempts++ > 0) {
+                metrics.retried.fetch_add(1, std::memory_order_relaxed);
+            }
+            entries.push_back(&held.message);
+        }
+        std::string body = send_message_batch_body(settings.remote_queue_url, entries);
+        in_flight.push_back(batch);
+        metrics.requests_in_flight.store(static_cast<std::int64_t>(in_flight.size()), std::memory_order_relaxed);
+        runtime.transport->submit(remote, "SendMessageBatch", std::move(body),
+                                  [mailbox = mailbox, batch](SqsReply&& reply) {
+                                      mailbox->post(Mail{batch, std::move(reply)});
+                                  });
+    }
+
+    // --- F3 settle ---
+
+    void settle(Mail& mail) {
+        in_flight.remove(mail.batch);
+        metrics.requests_in_flight.store(static_cast<std::int64_t>(in_flight.size()), std::memory_order_relaxed);
+        metrics.requests.fetch_add(1, std::memory_order_relaxed);
+        metrics.latency.record(mail.reply.latency);
+        Batch& batch = *mail.batch;
+        if (!mail.reply.ok()) {
+            metrics.request_errors.fetch_add(1, std::memory_order_relaxed);
+            requeue_front(batch, 0, batch.size());
+            open_circuit(mail.reply);
+            return;
+        }
+        std::vector<const OutgoingMessage*> entries;
+        for (const Held& held : batch) {
+            entries.push_back(&held.message);
+        }
+        const std::vector<EntryOutcome> outcomes = read_send_message_batch(mail.reply, entries);
+        std::vector<ReceiptHandle> accepted;
+        std::vector<Held> retry;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            switch (outcomes[i].fate) {
+            case EntryFate::accepted: accepted.push_back(batch[i].handle); break;
+            case EntryFate::retry:
+                log("entry sent again: " + outcomes[i].reason);
+                retry.push_back(std::move(batch[i]));
+                break;
+            case EntryFate::sender_fault: refuse(batch[i], outcomes[i].reason); break;
+            }
+        }
+        if (!accepted.empty()) {
+            std::vector<Errc> errors(accepted.size());
+            queue->delete_batch(accepted, errors); // a handle already gone is no loss: SQS has it
+            metrics.carried.fetch_add(accepted.size(), std::memory_order_relaxed);
+        }
+        for (auto it = retry.rbegin(); it != retry.rend(); ++it) {
+            waiting.push_front(std::move(*it));
+        }
+        close_circuit();
+    }
+
+    void requeue_front(Batch& batch, std::size_t from, std::size_t to) {
+        for (std::size_t i = to; i > from; --i) {
+            waiting.push_front(std::move(batch[i - 1]));
+        }
+    }
+
+    // The sender's fault: to the local dead-letter queue, or kept out of the way.
+    void refuse(Held& held, const std::string& reason) {
+        metrics.failed.fetch_add(1, std::memory_order_relaxed);
+        const std::string target = dead_letter_queue();
+        if (!target.empty()) {
+            if (auto dead_letter = runtime.client->open_queue(target)) {
+                SendEntry entry;
+                entry.body = held.message.body;
+                entry.attributes = held.message.attributes.empty() ? nullptr : &held.message.attributes;
+                entry.message_group_id = held.message.message_group_id;
+                entry.message_deduplication_id = held.message.message_deduplication_id;
+                if (auto sent = dead_letter->send(entry)) {
+                    (void)queue->delete_message(held.handle);
+                    log("SQS refused a message (" + reason + "); moved to dead-letter queue " + target +
+                        " as " + sent->to_string());
+                    metrics.set_last_error("refused by SQS: " + reason);
+                    return;
+                }
+            }
+        }
+        (void)queue->change_visibility(held.handle, refused_visibility_s);
+        log("SQS refused a message (" + reason + "); " + settings.local_queue +
+            " has no dead-letter queue that took it: kept in flight for 12 hours");
+        metrics.set_last_error("refused by SQS: " + reason);
+    }
+
+    std::string dead_letter_queue() const {
+        auto attributes = runtime.client->get_queue_attributes(settings.local_queue, {"RedrivePolicy"});
+        if (!attributes) {
+            return {};
+        }
+        const auto policy = attributes->find("RedrivePolicy");
+        if (policy == attributes->end() || policy->second.empty()) {
+            return {};
+        }
+        sqs::QueueConfig config;
+        if (!sqs::apply_attributes(config, {{"RedrivePolicy", policy->second}}, false, settings.local_queue, nullptr)) {
+            return {};
+        }
+        return config.dead_letter_target_name;
+    }
+
+    // --- F4 circuit ---
+
+    void open_circuit(const SqsReply& reply) {
+        ++failures;
+        const bool slow = !reply.retryable();
+        const std::chrono::milliseconds delay = slow ? backoff.slow() : backoff.after(failures);
+        retry_at = SteadyClock::now() + delay;
+        metrics.set_circuit(CircuitState::open);
+        note_failure("SendMessageBatch to " + settings.remote_queue_url + ": " + reply.describe() +
+                     (slow ? " (this needs fixing; retried every " + std::to_string(backoff.cap().count() / 1000) +
+                                 " s or so)"
+                           : ""));
+    }
+
+    void close_circuit() {
+        if (failures > 0) {
+            log("SQS answers again: the circuit is closed");
+            logged_error.clear();
+        }
+        failures = 0;
+        metrics.set_circuit(CircuitState::closed);
+    }
+
+    void note_failure(const std::string& text) {
+        metrics.set_last_error(text);
+        if (text != logged_error) {
+            log(text);
+            logged_error = text;
+        }
+    }
+
+    // --- housekeeping ---
+
+    void renew_visibility() {
+        const SteadyClock::time_point now = SteadyClock::now();
+        if (now < next_renewal) {
+            return;
+        }
+        next_renewal = now + std::chrono::seconds(1);
+        const auto renew = [&](Held& held) {
+            if (held.visible_until - now < visibility_renew_margin) {
+                (void)queue->change_visibility(held.handle, held_visibility_s);
+                held.visible_until = now + std::chrono::seconds(held_visibility_s);
+            }
+        };
+        std::for_each(waiting.begin(), waiting.end(), renew);
+        for (const std::shared_ptr<Batch>& batch : in_flight) {
+            std::for_each(batch->begin(), batch->end(), renew);
+        }
+    }
+
+    void publish_lag() {
+        std::int64_t oldest = 0;
+        const auto consider = [&](const Held& held) {
+            if (oldest == 0 || held.sent_timestamp_ms < oldest) {
+                oldest = held.sent_timestamp_ms;
+            }
+        };
+        std::for_each(waiting.begin(), waiting.end(), consider);
+        for (const std::shared_ptr<Batch>& batch : in_flight) {
+            std::for_each(batch->begin(), batch->end(), consider);
+        }
+        metrics.lag_ms.store(oldest == 0 ? 0 : std::max<std::int64_t>(0, now_ms() - oldest), std::memory_order_relaxed);
+    }
+
+    // Messages not carried become visible again at once for whoever consumes next (this bridge
+    // after a restart): sooner than their visibility timeout.
+    void release_all() {
+        const auto release = [&](Held& held) { (void)queue->change_visibility(held.handle, 0); };
+        std::for_each(waiting.begin(), waiting.end(), release);
+        for (const std::shared_ptr<Batch>& batch : in_flight) {
+            std::for_each(batch->begin(), batch->end(), release);
+        }
+        waiting.clear();
+    }
+
+    void run(const std::stop_token& stop) {
+        while (!stop.stop_requested() && !open_queue()) {
+            wait_for_mail(stop, SteadyClock::now() + std::chrono::seconds(1));
+        }
+        while (!stop.stop_requested()) {
+            for (Mail& mail : take_mail()) {
+                settle(mail);
+            }
+            renew_visibility();
+            publish_lag();
+            const SteadyClock::time_point now = SteadyClock::now();
+            if (failures > 0) {
+                // Open: wait out the backoff; then half-open, one probe at a time.
+                if (!in_flight.empty() || now < retry_at) {
+                    wait_for_mail(stop, in_flight.empty() ? std::min(retry_at, now + idle_tick) : now + idle_tick);
+                    continue;
+                }
+                metrics.set_circuit(CircuitState::half_open);
+                if (waiting.empty()) {
+                    take(stop);
+                }
+                if (!waiting.empty()) {
+                    send_batch();
+                }
+                continue;
+            }
+            if (in_flight.size() >= settings.requests_in_flight) {
+                wait_for_mail(stop, now + idle_tick);
+                continue;
+            }
+            if (waiting.size() < batch_entries_max) {
+                take(stop);
+            }
+            if (!waiting.empty()) {
+                send_batch();
+            }
+        }
+        // Stop: wait for the answers in flight, so that what SQS accepted is deleted here.
+        const SteadyClock::time_point give_up = SteadyClock::now() + std::chrono::seconds(35);
+        while (!in_flight.empty() && SteadyClock::now() < give_up) {
+            {
+                std::unique_lock lock(mailbox->mutex);
+                mailbox->arrived.wait_until(lock, give_up, [&] { return !mailbox->mail.empty(); });
+            }
+            for (Mail& mail : take_mail()) {
+                settle(mail);
+            }
+        }
+        if (queue) {
+            release_all();
+        }
+    }
+};
+
+ForwardBridge::ForwardBridge(BridgeSettings settings, std::shared_ptr<const RemoteEndpoint> remote,
+                             BridgeRuntime runtime)
+    : state_(std::make_unique<State>(std::move(settings), std::move(remote), std::move(runtime))) {}
+
+ForwardBridge::~ForwardBridge() { stop(); }
+
+void ForwardBridge::start() {
+    thread_ = std::jthread([state = state_.get()](std::stop_token stop) { state->run(stop); });
+}
+
+void ForwardBridge::stop() {
+    if (!thread_.joinable()) {
+        return;
+    }
+    thread_.request_stop();
+    {
+        std::lock_guard lock(state_->mailbox->mutex);
+        state_->mailbox->wake.request_stop();
+    }
+    thread_.join();
+}
+
+const BridgeSettings& ForwardBridge::settings() const noexcept { return state_->settings; }
+const BridgeMetrics& ForwardBridge::metrics() const noexcept { return state_->metrics; }
+
+} // namespace shmq::bridge

@@ -1,0 +1,57 @@
+// A forward bridge: local queue → SQS. It is an ordinary consumer of the local queue (a Queue
+// handle, like any client's), so nothing of it touches the shared-memory hot path.
+//
+// Protocol, on the bridge's own thread:
+//   F1 take:    receive up to 10 local messages (visibility held_visibility_s, refreshed while
+//               held), then more for at most the batch window, up to 10 entries and 1 MiB.
+//   F2 send:    one SendMessageBatch through the transport; up to requests_in_flight at once.
+//   F3 settle:  entry by entry: accepted (MD5s match) → deleted locally, only now;
+//               not the sender's fault → back to the front of what waits, sent again first;
+//               the sender's fault → the local queue's dead-letter queue (the reason logged and
+//               counted), or, without one, kept in flight locally for 12 hours.
+//   F4 circuit: a failed request (throttled, 5xx, no answer) opens the circuit: nothing new is
+//               taken while messages wait to be sent again; after a full-jitter backoff one
+//               request probes, and a success closes it. A 4xx that retrying cannot fix (bad
+//               credentials, no such queue, wrong region) is logged and retried at the slow pace.
+//
+// Order: a FIFO queue hands out a message group's next message only once the one before is
+// deleted or visible again, and the bridge deletes only after SQS accepted; so no two requests in
+// flight hold messages of one group, and a retried batch goes out before anything newer. Its
+// MessageDeduplicationId is the local MessageId: a message sent again after a crash or a lost
+// answer is deduplicated by SQS. A standard queue's messages are carried at least once;
+// duplicates only after faults.
+//
+// Thread contract: start() and stop() from one thread; the rest is the bridge's.
+#pragma once
+
+#include <memory>
+#include <thread>
+
+#include "bridge/bridge_metrics.h"
+#include "bridge/bridge_runtime.h"
+#include "bridge/bridge_settings.h"
+
+namespace shmq::bridge {
+
+class ForwardBridge {
+  public:
+    ForwardBridge(BridgeSettings settings, std::shared_ptr<const RemoteEndpoint> remote, BridgeRuntime runtime);
+    ~ForwardBridge();
+    ForwardBridge(const ForwardBridge&) = delete;
+    ForwardBridge& operator=(const ForwardBridge&) = delete;
+
+    void start();
+    // Returns once the bridge's thread ended: requests in flight are waited for (up to the
+    // transport's request timeout); messages not carried are made visible again locally.
+    void stop();
+
+    [[nodiscard]] const BridgeSettings& settings() const noexcept;
+    [[nodiscard]] const BridgeMetrics& metrics() const noexcept;
+
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
+    std::jthread thread_;
+};
+
+} // namespace shmq::bridge

@@ -1,0 +1,99 @@
+// The "remote SQS" of the bridge tests: a second, real shmqd on a loopback port, started with
+// --credentials so that it checks every signature libcurl makes, and a namespace of its own that
+// the tests also read straight from shared memory (to see what arrived without another request).
+// It can be SIGKILLed and started again on the same port (an outage). A client of it that uses
+// the bridge's own transport makes the calls a test needs over HTTP (CreateQueue, ...).
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <future>
+#include <optional>
+
+#include <boost/json.hpp>
+
+#include "bridge/sqs_transport.h"
+#include "durability/shmqd_fixture.h"
+
+namespace shmq::testing {
+
+inline constexpr const char* remote_key = "AKIDBRIDGETEST";
+inline constexpr const char* remote_secret = "bridge-test-secret-key";
+inline constexpr const char* remote_region = "eu-west-1";
+
+class RemoteSqs {
+  public:
+    RemoteSqs() {
+        std::filesystem::create_directories(data_.path);
+        credentials_path_ = data_.path + "/credentials";
+        const int fd = ::open(credentials_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        const std::string line = std::string(remote_key) + " " + remote_secret + "\n";
+        REQUIRE(::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+        ::close(fd);
+        start("127.0.0.1:0");
+    }
+
+    // The endpoint as the bridge reaches it, with good credentials unless told otherwise.
+    [[nodiscard]] std::shared_ptr<const bridge::RemoteEndpoint> endpoint(std::string secret = remote_secret) const {
+        auto remote = std::make_shared<bridge::RemoteEndpoint>();
+        remote->url = url_ + "/";
+        remote->region = remote_region;
+        remote->credentials.access_key_id = remote_key;
+        remote->credentials.secret_access_key = std::move(secret);
+        remote->credentials.source = "test";
+        return remote;
+    }
+
+    [[nodiscard]] const TestNamespace& ns() const { return ns_; }
+    [[nodiscard]] const std::string& url() const { return url_; }
+
+    void kill_now() {
+        daemon_->kill_now();
+        (void)daemon_->wait();
+        daemon_.reset();
+    }
+    void restart() { start(url_.substr(std::string("http://").size())); }
+
+    // A call over HTTP through the bridge's transport, waited for.
+    bridge::SqsReply call(std::string_view action, const boost::json::object& body) {
+        std::promise<bridge::SqsReply> answered;
+        transport_.submit(endpoint(), action, boost::json::serialize(body),
+                          [&](bridge::SqsReply&& reply) { answered.set_value(std::move(reply)); });
+        return answered.get_future().get();
+    }
+
+    // CreateQueue over HTTP; the QueueUrl it answered.
+    std::string create_queue(const std::string& name, const boost::json::object& attributes = {}) {
+        boost::json::object body{{"QueueName", name}};
+        if (!attributes.empty()) {
+            body["Attributes"] = attributes;
+        }
+        const bridge::SqsReply reply = call("CreateQueue", body);
+        INFO(reply.describe());
+        REQUIRE(reply.ok());
+        return std::string(reply.json.at("QueueUrl").as_string());
+    }
+
+  private:
+    void start(const std::string& listen) {
+        daemon_.emplace(ChildProcess::exec(SHMQD_BINARY,
+                                           {"--data-dir", data_.path, "--namespace", ns_.name(), "--listen", listen,
+                                            "--credentials", credentials_path_, "--region", remote_region}));
+        const std::string listening = daemon_->read_line();
+        const std::string prefix = "shmqd listening on ";
+        REQUIRE(listening.starts_with(prefix));
+        url_ = listening.substr(prefix.size());
+        REQUIRE(daemon_->read_line() == "shmqd ready");
+    }
+
+    TestNamespace ns_;
+    DataDir data_;
+    std::string credentials_path_;
+    std::string url_;
+    std::optional<ChildProcess> daemon_;
+    bridge::SqsTransport transport_;
+};
+
+} // namespace shmq::testing
