@@ -55,7 +55,8 @@ class LatencyHistogram {
 struct BridgeMetrics {
     std::atomic<std::uint64_t> carried{0};       // messages now on the other side (and deleted here)
     std::atomic<std::uint64_t> retried{0};       // messages sent again after a failure
-    std::atomic<std::uint64_t> failed{0};        // messages the remote refused as the sender's fault
+    std::atomic<std::uint64_t> failed{0};        // messages refused as the sender's fault
+    std::atomic<std::uint64_t> extended{0};      // visibility renewals of held messages
     std::atomic<std::uint64_t> requests{0};      // remote requests answered (or failed without one)
     std::atomic<std::uint64_t> request_errors{0}; // of those, the ones that failed
     std::atomic<std::int64_t> requests_in_flight{0};

@@ -31,8 +31,4 @@ struct BridgeSettings {
     static constexpr std::chrono::milliseconds batch_window_max{10'000};
 };
 
-// How long a forward bridge holds a local message it received (refreshed while held), and how
-// long a pull bridge's received remote message stays invisible before it is taken locally.
-inline constexpr std::int32_t held_visibility_s = 60;
-
 } // namespace shmq::bridge

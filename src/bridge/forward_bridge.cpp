@@ -2,14 +2,13 @@
 #include "forward_bridge.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <deque>
 #include <list>
-#include <mutex>
 #include <optional>
 #include <vector>
 
-#include "bridge/retry_backoff.h"
+#include "bridge/bridge_core.h"
+#include "bridge/mailbox.h"
 #include "bridge/sqs_calls.h"
 #include "shmq/queue.h"
 #include "sqs/queue_config.h"
@@ -18,13 +17,11 @@ namespace shmq::bridge {
 
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
+using SteadyClock = BridgeCore::SteadyClock;
 
 // A message without a dead-letter queue that SQS refuses as the sender's fault stays in flight
 // locally this long (SQS's longest visibility timeout): out of the way, not lost.
 constexpr std::int32_t refused_visibility_s = 43'200;
-// Held messages get their local visibility renewed when less than this is left of it.
-constexpr auto visibility_renew_margin = std::chrono::seconds(held_visibility_s / 2);
 // How long the bridge's thread sleeps at most between looks at its queue and its mail.
 constexpr auto idle_tick = std::chrono::milliseconds(500);
 // While a batch gathers for its window, the local queue is looked at again this often.
@@ -46,81 +43,28 @@ struct Mail {
     SqsReply reply;
 };
 
-// Where the transport's thread leaves answers for the bridge's thread. Shared with the
-// completions, so that an answer arriving after the bridge gave up waiting finds it still there.
-struct Mailbox {
-    std::mutex mutex;
-    std::condition_variable_any arrived;
-    std::vector<Mail> mail;
-    std::stop_source wake; // ends a local long poll when mail arrives, or at stop
-
-    void post(Mail&& letter) {
-        {
-            std::lock_guard lock(mutex);
-            mail.push_back(std::move(letter));
-            wake.request_stop();
-        }
-        arrived.notify_one();
-    }
-};
-
 } // namespace
 
-struct ForwardBridge::State {
-    BridgeSettings settings;
-    std::shared_ptr<const RemoteEndpoint> remote;
-    BridgeRuntime runtime;
-    BridgeMetrics metrics;
-    RetryBackoff backoff;
-    bool fifo = false;
-
-    std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
+struct ForwardBridge::State : BridgeCore {
+    const bool fifo;
+    const std::shared_ptr<Mailbox<Mail>> mailbox = std::make_shared<Mailbox<Mail>>();
 
     // The bridge thread's own.
     std::optional<Queue> queue;
-    std::deque<Held> waiting;                       // to send, oldest first
-    std::list<std::shared_ptr<Batch>> in_flight;    // sent, not answered
-    std::uint32_t failures = 0;                     // requests failed in a row
-    SteadyClock::time_point retry_at{};
+    std::deque<Held> waiting;                    // to send, oldest first
+    std::list<std::shared_ptr<Batch>> in_flight; // sent, not answered
     SteadyClock::time_point next_renewal{};
-    std::string logged_error;                       // the last failure logged (each new one is)
 
     State(BridgeSettings settings_in, std::shared_ptr<const RemoteEndpoint> remote_in, BridgeRuntime runtime_in)
-        : settings(std::move(settings_in)), remote(std::move(remote_in)), runtime(std::move(runtime_in)),
-          backoff(runtime.backoff_base, runtime.backoff_cap),
+        : BridgeCore(std::move(settings_in), std::move(remote_in), std::move(runtime_in)),
           fifo(settings.local_queue.ends_with(".fifo")) {}
-
-    void log(const std::string& line) {
-        if (runtime.log) {
-            runtime.log("bridge " + settings.name + ": " + line);
-        }
-    }
 
     std::int64_t now_ms() const { return runtime.client->clock().now_ns() / 1'000'000; }
 
     // --- mail from the transport's thread ---
 
-    std::vector<Mail> take_mail() {
-        std::lock_guard lock(mailbox->mutex);
-        return std::exchange(mailbox->mail, {});
-    }
-
-    // Sleeps until mail, a stop or the deadline.
-    void wait_for_mail(const std::stop_token& stop, SteadyClock::time_point deadline) {
-        std::unique_lock lock(mailbox->mutex);
-        mailbox->arrived.wait_until(lock, stop, deadline, [&] { return !mailbox->mail.empty(); });
-    }
-
-    // A fresh stop token for one local long poll, or none if mail is already waiting or the
-    // bridge stops.
-    std::optional<std::stop_token> poll_token(const std::stop_token& stop) {
-        std::lock_guard lock(mailbox->mutex);
-        if (!mailbox->mail.empty() || stop.stop_requested()) {
-            return std::nullopt;
-        }
-        mailbox->wake = std::stop_source();
-        return mailbox->wake.get_token();
-    }
+    std::vector<Mail> take_mail() { return mailbox->take(); }
+    void wait_for_mail(const std::stop_token& stop, SteadyClock::time_point deadline) { mailbox->wait(stop, deadline); }
 
     // --- F1 take ---
 
@@ -147,20 +91,20 @@ struct ForwardBridge::State {
         }
         held.handle = received.receipt_handle;
         held.sent_timestamp_ms = received.sent_timestamp_ms;
-        held.visible_until = SteadyClock::now() + std::chrono::seconds(held_visibility_s);
+        held.visible_until = SteadyClock::now() + held_visibility();
         return held;
     }
 
     // Receives into waiting: a long poll for the first messages, then whatever comes within the
     // batch window, up to one full batch.
     void take(const std::stop_token& stop) {
-        const std::optional<std::stop_token> token = poll_token(stop);
+        const std::optional<std::stop_token> token = mailbox->wake_token(stop);
         if (!token) {
             return;
         }
         ReceiveRequest request;
         request.max_number_of_messages = batch_entries_max;
-        request.visibility_timeout_s = held_visibility_s;
+        request.visibility_timeout_s = runtime.held_visibility_s;
         request.wait_time_s = 1;
         request.stop = *token;
         auto received = queue->receive(request);
@@ -228,13 +172,11 @@ struct ForwardBridge::State {
     void settle(Mail& mail) {
         in_flight.remove(mail.batch);
         metrics.requests_in_flight.store(static_cast<std::int64_t>(in_flight.size()), std::memory_order_relaxed);
-        metrics.requests.fetch_add(1, std::memory_order_relaxed);
-        metrics.latency.record(mail.reply.latency);
+        count_reply(mail.reply);
         Batch& batch = *mail.batch;
         if (!mail.reply.ok()) {
-            metrics.request_errors.fetch_add(1, std::memory_order_relaxed);
             requeue_front(batch, 0, batch.size());
-            open_circuit(mail.reply);
+            open_circuit("SendMessageBatch to " + settings.remote_queue_url, mail.reply);
             return;
         }
         std::vector<const OutgoingMessage*> entries;
@@ -313,37 +255,6 @@ struct ForwardBridge::State {
         return config.dead_letter_target_name;
     }
 
-    // --- F4 circuit ---
-
-    void open_circuit(const SqsReply& reply) {
-        ++failures;
-        const bool slow = !reply.retryable();
-        const std::chrono::milliseconds delay = slow ? backoff.slow() : backoff.after(failures);
-        retry_at = SteadyClock::now() + delay;
-        metrics.set_circuit(CircuitState::open);
-        note_failure("SendMessageBatch to " + settings.remote_queue_url + ": " + reply.describe() +
-                     (slow ? " (this needs fixing; retried every " + std::to_string(backoff.cap().count() / 1000) +
-                                 " s or so)"
-                           : ""));
-    }
-
-    void close_circuit() {
-        if (failures > 0) {
-            log("SQS answers again: the circuit is closed");
-            logged_error.clear();
-        }
-        failures = 0;
-        metrics.set_circuit(CircuitState::closed);
-    }
-
-    void note_failure(const std::string& text) {
-        metrics.set_last_error(text);
-        if (text != logged_error) {
-            log(text);
-            logged_error = text;
-        }
-    }
-
     // --- housekeeping ---
 
     void renew_visibility() {
@@ -353,9 +264,10 @@ struct ForwardBridge::State {
         }
         next_renewal = now + std::chrono::seconds(1);
         const auto renew = [&](Held& held) {
-            if (held.visible_until - now < visibility_renew_margin) {
-                (void)queue->change_visibility(held.handle, held_visibility_s);
-                held.visible_until = now + std::chrono::seconds(held_visibility_s);
+            if (held.visible_until - now < held_visibility() / 2) {
+                (void)queue->change_visibility(held.handle, runtime.held_visibility_s);
+                held.visible_until = now + held_visibility();
+                metrics.extended.fetch_add(1, std::memory_order_relaxed);
             }
         };
         std::for_each(waiting.begin(), waiting.end(), renew);
@@ -400,13 +312,12 @@ struct ForwardBridge::State {
             renew_visibility();
             publish_lag();
             const SteadyClock::time_point now = SteadyClock::now();
-            if (failures > 0) {
-                // Open: wait out the backoff; then half-open, one probe at a time.
-                if (!in_flight.empty() || now < retry_at) {
-                    wait_for_mail(stop, in_flight.empty() ? std::min(retry_at, now + idle_tick) : now + idle_tick);
+            if (circuit_open()) {
+                // F4: wait out the backoff; then half-open, one probe at a time.
+                if (!may_probe(in_flight.size())) {
+                    wait_for_mail(stop, in_flight.empty() ? std::min(retry_at(), now + idle_tick) : now + idle_tick);
                     continue;
                 }
-                metrics.set_circuit(CircuitState::half_open);
                 if (waiting.empty()) {
                     take(stop);
                 }
@@ -429,10 +340,7 @@ struct ForwardBridge::State {
         // Stop: wait for the answers in flight, so that what SQS accepted is deleted here.
         const SteadyClock::time_point give_up = SteadyClock::now() + std::chrono::seconds(35);
         while (!in_flight.empty() && SteadyClock::now() < give_up) {
-            {
-                std::unique_lock lock(mailbox->mutex);
-                mailbox->arrived.wait_until(lock, give_up, [&] { return !mailbox->mail.empty(); });
-            }
+            mailbox->wait(give_up);
             for (Mail& mail : take_mail()) {
                 settle(mail);
             }
@@ -458,10 +366,7 @@ void ForwardBridge::stop() {
         return;
     }
     thread_.request_stop();
-    {
-        std::lock_guard lock(state_->mailbox->mutex);
-        state_->mailbox->wake.request_stop();
-    }
+    state_->mailbox->interrupt();
     thread_.join();
 }
 

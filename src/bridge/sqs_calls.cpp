@@ -185,6 +185,10 @@ ReceivedBatch read_receive_message(const SqsReply& reply) {
         if (const json::value* system = object->if_contains("Attributes"); system != nullptr && system->is_object()) {
             message.message_group_id = string_member(system->get_object(), "MessageGroupId");
             message.message_deduplication_id = string_member(system->get_object(), "MessageDeduplicationId");
+            const std::string sent = string_member(system->get_object(), "SentTimestamp");
+            if (!sent.empty() && sent.size() < 19 && sent.find_first_not_of("0123456789") == std::string::npos) {
+                message.sent_timestamp_ms = std::stoll(sent);
+            }
         }
         batch.messages.push_back(std::move(message));
     }

@@ -60,6 +60,7 @@ struct IncomingMessage {
     MessageAttributes attributes;
     std::string message_group_id;         // FIFO
     std::string message_deduplication_id; // FIFO
+    std::int64_t sent_timestamp_ms = 0;   // 0 if the remote did not say
 };
 
 struct ReceivedBatch {

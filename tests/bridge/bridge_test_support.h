@@ -1,0 +1,104 @@
+// What the bridge tests share: a local side (namespace, transport, captured log lines, a quick
+// retry pace), bounded polls for a state, and sending, counting and draining numbered messages.
+#pragma once
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bridge/bridge_runtime.h"
+#include "bridge/remote_sqs.h"
+
+namespace shmq::testing {
+
+
+// Polls until done() or 60 s; true if done. The bound only ends a test that would hang.
+template <class Predicate>
+inline bool eventually(Predicate done) {
+    for (int waited_ms = 0; waited_ms < 60'000; waited_ms += 10) {
+        if (done()) {
+            return true;
+        }
+        usleep(10'000);
+    }
+    return done();
+}
+
+struct Log {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    [[nodiscard]] bool has(std::string_view text) {
+        std::lock_guard lock(mutex);
+        return std::any_of(lines.begin(), lines.end(),
+                           [&](const std::string& line) { return line.find(text) != std::string::npos; });
+    }
+};
+
+struct LocalSide {
+    TestNamespace ns;
+    bridge::SqsTransport transport;
+    Log log;
+
+    bridge::BridgeRuntime runtime() {
+        bridge::BridgeRuntime runtime;
+        runtime.client = &ns.client();
+        runtime.transport = &transport;
+        runtime.log = [this](const std::string& line) {
+            std::lock_guard lock(log.mutex);
+            log.lines.push_back(line);
+        };
+        runtime.backoff_base = std::chrono::milliseconds(5);
+        runtime.backoff_cap = std::chrono::milliseconds(200);
+        return runtime;
+    }
+};
+
+inline std::uint32_t held_locally(const Client& client, const std::string& name) {
+    const QueueInspection inspection = client.open_queue(name)->inspect();
+    return inspection.ready + inspection.in_flight + inspection.delayed;
+}
+
+// Every message of a remote queue, received and deleted, in receive order.
+inline std::vector<ReceivedMessage> drain(const Client& client, const std::string& name) {
+    std::vector<ReceivedMessage> out;
+    Queue queue = std::move(client.open_queue(name).value());
+    ReceiveRequest request;
+    request.max_number_of_messages = 10;
+    request.wait_time_s = 0;
+    for (int empty_rounds = 0; empty_rounds < 3;) {
+        auto received = queue.receive(request);
+        REQUIRE(received);
+        if (received->empty()) {
+            ++empty_rounds;
+            continue;
+        }
+        empty_rounds = 0;
+        for (ReceivedMessage& message : received.value()) {
+            REQUIRE(queue.delete_message(message.receipt_handle));
+            out.push_back(std::move(message));
+        }
+    }
+    return out;
+}
+
+inline void send_numbered(Queue& queue, int from, int to, const std::string& group = {}) {
+    MessageAttributes attributes;
+    attributes["n"] = {"Number", "", ""};
+    attributes["raw"] = {"Binary", "", std::string("\0\x7f\xfe", 3)};
+    for (int i = from; i < to; ++i) {
+        attributes["n"].string_value = std::to_string(i);
+        SendEntry entry;
+        const std::string body = group + "message " + std::to_string(i);
+        entry.body = body;
+        entry.attributes = &attributes;
+        entry.message_group_id = group;
+        const std::string dedup = group + std::to_string(i);
+        if (!group.empty()) {
+            entry.message_deduplication_id = dedup;
+        }
+        REQUIRE(queue.send(entry));
+    }
+}
+
+} // namespace shmq::testing
