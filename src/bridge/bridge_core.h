@@ -86,7 +86,7 @@ class BridgeCore {
     }
     [[nodiscard]] SteadyClock::time_point retry_at() const noexcept { return retry_at_; }
     [[nodiscard]] std::chrono::seconds held_visibility() const noexcept {
-        return std::chrono::seconds(runtime.held_visibility_s);
+        return std::chrono::seconds(settings.visibility_timeout_s);
     }
 
   private:

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <string>
 
+#include "bridge/bridge_settings.h"
+
 namespace shmq::bridge {
 
 enum class CircuitState : int {
@@ -81,5 +83,15 @@ struct BridgeMetrics {
     mutable std::mutex mutex_;
     std::string last_error_;
 };
+
+// One running bridge as /metrics and the status view see it (both outlive the view).
+struct BridgeView {
+    const BridgeSettings* settings = nullptr;
+    const BridgeMetrics* metrics = nullptr;
+};
+
+[[nodiscard]] constexpr const char* direction_name(Direction direction) noexcept {
+    return direction == Direction::pull ? "pull" : "forward";
+}
 
 } // namespace shmq::bridge

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -18,9 +17,6 @@ struct BridgeRuntime {
     std::function<void(const std::string& line)> log;
     std::chrono::milliseconds backoff_base{50};
     std::chrono::milliseconds backoff_cap{20'000};
-    // How long a message the bridge holds stays invisible to others (renewed while held at half
-    // of it): a local one a forward bridge sends, a remote one a pull bridge writes.
-    std::int32_t held_visibility_s = 60;
 };
 
 } // namespace shmq::bridge

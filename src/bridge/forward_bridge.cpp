@@ -26,6 +26,10 @@ constexpr std::int32_t refused_visibility_s = 43'200;
 constexpr auto idle_tick = std::chrono::milliseconds(500);
 // While a batch gathers for its window, the local queue is looked at again this often.
 constexpr auto gather_poll = std::chrono::microseconds(200);
+// How long a stop waits for the answers in flight (shmqd's stop is bounded at 10 s): a message
+// whose answer did not come stays in flight locally and is sent again after its visibility
+// timeout (a FIFO queue's copy is deduplicated by SQS).
+constexpr auto stop_answers_wait = std::chrono::seconds(5);
 
 // One local message the bridge holds: received, not yet accepted by SQS.
 struct Held {
@@ -104,7 +108,7 @@ struct ForwardBridge::State : BridgeCore {
         }
         ReceiveRequest request;
         request.max_number_of_messages = batch_entries_max;
-        request.visibility_timeout_s = runtime.held_visibility_s;
+        request.visibility_timeout_s = settings.visibility_timeout_s;
         request.wait_time_s = 1;
         request.stop = *token;
         auto received = queue->receive(request);
@@ -262,10 +266,10 @@ struct ForwardBridge::State : BridgeCore {
         if (now < next_renewal) {
             return;
         }
-        next_renewal = now + std::chrono::seconds(1);
+        next_renewal = now + std::min<SteadyClock::duration>(std::chrono::seconds(1), held_visibility() / 4);
         const auto renew = [&](Held& held) {
             if (held.visible_until - now < held_visibility() / 2) {
-                (void)queue->change_visibility(held.handle, runtime.held_visibility_s);
+                (void)queue->change_visibility(held.handle, settings.visibility_timeout_s);
                 held.visible_until = now + held_visibility();
                 metrics.extended.fetch_add(1, std::memory_order_relaxed);
             }
@@ -338,7 +342,7 @@ struct ForwardBridge::State : BridgeCore {
             }
         }
         // Stop: wait for the answers in flight, so that what SQS accepted is deleted here.
-        const SteadyClock::time_point give_up = SteadyClock::now() + std::chrono::seconds(35);
+        const SteadyClock::time_point give_up = SteadyClock::now() + stop_answers_wait;
         while (!in_flight.empty() && SteadyClock::now() < give_up) {
             mailbox->wait(give_up);
             for (Mail& mail : take_mail()) {
@@ -361,12 +365,16 @@ void ForwardBridge::start() {
     thread_ = std::jthread([state = state_.get()](std::stop_token stop) { state->run(stop); });
 }
 
+void ForwardBridge::request_stop() {
+    thread_.request_stop();
+    state_->mailbox->interrupt();
+}
+
 void ForwardBridge::stop() {
     if (!thread_.joinable()) {
         return;
     }
-    thread_.request_stop();
-    state_->mailbox->interrupt();
+    request_stop();
     thread_.join();
 }
 

@@ -2,7 +2,7 @@
 // handle, like any client's), so nothing of it touches the shared-memory hot path.
 //
 // Protocol, on the bridge's own thread:
-//   F1 take:    receive up to 10 local messages (visibility held_visibility_s, refreshed while
+//   F1 take:    receive up to 10 local messages (visibility visibility_timeout_s, refreshed while
 //               held), then more for at most the batch window, up to 10 entries and 1 MiB.
 //   F2 send:    one SendMessageBatch through the transport; up to requests_in_flight at once.
 //   F3 settle:  entry by entry: accepted (MD5s match) → deleted locally, only now;
@@ -41,8 +41,10 @@ class ForwardBridge {
     ForwardBridge& operator=(const ForwardBridge&) = delete;
 
     void start();
-    // Returns once the bridge's thread ended: requests in flight are waited for (up to the
-    // transport's request timeout); messages not carried are made visible again locally.
+    // Asks the bridge to stop without waiting (so that many stop at once); stop() waits.
+    void request_stop();
+    // Returns once the bridge's thread ended: answers in flight are waited for (5 s at most);
+    // messages not sent are made visible again locally.
     void stop();
 
     [[nodiscard]] const BridgeSettings& settings() const noexcept;

@@ -105,7 +105,7 @@ struct PullBridge::State : BridgeCore {
         ++polls_in_flight;
         submit(Call::poll, "ReceiveMessage",
                receive_message_body(settings.remote_queue_url, batch_entries_max, long_poll_s,
-                                    runtime.held_visibility_s));
+                                    settings.visibility_timeout_s));
     }
 
     void settle(Mail& mail) {
@@ -280,7 +280,7 @@ struct PullBridge::State : BridgeCore {
 
     void submit_extend(std::vector<std::string>& handles) {
         metrics.extended.fetch_add(handles.size(), std::memory_order_relaxed);
-        std::string body = change_visibility_batch_body(settings.remote_queue_url, handles, runtime.held_visibility_s);
+        std::string body = change_visibility_batch_body(settings.remote_queue_url, handles, settings.visibility_timeout_s);
         submit(Call::extend, "ChangeMessageVisibilityBatch", std::move(body), std::exchange(handles, {}));
     }
 
@@ -354,11 +354,13 @@ void PullBridge::start() {
     thread_ = std::jthread([state = state_.get()](std::stop_token stop) { state->run(stop); });
 }
 
+void PullBridge::request_stop() { thread_.request_stop(); }
+
 void PullBridge::stop() {
     if (!thread_.joinable()) {
         return;
     }
-    thread_.request_stop();
+    request_stop();
     thread_.join();
 }
 

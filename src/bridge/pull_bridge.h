@@ -3,7 +3,7 @@
 //
 // Protocol, on the bridge's own thread:
 //   P1 poll:    up to requests_in_flight ReceiveMessage long polls (10 messages, 20 s, remote
-//               visibility held_visibility_s) in flight, while fewer than pending_max messages
+//               visibility visibility_timeout_s) in flight, while fewer than pending_max messages
 //               wait to be written locally.
 //   P2 write:   waiting messages are sent to the local queue (a Durability=sync queue's send
 //               returns after its fdatasync). FIFO: MessageGroupId carried, the
@@ -40,9 +40,11 @@ class PullBridge {
     PullBridge& operator=(const PullBridge&) = delete;
 
     void start();
+    // Asks the bridge to stop without waiting (so that many stop at once); stop() waits.
+    void request_stop();
     // Returns once the bridge's thread ended: what was received is written locally and deleted
     // remotely (deletes waited for, a few seconds at most); long polls in flight are left to
-    // end (what they take becomes visible remotely again after held_visibility_s).
+    // end (what they take becomes visible remotely again after visibility_timeout_s).
     void stop();
 
     [[nodiscard]] const BridgeSettings& settings() const noexcept;

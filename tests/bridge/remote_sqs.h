@@ -24,9 +24,22 @@ inline constexpr const char* remote_region = "eu-west-1";
 
 class RemoteSqs {
   public:
+    RemoteSqs(const RemoteSqs&) = delete;
+    RemoteSqs& operator=(const RemoteSqs&) = delete;
+    ~RemoteSqs() {
+        daemon_.reset();
+        std::error_code ignored;
+        std::filesystem::remove_all(data_path_, ignored);
+    }
+
     RemoteSqs() {
-        std::filesystem::create_directories(data_.path);
-        credentials_path_ = data_.path + "/credentials";
+        static std::atomic<int> counter{0};
+        data_path_ = (std::filesystem::temp_directory_path() /
+                      ("shmq-remote-" + std::to_string(getpid()) + "-" + std::to_string(counter.fetch_add(1))))
+                         .string();
+        std::filesystem::remove_all(data_path_);
+        std::filesystem::create_directories(data_path_);
+        credentials_path_ = data_path_ + "/credentials";
         const int fd = ::open(credentials_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         REQUIRE(fd >= 0);
         const std::string line = std::string(remote_key) + " " + remote_secret + "\n";
@@ -48,6 +61,14 @@ class RemoteSqs {
 
     [[nodiscard]] const TestNamespace& ns() const { return ns_; }
     [[nodiscard]] const std::string& url() const { return url_; }
+    // Environment variables that give a shmqd (the local one) this remote's credentials.
+    [[nodiscard]] static std::map<std::string, std::string> credentials_environment() {
+        return {{"AWS_ACCESS_KEY_ID", remote_key},
+                {"AWS_SECRET_ACCESS_KEY", remote_secret},
+                {"AWS_PROFILE", ""},
+                {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                {"AWS_CONFIG_FILE", "/nonexistent"}};
+    }
 
     void kill_now() {
         daemon_->kill_now();
@@ -79,7 +100,7 @@ class RemoteSqs {
   private:
     void start(const std::string& listen) {
         daemon_.emplace(ChildProcess::exec(SHMQD_BINARY,
-                                           {"--data-dir", data_.path, "--namespace", ns_.name(), "--listen", listen,
+                                           {"--data-dir", data_path_ + "/data", "--namespace", ns_.name(), "--listen", listen,
                                             "--credentials", credentials_path_, "--region", remote_region}));
         const std::string listening = daemon_->read_line();
         const std::string prefix = "shmqd listening on ";
@@ -89,7 +110,7 @@ class RemoteSqs {
     }
 
     TestNamespace ns_;
-    DataDir data_;
+    std::string data_path_;
     std::string credentials_path_;
     std::string url_;
     std::optional<ChildProcess> daemon_;

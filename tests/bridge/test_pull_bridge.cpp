@@ -117,9 +117,9 @@ TEST_CASE("pull: while the local queue is full, pulled messages wait with their 
     constexpr int count = 40;
     send_numbered(source, 0, count);
 
-    bridge::BridgeRuntime runtime = local.runtime();
-    runtime.held_visibility_s = 2; // renewed every second while a message waits
-    bridge::PullBridge bridge(pull("pull-small", remote_url), remote.endpoint(), runtime);
+    bridge::BridgeSettings settings = pull("pull-small", remote_url);
+    settings.visibility_timeout_s = 2; // renewed every second while a message waits
+    bridge::PullBridge bridge(settings, remote.endpoint(), local.runtime());
     bridge.start();
     REQUIRE(eventually([&] { return bridge.metrics().carried.load() == 16; }));
     // The rest wait in the bridge; their remote visibility (2 s) is renewed, so none of them

@@ -56,7 +56,7 @@ attributes = { FifoQueue = true, ContentBasedDeduplication = true }
 
 TEST_CASE("config file: every mistake names its file, line, column and key", "[unit]") {
     CHECK(message_of("[queues.orders]\nattributes = { VisibilityTimeout = 60 \n") .starts_with("shmqd.toml:2:"));
-    CHECK(message_of("[queue.orders]\n") == "shmqd.toml:1:2: queue: unknown key (known: queues)");
+    CHECK(message_of("[queue.orders]\n") == "shmqd.toml:1:2: queue: unknown key (known: queues, bridges)");
     CHECK(message_of("[queues.orders]\nattribute = { A = 1 }\n") ==
           "shmqd.toml:2:1: queues.orders.attribute: unknown key (a queue has attributes and tags)");
     CHECK(message_of("[queues.orders]\nattributes = { VisibilityTimeout = [1, 2] }\n") ==
@@ -170,4 +170,81 @@ attributes = { FifoQueue = true }
     CHECK(applied.value() == std::vector<std::string>{"queue source created", "queue dead created"});
     CHECK(client.get_queue_attributes("source", {"RedrivePolicy"})->at("RedrivePolicy").find("dead") !=
           std::string::npos);
+}
+
+TEST_CASE("config file: bridges to SQS, every key checked", "[unit]") {
+    auto parsed = parse_config(R"(
+[queues.orders]
+[bridges.orders-to-aws]
+queue = "orders"
+direction = "forward"
+remote_queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"
+requests_in_flight = 8
+batch_window_ms = 20
+visibility_timeout_s = 30
+
+[bridges.jobs-in]
+queue = "jobs.fifo"
+direction = "pull"
+remote_queue_url = "http://127.0.0.1:9324/000000000000/jobs.fifo"
+region = "us-east-1"
+profile = "local"
+)",
+                               "shmqd.toml");
+    REQUIRE(parsed);
+    REQUIRE(parsed->bridges.size() == 2);
+    const bridge::BridgeSettings& forward = parsed->bridges[0];
+    CHECK(forward.name == "orders-to-aws");
+    CHECK(forward.declared_at == "shmqd.toml:3:1");
+    CHECK(forward.local_queue == "orders");
+    CHECK(forward.direction == bridge::Direction::forward);
+    CHECK(forward.endpoint_url == "https://sqs.eu-west-1.amazonaws.com/"); // the queue URL's origin
+    CHECK(forward.region.empty()); // found at start: from the URL's host, then the AWS sources
+    CHECK(forward.requests_in_flight == 8);
+    CHECK(forward.batch_window == std::chrono::milliseconds(20));
+    CHECK(forward.visibility_timeout_s == 30);
+    const bridge::BridgeSettings& pull = parsed->bridges[1];
+    CHECK(pull.direction == bridge::Direction::pull);
+    CHECK(pull.endpoint_url == "http://127.0.0.1:9324/");
+    CHECK(pull.region == "us-east-1");
+    CHECK(pull.profile == "local");
+    CHECK(pull.requests_in_flight == 4); // the defaults
+    CHECK(pull.batch_window == std::chrono::milliseconds(10));
+    CHECK(pull.visibility_timeout_s == 60);
+
+    const std::string head = "[bridges.b]\nqueue = \"q\"\ndirection = \"forward\"\n";
+    const std::string url = "remote_queue_url = \"https://sqs.eu-west-1.amazonaws.com/1/q\"\n";
+    CHECK(message_of(head + url + "batch_window = 5\n") ==
+          "shmqd.toml:5:1: bridges.b.batch_window: unknown key (a bridge has queue, direction, remote_queue_url, "
+          "region, endpoint_url, profile, requests_in_flight, batch_window_ms, visibility_timeout_s)");
+    CHECK(message_of("[bridges.b]\ndirection = \"forward\"\n" + url) == "shmqd.toml:1:1: bridges.b.queue: is required: "
+                                                                        "the local queue");
+    CHECK(message_of("[bridges.b]\nqueue = \"q\"\n" + url) ==
+          "shmqd.toml:1:1: bridges.b.direction: is required: \"forward\" or \"pull\"");
+    CHECK(message_of(head) == "shmqd.toml:1:1: bridges.b.remote_queue_url: is required: the SQS queue's URL");
+    CHECK(message_of("[bridges.b]\nqueue = \"q\"\ndirection = \"sideways\"\n" + url) ==
+          "shmqd.toml:3:13: bridges.b.direction: must be \"forward\" (local to SQS) or \"pull\" (SQS to local)");
+    CHECK(message_of(head + url + "requests_in_flight = 0\n") ==
+          "shmqd.toml:5:22: bridges.b.requests_in_flight: must be an integer from 1 to 64");
+    CHECK(message_of(head + url + "batch_window_ms = \"5\"\n") ==
+          "shmqd.toml:5:19: bridges.b.batch_window_ms: must be an integer from 0 to 10000");
+    CHECK(message_of(head + url + "visibility_timeout_s = 1\n") ==
+          "shmqd.toml:5:24: bridges.b.visibility_timeout_s: must be an integer from 2 to 43200");
+    CHECK(message_of(head + url + "region = 3\n") == "shmqd.toml:5:10: bridges.b.region: must be a string");
+    CHECK(message_of(head + url + "endpoint_url = \"file:///etc/passwd\"\n") ==
+          "shmqd.toml:5:16: bridges.b.endpoint_url: must be an http:// or https:// URL without user, query or "
+          "fragment");
+    CHECK(message_of(head + "remote_queue_url = \"https://user:pw@sqs.x.amazonaws.com/1/q\"\n") ==
+          "shmqd.toml:1:1: bridges.b.remote_queue_url: must be an http:// or https:// URL without user, query or "
+          "fragment");
+    CHECK(message_of(head + "remote_queue_url = \"https://sqs.x.amazonaws.com/1/a%2F..\"\n")
+              .starts_with("shmqd.toml:1:1: bridges.b.remote_queue_url: does not end in a queue name"));
+    CHECK(message_of(head + "remote_queue_url = \"https://sqs.x.amazonaws.com/1/q.fifo\"\n") ==
+          "shmqd.toml:1:1: bridges.b.remote_queue_url: a FIFO queue is bridged to a FIFO queue, a standard queue to a "
+          "standard one");
+    CHECK(message_of("[bridges.b]\nqueue = \"../x\"\n").starts_with("shmqd.toml:2:9: bridges.b.queue: "));
+    CHECK(message_of("[bridges.\"a b\"]\n").starts_with("shmqd.toml:1:10: bridges.a b: a bridge's name is 1 to 64"));
+    CHECK(message_of(head + url + "[bridges.c]\nqueue = \"q\"\ndirection = \"forward\"\n" + url) ==
+          "shmqd.toml:5:1: bridges.c.queue: queue q is forwarded by bridge b already (two would split its messages, "
+          "not copy them)");
 }

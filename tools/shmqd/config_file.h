@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bridge/bridge_settings.h"
 #include "shmq/client.h"
 #include "shmq/error.h"
 
@@ -36,6 +37,7 @@ struct DeclaredQueue {
 
 struct DaemonConfig {
     std::vector<DeclaredQueue> queues;
+    std::vector<bridge::BridgeSettings> bridges; // checked; started after the queues exist
 };
 
 // The file at path, parsed and checked (not applied). A config file is trusted with queues: one

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shmq/client.h"
 #include "metrics.h"
@@ -51,6 +52,8 @@ struct EndpointOptions {
     // With a verifier, GET /metrics (queue names and depths) needs a signature like any request,
     // or `Authorization: Bearer <metrics_token>` when one is set (scrapers do not sign SigV4).
     std::string metrics_token;
+    // shmqd's bridges to SQS, for GET /metrics and GET /bridges (same access as /metrics).
+    std::vector<bridge::BridgeView> bridges;
     // KmsMasterKeyId values CreateQueue and SetQueueAttributes take (shmqd's key ring).
     std::function<bool(std::string_view key_id)> kms_key_exists;
 };

@@ -28,8 +28,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <mutex>
 #include <thread>
 
+#include "bridge/bridge_set.h"
 #include "client/private_directory.h"
 #include "config_file.h"
 #include "daemon.h"
@@ -189,6 +191,11 @@ int main(int argc, char** argv) {
     // (a bug, or a call blocked on a lock another process holds) must not keep shmqd alive
     // against SIGTERM. Leaving without it does what a SIGKILL would, which every shared structure
     // and the journal survive. A second stop signal leaves at once.
+    // Bridges stop before the daemon's loop is told to (their last writes to a Durability=sync
+    // queue need it); the watchdog does it, under running_bridges_mutex, before handing the
+    // signal on.
+    static std::mutex running_bridges_mutex;
+    static shmq::bridge::BridgeSet* running_bridges = nullptr;
     std::thread([signal_fd, stop_fd = stop_pipe[1]] {
         constexpr auto stop_time_max = std::chrono::seconds(10);
         signalfd_siginfo info{};
@@ -199,6 +206,12 @@ int main(int argc, char** argv) {
         if (got != static_cast<ssize_t>(sizeof info)) {
             std::perror("shmqd: reading stop signals");
             std::_Exit(1);
+        }
+        {
+            std::lock_guard lock(running_bridges_mutex);
+            if (running_bridges != nullptr) {
+                running_bridges->stop();
+            }
         }
         (void)!write(stop_fd, &info, sizeof info);
         const auto deadline = std::chrono::steady_clock::now() + stop_time_max;
@@ -246,6 +259,27 @@ int main(int argc, char** argv) {
     for (const std::string& line : applied.value()) {
         std::fprintf(stderr, "shmqd: %s\n", line.c_str());
     }
+    std::unique_ptr<shmq::bridge::BridgeSet> bridges; // outlives the endpoint, which shows them
+    if (!config.bridges.empty()) {
+        auto started = shmq::bridge::BridgeSet::start(endpoint_client.value(), config.bridges, [](const std::string& line) {
+            std::fprintf(stderr, "shmqd: %s\n", line.c_str());
+        });
+        if (!started) {
+            std::fprintf(stderr, "shmqd: %s\n", started.error().message.c_str());
+            return 2;
+        }
+        bridges = std::move(started.value());
+        endpoint_options.bridges = bridges->views();
+        std::lock_guard lock(running_bridges_mutex);
+        running_bridges = bridges.get();
+    }
+    // Whatever way shmqd ends, the watchdog no longer reaches the bridges once they are gone.
+    struct ForgetBridges {
+        ~ForgetBridges() {
+            std::lock_guard lock(running_bridges_mutex);
+            running_bridges = nullptr;
+        }
+    } forget_bridges;
     std::unique_ptr<shmq::daemon::HttpEndpoint> endpoint;
     if (!no_listen) {
         auto started = shmq::daemon::HttpEndpoint::start(endpoint_client.value(), endpoint_options);

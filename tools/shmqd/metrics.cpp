@@ -3,6 +3,9 @@
 
 #include <cstdio>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 namespace shmq::daemon {
 namespace {
 
@@ -29,6 +32,78 @@ void sample(std::string& out, std::string_view name, std::string_view labels, do
     out += std::string(name) + (labels.empty() ? "" : "{" + std::string(labels) + "}") + " " + number + "\n";
 }
 
+void render_bridges(std::string& out, std::span<const bridge::BridgeView> bridges) {
+    if (bridges.empty()) {
+        return;
+    }
+    const auto bridge_label = [](const bridge::BridgeView& view) {
+        return "bridge=\"" + label(view.settings->name) + "\",direction=\"" +
+               bridge::direction_name(view.settings->direction) + "\"";
+    };
+    const auto load = [](const auto& value) { return static_cast<double>(value.load(std::memory_order_relaxed)); };
+    family(out, "shmq_bridge_messages_total", "counter",
+           "Messages a bridge carried (now on the other side), sent again after a failure, or saw refused.");
+    for (const bridge::BridgeView& view : bridges) {
+        sample(out, "shmq_bridge_messages_total", bridge_label(view) + ",outcome=\"carried\"", load(view.metrics->carried));
+        sample(out, "shmq_bridge_messages_total", bridge_label(view) + ",outcome=\"retried\"", load(view.metrics->retried));
+        sample(out, "shmq_bridge_messages_total", bridge_label(view) + ",outcome=\"failed\"", load(view.metrics->failed));
+    }
+    family(out, "shmq_bridge_requests_total", "counter", "Requests to SQS, by result.");
+    for (const bridge::BridgeView& view : bridges) {
+        const double all = load(view.metrics->requests);
+        const double failed = load(view.metrics->request_errors);
+        sample(out, "shmq_bridge_requests_total", bridge_label(view) + ",result=\"ok\"", all - failed);
+        sample(out, "shmq_bridge_requests_total", bridge_label(view) + ",result=\"error\"", failed);
+    }
+    const struct {
+        std::string_view name, type, help;
+        const std::atomic<std::int64_t> bridge::BridgeMetrics::*field;
+    } gauges[] = {
+        {"shmq_bridge_requests_in_flight", "gauge", "Requests to SQS sent and not answered.",
+         &bridge::BridgeMetrics::requests_in_flight},
+        {"shmq_bridge_lag_milliseconds", "gauge", "Age of the oldest message the bridge holds and has not carried.",
+         &bridge::BridgeMetrics::lag_ms},
+    };
+    for (const auto& gauge : gauges) {
+        family(out, gauge.name, gauge.type, gauge.help);
+        for (const bridge::BridgeView& view : bridges) {
+            sample(out, gauge.name, bridge_label(view), load(view.metrics->*gauge.field));
+        }
+    }
+    family(out, "shmq_bridge_visibility_extensions_total", "counter", "Visibility renewals of messages held.");
+    for (const bridge::BridgeView& view : bridges) {
+        sample(out, "shmq_bridge_visibility_extensions_total", bridge_label(view), load(view.metrics->extended));
+    }
+    family(out, "shmq_bridge_circuit", "gauge", "1 for the state the bridge's circuit is in.");
+    for (const bridge::BridgeView& view : bridges) {
+        for (const bridge::CircuitState state :
+             {bridge::CircuitState::closed, bridge::CircuitState::open, bridge::CircuitState::half_open}) {
+            sample(out, "shmq_bridge_circuit",
+                   bridge_label(view) + ",state=\"" + bridge::circuit_state_name(state) + "\"",
+                   view.metrics->circuit_state() == state ? 1 : 0);
+        }
+    }
+    family(out, "shmq_bridge_request_seconds", "histogram", "Requests to SQS: sent to answered.");
+    for (const bridge::BridgeView& view : bridges) {
+        const bridge::LatencyHistogram& latency = view.metrics->latency;
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < bridge::LatencyHistogram::bucket_count; ++i) {
+            cumulative += latency.bucket(i);
+            char bound[32];
+            if (i + 1 < bridge::LatencyHistogram::bucket_count) {
+                std::snprintf(bound, sizeof bound, "%g",
+                              static_cast<double>(bridge::LatencyHistogram::bucket_upper_ms(i)) / 1000.0);
+            } else {
+                std::snprintf(bound, sizeof bound, "+Inf");
+            }
+            sample(out, "shmq_bridge_request_seconds_bucket", bridge_label(view) + ",le=\"" + bound + "\"",
+                   static_cast<double>(cumulative));
+        }
+        sample(out, "shmq_bridge_request_seconds_sum", bridge_label(view), static_cast<double>(latency.sum_ns()) * 1e-9);
+        sample(out, "shmq_bridge_request_seconds_count", bridge_label(view), static_cast<double>(cumulative));
+    }
+}
+
 } // namespace
 
 void JournalMetrics::observe_commit(std::int64_t latency_ns) noexcept {
@@ -42,8 +117,37 @@ void JournalMetrics::observe_commit(std::int64_t latency_ns) noexcept {
     commit_ns_total.fetch_add(static_cast<std::uint64_t>(latency_ns), std::memory_order_relaxed);
 }
 
-std::string render_metrics(const Client& client, const JournalMetrics* journal) {
+std::string render_bridge_status(std::span<const bridge::BridgeView> bridges) {
+    boost::json::array list;
+    for (const bridge::BridgeView& view : bridges) {
+        const bridge::BridgeSettings& settings = *view.settings;
+        const bridge::BridgeMetrics& metrics = *view.metrics;
+        const auto load = [](const auto& value) { return value.load(std::memory_order_relaxed); };
+        list.push_back(boost::json::object{
+            {"Name", settings.name},
+            {"Queue", settings.local_queue},
+            {"Direction", bridge::direction_name(settings.direction)},
+            {"RemoteQueueUrl", settings.remote_queue_url},
+            {"EndpointUrl", settings.endpoint_url},
+            {"Region", settings.region},
+            {"Circuit", bridge::circuit_state_name(metrics.circuit_state())},
+            {"Carried", load(metrics.carried)},
+            {"Retried", load(metrics.retried)},
+            {"Failed", load(metrics.failed)},
+            {"Requests", load(metrics.requests)},
+            {"RequestErrors", load(metrics.request_errors)},
+            {"RequestsInFlight", load(metrics.requests_in_flight)},
+            {"LagMilliseconds", load(metrics.lag_ms)},
+            {"LastError", metrics.last_error()},
+        });
+    }
+    return boost::json::serialize(boost::json::object{{"Bridges", std::move(list)}});
+}
+
+std::string render_metrics(const Client& client, const JournalMetrics* journal,
+                           std::span<const bridge::BridgeView> bridges) {
     std::string out;
+    render_bridges(out, bridges);
     // Per queue: one inspection each (it counts slot states; a scrape every few seconds is cheap).
     struct Row {
         std::string name;

@@ -1,8 +1,11 @@
-// Metrics for GET /metrics (Prometheus text format 0.0.4): per queue, its messages by state
+// Metrics for GET /metrics (Prometheus text format 0.0.4), and the bridges' status for GET
+// /bridges: per queue, its messages by state
 // (ready, in flight, delayed), receivers asleep in long polls, and its counters (sent, received,
 // deleted, expired, moved to a dead-letter queue); for the journal, what shmqd's loop publishes in JournalMetrics (records
 // appended and durable, so the lag between them; fdatasync latency of commits as a histogram;
-// segments, disk and live bytes; corrupt regions found by recovery; compaction).
+// segments, disk and live bytes; corrupt regions found by recovery; compaction); per bridge to SQS,
+// messages carried, retried and failed, requests (answered, failed, in flight, latency as a
+// histogram), lag (age of the oldest message held, not yet carried) and circuit state.
 #pragma once
 
 #include <array>
@@ -10,6 +13,9 @@
 #include <cstdint>
 #include <string>
 
+#include <span>
+
+#include "bridge/bridge_metrics.h"
 #include "shmq/client.h"
 
 namespace shmq::daemon {
@@ -38,6 +44,11 @@ struct JournalMetrics {
 };
 
 // The whole /metrics text. journal may be null (no journal figures).
-[[nodiscard]] std::string render_metrics(const Client& client, const JournalMetrics* journal);
+[[nodiscard]] std::string render_metrics(const Client& client, const JournalMetrics* journal,
+                                         std::span<const bridge::BridgeView> bridges = {});
+
+// GET /bridges: each bridge's settings (no secret) and state, as a JSON object
+// {"Bridges": [{"Name", "Queue", "Direction", "RemoteQueueUrl", "Region", "Circuit", "Carried", ...}]}.
+[[nodiscard]] std::string render_bridge_status(std::span<const bridge::BridgeView> bridges);
 
 } // namespace shmq::daemon

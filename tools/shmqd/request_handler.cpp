@@ -125,8 +125,9 @@ std::optional<HttpReply> RequestHandler::handle_signed(const HttpRequest& reques
     // Health tells nothing and is open. Metrics name every queue and its depth: open only when
     // no credentials are configured, else signed or with the scrapers' bearer token.
     const bool get = request.method() == http::verb::get;
-    const bool open_path = get && (request.target() == "/health" ||
-                                   (request.target() == "/metrics" && bearer_token_matches(request)));
+    const bool open_path =
+        get && (request.target() == "/health" ||
+                ((request.target() == "/metrics" || request.target() == "/bridges") && bearer_token_matches(request)));
     std::string account(api::account_id); // unsigned requests act as the queues' owner
     const auto refused =
         options_.verifier && !open_path ? check_signature(*options_.verifier, request, account) : std::nullopt;
@@ -173,7 +174,13 @@ HttpReply RequestHandler::route(const HttpRequest& request, const std::string& r
     if (request.method() == http::verb::get && request.target() == "/metrics") {
         HttpReply reply;
         reply.content_type = "text/plain; version=0.0.4";
-        reply.body = render_metrics(client_, options_.metrics);
+        reply.body = render_metrics(client_, options_.metrics, options_.bridges);
+        return reply;
+    }
+    if (request.method() == http::verb::get && request.target() == "/bridges") {
+        HttpReply reply;
+        reply.content_type = "application/json";
+        reply.body = render_bridge_status(options_.bridges);
         return reply;
     }
     if (const auto target = request.find("X-Amz-Target"); target != request.end()) {
