@@ -153,7 +153,9 @@ Result<bridge::BridgeSettings> declared_bridge(const toml::key& name, const toml
     settings.name = std::string(bridge_name);
     settings.declared_at = place(file, node.source());
     bool has_direction = false;
-    for (const auto& [part_key, value] : *table) {
+    for (const auto& entry : *table) {
+        const toml::key& part_key = entry.first;
+        const toml::node& value = entry.second; // named, not bound: lambdas below capture it
         const std::string part(part_key.str());
         const std::string where = key + "." + part;
         Status read;
