@@ -36,6 +36,7 @@ struct Log {
 };
 
 struct LocalSide {
+    explicit LocalSide(bridge::TransportOptions options = {}) : transport(options) {}
     TestNamespace ns;
     bridge::SqsTransport transport;
     Log log;
