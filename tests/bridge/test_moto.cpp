@@ -1,0 +1,148 @@
+// The bridge against a third-party SQS (issue 12, item 7): moto_server, the SQS emulator in the
+// machine's Python, started on loopback. Method: one forward bridge carries a local queue to a
+// moto queue and one pull bridge carries that moto queue into a second local queue; what
+// arrives must be what was sent (bodies, String/Number/Binary attributes), which also checks the
+// bridge's MD5s against another implementation's, and a FIFO queue's groups keep their order
+// through both hops.
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <map>
+#include <numeric>
+#include <set>
+
+#include "bridge/bridge_test_support.h"
+#include "bridge/forward_bridge.h"
+#include "bridge/pull_bridge.h"
+
+using namespace shmq;
+using namespace shmq::testing;
+
+namespace {
+
+int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    socklen_t length = sizeof address;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+struct Moto {
+    int port = free_port();
+    // Quiet: moto logs every request on stderr.
+    ChildProcess process = ChildProcess::exec(
+        "/bin/sh", {"-c", "exec moto_server -H 127.0.0.1 -p " + std::to_string(port) + " > /dev/null 2>&1"});
+    bridge::SqsTransport transport;
+
+    std::shared_ptr<const bridge::RemoteEndpoint> endpoint() const {
+        auto remote = std::make_shared<bridge::RemoteEndpoint>();
+        remote->url = "http://127.0.0.1:" + std::to_string(port) + "/";
+        remote->region = "us-east-1";
+        remote->credentials = {"testing", "testing", "", "test"};
+        return remote;
+    }
+
+    bridge::SqsReply call(std::string_view action, const boost::json::object& body) {
+        std::promise<bridge::SqsReply> answered;
+        transport.submit(endpoint(), action, boost::json::serialize(body),
+                         [&](bridge::SqsReply&& reply) { answered.set_value(std::move(reply)); });
+        return answered.get_future().get();
+    }
+
+    Moto() {
+        // Up once it answers (moto takes a second or two to import itself).
+        REQUIRE(eventually([&] { return call("ListQueues", {}).ok(); }));
+    }
+
+    std::string create_queue(const std::string& name, const boost::json::object& attributes = {}) {
+        boost::json::object body{{"QueueName", name}};
+        if (!attributes.empty()) {
+            body["Attributes"] = attributes;
+        }
+        const bridge::SqsReply reply = call("CreateQueue", body);
+        INFO(reply.describe());
+        REQUIRE(reply.ok());
+        return std::string(reply.json.at("QueueUrl").as_string());
+    }
+};
+
+bridge::BridgeSettings settings(const std::string& name, const std::string& local, bridge::Direction direction,
+                                const std::string& remote_url) {
+    bridge::BridgeSettings out;
+    out.name = name;
+    out.local_queue = local;
+    out.direction = direction;
+    out.remote_queue_url = remote_url;
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("moto: a standard queue carried out to moto_server and back keeps bodies and attributes", "[bridge]") {
+    Moto moto;
+    const std::string moto_url = moto.create_queue("bridged");
+    LocalSide local;
+    Queue out = local.ns.make_queue("to-moto");
+    local.ns.make_queue("from-moto");
+    constexpr int count = 150;
+    send_numbered(out, 0, count);
+    bridge::ForwardBridge forward(settings("out", "to-moto", bridge::Direction::forward, moto_url), moto.endpoint(),
+                                  local.runtime());
+    bridge::PullBridge pull(settings("in", "from-moto", bridge::Direction::pull, moto_url), moto.endpoint(),
+                            local.runtime());
+    forward.start();
+    pull.start();
+    REQUIRE(eventually([&] { return held_locally(local.ns.client(), "from-moto") == count; }));
+    forward.stop();
+    pull.stop();
+    CHECK(held_locally(local.ns.client(), "to-moto") == 0);
+    std::set<int> numbers;
+    for (const ReceivedMessage& message : drain(local.ns.client(), "from-moto")) {
+        const int n = std::stoi(message.attributes.at("n").string_value);
+        CHECK(message.body == "message " + std::to_string(n));
+        CHECK(message.attributes.at("n").data_type == "Number");
+        CHECK(message.attributes.at("raw").binary_value == std::string("\0\x7f\xfe", 3));
+        numbers.insert(n);
+    }
+    CHECK(numbers.size() == count);
+    CHECK(forward.metrics().request_errors.load() == 0);
+    CHECK(pull.metrics().request_errors.load() == 0);
+}
+
+TEST_CASE("moto: FIFO groups keep their order out to moto_server and back", "[bridge]") {
+    Moto moto;
+    const std::string moto_url = moto.create_queue("bridged.fifo", {{"FifoQueue", "true"}});
+    LocalSide local;
+    Queue out = local.ns.make_queue("to-moto.fifo", {{"FifoQueue", "true"}});
+    local.ns.make_queue("from-moto.fifo", {{"FifoQueue", "true"}});
+    const std::vector<std::string> groups{"k", "l", "m"};
+    constexpr int per_group = 40;
+    for (const std::string& group : groups) {
+        send_numbered(out, 0, per_group, group);
+    }
+    bridge::ForwardBridge forward(settings("out", "to-moto.fifo", bridge::Direction::forward, moto_url),
+                                  moto.endpoint(), local.runtime());
+    bridge::PullBridge pull(settings("in", "from-moto.fifo", bridge::Direction::pull, moto_url), moto.endpoint(),
+                            local.runtime());
+    forward.start();
+    pull.start();
+    REQUIRE(eventually([&] { return held_locally(local.ns.client(), "from-moto.fifo") == groups.size() * per_group; }));
+    forward.stop();
+    pull.stop();
+    std::map<std::string, std::vector<int>> arrived;
+    for (const ReceivedMessage& message : drain(local.ns.client(), "from-moto.fifo")) {
+        arrived[message.message_group_id].push_back(std::stoi(message.attributes.at("n").string_value));
+    }
+    for (const std::string& group : groups) {
+        std::vector<int> expected(per_group);
+        std::iota(expected.begin(), expected.end(), 0);
+        CHECK(arrived[group] == expected);
+    }
+}
