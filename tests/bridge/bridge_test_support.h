@@ -3,6 +3,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -46,6 +48,9 @@ struct LocalSide {
         runtime.client = &ns.client();
         runtime.transport = &transport;
         runtime.log = [this](const std::string& line) {
+            if (std::getenv("SHMQ_TEST_BRIDGE_LOG") != nullptr) { // to see what a failing test's bridge said
+                std::fprintf(stderr, "%s\n", line.c_str());
+            }
             std::lock_guard lock(log.mutex);
             log.lines.push_back(line);
         };
