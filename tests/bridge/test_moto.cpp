@@ -99,7 +99,8 @@ TEST_CASE("moto: a standard queue carried out to moto_server and back keeps bodi
                             local.runtime());
     forward.start();
     pull.start();
-    REQUIRE(eventually([&] { return held_locally(local.ns.client(), "from-moto") == count; }));
+    // At least once: moto's concurrent long polls may hand one message to two of them (see below).
+    REQUIRE(eventually([&] { return held_locally(local.ns.client(), "from-moto") >= count; }));
     forward.stop();
     pull.stop();
     CHECK(held_locally(local.ns.client(), "to-moto") == 0);
