@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "shmqd/config_file.h"
 #include "support/test_namespace.h"
@@ -247,4 +248,24 @@ profile = "local"
     CHECK(message_of(head + url + "[bridges.c]\nqueue = \"q\"\ndirection = \"forward\"\n" + url) ==
           "shmqd.toml:5:1: bridges.c.queue: queue q is forwarded by bridge b already (two would split its messages, "
           "not copy them)");
+}
+
+TEST_CASE("config file: the README's bridge example is a valid config", "[unit]") {
+    std::ifstream readme(SHMQ_SOURCE_DIR "/README.md");
+    std::stringstream text;
+    text << readme.rdbuf();
+    const std::string all = text.str();
+    const std::size_t section = all.find("#### Bridges to Amazon SQS");
+    REQUIRE(section != std::string::npos);
+    const std::size_t begin = all.find("```toml\n", section);
+    const std::size_t end = all.find("```\n", begin + 8);
+    REQUIRE(begin != std::string::npos);
+    REQUIRE(end != std::string::npos);
+    auto parsed = parse_config(all.substr(begin + 8, end - begin - 8), "README.md");
+    INFO((parsed ? std::string() : parsed.error().message));
+    REQUIRE(parsed);
+    CHECK(parsed->queues.size() == 5);
+    CHECK(parsed->bridges.size() == 3);
+    testing::TestNamespace ns;
+    CHECK(apply_declared_queues(ns.client(), parsed.value()));
 }
