@@ -193,10 +193,7 @@ struct ForwardBridge::State : BridgeCore {
         for (std::size_t i = 0; i < batch.size(); ++i) {
             switch (outcomes[i].fate) {
             case EntryFate::accepted: accepted.push_back(batch[i].handle); break;
-            case EntryFate::retry:
-                log("entry sent again: " + outcomes[i].reason);
-                retry.push_back(std::move(batch[i]));
-                break;
+            case EntryFate::retry: retry.push_back(std::move(batch[i])); break;
             case EntryFate::sender_fault: refuse(batch[i], outcomes[i].reason); break;
             }
         }
@@ -205,8 +202,27 @@ struct ForwardBridge::State : BridgeCore {
             queue->delete_batch(accepted, errors); // a handle already gone is no loss: SQS has it
             metrics.carried.fetch_add(accepted.size(), std::memory_order_relaxed);
         }
+        const bool none_taken = accepted.empty() && !retry.empty();
+        std::string first_reason;
+        for (const EntryOutcome& outcome : outcomes) {
+            if (outcome.fate == EntryFate::retry) {
+                first_reason = outcome.reason;
+                break;
+            }
+        }
         for (auto it = retry.rbegin(); it != retry.rend(); ++it) {
             waiting.push_front(std::move(*it));
+        }
+        if (none_taken) {
+            // Nothing went through (a full or throttling remote answers entry by entry): back off
+            // as after a failed request, rather than send the same entries again at once.
+            SqsReply refused;
+            refused.kind = ReplyKind::throttled;
+            refused.http_status = mail.reply.http_status;
+            refused.error_code = "EveryEntryFailed";
+            refused.error_message = first_reason;
+            open_circuit("SendMessageBatch to " + settings.remote_queue_url, refused);
+            return;
         }
         close_circuit();
     }

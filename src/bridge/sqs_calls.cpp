@@ -64,7 +64,8 @@ void read_failed(const SqsReply& reply, std::vector<EntryOutcome>& outcomes, std
             continue;
         }
         const json::value* sender_fault = entry->if_contains("SenderFault");
-        const bool senders = sender_fault != nullptr && sender_fault->is_bool() && sender_fault->get_bool();
+        const bool senders = sender_fault != nullptr && sender_fault->is_bool() && sender_fault->get_bool() &&
+                             !is_throttling_code(string_member(*entry, "Code"));
         settle(outcomes, seen, *index,
                {senders ? EntryFate::sender_fault : EntryFate::retry,
                 string_member(*entry, "Code") + ": " + string_member(*entry, "Message"),

@@ -23,7 +23,9 @@ std::string string_member(const boost::json::object& object, std::string_view ke
 } // namespace
 
 bool is_throttling_code(std::string_view code) noexcept {
-    static constexpr std::array<std::string_view, 9> codes{
+    static constexpr std::array<std::string_view, 11> codes{
+        "OverLimit", // a queue that holds all it can (shmq's MessageCapacity, SQS's in-flight limit): back off
+        "ServiceUnavailable",
         "ThrottlingException",         "Throttling",         "RequestThrottled",
         "RequestThrottledException",   "TooManyRequestsException", "RequestLimitExceeded",
         "KMS.ThrottlingException",     "ProvisionedThroughputExceededException", "SlowDown",

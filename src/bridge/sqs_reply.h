@@ -42,7 +42,9 @@ struct SqsReply {
     [[nodiscard]] std::string describe() const;
 };
 
-// The throttling codes the AWS SDKs retry (JSON and Query spellings, and KMS's through SQS).
+// The throttling codes the AWS SDKs retry (JSON and Query spellings, and KMS's through SQS), and
+// the answers of an endpoint that holds all it can (OverLimit, ServiceUnavailable): each says
+// "later", whatever its SenderFault says.
 [[nodiscard]] bool is_throttling_code(std::string_view code) noexcept;
 
 // A reply from an HTTP status, the body's bytes and the x-amzn-query-error header ("" if none).

@@ -174,3 +174,38 @@ TEST_CASE("forward: an entry SQS refuses as the sender's fault goes to the local
     }
     CHECK(carried == std::set<std::string>{"short one", "short two"});
 }
+
+TEST_CASE("forward: a full remote queue is waited for, never a reason to dead-letter", "[bridge]") {
+    RemoteSqs remote;
+    const std::string remote_url = remote.create_queue("forward-full", {{"MessageCapacity", "16"}});
+    LocalSide local;
+    local.ns.make_queue("forward-dead");
+    Queue out = local.ns.make_queue(
+        "forward-many", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + Client::queue_arn("forward-dead") +
+                                               R"(","maxReceiveCount":"5"})"}});
+    constexpr int count = 60;
+    send_numbered(out, 0, count);
+    bridge::ForwardBridge bridge(forward("forward-many", remote_url), remote.endpoint(), local.runtime());
+    bridge.start();
+    // The remote holds 16: the bridge backs off (OverLimit entries are "later", whatever their
+    // SenderFault says) while this consumer drains it.
+    Queue remote_queue = std::move(remote.ns().client().open_queue("forward-full").value());
+    std::set<int> numbers;
+    ReceiveRequest request;
+    request.max_number_of_messages = 10;
+    request.wait_time_s = 1;
+    REQUIRE(eventually([&] {
+        auto received = remote_queue.receive(request);
+        REQUIRE(received);
+        for (const ReceivedMessage& message : received.value()) {
+            numbers.insert(std::stoi(message.attributes.at("n").string_value));
+            REQUIRE(remote_queue.delete_message(message.receipt_handle));
+        }
+        return numbers.size() == count;
+    }));
+    bridge.stop();
+    CHECK(bridge.metrics().failed.load() == 0);
+    CHECK(bridge.metrics().retried.load() > 0);
+    CHECK(held_locally(local.ns.client(), "forward-dead") == 0);
+    CHECK(local.log.has("OverLimit"));
+}
