@@ -106,7 +106,8 @@ TEST_CASE("forward: FIFO groups keep their order, through a SIGKILLed remote and
     bridge.stop();
 }
 
-TEST_CASE("forward: wrong credentials or a missing remote queue are logged, counted and lose nothing", "[bridge]") {
+TEST_CASE("forward: wrong credentials, a wrong region or a missing remote queue are logged, counted and lose nothing",
+          "[bridge]") {
     RemoteSqs remote;
     const std::string remote_url = remote.create_queue("forward-real");
     LocalSide local;
@@ -120,6 +121,16 @@ TEST_CASE("forward: wrong credentials or a missing remote queue are logged, coun
         REQUIRE(eventually([&] { return local.log.has("SignatureDoesNotMatch"); }));
         CHECK(bridge.metrics().last_error().find("HTTP 403 SignatureDoesNotMatch") != std::string::npos);
         CHECK(bridge.metrics().circuit_state() != bridge::CircuitState::closed);
+        bridge.stop();
+    }
+    SECTION("a wrong region") {
+        auto elsewhere = std::make_shared<bridge::RemoteEndpoint>(*remote.endpoint());
+        elsewhere->region = "ap-south-1"; // the remote serves eu-west-1
+        bridge::ForwardBridge bridge(forward("forward-kept", remote_url), elsewhere, local.runtime());
+        bridge.start();
+        REQUIRE(eventually([&] { return bridge.metrics().request_errors.load() > 0; }));
+        CHECK(bridge.metrics().last_error().find("HTTP 403") != std::string::npos);
+        CHECK(bridge.metrics().last_error().find("this needs fixing") != std::string::npos);
         bridge.stop();
     }
     SECTION("a remote queue that does not exist") {
