@@ -6,6 +6,8 @@
 #pragma once
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <future>
@@ -17,6 +19,30 @@
 #include "durability/shmqd_fixture.h"
 
 namespace shmq::testing {
+
+// A loopback port nobody listens on (bound, then closed): for a server to start on, or to find
+// nothing at.
+inline int free_loopback_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    socklen_t length = sizeof address;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+// One request through a transport, waited for.
+inline bridge::SqsReply call_remote(bridge::SqsTransport& transport,
+                                    std::shared_ptr<const bridge::RemoteEndpoint> endpoint, std::string_view action,
+                                    const boost::json::object& body) {
+    std::promise<bridge::SqsReply> answered;
+    transport.submit(std::move(endpoint), action, boost::json::serialize(body),
+                     [&](bridge::SqsReply&& reply) { answered.set_value(std::move(reply)); });
+    return answered.get_future().get();
+}
 
 inline constexpr const char* remote_key = "AKIDBRIDGETEST";
 inline constexpr const char* remote_secret = "bridge-test-secret-key";
@@ -79,10 +105,7 @@ class RemoteSqs {
 
     // A call over HTTP through the bridge's transport, waited for.
     bridge::SqsReply call(std::string_view action, const boost::json::object& body) {
-        std::promise<bridge::SqsReply> answered;
-        transport_.submit(endpoint(), action, boost::json::serialize(body),
-                          [&](bridge::SqsReply&& reply) { answered.set_value(std::move(reply)); });
-        return answered.get_future().get();
+        return call_remote(transport_, endpoint(), action, body);
     }
 
     // CreateQueue over HTTP; the QueueUrl it answered.

@@ -6,9 +6,6 @@
 // through both hops.
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <map>
 #include <numeric>
 #include <set>
@@ -22,20 +19,8 @@ using namespace shmq::testing;
 
 namespace {
 
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
 struct Moto {
-    int port = free_port();
+    int port = free_loopback_port();
     // Quiet: moto logs every request on stderr.
     ChildProcess process = ChildProcess::exec(
         "/bin/sh", {"-c", "exec moto_server -H 127.0.0.1 -p " + std::to_string(port) + " > /dev/null 2>&1"});
@@ -50,10 +35,7 @@ struct Moto {
     }
 
     bridge::SqsReply call(std::string_view action, const boost::json::object& body) {
-        std::promise<bridge::SqsReply> answered;
-        transport.submit(endpoint(), action, boost::json::serialize(body),
-                         [&](bridge::SqsReply&& reply) { answered.set_value(std::move(reply)); });
-        return answered.get_future().get();
+        return call_remote(transport, endpoint(), action, body);
     }
 
     Moto() {

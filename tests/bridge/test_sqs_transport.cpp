@@ -5,9 +5,6 @@
 // transport thread; a port nobody listens on is "no response" (retried), never a crash.
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <future>
 #include <mutex>
 
@@ -18,30 +15,6 @@ using namespace shmq;
 using namespace shmq::testing;
 namespace json = boost::json;
 
-namespace {
-
-// A loopback port with nothing behind it: bound, then closed.
-int unused_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
-bridge::SqsReply call(bridge::SqsTransport& transport, std::shared_ptr<const bridge::RemoteEndpoint> endpoint,
-                      std::string_view action, const json::object& body) {
-    std::promise<bridge::SqsReply> answered;
-    transport.submit(std::move(endpoint), action, json::serialize(body),
-                     [&](bridge::SqsReply&& reply) { answered.set_value(std::move(reply)); });
-    return answered.get_future().get();
-}
-
-} // namespace
 
 TEST_CASE("transport: signed JSON-protocol calls are accepted, and a message crosses with its MD5s", "[bridge]") {
     RemoteSqs remote;
@@ -66,7 +39,7 @@ TEST_CASE("transport: signed JSON-protocol calls are accepted, and a message cro
     CHECK_FALSE(outcomes[0].remote_message_id.empty());
 
     // What arrived, read back over HTTP and checked by the pull side's reader.
-    const bridge::SqsReply received = call(transport, remote.endpoint(), "ReceiveMessage",
+    const bridge::SqsReply received = call_remote(transport, remote.endpoint(), "ReceiveMessage",
                                            json::parse(bridge::receive_message_body(queue_url, 10, 0, 30)).as_object());
     REQUIRE(received.ok());
     const bridge::ReceivedBatch batch = bridge::read_receive_message(received);
@@ -77,7 +50,7 @@ TEST_CASE("transport: signed JSON-protocol calls are accepted, and a message cro
     CHECK(batch.messages[0].remote_message_id == outcomes[0].remote_message_id);
 
     const std::string handles[] = {batch.messages[0].receipt_handle};
-    const bridge::SqsReply deleted = call(transport, remote.endpoint(), "DeleteMessageBatch",
+    const bridge::SqsReply deleted = call_remote(transport, remote.endpoint(), "DeleteMessageBatch",
                                           json::parse(bridge::delete_message_batch_body(queue_url, handles)).as_object());
     REQUIRE(deleted.ok());
     const auto delete_outcomes = bridge::read_batch_result(deleted, 1);
@@ -89,21 +62,21 @@ TEST_CASE("transport: a wrong secret, a missing queue and a dead port give SQS's
     RemoteSqs remote;
     bridge::SqsTransport transport;
 
-    const bridge::SqsReply forged = call(transport, remote.endpoint("not-the-secret"), "ListQueues", {});
+    const bridge::SqsReply forged = call_remote(transport, remote.endpoint("not-the-secret"), "ListQueues", {});
     CHECK(forged.kind == bridge::ReplyKind::client_error);
     CHECK(forged.http_status == 403);
     CHECK(forged.error_code == "SignatureDoesNotMatch");
     CHECK_FALSE(forged.retryable());
 
     const bridge::SqsReply missing =
-        call(transport, remote.endpoint(), "GetQueueUrl", {{"QueueName", "no-such-queue"}});
+        call_remote(transport, remote.endpoint(), "GetQueueUrl", {{"QueueName", "no-such-queue"}});
     CHECK(missing.kind == bridge::ReplyKind::client_error);
     CHECK(missing.error_code == "AWS.SimpleQueueService.NonExistentQueue");
     CHECK(missing.describe().find("NonExistentQueue") != std::string::npos);
 
     auto nowhere = std::make_shared<bridge::RemoteEndpoint>(*remote.endpoint());
-    nowhere->url = "http://127.0.0.1:" + std::to_string(unused_port()) + "/";
-    const bridge::SqsReply refused = call(transport, nowhere, "ListQueues", {});
+    nowhere->url = "http://127.0.0.1:" + std::to_string(free_loopback_port()) + "/";
+    const bridge::SqsReply refused = call_remote(transport, nowhere, "ListQueues", {});
     CHECK(refused.kind == bridge::ReplyKind::no_response);
     CHECK(refused.retryable());
     CHECK_FALSE(refused.error_message.empty());
