@@ -19,7 +19,9 @@
 // flight hold messages of one group, and a retried batch goes out before anything newer. Its
 // MessageDeduplicationId is the local MessageId: a message sent again after a crash or a lost
 // answer is deduplicated by SQS. A standard queue's messages are carried at least once;
-// duplicates only after faults.
+// duplicates only after faults. One corner is not covered: a batch SQS answers with one entry
+// failed but retryable (SenderFault false) and a later entry of the same group accepted puts the
+// retried entry after it (whole-request failures, throttling, 5xx, timeouts, keep order).
 //
 // Thread contract: start() and stop() from one thread; the rest is the bridge's.
 #pragma once
