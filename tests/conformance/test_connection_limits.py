@@ -425,9 +425,11 @@ class UnreadRepliesAreBounded(ConnectionScenario):
 
     def test_long_polls_that_wake_past_the_budget_take_only_what_it_affords(self):
         # The second attacker's review: 40 polls admitted while under a 1 MiB budget, woken by
-        # sends, answered ten 100 KiB messages each (266 MB held). Here a message can take
-        # 600 KiB of reply (MaximumMessageSize 100 KiB, 6 bytes per byte at worst): a poll
-        # that wakes may take one message, and none once the budget is spent.
+        # sends, answered ten 100 KiB messages each (266 MB held). Here a message is reserved
+        # at its worst (6 MiB: SQS's largest, every byte escaped), more than the 1 MiB budget: a
+        # poll that wakes may take one message, and none once the budget is spent. Waiting
+        # polls reserve too when they wake to nothing; that never answers another request 503,
+        # so all twenty are admitted and wait (a CI run once lost one of them that way).
         client = self.daemon.client()
         url = client.create_queue(QueueName="woken", Attributes={"MaximumMessageSize": "102400"})["QueueUrl"]
         polls = [self.keep(self.daemon.connect()) for _ in range(20)]

@@ -17,6 +17,7 @@
 
 using namespace shmq;
 using shmq::daemon::ReplyBudget;
+using shmq::daemon::ReplyBytes;
 
 namespace {
 
@@ -53,52 +54,73 @@ ReceiveRequest short_poll(ReceiveBudget& budget, std::uint32_t max = 10) {
 
 TEST_CASE("reply budget: as many as the rest affords and at least what is needed while under, none once over",
           "[unit]") {
-    std::atomic<std::size_t> held{0};
+    ReplyBytes held;
     const std::size_t each = ReplyBudget::worst_message_reply_bytes();
     CHECK(each >= 6 * mib); // SQS's largest message, every byte escaped as XML's &quot;
     {
         ReplyBudget budget(held, 20 * each + each / 2);
         CHECK(budget.reserve(10, 1) == 10);
-        CHECK(held == 10 * each);
+        CHECK(held.reserved == 10 * each);
         CHECK(budget.reserve(10, 1) == 10);
         CHECK(budget.reserve(10, 1) == 1); // half a message's room left: one, then over
-        CHECK(held == 21 * each);
+        CHECK(held.reserved == 21 * each);
         CHECK(budget.reserve(10, 1) == 0);
         budget.give_back(5);
-        CHECK(held == 16 * each);
+        CHECK(held.reserved == 16 * each);
         CHECK(budget.reserve(0, 0) == 0);
         budget.release();
-        CHECK(held == 0);
+        CHECK(held.reserved == 0);
     }
     SECTION("a budget smaller than one message still serves one at a time") {
         ReplyBudget budget(held, mib);
         CHECK(budget.reserve(10, 1) == 1);
         CHECK(budget.reserve(10, 1) == 0);
         budget.release();
-        CHECK(held == 0);
+        CHECK(held.reserved == 0);
     }
     SECTION("a FIFO retry needs all its messages: granted whole while under, or not at all") {
         ReplyBudget budget(held, 2 * each);
         CHECK(budget.reserve(7, 7) == 7);
-        CHECK(held == 7 * each);
+        CHECK(held.reserved == 7 * each);
         CHECK(budget.reserve(3, 3) == 0);
         budget.release();
     }
-    SECTION("other connections' replies count") {
+    SECTION("other connections' replies and reservations count") {
         ReplyBudget mine(held, 4 * each);
-        held += 3 * each; // replies being written elsewhere
+        held.written += 2 * each; // replies being written elsewhere
+        ReplyBudget other(held, 4 * each);
+        CHECK(other.reserve(1, 1) == 1);
         CHECK(mine.reserve(10, 1) == 1);
-        held -= 3 * each;
+        CHECK(mine.reserve(10, 1) == 0);
+        held.written -= 2 * each;
         mine.release();
-        CHECK(held == 0);
+        other.release();
+        CHECK(held.reserved == 0);
     }
     SECTION("what is left is released when the budget goes") {
         {
             ReplyBudget budget(held, 100 * each);
             CHECK(budget.reserve(3, 1) == 3);
         }
-        CHECK(held == 0);
+        CHECK(held.reserved == 0);
     }
+}
+
+TEST_CASE("reply budget: only replies written spend it for new requests, not what receives reserve", "[unit]") {
+    // A receive reserves each message at its worst for the moment it takes: a few receives at
+    // once (or one long poll waking to an empty queue) reserve more than a small budget, and
+    // that must not answer 503 to unrelated requests (it did, and failed a CI run).
+    ReplyBytes held;
+    ReplyBudget receive(held, mib);
+    CHECK(receive.reserve(10, 1) == 1);
+    CHECK(held.reserved > mib);
+    CHECK_FALSE(held.spent(mib));
+    receive.release();
+    held.written += mib;
+    CHECK_FALSE(held.spent(mib)); // at the budget, not over it
+    held.written += 1;
+    CHECK(held.spent(mib));
+    CHECK(receive.reserve(1, 1) == 0); // nor does a receive take while unread replies hold it
 }
 
 TEST_CASE("receive: takes no more than the budget grants and gives back what it did not take", "[unit]") {

@@ -139,8 +139,7 @@ void HttpConnection::on_read_error(beast::error_code error) {
 void HttpConnection::on_request() {
     deadline_.expires_at(asio::steady_timer::time_point::max());
     phase_ = Phase::handling;
-    if (context_.reply_bytes.load(std::memory_order_relaxed) > context_.options.reply_bytes_max &&
-        parser_->get().target() != "/health") {
+    if (context_.reply_bytes.spent(context_.options.reply_bytes_max) && parser_->get().target() != "/health") {
         write_reply(context_.handler.refuse_busy(parser_->get()), parser_->get().version(),
                     parser_->get().keep_alive());
         return;
@@ -210,7 +209,7 @@ void HttpConnection::write_reply(HttpReply&& reply, unsigned version, bool keep_
     keep_alive = keep_alive && !context_.stopping.load(std::memory_order_acquire); // say it closes
     response_ = to_response(std::move(reply), version, keep_alive);
     reply_bytes_ = response_.body().size();
-    context_.reply_bytes.fetch_add(reply_bytes_, std::memory_order_relaxed);
+    context_.reply_bytes.written.fetch_add(reply_bytes_, std::memory_order_relaxed);
     budget_.release(); // counted now as the reply it became
     phase_ = Phase::writing;
     arm_deadline(context_.options.body_timeout); // a client that does not read its reply
@@ -227,7 +226,7 @@ void HttpConnection::write_reply(HttpReply&& reply, unsigned version, bool keep_
 }
 
 void HttpConnection::release_reply_bytes() {
-    context_.reply_bytes.fetch_sub(std::exchange(reply_bytes_, 0), std::memory_order_relaxed);
+    context_.reply_bytes.written.fetch_sub(std::exchange(reply_bytes_, 0), std::memory_order_relaxed);
     // The body goes with it: a closed or idle connection holds no reply's memory.
     response_.body().clear();
     response_.body().shrink_to_fit();

@@ -55,7 +55,7 @@ struct ConnectionContext {
     BlockingPool& blocking_pool;
     const EndpointOptions& options;
     std::atomic<std::size_t>& open_connections; // across every thread, for connections_max
-    std::atomic<std::size_t>& reply_bytes;      // across every thread, for reply_bytes_max
+    ReplyBytes& reply_bytes;                    // across every thread, for reply_bytes_max
     const std::atomic<bool>& stopping;          // set: answer what was asked, then close
     std::unordered_set<HttpConnection*> connections{}; // this thread's, touched by it alone
     IdleConnections idle{};                            // those of them waiting for a request
@@ -98,7 +98,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     void watch_peer();
     void on_deferred_reply(HttpReply&& reply, unsigned version, bool keep_alive);
     void write_reply(HttpReply&& reply, unsigned version, bool keep_alive);
-    // The reply written (or the connection gone): its bytes leave context.reply_bytes.
+    // The reply written (or the connection gone): its bytes leave context.reply_bytes.written.
     void release_reply_bytes();
     // The current phase ends by timeout after duration: the socket is closed, which ends the
     // operation in progress (operation_aborted) and the connection with it.
@@ -115,7 +115,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     std::optional<IdleConnections::Position> idle_position_; // set exactly while phase_ is idle
     std::optional<std::stop_source> deferred_cancel_;         // the request in the pool, if any
     bool peer_closed_ = false;                               // seen while the pool had the request
-    std::size_t reply_bytes_ = 0; // of the reply being written, counted in context.reply_bytes
+    std::size_t reply_bytes_ = 0; // of the reply being written, counted in context.reply_bytes.written
     ReplyBudget budget_;          // room the request being answered reserved for its messages
 };
 

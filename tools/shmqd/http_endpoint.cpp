@@ -43,7 +43,7 @@ using tcp = asio::ip::tcp;
 struct EventLoop {
     EventLoop(const Client& client, const EndpointOptions& options, const std::string& url_base,
               BlockingPool& blocking_pool, std::atomic<std::size_t>& open_connections,
-              std::atomic<std::size_t>& reply_bytes, const std::atomic<bool>& stopping)
+              ReplyBytes& reply_bytes, const std::atomic<bool>& stopping)
         : handler(client, options,
                   {.url_base = url_base, .blocking = api::Blocking::deferred, .kms_key_exists = options.kms_key_exists}),
           context{handler, blocking_pool, options, open_connections, reply_bytes, stopping} {}
@@ -69,7 +69,7 @@ struct HttpEndpoint::State {
     EndpointOptions options;
     std::string url_base;
     std::atomic<std::size_t> open_connections{0};
-    std::atomic<std::size_t> reply_bytes{0}; // of replies being written, for reply_bytes_max
+    ReplyBytes reply_bytes; // of replies being written and receives' reservations, for reply_bytes_max
     std::atomic<bool> stopping{false};
     std::unique_ptr<BlockingPool> blocking_pool;
     std::vector<std::unique_ptr<EventLoop>> loops;

@@ -24,13 +24,16 @@ std::size_t ReplyBudget::worst_message_reply_bytes() noexcept {
 
 std::uint32_t ReplyBudget::reserve(std::uint32_t wanted, std::uint32_t at_least) noexcept {
     const std::size_t each = worst_message_reply_bytes();
-    std::size_t held = held_.load(std::memory_order_relaxed);
+    std::size_t reserved = held_.reserved.load(std::memory_order_relaxed);
     for (;;) {
+        // Written replies may grow meanwhile (a reservation becoming its reply is counted in
+        // both for a moment): the bound errs on the side of taking less.
+        const std::size_t held = held_.written.load(std::memory_order_relaxed) + reserved;
         if (wanted == 0 || held >= max_) {
             return 0;
         }
         const std::size_t affordable = std::clamp<std::size_t>((max_ - held) / each, std::min(at_least, wanted), wanted);
-        if (held_.compare_exchange_weak(held, held + affordable * each, std::memory_order_relaxed)) {
+        if (held_.reserved.compare_exchange_weak(reserved, reserved + affordable * each, std::memory_order_relaxed)) {
             reserved_ += affordable * each;
             return static_cast<std::uint32_t>(affordable);
         }
@@ -40,11 +43,11 @@ std::uint32_t ReplyBudget::reserve(std::uint32_t wanted, std::uint32_t at_least)
 void ReplyBudget::give_back(std::uint32_t unused) noexcept {
     const std::size_t bytes = std::min(reserved_, unused * worst_message_reply_bytes());
     reserved_ -= bytes;
-    held_.fetch_sub(bytes, std::memory_order_relaxed);
+    held_.reserved.fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 void ReplyBudget::release() noexcept {
-    held_.fetch_sub(reserved_, std::memory_order_relaxed);
+    held_.reserved.fetch_sub(reserved_, std::memory_order_relaxed);
     reserved_ = 0;
 }
 

@@ -1,6 +1,7 @@
 // ReplyBudget: what one request may add to the endpoint's reply bytes held unwritten
 // (EndpointOptions::reply_bytes_max, --http-reply-mib-max). A reply being written counts its
-// bytes (HttpConnection::write_reply). Before that, a ReceiveMessage reserves room for the
+// bytes (ReplyBytes::written, HttpConnection::write_reply). Before that, a ReceiveMessage
+// reserves room (ReplyBytes::reserved) for the
 // messages it is about to take, each at its worst: a body and attributes of SQS's largest size
 // (1 MiB: a queue may hold messages larger than its MaximumMessageSize says today, lowered since
 // or moved in by a redrive), every byte escaped in XML (a '"' is the 6 bytes of &quot;), plus
@@ -9,6 +10,11 @@
 // to be of use (one message; a FIFO retry's every message); over it, none: the poll waits on and
 // tries again. So replies that clients do not read hold the budget plus at most one receive's
 // worth, however many long polls wake at once.
+//
+// Only written replies make the endpoint refuse new requests (ReplyBytes::spent): a
+// reservation is each message at its worst (6 MiB), held for the moment a receive takes, and
+// counting it there would answer 503 to unrelated calls whenever a few receives run at once (a
+// long poll woken by nothing reserves too).
 //
 // One per connection, reused request after request: the pool thread running the request
 // reserves and gives back, the connection's own thread releases what is left once the reply is
@@ -23,10 +29,21 @@
 
 namespace shmq::daemon {
 
+// The endpoint's reply bytes held, shared by every connection.
+struct ReplyBytes {
+    std::atomic<std::size_t> written{0};  // of replies being written (or not read by their client)
+    std::atomic<std::size_t> reserved{0}; // by receives about to take messages
+
+    // Whether a new request is refused with 503: replies unread hold the whole budget.
+    [[nodiscard]] bool spent(std::size_t max) const noexcept {
+        return written.load(std::memory_order_relaxed) > max;
+    }
+};
+
 class ReplyBudget final : public ReceiveBudget {
   public:
-    // held: the endpoint's reply bytes held (shared by every connection); max: its budget.
-    ReplyBudget(std::atomic<std::size_t>& held, std::size_t max) noexcept : held_(held), max_(max) {}
+    // held: the endpoint's (outlives the budget); max: its budget.
+    ReplyBudget(ReplyBytes& held, std::size_t max) noexcept : held_(held), max_(max) {}
     ~ReplyBudget() { release(); }
     ReplyBudget(const ReplyBudget&) = delete;
     ReplyBudget& operator=(const ReplyBudget&) = delete;
@@ -40,7 +57,7 @@ class ReplyBudget final : public ReceiveBudget {
     [[nodiscard]] static std::size_t worst_message_reply_bytes() noexcept;
 
   private:
-    std::atomic<std::size_t>& held_;
+    ReplyBytes& held_;
     std::size_t max_;
     std::size_t reserved_ = 0;
 };
