@@ -3,6 +3,7 @@
 
 #include <boost/property_tree/ini_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -80,6 +81,25 @@ std::string value_in(const pt::ptree* section, std::string_view key) {
     return found == section->not_found() ? std::string() : found->second.data();
 }
 
+// Keys go to libcurl's signer and the session token into an HTTP header: a character outside
+// printable ASCII (a CR/LF, a space, a byte of another encoding) could add headers of its own or
+// sign something else than was meant. AWS's keys and tokens are base64 and alphanumerics.
+Result<AwsCredentials> checked(AwsCredentials credentials) {
+    const auto printable = [](const std::string& value) {
+        return std::all_of(value.begin(), value.end(), [](char c) { return c > ' ' && c < 0x7f; });
+    };
+    for (const auto& [value, name] : {std::pair{&credentials.access_key_id, "the access key id"},
+                                      std::pair{&credentials.secret_access_key, "the secret access key"},
+                                      std::pair{&credentials.session_token, "the session token"}}) {
+        if (!printable(*value)) {
+            return Error{Errc::invalid_parameter_value, std::string(name) + " from " + credentials.source +
+                                                            " has a character that is not printable ASCII (a "
+                                                            "space, a line break, a control character)"};
+        }
+    }
+    return credentials;
+}
+
 std::string profile_of(std::string_view configured, const AwsEnvironment& environment) {
     if (!configured.empty()) {
         return std::string(configured);
@@ -105,7 +125,7 @@ Result<AwsCredentials> resolve_credentials(std::string_view configured_profile, 
         const std::string key = non_empty(environment, "AWS_ACCESS_KEY_ID");
         const std::string secret = non_empty(environment, "AWS_SECRET_ACCESS_KEY");
         if (!key.empty() && !secret.empty()) {
-            return AwsCredentials{key, secret, non_empty(environment, "AWS_SESSION_TOKEN"), "environment"};
+            return checked({key, secret, non_empty(environment, "AWS_SESSION_TOKEN"), "the environment"});
         }
         if (!key.empty() || !secret.empty()) {
             return Error{Errc::invalid_parameter_value,
@@ -127,8 +147,7 @@ Result<AwsCredentials> resolve_credentials(std::string_view configured_profile, 
         const std::string key = value_in(section, "aws_access_key_id");
         const std::string secret = value_in(section, "aws_secret_access_key");
         if (!key.empty() && !secret.empty()) {
-            return AwsCredentials{key, secret, value_in(section, "aws_session_token"),
-                                  "profile " + profile + " in " + file->path};
+            return checked({key, secret, value_in(section, "aws_session_token"), "profile " + profile + " in " + file->path});
         }
         if (!key.empty() || !secret.empty()) {
             return Error{Errc::invalid_parameter_value, "profile " + profile + " in " + file->path + " has " +

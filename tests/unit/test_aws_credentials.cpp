@@ -74,7 +74,7 @@ TEST_CASE("aws credentials: the environment first, then the profile in the crede
     REQUIRE(from_environment);
     CHECK(from_environment->access_key_id == "AKIDENV");
     CHECK(from_environment->session_token == "env-token");
-    CHECK(from_environment->source == "environment");
+    CHECK(from_environment->source == "the environment");
 
     auto named = resolve_credentials("ops", home.environment()); // a named profile wins over the environment
     REQUIRE(named);
@@ -130,6 +130,38 @@ TEST_CASE("aws credentials: what is missing or wrong is said, with where, never 
     auto unnamed = resolve_credentials("nobody", home.environment());
     REQUIRE_FALSE(unnamed);
     CHECK(unnamed.error().message.starts_with(credentials + ": is writable")); // the file is read first
+}
+
+TEST_CASE("aws credentials: keys and tokens that could add a header or sign something else are refused", "[unit]") {
+    // The session token becomes an X-Amz-Security-Token header and the keys feed libcurl's
+    // signer: a CR/LF would let a credentials source inject headers into every request.
+    FakeHome home;
+    home.variables["AWS_ACCESS_KEY_ID"] = "AKIDENV";
+    home.variables["AWS_SECRET_ACCESS_KEY"] = "env-secret";
+    home.variables["AWS_SESSION_TOKEN"] = "token\r\nX-Injected: yes";
+    auto injected = resolve_credentials("", home.environment());
+    REQUIRE_FALSE(injected);
+    CHECK(injected.error().message == "the session token from the environment has a character that is not printable "
+                                      "ASCII (a space, a line break, a control character)");
+    CHECK(injected.error().message.find("Injected") == std::string::npos);
+    home.variables["AWS_SESSION_TOKEN"] = "IQoJb3JpZ2luX2VjE+/=";
+    CHECK(resolve_credentials("", home.environment()));
+    home.variables["AWS_ACCESS_KEY_ID"] = "AKID\x01";
+    CHECK_FALSE(resolve_credentials("", home.environment()));
+    home.variables.erase("AWS_ACCESS_KEY_ID");
+    home.variables.erase("AWS_SECRET_ACCESS_KEY");
+    home.variables.erase("AWS_SESSION_TOKEN");
+
+    const std::string credentials =
+        home.write("credentials", "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = two words\n");
+    auto spaced = resolve_credentials("", home.environment());
+    REQUIRE_FALSE(spaced);
+    CHECK(spaced.error().message == "the secret access key from profile default in " + credentials +
+                                        " has a character that is not printable ASCII (a space, a line break, a "
+                                        "control character)");
+    CHECK(spaced.error().message.find("words") == std::string::npos);
+    home.write("credentials", "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\xc3\xa9" "cret\n");
+    CHECK_FALSE(resolve_credentials("", home.environment()));
 }
 
 TEST_CASE("aws region: the bridge's config, AWS_REGION, AWS_DEFAULT_REGION, then the profile", "[unit]") {
