@@ -1,5 +1,6 @@
 // What a forward and a pull bridge have alike: who they are (settings, remote, runtime), their
-// metrics, their log lines, and their circuit: after a failed request nothing new is started
+// local queue, their metrics, their log lines, their loop (run, on the thread a Bridge gives
+// it), and their circuit: after a failed request nothing new is started
 // until a full-jitter backoff has passed; then one request probes (half-open), and a success
 // closes the circuit. A 4xx that retrying cannot fix (bad credentials, no such queue, a wrong
 // region) is retried at the slow pace. Each new failure is logged once, not once per retry.
@@ -9,12 +10,15 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <stop_token>
 #include <string>
 
 #include "bridge/bridge_metrics.h"
 #include "bridge/bridge_runtime.h"
 #include "bridge/bridge_settings.h"
 #include "bridge/retry_backoff.h"
+#include "shmq/queue.h"
 
 namespace shmq::bridge {
 
@@ -24,12 +28,36 @@ class BridgeCore {
 
     BridgeCore(BridgeSettings settings_in, std::shared_ptr<const RemoteEndpoint> remote_in, BridgeRuntime runtime_in)
         : settings(std::move(settings_in)), remote(std::move(remote_in)), runtime(std::move(runtime_in)),
-          backoff_(runtime.backoff_base, runtime.backoff_cap) {}
+          fifo(settings.local_queue.ends_with(".fifo")), backoff_(runtime.backoff_base, runtime.backoff_cap) {}
+    virtual ~BridgeCore() = default;
+    BridgeCore(const BridgeCore&) = delete;
+    BridgeCore& operator=(const BridgeCore&) = delete;
 
     const BridgeSettings settings;
     const std::shared_ptr<const RemoteEndpoint> remote;
     const BridgeRuntime runtime;
+    const bool fifo;
     BridgeMetrics metrics;
+    std::optional<Queue> queue; // the local queue, once open_queue() found it
+
+    // The bridge's loop, until stop is requested; then what it holds is settled or given back.
+    virtual void run(const std::stop_token& stop) = 0;
+    // With the stop request (from another thread): wakes a loop asleep where stop does not reach.
+    virtual void interrupt() {}
+
+    // The local queue (it may be created after the bridge starts): false, noted, while it is not there.
+    bool open_queue() {
+        if (queue) {
+            return true;
+        }
+        auto opened = runtime.client->open_queue(settings.local_queue);
+        if (!opened) {
+            note_failure("local queue " + settings.local_queue + ": " + opened.error().message);
+            return false;
+        }
+        queue.emplace(std::move(opened.value()));
+        return true;
+    }
 
     void log(const std::string& line) const {
         if (runtime.log) {

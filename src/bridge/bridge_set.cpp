@@ -6,6 +6,9 @@
 
 #include <boost/url/parse.hpp>
 
+#include "bridge/forward_bridge.h"
+#include "bridge/pull_bridge.h"
+
 namespace shmq::bridge {
 
 namespace {
@@ -90,17 +93,15 @@ Result<std::unique_ptr<BridgeSet>> BridgeSet::start(const Client& client, std::v
                 (settings.direction == Direction::forward ? " to " : " from ") + settings.remote_queue_url + " (" +
                 settings.region + ", credentials from " + endpoints[i]->credentials.source + ")");
         }
+        std::unique_ptr<Bridge> bridge;
         if (settings.direction == Direction::forward) {
-            auto bridge = std::make_unique<ForwardBridge>(settings, endpoints[i], runtime);
-            bridge->start();
-            set->views_.push_back({&bridge->settings(), &bridge->metrics()});
-            set->bridges_.emplace_back(std::move(bridge));
+            bridge = std::make_unique<ForwardBridge>(settings, endpoints[i], runtime);
         } else {
-            auto bridge = std::make_unique<PullBridge>(settings, endpoints[i], runtime);
-            bridge->start();
-            set->views_.push_back({&bridge->settings(), &bridge->metrics()});
-            set->bridges_.emplace_back(std::move(bridge));
+            bridge = std::make_unique<PullBridge>(settings, endpoints[i], runtime);
         }
+        bridge->start();
+        set->views_.push_back({&bridge->settings(), &bridge->metrics()});
+        set->bridges_.push_back(std::move(bridge));
     }
     return set;
 }
@@ -109,11 +110,11 @@ BridgeSet::~BridgeSet() { stop(); }
 
 void BridgeSet::stop() {
     // Bridges first, all at once, then the transport they use.
-    for (auto& bridge : bridges_) {
-        std::visit([](auto& running) { running->request_stop(); }, bridge);
+    for (const std::unique_ptr<Bridge>& bridge : bridges_) {
+        bridge->request_stop();
     }
-    for (auto& bridge : bridges_) {
-        std::visit([](auto& running) { running->stop(); }, bridge);
+    for (const std::unique_ptr<Bridge>& bridge : bridges_) {
+        bridge->stop();
     }
     transport_.reset();
 }

@@ -9,14 +9,13 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "bridge/aws_credentials.h"
+#include "bridge/bridge.h"
 #include "bridge/bridge_metrics.h"
-#include "bridge/forward_bridge.h"
-#include "bridge/pull_bridge.h"
 #include "bridge/sqs_transport.h"
+#include "shmq/client.h"
 
 namespace shmq::bridge {
 
@@ -40,7 +39,7 @@ class BridgeSet {
   private:
     BridgeSet() = default;
     std::unique_ptr<SqsTransport> transport_;
-    std::vector<std::variant<std::unique_ptr<ForwardBridge>, std::unique_ptr<PullBridge>>> bridges_;
+    std::vector<std::unique_ptr<Bridge>> bridges_;
     std::vector<BridgeView> views_;
 };
 

@@ -47,43 +47,27 @@ struct Mail {
     SqsReply reply;
 };
 
-} // namespace
-
-struct ForwardBridge::State : BridgeCore {
-    const bool fifo;
+struct ForwardState final : BridgeCore {
     const std::shared_ptr<Mailbox<Mail>> mailbox = std::make_shared<Mailbox<Mail>>();
 
     // The bridge thread's own.
-    std::optional<Queue> queue;
     std::deque<Held> waiting;                    // to send, oldest first
     std::list<std::shared_ptr<Batch>> in_flight; // sent, not answered
     SteadyClock::time_point next_renewal{};
+    std::string dead_letter_name;     // what RedrivePolicy named when last looked at
+    std::optional<Queue> dead_letter; // that queue, open
 
-    State(BridgeSettings settings_in, std::shared_ptr<const RemoteEndpoint> remote_in, BridgeRuntime runtime_in)
-        : BridgeCore(std::move(settings_in), std::move(remote_in), std::move(runtime_in)),
-          fifo(settings.local_queue.ends_with(".fifo")) {}
+    using BridgeCore::BridgeCore;
 
     std::int64_t now_ms() const { return runtime.client->clock().now_ns() / 1'000'000; }
 
     // --- mail from the transport's thread ---
 
     std::vector<Mail> take_mail() { return mailbox->take(); }
+    void interrupt() override { mailbox->interrupt(); }
     void wait_for_mail(const std::stop_token& stop, SteadyClock::time_point deadline) { mailbox->wait(stop, deadline); }
 
     // --- F1 take ---
-
-    bool open_queue() {
-        if (queue) {
-            return true;
-        }
-        auto opened = runtime.client->open_queue(settings.local_queue);
-        if (!opened) {
-            note_failure("local queue " + settings.local_queue + ": " + opened.error().message);
-            return false;
-        }
-        queue.emplace(std::move(opened.value()));
-        return true;
-    }
 
     Held hold(ReceivedMessage&& received) {
         Held held;
@@ -236,21 +220,18 @@ struct ForwardBridge::State : BridgeCore {
     // The sender's fault: to the local dead-letter queue, or kept out of the way.
     void refuse(Held& held, const std::string& reason) {
         metrics.failed.fetch_add(1, std::memory_order_relaxed);
-        const std::string target = dead_letter_queue();
-        if (!target.empty()) {
-            if (auto dead_letter = runtime.client->open_queue(target)) {
-                SendEntry entry;
-                entry.body = held.message.body;
-                entry.attributes = held.message.attributes.empty() ? nullptr : &held.message.attributes;
-                entry.message_group_id = held.message.message_group_id;
-                entry.message_deduplication_id = held.message.message_deduplication_id;
-                if (auto sent = dead_letter->send(entry)) {
-                    (void)queue->delete_message(held.handle);
-                    log("SQS refused a message (" + reason + "); moved to dead-letter queue " + target +
-                        " as " + sent->to_string());
-                    metrics.set_last_error("refused by SQS: " + reason);
-                    return;
-                }
+        if (Queue* target = dead_letter_queue()) {
+            SendEntry entry;
+            entry.body = held.message.body;
+            entry.attributes = held.message.attributes.empty() ? nullptr : &held.message.attributes;
+            entry.message_group_id = held.message.message_group_id;
+            entry.message_deduplication_id = held.message.message_deduplication_id;
+            if (auto sent = target->send(entry)) {
+                (void)queue->delete_message(held.handle);
+                log("SQS refused a message (" + reason + "); moved to dead-letter queue " + dead_letter_name +
+                    " as " + sent->to_string());
+                metrics.set_last_error("refused by SQS: " + reason);
+                return;
             }
         }
         (void)queue->change_visibility(held.handle, refused_visibility_s);
@@ -259,20 +240,29 @@ struct ForwardBridge::State : BridgeCore {
         metrics.set_last_error("refused by SQS: " + reason);
     }
 
-    std::string dead_letter_queue() const {
+    // The local queue's dead-letter queue as its RedrivePolicy names it now (it may change while
+    // the bridge runs); opened once per name, not per refused message.
+    Queue* dead_letter_queue() {
         auto attributes = runtime.client->get_queue_attributes(settings.local_queue, {"RedrivePolicy"});
-        if (!attributes) {
-            return {};
+        std::string name;
+        if (attributes) {
+            const auto policy = attributes->find("RedrivePolicy");
+            sqs::QueueConfig config;
+            if (policy != attributes->end() && !policy->second.empty() &&
+                sqs::apply_attributes(config, {{"RedrivePolicy", policy->second}}, false, settings.local_queue, nullptr)) {
+                name = config.dead_letter_target_name;
+            }
         }
-        const auto policy = attributes->find("RedrivePolicy");
-        if (policy == attributes->end() || policy->second.empty()) {
-            return {};
+        if (name != dead_letter_name || !dead_letter) {
+            dead_letter.reset();
+            dead_letter_name = name;
+            if (!name.empty()) {
+                if (auto opened = runtime.client->open_queue(name)) {
+                    dead_letter.emplace(std::move(opened.value()));
+                }
+            }
         }
-        sqs::QueueConfig config;
-        if (!sqs::apply_attributes(config, {{"RedrivePolicy", policy->second}}, false, settings.local_queue, nullptr)) {
-            return {};
-        }
-        return config.dead_letter_target_name;
+        return dead_letter ? &*dead_letter : nullptr;
     }
 
     // --- housekeeping ---
@@ -321,7 +311,7 @@ struct ForwardBridge::State : BridgeCore {
         waiting.clear();
     }
 
-    void run(const std::stop_token& stop) {
+    void run(const std::stop_token& stop) override {
         while (!stop.stop_requested() && !open_queue()) {
             wait_for_mail(stop, SteadyClock::now() + std::chrono::seconds(1));
         }
@@ -371,30 +361,9 @@ struct ForwardBridge::State : BridgeCore {
     }
 };
 
-ForwardBridge::ForwardBridge(BridgeSettings settings, std::shared_ptr<const RemoteEndpoint> remote,
-                             BridgeRuntime runtime)
-    : state_(std::make_unique<State>(std::move(settings), std::move(remote), std::move(runtime))) {}
+} // namespace
 
-ForwardBridge::~ForwardBridge() { stop(); }
-
-void ForwardBridge::start() {
-    thread_ = std::jthread([state = state_.get()](std::stop_token stop) { state->run(stop); });
-}
-
-void ForwardBridge::request_stop() {
-    thread_.request_stop();
-    state_->mailbox->interrupt();
-}
-
-void ForwardBridge::stop() {
-    if (!thread_.joinable()) {
-        return;
-    }
-    request_stop();
-    thread_.join();
-}
-
-const BridgeSettings& ForwardBridge::settings() const noexcept { return state_->settings; }
-const BridgeMetrics& ForwardBridge::metrics() const noexcept { return state_->metrics; }
+ForwardBridge::ForwardBridge(BridgeSettings settings, std::shared_ptr<const RemoteEndpoint> remote, BridgeRuntime runtime)
+    : Bridge(std::make_unique<ForwardState>(std::move(settings), std::move(remote), std::move(runtime))) {}
 
 } // namespace shmq::bridge

@@ -23,39 +23,22 @@
 // failed but retryable (SenderFault false) and a later entry of the same group accepted puts the
 // retried entry after it (whole-request failures, throttling, 5xx, timeouts, keep order).
 //
-// Thread contract: start() and stop() from one thread; the rest is the bridge's.
+// Thread contract: bridge.h.
 #pragma once
 
+#include <cstddef>
 #include <memory>
-#include <thread>
 
-#include "bridge/bridge_metrics.h"
+#include "bridge/bridge.h"
 #include "bridge/bridge_runtime.h"
-#include "bridge/bridge_settings.h"
 
 namespace shmq::bridge {
 
-class ForwardBridge {
+// Stopping waits for the answers in flight (5 s at most); messages not sent are made visible
+// again locally.
+class ForwardBridge final : public Bridge {
   public:
     ForwardBridge(BridgeSettings settings, std::shared_ptr<const RemoteEndpoint> remote, BridgeRuntime runtime);
-    ~ForwardBridge();
-    ForwardBridge(const ForwardBridge&) = delete;
-    ForwardBridge& operator=(const ForwardBridge&) = delete;
-
-    void start();
-    // Asks the bridge to stop without waiting (so that many stop at once); stop() waits.
-    void request_stop();
-    // Returns once the bridge's thread ended: answers in flight are waited for (5 s at most);
-    // messages not sent are made visible again locally.
-    void stop();
-
-    [[nodiscard]] const BridgeSettings& settings() const noexcept;
-    [[nodiscard]] const BridgeMetrics& metrics() const noexcept;
-
-  private:
-    struct State;
-    std::unique_ptr<State> state_;
-    std::jthread thread_;
 };
 
 } // namespace shmq::bridge

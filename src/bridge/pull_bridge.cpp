@@ -54,14 +54,10 @@ struct Mail {
     std::vector<std::string> handles; // remove, extend: the receipt handles sent
 };
 
-} // namespace
-
-struct PullBridge::State : BridgeCore {
-    const bool fifo;
+struct PullState final : BridgeCore {
     const std::shared_ptr<Mailbox<Mail>> mailbox = std::make_shared<Mailbox<Mail>>();
 
     // The bridge thread's own.
-    std::optional<Queue> queue;
     std::deque<Pulled> waiting;           // to write locally, in the order received
     std::deque<std::string> to_delete;    // written locally: receipt handles to delete remotely
     std::size_t polls_in_flight = 0;
@@ -69,9 +65,7 @@ struct PullBridge::State : BridgeCore {
     SteadyClock::time_point local_retry_at{};
     std::string local_error;              // what the local queue said last, while it refuses
 
-    State(BridgeSettings settings_in, std::shared_ptr<const RemoteEndpoint> remote_in, BridgeRuntime runtime_in)
-        : BridgeCore(std::move(settings_in), std::move(remote_in), std::move(runtime_in)),
-          fifo(settings.local_queue.ends_with(".fifo")) {}
+    using BridgeCore::BridgeCore;
 
     void submit(Call call, std::string_view action, std::string body, std::vector<std::string> handles = {}) {
         runtime.transport->submit(remote, action, std::move(body),
@@ -84,19 +78,6 @@ struct PullBridge::State : BridgeCore {
     void publish_in_flight() {
         metrics.requests_in_flight.store(static_cast<std::int64_t>(polls_in_flight + deletes_in_flight),
                                          std::memory_order_relaxed);
-    }
-
-    bool open_queue() {
-        if (queue) {
-            return true;
-        }
-        auto opened = runtime.client->open_queue(settings.local_queue);
-        if (!opened) {
-            note_failure("local queue " + settings.local_queue + ": " + opened.error().message);
-            return false;
-        }
-        queue.emplace(std::move(opened.value()));
-        return true;
     }
 
     // --- P1 poll ---
@@ -295,7 +276,7 @@ struct PullBridge::State : BridgeCore {
         metrics.lag_ms.store(oldest == 0 ? 0 : std::max<std::int64_t>(0, now_ms - oldest), std::memory_order_relaxed);
     }
 
-    void run(const std::stop_token& stop) {
+    void run(const std::stop_token& stop) override {
         while (!stop.stop_requested() && !open_queue()) {
             mailbox->wait(stop, SteadyClock::now() + std::chrono::seconds(1));
         }
@@ -307,7 +288,7 @@ struct PullBridge::State : BridgeCore {
             flush_deletes(false);
             extend_visibility();
             publish_lag();
-            const bool room = waiting.size() < pending_max;
+            const bool room = waiting.size() < PullBridge::pending_max;
             if (circuit_open()) {
                 if (room && may_probe(polls_in_flight)) {
                     poll();
@@ -345,26 +326,9 @@ struct PullBridge::State : BridgeCore {
     }
 };
 
+} // namespace
+
 PullBridge::PullBridge(BridgeSettings settings, std::shared_ptr<const RemoteEndpoint> remote, BridgeRuntime runtime)
-    : state_(std::make_unique<State>(std::move(settings), std::move(remote), std::move(runtime))) {}
-
-PullBridge::~PullBridge() { stop(); }
-
-void PullBridge::start() {
-    thread_ = std::jthread([state = state_.get()](std::stop_token stop) { state->run(stop); });
-}
-
-void PullBridge::request_stop() { thread_.request_stop(); }
-
-void PullBridge::stop() {
-    if (!thread_.joinable()) {
-        return;
-    }
-    request_stop();
-    thread_.join();
-}
-
-const BridgeSettings& PullBridge::settings() const noexcept { return state_->settings; }
-const BridgeMetrics& PullBridge::metrics() const noexcept { return state_->metrics; }
+    : Bridge(std::make_unique<PullState>(std::move(settings), std::move(remote), std::move(runtime))) {}
 
 } // namespace shmq::bridge

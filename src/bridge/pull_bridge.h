@@ -17,43 +17,26 @@
 //               visibility extended (ChangeMessageVisibilityBatch) before it would lapse.
 //   P5 circuit: a failed poll opens the circuit (bridge_core.h).
 //
-// Thread contract: start() and stop() from one thread; the rest is the bridge's.
+// Thread contract: bridge.h.
 #pragma once
 
+#include <cstddef>
 #include <memory>
-#include <thread>
 
-#include "bridge/bridge_metrics.h"
+#include "bridge/bridge.h"
 #include "bridge/bridge_runtime.h"
-#include "bridge/bridge_settings.h"
 
 namespace shmq::bridge {
 
-class PullBridge {
+// Stopping writes what was received locally and deletes it remotely (deletes waited for, a few
+// seconds at most); long polls in flight are left to end (what they take becomes visible
+// remotely again after visibility_timeout_s).
+class PullBridge final : public Bridge {
   public:
     // Messages received from SQS and not yet written locally, beyond which no poll is started.
     static constexpr std::size_t pending_max = 200;
 
     PullBridge(BridgeSettings settings, std::shared_ptr<const RemoteEndpoint> remote, BridgeRuntime runtime);
-    ~PullBridge();
-    PullBridge(const PullBridge&) = delete;
-    PullBridge& operator=(const PullBridge&) = delete;
-
-    void start();
-    // Asks the bridge to stop without waiting (so that many stop at once); stop() waits.
-    void request_stop();
-    // Returns once the bridge's thread ended: what was received is written locally and deleted
-    // remotely (deletes waited for, a few seconds at most); long polls in flight are left to
-    // end (what they take becomes visible remotely again after visibility_timeout_s).
-    void stop();
-
-    [[nodiscard]] const BridgeSettings& settings() const noexcept;
-    [[nodiscard]] const BridgeMetrics& metrics() const noexcept;
-
-  private:
-    struct State;
-    std::unique_ptr<State> state_;
-    std::jthread thread_;
 };
 
 } // namespace shmq::bridge

@@ -173,11 +173,24 @@ TEST_CASE("forward: an entry SQS refuses as the sender's fault goes to the local
     bridge.start();
     REQUIRE(eventually([&] { return bridge.metrics().carried.load() == 2 && bridge.metrics().failed.load() == 1; }));
     REQUIRE(eventually([&] { return held_locally(local.ns.client(), "forward-big") == 0; }));
+    // The policy changed while the bridge runs: the next refusal goes where it names now.
+    local.ns.make_queue("forward-dead-2");
+    REQUIRE(local.ns.client().set_queue_attributes(
+        "forward-big", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + Client::queue_arn("forward-dead-2") +
+                                              R"(","maxReceiveCount":"5"})"}}));
+    entry.body = long_body + " again";
+    REQUIRE(out.send(entry));
+    REQUIRE(eventually([&] { return bridge.metrics().failed.load() == 2; }));
+    REQUIRE(eventually([&] { return held_locally(local.ns.client(), "forward-big") == 0; }));
     bridge.stop();
     const std::vector<ReceivedMessage> dead = drain(local.ns.client(), "forward-dead");
     REQUIRE(dead.size() == 1);
     CHECK(dead[0].body == long_body);
-    CHECK(local.log.has("moved to dead-letter queue forward-dead"));
+    const std::vector<ReceivedMessage> dead_again = drain(local.ns.client(), "forward-dead-2");
+    REQUIRE(dead_again.size() == 1);
+    CHECK(dead_again[0].body == long_body + " again");
+    CHECK(local.log.has("moved to dead-letter queue forward-dead "));
+    CHECK(local.log.has("moved to dead-letter queue forward-dead-2 "));
     CHECK(bridge.metrics().last_error().find("refused by SQS") != std::string::npos);
     std::set<std::string> carried;
     for (const ReceivedMessage& message : drain(remote.ns().client(), "forward-small")) {
