@@ -32,6 +32,27 @@ void sample(std::string& out, std::string_view name, std::string_view labels, do
     out += std::string(name) + (labels.empty() ? "" : "{" + std::string(labels) + "}") + " " + number + "\n";
 }
 
+// One histogram's samples: its buckets cumulated (count(i) observations in bucket i, whose upper
+// bound is upper_s(i) seconds; the last bucket is +Inf), then _sum and _count.
+template <typename Count, typename UpperBound>
+void histogram(std::string& out, std::string_view name, std::string_view labels, std::size_t buckets,
+               const Count& count, const UpperBound& upper_s, double sum_s) {
+    const std::string prefix = labels.empty() ? std::string() : std::string(labels) + ",";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < buckets; ++i) {
+        cumulative += count(i);
+        char bound[32];
+        if (i + 1 < buckets) {
+            std::snprintf(bound, sizeof bound, "%g", upper_s(i));
+        } else {
+            std::snprintf(bound, sizeof bound, "+Inf");
+        }
+        sample(out, std::string(name) + "_bucket", prefix + "le=\"" + bound + "\"", static_cast<double>(cumulative));
+    }
+    sample(out, std::string(name) + "_sum", labels, sum_s);
+    sample(out, std::string(name) + "_count", labels, static_cast<double>(cumulative));
+}
+
 void render_bridges(std::string& out, std::span<const bridge::BridgeView> bridges) {
     if (bridges.empty()) {
         return;
@@ -86,21 +107,11 @@ void render_bridges(std::string& out, std::span<const bridge::BridgeView> bridge
     family(out, "shmq_bridge_request_seconds", "histogram", "Requests to SQS: sent to answered.");
     for (const bridge::BridgeView& view : bridges) {
         const bridge::LatencyHistogram& latency = view.metrics->latency;
-        std::uint64_t cumulative = 0;
-        for (std::size_t i = 0; i < bridge::LatencyHistogram::bucket_count; ++i) {
-            cumulative += latency.bucket(i);
-            char bound[32];
-            if (i + 1 < bridge::LatencyHistogram::bucket_count) {
-                std::snprintf(bound, sizeof bound, "%g",
-                              static_cast<double>(bridge::LatencyHistogram::bucket_upper_ms(i)) / 1000.0);
-            } else {
-                std::snprintf(bound, sizeof bound, "+Inf");
-            }
-            sample(out, "shmq_bridge_request_seconds_bucket", bridge_label(view) + ",le=\"" + bound + "\"",
-                   static_cast<double>(cumulative));
-        }
-        sample(out, "shmq_bridge_request_seconds_sum", bridge_label(view), static_cast<double>(latency.sum_ns()) * 1e-9);
-        sample(out, "shmq_bridge_request_seconds_count", bridge_label(view), static_cast<double>(cumulative));
+        histogram(
+            out, "shmq_bridge_request_seconds", bridge_label(view), bridge::LatencyHistogram::bucket_count,
+            [&](std::size_t i) { return latency.bucket(i); },
+            [](std::size_t i) { return static_cast<double>(bridge::LatencyHistogram::bucket_upper_ms(i)) / 1000.0; },
+            static_cast<double>(latency.sum_ns()) * 1e-9);
     }
 }
 
@@ -205,20 +216,10 @@ std::string render_metrics(const Client& client, const JournalMetrics* journal,
     family(out, "shmq_journal_durable_sequence", "gauge", "Sequence of the last durable journal record.");
     sample(out, "shmq_journal_durable_sequence", "", static_cast<double>(durable));
     family(out, "shmq_journal_commit_seconds", "histogram", "Journal commits: submitted write to completed fdatasync.");
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < journal->commit_buckets.size(); ++i) {
-        cumulative += journal->commit_buckets[i].load(std::memory_order_relaxed);
-        char bound[32];
-        if (i < JournalMetrics::latency_bounds_s.size()) {
-            std::snprintf(bound, sizeof bound, "%g", JournalMetrics::latency_bounds_s[i]);
-        } else {
-            std::snprintf(bound, sizeof bound, "+Inf");
-        }
-        sample(out, "shmq_journal_commit_seconds_bucket", "le=\"" + std::string(bound) + "\"",
-               static_cast<double>(cumulative));
-    }
-    sample(out, "shmq_journal_commit_seconds_sum", "", load(journal->commit_ns_total) * 1e-9);
-    sample(out, "shmq_journal_commit_seconds_count", "", load(journal->commits));
+    histogram(
+        out, "shmq_journal_commit_seconds", "", journal->commit_buckets.size(),
+        [&](std::size_t i) { return journal->commit_buckets[i].load(std::memory_order_relaxed); },
+        [](std::size_t i) { return JournalMetrics::latency_bounds_s[i]; }, load(journal->commit_ns_total) * 1e-9);
     const struct {
         std::string_view name, type, help;
         const std::atomic<std::uint64_t>& value;
