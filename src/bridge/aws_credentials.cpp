@@ -1,9 +1,9 @@
 // The standard AWS credential and region sources (see aws_credentials.h).
 #include "aws_credentials.h"
 
+#include <algorithm>
 #include <boost/property_tree/ini_parser.hpp>
 #include <boost/property_tree/ptree.hpp>
-#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -129,8 +129,9 @@ Result<AwsCredentials> resolve_credentials(std::string_view configured_profile, 
         }
         if (!key.empty() || !secret.empty()) {
             return Error{Errc::invalid_parameter_value,
-                         std::string("the environment has ") + (key.empty() ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID") +
-                             " without " + (key.empty() ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY")};
+                         std::string("the environment has ") +
+                             (key.empty() ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID") + " without " +
+                             (key.empty() ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY")};
         }
     }
     const std::string profile = profile_of(configured_profile, environment);
@@ -142,22 +143,27 @@ Result<AwsCredentials> resolve_credentials(std::string_view configured_profile, 
     if (!config_file) {
         return config_file.error();
     }
-    for (const auto& [file, is_config] : {std::pair{&credentials_file.value(), false}, std::pair{&config_file.value(), true}}) {
+    for (const auto& [file, is_config] :
+         {std::pair{&credentials_file.value(), false}, std::pair{&config_file.value(), true}}) {
         const pt::ptree* section = section_of(*file, profile, is_config);
         const std::string key = value_in(section, "aws_access_key_id");
         const std::string secret = value_in(section, "aws_secret_access_key");
         if (!key.empty() && !secret.empty()) {
-            return checked({key, secret, value_in(section, "aws_session_token"), "profile " + profile + " in " + file->path});
+            return checked(
+                {key, secret, value_in(section, "aws_session_token"), "profile " + profile + " in " + file->path});
         }
         if (!key.empty() || !secret.empty()) {
-            return Error{Errc::invalid_parameter_value, "profile " + profile + " in " + file->path + " has " +
-                                                            (key.empty() ? "aws_secret_access_key without aws_access_key_id"
-                                                                         : "aws_access_key_id without aws_secret_access_key")};
+            return Error{Errc::invalid_parameter_value,
+                         "profile " + profile + " in " + file->path + " has " +
+                             (key.empty() ? "aws_secret_access_key without aws_access_key_id"
+                                          : "aws_access_key_id without aws_secret_access_key")};
         }
     }
     return Error{Errc::invalid_parameter_value,
                  "no AWS credentials: " +
-                     std::string(configured_profile.empty() ? "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and " : "") +
+                     std::string(configured_profile.empty()
+                                     ? "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and "
+                                     : "") +
                      "profile " + profile + " has no keys in " +
                      (credentials_file->path.empty() ? std::string("(no credentials file: HOME is not set)")
                                                      : credentials_file->path) +
@@ -182,11 +188,11 @@ Result<std::string> resolve_region(std::string_view configured, std::string_view
     if (std::string region = value_in(section_of(config_file.value(), profile, true), "region"); !region.empty()) {
         return region;
     }
-    return Error{Errc::invalid_parameter_value, "no AWS region: none in the bridge's config, AWS_REGION and "
-                                                "AWS_DEFAULT_REGION are not set, and profile " +
-                                                    profile + " names none in " +
-                                                    (config_file->path.empty() ? std::string("(no config file)")
-                                                                               : config_file->path)};
+    return Error{Errc::invalid_parameter_value,
+                 "no AWS region: none in the bridge's config, AWS_REGION and "
+                 "AWS_DEFAULT_REGION are not set, and profile " +
+                     profile + " names none in " +
+                     (config_file->path.empty() ? std::string("(no config file)") : config_file->path)};
 }
 
 } // namespace shmq::bridge

@@ -28,7 +28,8 @@ struct AwsCredentials {
     std::string access_key_id;
     std::string secret_access_key;
     std::string session_token; // empty: none
-    std::string source;        // where they came from, for logs ("the environment", "profile P in FILE"); keys and token are printable ASCII
+    std::string source; // where they came from, for logs ("the environment", "profile P in FILE"); keys and token are
+                        // printable ASCII
 };
 
 // What the lookup reads of its process: the environment, injectable for tests.

@@ -7,7 +7,9 @@ namespace shmq::bridge {
 
 Bridge::Bridge(std::unique_ptr<BridgeCore> core) : core_(std::move(core)) {}
 
-Bridge::~Bridge() { stop(); }
+Bridge::~Bridge() {
+    stop();
+}
 
 void Bridge::start() {
     thread_ = std::jthread([core = core_.get()](std::stop_token stop) { core->run(stop); });
@@ -26,7 +28,11 @@ void Bridge::stop() {
     thread_.join();
 }
 
-const BridgeSettings& Bridge::settings() const noexcept { return core_->settings; }
-const BridgeMetrics& Bridge::metrics() const noexcept { return core_->metrics; }
+const BridgeSettings& Bridge::settings() const noexcept {
+    return core_->settings;
+}
+const BridgeMetrics& Bridge::metrics() const noexcept {
+    return core_->metrics;
+}
 
 } // namespace shmq::bridge

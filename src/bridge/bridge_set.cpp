@@ -2,9 +2,8 @@
 #include "bridge_set.h"
 
 #include <algorithm>
-#include <cctype>
-
 #include <boost/url/parse.hpp>
+#include <cctype>
 
 #include "bridge/forward_bridge.h"
 #include "bridge/pull_bridge.h"
@@ -58,9 +57,9 @@ Result<std::unique_ptr<BridgeSet>> BridgeSet::start(const Client& client, std::v
                                 "queue " + settings.local_queue +
                                     " does not exist (declare it under [queues], or create it before shmqd starts)");
         }
-        auto region = resolve_region(settings.region.empty() ? region_of_queue_url(settings.remote_queue_url)
-                                                             : settings.region,
-                                     settings.profile, environment);
+        auto region =
+            resolve_region(settings.region.empty() ? region_of_queue_url(settings.remote_queue_url) : settings.region,
+                           settings.profile, environment);
         if (!region) {
             return bridge_error(settings, "region", region.error().message);
         }
@@ -106,7 +105,9 @@ Result<std::unique_ptr<BridgeSet>> BridgeSet::start(const Client& client, std::v
     return set;
 }
 
-BridgeSet::~BridgeSet() { stop(); }
+BridgeSet::~BridgeSet() {
+    stop();
+}
 
 void BridgeSet::stop() {
     // Bridges first, all at once, then the transport they use.

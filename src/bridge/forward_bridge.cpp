@@ -176,9 +176,15 @@ struct ForwardState final : BridgeCore {
         std::vector<Held> retry;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             switch (outcomes[i].fate) {
-            case EntryFate::accepted: accepted.push_back(batch[i].handle); break;
-            case EntryFate::retry: retry.push_back(std::move(batch[i])); break;
-            case EntryFate::sender_fault: refuse(batch[i], outcomes[i].reason); break;
+            case EntryFate::accepted:
+                accepted.push_back(batch[i].handle);
+                break;
+            case EntryFate::retry:
+                retry.push_back(std::move(batch[i]));
+                break;
+            case EntryFate::sender_fault:
+                refuse(batch[i], outcomes[i].reason);
+                break;
             }
         }
         if (!accepted.empty()) {
@@ -228,8 +234,8 @@ struct ForwardState final : BridgeCore {
             entry.message_deduplication_id = held.message.message_deduplication_id;
             if (auto sent = target->send(entry)) {
                 (void)queue->delete_message(held.handle);
-                log("SQS refused a message (" + reason + "); moved to dead-letter queue " + dead_letter_name +
-                    " as " + sent->to_string());
+                log("SQS refused a message (" + reason + "); moved to dead-letter queue " + dead_letter_name + " as " +
+                    sent->to_string());
                 metrics.set_last_error("refused by SQS: " + reason);
                 return;
             }
@@ -249,7 +255,8 @@ struct ForwardState final : BridgeCore {
             const auto policy = attributes->find("RedrivePolicy");
             sqs::QueueConfig config;
             if (policy != attributes->end() && !policy->second.empty() &&
-                sqs::apply_attributes(config, {{"RedrivePolicy", policy->second}}, false, settings.local_queue, nullptr)) {
+                sqs::apply_attributes(config, {{"RedrivePolicy", policy->second}}, false, settings.local_queue,
+                                      nullptr)) {
                 name = config.dead_letter_target_name;
             }
         }
@@ -363,7 +370,8 @@ struct ForwardState final : BridgeCore {
 
 } // namespace
 
-ForwardBridge::ForwardBridge(BridgeSettings settings, std::shared_ptr<const RemoteEndpoint> remote, BridgeRuntime runtime)
+ForwardBridge::ForwardBridge(BridgeSettings settings, std::shared_ptr<const RemoteEndpoint> remote,
+                             BridgeRuntime runtime)
     : Bridge(std::make_unique<ForwardState>(std::move(settings), std::move(remote), std::move(runtime))) {}
 
 } // namespace shmq::bridge

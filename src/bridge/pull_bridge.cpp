@@ -35,8 +35,10 @@ bool refused_for_good(Errc error) noexcept {
     case Errc::invalid_parameter_value:
     case Errc::missing_parameter:
     case Errc::invalid_attribute_name:
-    case Errc::invalid_attribute_value: return true;
-    default: return false;
+    case Errc::invalid_attribute_value:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -58,12 +60,12 @@ struct PullState final : BridgeCore {
     const std::shared_ptr<Mailbox<Mail>> mailbox = std::make_shared<Mailbox<Mail>>();
 
     // The bridge thread's own.
-    std::deque<Pulled> waiting;           // to write locally, in the order received
-    std::deque<std::string> to_delete;    // written locally: receipt handles to delete remotely
+    std::deque<Pulled> waiting;        // to write locally, in the order received
+    std::deque<std::string> to_delete; // written locally: receipt handles to delete remotely
     std::size_t polls_in_flight = 0;
     std::size_t deletes_in_flight = 0;
     SteadyClock::time_point local_retry_at{};
-    std::string local_error;              // what the local queue said last, while it refuses
+    std::string local_error; // what the local queue said last, while it refuses
 
     using BridgeCore::BridgeCore;
 
@@ -101,7 +103,9 @@ struct PullState final : BridgeCore {
             close_circuit();
             take(read_receive_message(mail.reply));
             break;
-        case Call::remove: settle_deletes(mail); break;
+        case Call::remove:
+            settle_deletes(mail);
+            break;
         case Call::extend:
             if (!mail.reply.ok()) {
                 note_failure("ChangeMessageVisibilityBatch on " + settings.remote_queue_url + ": " +
@@ -191,8 +195,8 @@ struct PullState final : BridgeCore {
             waiting.swap(still_waiting);
             metrics.carried.fetch_add(carried, std::memory_order_relaxed);
             if (refused > 0) {
-                note_failure("local queue " + settings.local_queue + " refused a write (kept, tried again): " +
-                             local_error);
+                note_failure("local queue " + settings.local_queue +
+                             " refused a write (kept, tried again): " + local_error);
                 local_retry_at = SteadyClock::now() + local_retry;
                 return;
             }
@@ -261,7 +265,8 @@ struct PullState final : BridgeCore {
 
     void submit_extend(std::vector<std::string>& handles) {
         metrics.extended.fetch_add(handles.size(), std::memory_order_relaxed);
-        std::string body = change_visibility_batch_body(settings.remote_queue_url, handles, settings.visibility_timeout_s);
+        std::string body =
+            change_visibility_batch_body(settings.remote_queue_url, handles, settings.visibility_timeout_s);
         submit(Call::extend, "ChangeMessageVisibilityBatch", std::move(body), std::exchange(handles, {}));
     }
 

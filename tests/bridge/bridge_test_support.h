@@ -10,14 +10,24 @@
 #include <vector>
 
 #include "bridge/bridge_runtime.h"
+#include "bridge/bridge_settings.h"
 #include "bridge/remote_sqs.h"
 
 namespace shmq::testing {
 
+// A bridge's settings as a test starts from: the rest at their defaults.
+inline bridge::BridgeSettings bridge_settings(std::string name, std::string local_queue, bridge::Direction direction,
+                                              std::string remote_queue_url) {
+    bridge::BridgeSettings settings;
+    settings.name = std::move(name);
+    settings.local_queue = std::move(local_queue);
+    settings.direction = direction;
+    settings.remote_queue_url = std::move(remote_queue_url);
+    return settings;
+}
 
 // Polls until done() or 60 s; true if done. The bound only ends a test that would hang.
-template <class Predicate>
-inline bool eventually(Predicate done) {
+template <class Predicate> inline bool eventually(Predicate done) {
     for (int waited_ms = 0; waited_ms < 60'000; waited_ms += 10) {
         if (done()) {
             return true;

@@ -6,14 +6,13 @@
 #pragma once
 
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-
-#include <future>
-#include <optional>
 
 #include <boost/json.hpp>
+#include <future>
+#include <netinet/in.h>
+#include <optional>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "bridge/sqs_transport.h"
 #include "durability/shmqd_fixture.h"
@@ -42,6 +41,20 @@ inline bridge::SqsReply call_remote(bridge::SqsTransport& transport,
     transport.submit(std::move(endpoint), action, boost::json::serialize(body),
                      [&](bridge::SqsReply&& reply) { answered.set_value(std::move(reply)); });
     return answered.get_future().get();
+}
+
+// CreateQueue over HTTP; the QueueUrl it answered.
+inline std::string create_remote_queue(bridge::SqsTransport& transport,
+                                       std::shared_ptr<const bridge::RemoteEndpoint> endpoint, const std::string& name,
+                                       const boost::json::object& attributes = {}) {
+    boost::json::object body{{"QueueName", name}};
+    if (!attributes.empty()) {
+        body["Attributes"] = attributes;
+    }
+    const bridge::SqsReply reply = call_remote(transport, std::move(endpoint), "CreateQueue", body);
+    INFO(reply.describe());
+    REQUIRE(reply.ok());
+    return std::string(reply.json.at("QueueUrl").as_string());
 }
 
 inline constexpr const char* remote_key = "AKIDBRIDGETEST";
@@ -110,21 +123,14 @@ class RemoteSqs {
 
     // CreateQueue over HTTP; the QueueUrl it answered.
     std::string create_queue(const std::string& name, const boost::json::object& attributes = {}) {
-        boost::json::object body{{"QueueName", name}};
-        if (!attributes.empty()) {
-            body["Attributes"] = attributes;
-        }
-        const bridge::SqsReply reply = call("CreateQueue", body);
-        INFO(reply.describe());
-        REQUIRE(reply.ok());
-        return std::string(reply.json.at("QueueUrl").as_string());
+        return create_remote_queue(transport_, endpoint(), name, attributes);
     }
 
   private:
     void start(const std::string& listen) {
-        daemon_.emplace(ChildProcess::exec(SHMQD_BINARY,
-                                           {"--data-dir", data_path_ + "/data", "--namespace", ns_.name(), "--listen", listen,
-                                            "--credentials", credentials_path_, "--region", remote_region}));
+        daemon_.emplace(
+            ChildProcess::exec(SHMQD_BINARY, {"--data-dir", data_path_ + "/data", "--namespace", ns_.name(), "--listen",
+                                              listen, "--credentials", credentials_path_, "--region", remote_region}));
         const std::string listening = daemon_->read_line();
         const std::string prefix = "shmqd listening on ";
         REQUIRE(listening.starts_with(prefix));

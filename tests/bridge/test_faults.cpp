@@ -6,7 +6,6 @@
 // (a slow answer's request reaches the remote after the bridge gave up on it: SQS's
 // deduplication must drop the retry), and the failures must show in the metrics.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <numeric>
 #include <set>
@@ -25,9 +24,8 @@ struct FaultProxy {
     std::string url;
 
     FaultProxy(const std::string& upstream, const std::string& faults)
-        : process(ChildProcess::exec("/usr/bin/env",
-                                     {"python3", SHMQ_FAULT_PROXY, "--upstream", upstream, "--faults", faults,
-                                      "--slow-seconds", "2"})) {
+        : process(ChildProcess::exec("/usr/bin/env", {"python3", SHMQ_FAULT_PROXY, "--upstream", upstream, "--faults",
+                                                      faults, "--slow-seconds", "2"})) {
         const std::string line = process.read_line();
         REQUIRE(line.starts_with("listening on "));
         url = line.substr(std::string("listening on ").size());
@@ -61,10 +59,8 @@ TEST_CASE("faults: a FIFO queue forwarded through throttling, 500s, drops and ti
     for (const std::string& group : groups) {
         send_numbered(out, 0, per_group, group);
     }
-    bridge::BridgeSettings settings;
-    settings.name = "faults";
-    settings.local_queue = "faults-out.fifo";
-    settings.remote_queue_url = remote_url;
+    bridge::BridgeSettings settings =
+        bridge_settings("faults", "faults-out.fifo", bridge::Direction::forward, remote_url);
     settings.requests_in_flight = 3;
     bridge::ForwardBridge bridge(settings, proxy.endpoint(remote), local.runtime());
     bridge.start();
@@ -99,11 +95,7 @@ TEST_CASE("faults: a standard queue pulled through throttling, 500s, drops and t
     FaultProxy proxy(remote.url(), "throttle:2,500:2,drop:2,slow:1,throttle:1,drop:1");
     LocalSide local(impatient());
     local.ns.make_queue("faults-target");
-    bridge::BridgeSettings settings;
-    settings.name = "faults";
-    settings.local_queue = "faults-target";
-    settings.direction = bridge::Direction::pull;
-    settings.remote_queue_url = remote_url;
+    bridge::BridgeSettings settings = bridge_settings("faults", "faults-target", bridge::Direction::pull, remote_url);
     settings.requests_in_flight = 2;
     settings.visibility_timeout_s = 2; // a message a timed-out poll took comes back soon
     bridge::PullBridge bridge(settings, proxy.endpoint(remote), local.runtime());

@@ -5,13 +5,12 @@
 // remote and a restart on the same port. Waits are bounded polls for a state (never a sleep that
 // hopes): the bound only ends a test that would otherwise hang.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <numeric>
 #include <set>
 
-#include "bridge/forward_bridge.h"
 #include "bridge/bridge_test_support.h"
+#include "bridge/forward_bridge.h"
 
 using namespace shmq;
 using namespace shmq::testing;
@@ -19,11 +18,7 @@ using namespace shmq::testing;
 namespace {
 
 bridge::BridgeSettings forward(const std::string& local, const std::string& remote_url) {
-    bridge::BridgeSettings settings;
-    settings.name = "test-forward";
-    settings.local_queue = local;
-    settings.direction = bridge::Direction::forward;
-    settings.remote_queue_url = remote_url;
+    bridge::BridgeSettings settings = bridge_settings("test-forward", local, bridge::Direction::forward, remote_url);
     settings.requests_in_flight = 4;
     settings.batch_window = std::chrono::milliseconds(5);
     return settings;
@@ -84,8 +79,7 @@ TEST_CASE("forward: FIFO groups keep their order, through a SIGKILLed remote and
     // While the remote is down nothing is lost: the bridge opens its circuit and keeps the rest.
     REQUIRE(eventually([&] { return bridge.metrics().request_errors.load() > 0; }));
     const std::uint64_t carried_before_restart = bridge.metrics().carried.load();
-    CHECK(held_locally(local.ns.client(), "forward-out.fifo") ==
-          groups.size() * per_group - carried_before_restart);
+    CHECK(held_locally(local.ns.client(), "forward-out.fifo") == groups.size() * per_group - carried_before_restart);
     remote.restart();
     REQUIRE(eventually([&] { return held_locally(local.ns.client(), "forward-out.fifo") == 0; }));
     CHECK(bridge.metrics().circuit_state() == bridge::CircuitState::closed);

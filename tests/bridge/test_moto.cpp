@@ -5,7 +5,6 @@
 // bridge's MD5s against another implementation's, and a FIFO queue's groups keep their order
 // through both hops.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <numeric>
 #include <set>
@@ -44,26 +43,9 @@ struct Moto {
     }
 
     std::string create_queue(const std::string& name, const boost::json::object& attributes = {}) {
-        boost::json::object body{{"QueueName", name}};
-        if (!attributes.empty()) {
-            body["Attributes"] = attributes;
-        }
-        const bridge::SqsReply reply = call("CreateQueue", body);
-        INFO(reply.describe());
-        REQUIRE(reply.ok());
-        return std::string(reply.json.at("QueueUrl").as_string());
+        return create_remote_queue(transport, endpoint(), name, attributes);
     }
 };
-
-bridge::BridgeSettings settings(const std::string& name, const std::string& local, bridge::Direction direction,
-                                const std::string& remote_url) {
-    bridge::BridgeSettings out;
-    out.name = name;
-    out.local_queue = local;
-    out.direction = direction;
-    out.remote_queue_url = remote_url;
-    return out;
-}
 
 } // namespace
 
@@ -75,9 +57,9 @@ TEST_CASE("moto: a standard queue carried out to moto_server and back keeps bodi
     local.ns.make_queue("from-moto");
     constexpr int count = 150;
     send_numbered(out, 0, count);
-    bridge::ForwardBridge forward(settings("out", "to-moto", bridge::Direction::forward, moto_url), moto.endpoint(),
-                                  local.runtime());
-    bridge::PullBridge pull(settings("in", "from-moto", bridge::Direction::pull, moto_url), moto.endpoint(),
+    bridge::ForwardBridge forward(bridge_settings("out", "to-moto", bridge::Direction::forward, moto_url),
+                                  moto.endpoint(), local.runtime());
+    bridge::PullBridge pull(bridge_settings("in", "from-moto", bridge::Direction::pull, moto_url), moto.endpoint(),
                             local.runtime());
     forward.start();
     pull.start();
@@ -110,13 +92,13 @@ TEST_CASE("moto: FIFO groups keep their order out to moto_server and back", "[br
     for (const std::string& group : groups) {
         send_numbered(out, 0, per_group, group);
     }
-    bridge::ForwardBridge forward(settings("out", "to-moto.fifo", bridge::Direction::forward, moto_url),
+    bridge::ForwardBridge forward(bridge_settings("out", "to-moto.fifo", bridge::Direction::forward, moto_url),
                                   moto.endpoint(), local.runtime());
     // One long poll at a time: moto 5.2.1 hands one group's messages to several long polls that
     // wait at once (measured: 4 concurrent 3 s polls, then a batch of 10 of one group; each of 10
     // rounds split the group over 3 or 4 polls). SQS keeps a group to one receiver while any of
     // its messages is in flight, and the shmqd remote tests pull FIFO with several polls.
-    bridge::BridgeSettings pull_settings = settings("in", "from-moto.fifo", bridge::Direction::pull, moto_url);
+    bridge::BridgeSettings pull_settings = bridge_settings("in", "from-moto.fifo", bridge::Direction::pull, moto_url);
     pull_settings.requests_in_flight = 1;
     bridge::PullBridge pull(pull_settings, moto.endpoint(), local.runtime());
     forward.start();

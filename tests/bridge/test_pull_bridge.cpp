@@ -4,7 +4,6 @@
 // the local queue is read with the library; outages are real SIGKILLs of the remote and a restart
 // on the same port. Waits are bounded polls for a state.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <numeric>
 #include <set>
@@ -18,11 +17,7 @@ using namespace shmq::testing;
 namespace {
 
 bridge::BridgeSettings pull(const std::string& local, const std::string& remote_url) {
-    bridge::BridgeSettings settings;
-    settings.name = "test-pull";
-    settings.local_queue = local;
-    settings.direction = bridge::Direction::pull;
-    settings.remote_queue_url = remote_url;
+    bridge::BridgeSettings settings = bridge_settings("test-pull", local, bridge::Direction::pull, remote_url);
     settings.requests_in_flight = 3;
     return settings;
 }

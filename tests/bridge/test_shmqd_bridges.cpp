@@ -4,13 +4,11 @@
 // shared memory; the local shmqd is SIGKILLed mid-stream and started again; GET /bridges and
 // GET /metrics of the local shmqd are read over HTTP with libcurl.
 #include <catch2/catch.hpp>
-
 #include <curl/curl.h>
-#include <sys/stat.h>
-
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <sys/stat.h>
 
 #include "bridge/bridge_set.h"
 #include "bridge/bridge_test_support.h"
@@ -25,10 +23,11 @@ std::string http_get(const std::string& url) {
     std::string body;
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 10'000L);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t count, void* out) {
-        static_cast<std::string*>(out)->append(data, size * count);
-        return size * count;
-    });
+    curl_easy_setopt(
+        easy, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t count, void* out) {
+            static_cast<std::string*>(out)->append(data, size * count);
+            return size * count;
+        });
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
     const CURLcode result = curl_easy_perform(easy);
     curl_easy_cleanup(easy);
@@ -150,11 +149,9 @@ region = "eu-west-1"
 TEST_CASE("bridges refuse to start without their queue, credentials or a region, saying where", "[bridge]") {
     TestNamespace local;
     (void)local.client().create_queue("exists");
-    bridge::BridgeSettings settings;
-    settings.name = "b";
+    bridge::BridgeSettings settings =
+        bridge_settings("b", "missing", bridge::Direction::forward, "https://sqs.eu-west-1.amazonaws.com/1/q");
     settings.declared_at = "shmqd.toml:7:1";
-    settings.local_queue = "missing";
-    settings.remote_queue_url = "https://sqs.eu-west-1.amazonaws.com/1/q";
     std::map<std::string, std::string> variables{{"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
                                                  {"AWS_CONFIG_FILE", "/nonexistent"}};
     bridge::AwsEnvironment environment{[&](std::string_view name) -> std::optional<std::string> {
@@ -177,7 +174,8 @@ TEST_CASE("bridges refuse to start without their queue, credentials or a region,
     settings.region = "eu-west-1:sqs:evil";
     auto bad_region = bridge::BridgeSet::start(local.client(), {settings}, {}, environment);
     REQUIRE_FALSE(bad_region);
-    CHECK(bad_region.error().message == "shmqd.toml:7:1: bridges.b.region: 'eu-west-1:sqs:evil' is not a region's name");
+    CHECK(bad_region.error().message ==
+          "shmqd.toml:7:1: bridges.b.region: 'eu-west-1:sqs:evil' is not a region's name");
     CHECK(bridge::region_of_queue_url("https://sqs.ap-south-2.amazonaws.com/1/q") == "ap-south-2");
     CHECK(bridge::region_of_queue_url("https://eu-west-1.queue.amazonaws.com/1/q") == "eu-west-1");
     CHECK(bridge::region_of_queue_url("http://localhost:9324/1/q").empty());

@@ -5,14 +5,13 @@
 // file others may write is an error that says where, and never quotes a secret.
 // Method: resolve_credentials and resolve_region with an injected environment (a map) and files
 // written by the test in a temporary HOME.
-#include <catch2/catch.hpp>
-
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sys/stat.h>
 
 #include "bridge/aws_credentials.h"
 
@@ -160,7 +159,8 @@ TEST_CASE("aws credentials: keys and tokens that could add a header or sign some
                                         " has a character that is not printable ASCII (a space, a line break, a "
                                         "control character)");
     CHECK(spaced.error().message.find("words") == std::string::npos);
-    home.write("credentials", "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\xc3\xa9" "cret\n");
+    home.write("credentials", "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\xc3\xa9"
+                              "cret\n");
     CHECK_FALSE(resolve_credentials("", home.environment()));
 }
 

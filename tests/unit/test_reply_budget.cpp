@@ -7,9 +7,8 @@
 // otherwise returns none (never other messages).
 // Method: ReplyBudget on a plain counter; a private namespace with a ManualClock and a
 // recording budget for the engine.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <vector>
 
 #include "shmqd/reply_budget.h"

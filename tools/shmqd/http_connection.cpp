@@ -1,12 +1,11 @@
 // HttpConnection (see http_connection.h).
 #include "http_connection.h"
 
-#include <sys/socket.h>
-
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <cerrno>
+#include <sys/socket.h>
 #include <utility>
 
 namespace shmq::daemon {
@@ -162,9 +161,10 @@ void HttpConnection::defer(std::shared_ptr<HttpRequest> request) {
         // Blocking::allowed: a reply
         std::optional<HttpReply> reply = blocking_handler.handle(*request, peer, cancel, &self->budget_);
         auto executor = self->socket_.get_executor();
-        asio::post(executor, [self = std::move(self), request = std::move(request), reply = std::move(*reply)]() mutable {
-            self->on_deferred_reply(std::move(reply), request->version(), request->keep_alive());
-        });
+        asio::post(executor,
+                   [self = std::move(self), request = std::move(request), reply = std::move(*reply)]() mutable {
+                       self->on_deferred_reply(std::move(reply), request->version(), request->keep_alive());
+                   });
     });
     watch_peer();
 }
@@ -213,16 +213,17 @@ void HttpConnection::write_reply(HttpReply&& reply, unsigned version, bool keep_
     budget_.release(); // counted now as the reply it became
     phase_ = Phase::writing;
     arm_deadline(context_.options.body_timeout); // a client that does not read its reply
-    http::async_write(socket_, response_, [self = shared_from_this(), keep_alive](beast::error_code error, std::size_t) {
-        self->deadline_.expires_at(asio::steady_timer::time_point::max());
-        self->release_reply_bytes();
-        if (error || !keep_alive) {
-            beast::error_code ignored;
-            self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
-            return;
-        }
-        self->wait_for_request();
-    });
+    http::async_write(socket_, response_,
+                      [self = shared_from_this(), keep_alive](beast::error_code error, std::size_t) {
+                          self->deadline_.expires_at(asio::steady_timer::time_point::max());
+                          self->release_reply_bytes();
+                          if (error || !keep_alive) {
+                              beast::error_code ignored;
+                              self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
+                              return;
+                          }
+                          self->wait_for_request();
+                      });
 }
 
 void HttpConnection::release_reply_bytes() {

@@ -54,9 +54,9 @@ struct ConnectionContext {
     RequestHandler& handler; // the thread's own (api::Blocking::deferred)
     BlockingPool& blocking_pool;
     const EndpointOptions& options;
-    std::atomic<std::size_t>& open_connections; // across every thread, for connections_max
-    ReplyBytes& reply_bytes;                    // across every thread, for reply_bytes_max
-    const std::atomic<bool>& stopping;          // set: answer what was asked, then close
+    std::atomic<std::size_t>& open_connections;        // across every thread, for connections_max
+    ReplyBytes& reply_bytes;                           // across every thread, for reply_bytes_max
+    const std::atomic<bool>& stopping;                 // set: answer what was asked, then close
     std::unordered_set<HttpConnection*> connections{}; // this thread's, touched by it alone
     IdleConnections idle{};                            // those of them waiting for a request
 };
@@ -81,10 +81,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   private:
     enum class Phase {
-        idle,         // waiting for the first byte of a request (listed in context.idle)
-        reading,      // reading a request's head or body
-        handling,     // answering: at once, or in the BlockingPool
-        writing,      // writing the reply
+        idle,     // waiting for the first byte of a request (listed in context.idle)
+        reading,  // reading a request's head or body
+        handling, // answering: at once, or in the BlockingPool
+        writing,  // writing the reply
     };
 
     void wait_for_request();
@@ -113,7 +113,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     boost::beast::http::response<boost::beast::http::string_body> response_;
     Phase phase_ = Phase::handling;
     std::optional<IdleConnections::Position> idle_position_; // set exactly while phase_ is idle
-    std::optional<std::stop_source> deferred_cancel_;         // the request in the pool, if any
+    std::optional<std::stop_source> deferred_cancel_;        // the request in the pool, if any
     bool peer_closed_ = false;                               // seen while the pool had the request
     std::size_t reply_bytes_ = 0; // of the reply being written, counted in context.reply_bytes.written
     ReplyBudget budget_;          // room the request being answered reserved for its messages

@@ -19,8 +19,8 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <charconv>
 #include <chrono>
@@ -28,8 +28,8 @@
 #include <thread>
 #include <vector>
 
-#include "http_connection.h"
 #include "blocking_pool.h"
+#include "http_connection.h"
 #include "request_handler.h"
 
 namespace shmq::daemon {
@@ -42,10 +42,11 @@ using tcp = asio::ip::tcp;
 // share, and what they need of the endpoint.
 struct EventLoop {
     EventLoop(const Client& client, const EndpointOptions& options, const std::string& url_base,
-              BlockingPool& blocking_pool, std::atomic<std::size_t>& open_connections,
-              ReplyBytes& reply_bytes, const std::atomic<bool>& stopping)
-        : handler(client, options,
-                  {.url_base = url_base, .blocking = api::Blocking::deferred, .kms_key_exists = options.kms_key_exists}),
+              BlockingPool& blocking_pool, std::atomic<std::size_t>& open_connections, ReplyBytes& reply_bytes,
+              const std::atomic<bool>& stopping)
+        : handler(
+              client, options,
+              {.url_base = url_base, .blocking = api::Blocking::deferred, .kms_key_exists = options.kms_key_exists}),
           context{handler, blocking_pool, options, open_connections, reply_bytes, stopping} {}
 
     RequestHandler handler;
@@ -200,8 +201,8 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(const Client& client, 
         acceptor.listen(asio::socket_base::max_listen_connections, error);
     }
     if (error) {
-        return Error{Errc::system_error, "cannot listen on " + options.host + ":" + std::to_string(options.port) +
-                                             ": " + error.message()};
+        return Error{Errc::system_error,
+                     "cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " + error.message()};
     }
     const tcp::endpoint bound = acceptor.local_endpoint();
     const std::string host =

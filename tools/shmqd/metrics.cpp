@@ -1,10 +1,9 @@
 // Prometheus text for GET /metrics (see metrics.h).
 #include "metrics.h"
 
-#include <cstdio>
-
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <cstdio>
 
 namespace shmq::daemon {
 namespace {
@@ -65,9 +64,12 @@ void render_bridges(std::string& out, std::span<const bridge::BridgeView> bridge
     family(out, "shmq_bridge_messages_total", "counter",
            "Messages a bridge carried (now on the other side), sent again after a failure, or saw refused.");
     for (const bridge::BridgeView& view : bridges) {
-        sample(out, "shmq_bridge_messages_total", bridge_label(view) + ",outcome=\"carried\"", load(view.metrics->carried));
-        sample(out, "shmq_bridge_messages_total", bridge_label(view) + ",outcome=\"retried\"", load(view.metrics->retried));
-        sample(out, "shmq_bridge_messages_total", bridge_label(view) + ",outcome=\"failed\"", load(view.metrics->failed));
+        sample(out, "shmq_bridge_messages_total", bridge_label(view) + ",outcome=\"carried\"",
+               load(view.metrics->carried));
+        sample(out, "shmq_bridge_messages_total", bridge_label(view) + ",outcome=\"retried\"",
+               load(view.metrics->retried));
+        sample(out, "shmq_bridge_messages_total", bridge_label(view) + ",outcome=\"failed\"",
+               load(view.metrics->failed));
     }
     family(out, "shmq_bridge_requests_total", "counter", "Requests to SQS, by result.");
     for (const bridge::BridgeView& view : bridges) {
@@ -192,7 +194,8 @@ std::string render_metrics(const Client& client, const JournalMetrics* journal,
         {"shmq_queue_sent_total", "Messages sent.", &QueueInspection::sent_total},
         {"shmq_queue_received_total", "Messages received.", &QueueInspection::received_total},
         {"shmq_queue_deleted_total", "Messages deleted.", &QueueInspection::deleted_total},
-        {"shmq_queue_expired_total", "Messages dropped at the end of their retention.", &QueueInspection::expired_total},
+        {"shmq_queue_expired_total", "Messages dropped at the end of their retention.",
+         &QueueInspection::expired_total},
         {"shmq_queue_dead_lettered_total", "Messages moved to the dead-letter queue.",
          &QueueInspection::dead_lettered_total},
     };

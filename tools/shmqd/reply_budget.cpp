@@ -32,7 +32,8 @@ std::uint32_t ReplyBudget::reserve(std::uint32_t wanted, std::uint32_t at_least)
         if (wanted == 0 || held >= max_) {
             return 0;
         }
-        const std::size_t affordable = std::clamp<std::size_t>((max_ - held) / each, std::min(at_least, wanted), wanted);
+        const std::size_t affordable =
+            std::clamp<std::size_t>((max_ - held) / each, std::min(at_least, wanted), wanted);
         if (held_.reserved.compare_exchange_weak(reserved, reserved + affordable * each, std::memory_order_relaxed)) {
             reserved_ += affordable * each;
             return static_cast<std::uint32_t>(affordable);

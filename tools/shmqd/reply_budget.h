@@ -35,9 +35,7 @@ struct ReplyBytes {
     std::atomic<std::size_t> reserved{0}; // by receives about to take messages
 
     // Whether a new request is refused with 503: replies unread hold the whole budget.
-    [[nodiscard]] bool spent(std::size_t max) const noexcept {
-        return written.load(std::memory_order_relaxed) > max;
-    }
+    [[nodiscard]] bool spent(std::size_t max) const noexcept { return written.load(std::memory_order_relaxed) > max; }
 };
 
 class ReplyBudget final : public ReceiveBudget {
