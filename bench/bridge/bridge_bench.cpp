@@ -20,29 +20,27 @@
 //                                        Figures: p50_ms, p99_ms.
 // Afterwards a table of the targets: forward and pull ≥ 0.8 × the load generator of their remote;
 // bridged p50 − direct p50 ≤ the batch window + 1 ms.
-#include <benchmark/benchmark.h>
-
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <benchmark/benchmark.h>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
+#include <netinet/in.h>
 #include <optional>
 #include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <thread>
 #include <vector>
-
-#include <boost/json.hpp>
 
 #include "bridge/forward_bridge.h"
 #include "bridge/pull_bridge.h"
@@ -249,7 +247,9 @@ shmq::bridge::BridgeRuntime bench_runtime() {
     return runtime;
 }
 
-std::string body_64() { return std::string(64, 'b'); }
+std::string body_64() {
+    return std::string(64, 'b');
+}
 
 void fill_local(shmq::Queue& queue, std::uint64_t count) {
     const std::string body = body_64();
@@ -313,7 +313,9 @@ Remote* remote_named(benchmark::State& state, int which) {
 }
 
 // moto_server answers a batch in about 0.7 s on this machine (measured: 3,000 messages took 213 s).
-std::uint64_t count_for(const Remote& remote) { return remote.name == "moto" ? 300 : 100'000; }
+std::uint64_t count_for(const Remote& remote) {
+    return remote.name == "moto" ? 300 : 100'000;
+}
 
 void load_send_batch(benchmark::State& state) {
     Remote* remote = remote_named(state, static_cast<int>(state.range(0)));
@@ -330,6 +332,29 @@ void load_send_batch(benchmark::State& state) {
     }
 }
 
+// A bridge as every scenario runs it: load_in_flight requests, the batch window.
+shmq::bridge::BridgeSettings bench_settings(const std::string& local, shmq::bridge::Direction direction,
+                                            const std::string& remote_url) {
+    shmq::bridge::BridgeSettings settings;
+    settings.name = "bench";
+    settings.local_queue = local;
+    settings.direction = direction;
+    settings.remote_queue_url = remote_url;
+    settings.requests_in_flight = load_in_flight;
+    settings.batch_window = batch_window;
+    return settings;
+}
+
+// Starts the bridge and returns the seconds it took to carry count messages.
+double seconds_to_carry(shmq::bridge::Bridge& bridge, std::uint64_t count) {
+    const auto start = SteadyClock::now();
+    bridge.start();
+    while (bridge.metrics().carried.load() < count) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
 void bridge_forward(benchmark::State& state) {
     Remote* remote = remote_named(state, static_cast<int>(state.range(0)));
     if (remote == nullptr) {
@@ -340,20 +365,9 @@ void bridge_forward(benchmark::State& state) {
         const std::string url = fresh_remote_queue(*remote, "bench-forward");
         shmq::Queue local = fresh_local_queue("bench-forward");
         fill_local(local, count);
-        shmq::bridge::BridgeSettings settings;
-        settings.name = "bench";
-        settings.local_queue = "bench-forward";
-        settings.remote_queue_url = url;
-        settings.requests_in_flight = load_in_flight;
-        settings.batch_window = batch_window;
-        const shmq::bridge::BridgeRuntime runtime = bench_runtime();
-        shmq::bridge::ForwardBridge bridge(settings, remote->endpoint, runtime);
-        const auto start = SteadyClock::now();
-        bridge.start();
-        while (bridge.metrics().carried.load() < count) {
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
-        }
-        const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+        shmq::bridge::ForwardBridge bridge(bench_settings("bench-forward", shmq::bridge::Direction::forward, url),
+                                           remote->endpoint, bench_runtime());
+        const double seconds = seconds_to_carry(bridge, count);
         bridge.stop();
         record_rate(state, remote->name + "/bridge/forward", count, seconds);
         state.counters["requests"] = static_cast<double>(bridge.metrics().requests.load());
@@ -372,33 +386,32 @@ void load_receive_delete(benchmark::State& state) {
         std::atomic<std::uint64_t> deleted{0};
         std::atomic<std::uint32_t> chains{0};
         std::function<void()> chain = [&] {
-            transport().submit(
-                remote->endpoint, "ReceiveMessage", shmq::bridge::receive_message_body(url, 10, 1, 60),
-                [&](shmq::bridge::SqsReply&& reply) {
-                    const shmq::bridge::ReceivedBatch batch = shmq::bridge::read_receive_message(reply);
-                    if (batch.messages.empty()) {
-                        if (deleted.load() >= count) {
-                            chains.fetch_sub(1);
-                        } else {
-                            chain();
-                        }
-                        return;
-                    }
-                    std::vector<std::string> handles;
-                    for (const auto& message : batch.messages) {
-                        handles.push_back(message.receipt_handle);
-                    }
-                    const std::size_t taken = handles.size();
-                    transport().submit(remote->endpoint, "DeleteMessageBatch",
-                                       shmq::bridge::delete_message_batch_body(url, handles),
-                                       [&, taken](shmq::bridge::SqsReply&&) {
-                                           if (deleted.fetch_add(taken) + taken >= count) {
-                                               chains.fetch_sub(1);
-                                           } else {
-                                               chain();
-                                           }
-                                       });
-                });
+            transport().submit(remote->endpoint, "ReceiveMessage", shmq::bridge::receive_message_body(url, 10, 1, 60),
+                               [&](shmq::bridge::SqsReply&& reply) {
+                                   const shmq::bridge::ReceivedBatch batch = shmq::bridge::read_receive_message(reply);
+                                   if (batch.messages.empty()) {
+                                       if (deleted.load() >= count) {
+                                           chains.fetch_sub(1);
+                                       } else {
+                                           chain();
+                                       }
+                                       return;
+                                   }
+                                   std::vector<std::string> handles;
+                                   for (const auto& message : batch.messages) {
+                                       handles.push_back(message.receipt_handle);
+                                   }
+                                   const std::size_t taken = handles.size();
+                                   transport().submit(remote->endpoint, "DeleteMessageBatch",
+                                                      shmq::bridge::delete_message_batch_body(url, handles),
+                                                      [&, taken](shmq::bridge::SqsReply&&) {
+                                                          if (deleted.fetch_add(taken) + taken >= count) {
+                                                              chains.fetch_sub(1);
+                                                          } else {
+                                                              chain();
+                                                          }
+                                                      });
+                               });
         };
         const auto start = SteadyClock::now();
         for (std::uint32_t i = 0; i < load_in_flight; ++i) {
@@ -426,21 +439,10 @@ void bridge_pull(benchmark::State& state) {
         const std::string url = fresh_remote_queue(*remote, "bench-pull");
         fill_remote(*remote, url, count);
         (void)fresh_local_queue("bench-pull");
-        shmq::bridge::BridgeSettings settings;
-        settings.name = "bench";
-        settings.local_queue = "bench-pull";
-        settings.direction = shmq::bridge::Direction::pull;
-        settings.remote_queue_url = url;
-        settings.requests_in_flight = load_in_flight;
-        const shmq::bridge::BridgeRuntime runtime = bench_runtime();
-        shmq::bridge::PullBridge bridge(settings, remote->endpoint, runtime);
-        const auto start = SteadyClock::now();
-        bridge.start();
+        shmq::bridge::PullBridge bridge(bench_settings("bench-pull", shmq::bridge::Direction::pull, url),
+                                        remote->endpoint, bench_runtime());
         // Written locally (the remote deletes follow, pipelined; stop() waits for the last).
-        while (bridge.metrics().carried.load() < count) {
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
-        }
-        const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+        const double seconds = seconds_to_carry(bridge, count);
         bridge.stop();
         record_rate(state, remote->name + "/bridge/pull", count, seconds);
     }
@@ -459,13 +461,7 @@ void latency(benchmark::State& state) {
         shmq::Queue local = fresh_local_queue("bench-latency");
         std::optional<shmq::bridge::ForwardBridge> bridge;
         if (bridged) {
-            shmq::bridge::BridgeSettings settings;
-            settings.name = "bench";
-            settings.local_queue = "bench-latency";
-            settings.remote_queue_url = url;
-            settings.requests_in_flight = load_in_flight;
-            settings.batch_window = batch_window;
-            bridge.emplace(settings, remote->endpoint,
+            bridge.emplace(bench_settings("bench-latency", shmq::bridge::Direction::forward, url), remote->endpoint,
                            bench_runtime());
             bridge->start();
         }
@@ -539,20 +535,38 @@ void print_targets() {
 } // namespace
 
 int main(int argc, char** argv) {
-    benchmark::RegisterBenchmark("shmqd/latency/direct", latency)->Arg(0)->UseManualTime()->Iterations(1)
+    benchmark::RegisterBenchmark("shmqd/latency/direct", latency)
+        ->Arg(0)
+        ->UseManualTime()
+        ->Iterations(1)
         ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("shmqd/latency/bridged", latency)->Arg(1)->UseManualTime()->Iterations(1)
+    benchmark::RegisterBenchmark("shmqd/latency/bridged", latency)
+        ->Arg(1)
+        ->UseManualTime()
+        ->Iterations(1)
         ->Unit(benchmark::kMillisecond);
     for (const int remote : {0, 1}) {
         const std::string name = remote == 0 ? "shmqd" : "moto";
         benchmark::RegisterBenchmark((name + "/load_generator/send_batch").c_str(), load_send_batch)
-            ->Arg(remote)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+            ->Arg(remote)
+            ->UseManualTime()
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark((name + "/bridge/forward").c_str(), bridge_forward)
-            ->Arg(remote)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+            ->Arg(remote)
+            ->UseManualTime()
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark((name + "/load_generator/receive_delete").c_str(), load_receive_delete)
-            ->Arg(remote)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+            ->Arg(remote)
+            ->UseManualTime()
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark((name + "/bridge/pull").c_str(), bridge_pull)
-            ->Arg(remote)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+            ->Arg(remote)
+            ->UseManualTime()
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
     }
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
