@@ -3,9 +3,9 @@
 #include "shmq/message.h"
 
 #include <array>
-#include <memory>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <openssl/evp.h>
 
 #include "sqs/attribute_codec.h"
@@ -49,7 +49,7 @@ struct Md5 {
     Md5& operator=(const Md5&) = delete;
     static EVP_MD_CTX* thread_context() {
         thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                                            &EVP_MD_CTX_free);
+                                                                                           &EVP_MD_CTX_free);
         return context.get();
     }
     void update(const void* data, std::size_t size) { EVP_DigestUpdate(context, data, size); }
@@ -146,6 +146,15 @@ std::string md5_of_message_attributes(const MessageAttributes& attributes) {
         md5.update_length_prefixed(value.is_binary() ? value.binary_value : value.string_value);
     }
     return md5.hex();
+}
+
+std::string md5_of_message_system_attributes(std::string_view aws_trace_header) {
+    if (aws_trace_header.empty()) {
+        return {};
+    }
+    return md5_of_message_attributes(
+        {{"AWSTraceHeader",
+          MessageAttributeValue{.data_type = "String", .string_value = std::string(aws_trace_header)}}});
 }
 
 Result<MessageAttributes> decode_message_attributes(std::string_view encoded) {

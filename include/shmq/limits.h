@@ -12,6 +12,8 @@ inline constexpr std::size_t queue_name_length_max = 80;
 inline constexpr std::size_t message_size_max = 1'048'576;     // body + message attributes
 inline constexpr std::size_t message_size_min_setting = 1'024; // MaximumMessageSize floor
 inline constexpr std::size_t message_attributes_max = 10;
+// AWSTraceHeader: SQS leaves it out of the message size; X-Ray's headers are ~100 bytes.
+inline constexpr std::size_t aws_trace_header_bytes_max = 2'048;
 inline constexpr std::size_t message_attribute_name_length_max = 256;
 inline constexpr std::size_t message_attribute_type_length_max = 256;
 inline constexpr std::size_t number_attribute_digits_max = 38;
@@ -55,7 +57,7 @@ inline constexpr std::uint32_t slot_count_default = 1u << 16;
 inline constexpr std::size_t slot_inline_bytes_default = 64;
 inline constexpr std::size_t fifo_slot_inline_bytes_default = 192;
 inline constexpr std::size_t slot_inline_bytes_max = 960; // slots of up to 1 KiB
-inline constexpr std::size_t blob_class_count = 7; // 256 B, 1 KiB, ... 1 MiB
+inline constexpr std::size_t blob_class_count = 7;        // 256 B, 1 KiB, ... 1 MiB
 inline constexpr std::size_t blob_class_bytes_min = 256;
 // MessageBytesCapacity: bytes of the blob arena, carved into chunks of about 1 MiB as size
 // classes need them (layout::blob_chunk_bytes; a budget is rounded up to whole chunks). The
@@ -66,7 +68,7 @@ inline constexpr std::size_t blob_class_bytes_min = 256;
 // queue that never sends large bodies pays nothing for it.
 inline constexpr std::uint64_t message_bytes_capacity_min = message_size_max;
 inline constexpr std::uint64_t message_bytes_capacity_max = 64ull << 30;
-inline constexpr std::uint32_t dedup_entries_default = 1u << 18;   // FIFO dedup window: ~570 new ids/s (65 % load)
+inline constexpr std::uint32_t dedup_entries_default = 1u << 18; // FIFO dedup window: ~570 new ids/s (65 % load)
 inline constexpr std::uint32_t dedup_entries_max = 1u << 24;
 inline constexpr std::size_t fifo_id_length_max = 128;             // MessageGroupId, MessageDeduplicationId
 inline constexpr std::uint32_t process_table_entries = 255;        // owner ids fit 8 bits, 0 = none
@@ -74,11 +76,11 @@ inline constexpr std::uint32_t pending_slots_per_process = 16;     // >= send_ba
 inline constexpr std::uint32_t sleepers_max = 64;                  // registered futex sleepers
 inline constexpr std::uint32_t timer_sweep_slots_per_call = 4'096; // bounded lazy timer work
 inline constexpr std::int64_t liveness_check_interval_ns = 1'000'000'000;
-inline constexpr std::int64_t sweep_lease_ns = 200'000'000; // a dead sweeper is replaced after this
-inline constexpr std::uint32_t ring_scan_max = 1u << 20;    // bounded skipping in CellRing
+inline constexpr std::int64_t sweep_lease_ns = 200'000'000;       // a dead sweeper is replaced after this
+inline constexpr std::uint32_t ring_scan_max = 1u << 20;          // bounded skipping in CellRing
 inline constexpr std::uint32_t fair_deferrals_per_receive = 1024; // noisy messages set aside per receive
 inline constexpr std::uint32_t fifo_arrivals_per_receive = 1024;  // FIFO arrivals linked per receive (lock hold)
-inline constexpr std::uint32_t spin_before_sleep = 2'000;   // then futex
+inline constexpr std::uint32_t spin_before_sleep = 2'000;         // then futex
 // Durability=sync: a sender alone waiting on its queue spins this long either side of the wait
 // it expects (its recent waits), instead of paying a futex wake-up for the whole of it.
 inline constexpr std::int64_t durable_wait_spin_ns = 40'000;

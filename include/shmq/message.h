@@ -56,6 +56,9 @@ struct ReceiptHandle {
 // Hex MD5 of the attributes in SQS's canonical encoding, as MD5OfMessageAttributes; empty
 // string when there are no attributes (SQS then omits the field).
 [[nodiscard]] std::string md5_of_message_attributes(const MessageAttributes& attributes);
+// The same digest of the message system attributes a send carried (AWSTraceHeader, a String), as
+// MD5OfMessageSystemAttributes; empty without one.
+[[nodiscard]] std::string md5_of_message_system_attributes(std::string_view aws_trace_header);
 
 // What to send. The body is borrowed for the duration of the call.
 struct SendEntry {
@@ -66,6 +69,9 @@ struct SendEntry {
     std::string_view message_group_id;
     // FIFO queues: required unless ContentBasedDeduplication (then the body's SHA-256).
     std::string_view message_deduplication_id;
+    // The AWSTraceHeader message system attribute (an X-Ray trace header): kept with the message,
+    // moved with it to dead-letter queues and back, returned on receive. Outside SQS's message size.
+    std::string_view aws_trace_header;
 };
 
 // How a send behaves when the region is full (SQS itself never fills; a region does). Blocking
@@ -129,6 +135,7 @@ struct MessageView {
     std::string_view dead_letter_source_queue; // name of the queue it was dead-lettered from
     std::string_view message_group_id;
     std::string_view message_deduplication_id;
+    std::string_view aws_trace_header;
     std::uint64_t sequence_number = 0; // FIFO only
     std::int64_t sent_timestamp_ms = 0;
     std::int64_t first_receive_timestamp_ms = 0;
@@ -145,6 +152,7 @@ struct ReceivedMessage {
     std::string dead_letter_source_queue;
     std::string message_group_id;
     std::string message_deduplication_id;
+    std::string aws_trace_header;
     std::uint64_t sequence_number = 0; // FIFO only
     std::int64_t sent_timestamp_ms = 0;
     std::int64_t first_receive_timestamp_ms = 0;

@@ -9,6 +9,7 @@
 #include "api/parameter_checks.h"
 #include "api/request_reader.h"
 #include "api/sqs_service.h"
+#include "sqs/message_validation.h"
 
 namespace shmq::api {
 
@@ -24,6 +25,7 @@ struct SendRequestEntry {
     std::int32_t delay_seconds = -1;
     std::string group_id;
     std::string deduplication_id;
+    std::string aws_trace_header; // MessageSystemAttributes' AWSTraceHeader
 
     [[nodiscard]] SendEntry entry() const {
         SendEntry out;
@@ -32,16 +34,22 @@ struct SendRequestEntry {
         out.delay_seconds = delay_seconds;
         out.message_group_id = group_id;
         out.message_deduplication_id = deduplication_id;
+        out.aws_trace_header = aws_trace_header;
         return out;
     }
 };
 
+// MessageSystemAttributes of a send: its AWSTraceHeader, or empty.
+Result<std::string> read_aws_trace_header(const RequestReader& reader) {
+    auto system = reader.message_attributes("MessageSystemAttributes");
+    if (!system) {
+        return system.error();
+    }
+    return sqs::aws_trace_header_of(system.value());
+}
+
 Result<SendRequestEntry> read_send_entry(const json::object& request, bool batch_entry) {
     const RequestReader reader(request);
-    if (reader.has("MessageSystemAttributes")) {
-        return Error{Errc::unsupported_operation,
-                     "MessageSystemAttributes (AWSTraceHeader) are not supported by shmq yet."};
-    }
     SendRequestEntry entry;
     auto id = batch_entry ? reader.required_string("Id") : Result<std::string>(std::string());
     auto body = reader.required_string("MessageBody");
@@ -49,7 +57,8 @@ Result<SendRequestEntry> read_send_entry(const json::object& request, bool batch
     auto deduplication_id = reader.string("MessageDeduplicationId");
     auto delay = reader.integer("DelaySeconds");
     auto attributes = reader.message_attributes("MessageAttributes");
-    for (const auto* text : {&id, &body, &group_id, &deduplication_id}) {
+    auto trace = read_aws_trace_header(reader);
+    for (const auto* text : {&id, &body, &group_id, &deduplication_id, &trace}) {
         if (!*text) {
             return text->error();
         }
@@ -62,6 +71,7 @@ Result<SendRequestEntry> read_send_entry(const json::object& request, bool batch
     entry.group_id = std::move(group_id).value();
     entry.deduplication_id = std::move(deduplication_id).value();
     entry.attributes = std::move(attributes).value();
+    entry.aws_trace_header = std::move(trace).value();
     if (delay->has_value()) {
         if (Status checked = check_delay(**delay); !checked) {
             return checked.error();
@@ -72,8 +82,9 @@ Result<SendRequestEntry> read_send_entry(const json::object& request, bool batch
 }
 
 // What SendMessage returns for a sent message, in the order of its output shape:
-// MD5OfMessageBody, [MD5OfMessageAttributes], MessageId, [SequenceNumber]. A batch entry's result
-// (SendMessageBatchResultEntry) has its Id first and MessageId before the digests.
+// MD5OfMessageBody, [MD5OfMessageAttributes], [MD5OfMessageSystemAttributes], MessageId,
+// [SequenceNumber]. A batch entry's result (SendMessageBatchResultEntry) has its Id first and
+// MessageId before the digests.
 enum class SentShape { send_message, batch_entry };
 
 json::object describe_sent(const SendRequestEntry& entry, const SendOutcome& outcome, SentShape shape) {
@@ -85,6 +96,9 @@ json::object describe_sent(const SendRequestEntry& entry, const SendOutcome& out
     out.emplace("MD5OfMessageBody", md5_of_body(entry.body));
     if (!entry.attributes.empty()) {
         out.emplace("MD5OfMessageAttributes", md5_of_message_attributes(entry.attributes));
+    }
+    if (!entry.aws_trace_header.empty()) {
+        out.emplace("MD5OfMessageSystemAttributes", md5_of_message_system_attributes(entry.aws_trace_header));
     }
     if (shape == SentShape::send_message) {
         out.emplace("MessageId", outcome.message_id.to_string());
@@ -128,7 +142,8 @@ Result<std::vector<HandleEntry>> read_handle_entries(const json::object& request
         }
         if (with_visibility && !entry.failure) {
             if (!timeout->has_value()) {
-                entry.failure = Error{Errc::missing_parameter, "The request must contain the parameter VisibilityTimeout."};
+                entry.failure =
+                    Error{Errc::missing_parameter, "The request must contain the parameter VisibilityTimeout."};
             } else if (Status checked = check_visibility_timeout(**timeout, false); !checked) {
                 entry.failure = checked.error();
             } else {
@@ -147,8 +162,8 @@ Result<std::vector<HandleEntry>> read_handle_entries(const json::object& request
 // Successful / Failed of a handle batch once applied: errors[k] for the k-th entry applied. A
 // queue gone under the handle fails the request (SqsService::with_queue then reopens it).
 Result<json::object> handle_batch_result(std::vector<HandleEntry>& entries, const std::vector<Errc>& errors) {
-    if (!errors.empty() && std::all_of(errors.begin(), errors.end(),
-                                       [](Errc error) { return error == Errc::queue_does_not_exist; })) {
+    if (!errors.empty() &&
+        std::all_of(errors.begin(), errors.end(), [](Errc error) { return error == Errc::queue_does_not_exist; })) {
         return Error{Errc::queue_does_not_exist, default_error_message(Errc::queue_does_not_exist)};
     }
     json::array successful;
@@ -237,8 +252,8 @@ SqsService::Response SqsService::send_message_batch(const json::object& request)
             if (outcomes[k].error != Errc::ok) {
                 // The library's own code and text for this entry.
                 const Status explained = queue.explain_send_error(to_send[k], outcomes[k].error);
-                failures[sent_index[k]] = explained ? Error{outcomes[k].error, default_error_message(outcomes[k].error)}
-                                                    : explained.error();
+                failures[sent_index[k]] =
+                    explained ? Error{outcomes[k].error, default_error_message(outcomes[k].error)} : explained.error();
             }
         }
         json::array successful;
@@ -319,7 +334,8 @@ SqsService::Response SqsService::receive_message(const json::object& request) {
 }
 
 template <class ReceiveOnce>
-Result<json::array> SqsService::receive_waiting(const Queue& queue, ReceiveRequest request, ReceiveOnce&& receive_once) {
+Result<json::array> SqsService::receive_waiting(const Queue& queue, ReceiveRequest request,
+                                                ReceiveOnce&& receive_once) {
     const std::int32_t wait_s = request.wait_time_s >= 0 ? request.wait_time_s : queue.receive_wait_time_s();
     if (wait_s <= 0) {
         return receive_once(request);

@@ -66,6 +66,9 @@ Result<boost::json::object> message_json(const MessageView& message, const Syste
         system.sequence_number && !sequence.empty()) {
         attributes["SequenceNumber"] = sequence;
     }
+    if (system.aws_trace_header && !message.aws_trace_header.empty()) {
+        attributes["AWSTraceHeader"] = message.aws_trace_header;
+    }
     if (!attributes.empty()) {
         json["Attributes"] = std::move(attributes);
     }

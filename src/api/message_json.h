@@ -25,6 +25,7 @@ struct SystemAttributeSelection {
     bool message_deduplication_id = false;
     bool message_group_id = false;
     bool sequence_number = false;
+    bool aws_trace_header = false;
 
     void add(std::string_view name) {
         const bool all = name == "All";
@@ -36,6 +37,7 @@ struct SystemAttributeSelection {
         message_deduplication_id = message_deduplication_id || all || name == "MessageDeduplicationId";
         message_group_id = message_group_id || all || name == "MessageGroupId";
         sequence_number = sequence_number || all || name == "SequenceNumber";
+        aws_trace_header = aws_trace_header || all || name == "AWSTraceHeader";
     }
 };
 

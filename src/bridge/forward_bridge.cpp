@@ -74,6 +74,7 @@ struct ForwardState final : BridgeCore {
         held.message.body = std::move(received.body);
         held.message.attributes = std::move(received.attributes);
         held.message.message_group_id = std::move(received.message_group_id);
+        held.message.aws_trace_header = std::move(received.aws_trace_header);
         if (fifo) {
             held.message.message_deduplication_id = received.message_id.to_string();
         }
@@ -232,6 +233,7 @@ struct ForwardState final : BridgeCore {
             entry.attributes = held.message.attributes.empty() ? nullptr : &held.message.attributes;
             entry.message_group_id = held.message.message_group_id;
             entry.message_deduplication_id = held.message.message_deduplication_id;
+            entry.aws_trace_header = held.message.aws_trace_header;
             if (auto sent = target->send(entry)) {
                 (void)queue->delete_message(held.handle);
                 log("SQS refused a message (" + reason + "); moved to dead-letter queue " + dead_letter_name + " as " +

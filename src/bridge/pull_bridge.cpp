@@ -152,6 +152,7 @@ struct PullState final : BridgeCore {
                 entry.body = message.body;
                 entry.attributes = message.attributes.empty() ? nullptr : &message.attributes;
                 entry.message_group_id = message.message_group_id;
+                entry.aws_trace_header = message.aws_trace_header;
                 if (fifo) {
                     entry.message_deduplication_id = message.remote_message_id;
                 }

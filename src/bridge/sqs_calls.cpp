@@ -105,6 +105,10 @@ std::string send_message_batch_body(std::string_view queue_url, std::span<const 
         if (!message.message_deduplication_id.empty()) {
             entry["MessageDeduplicationId"] = message.message_deduplication_id;
         }
+        if (!message.aws_trace_header.empty()) {
+            entry["MessageSystemAttributes"] = json::object{
+                {"AWSTraceHeader", json::object{{"DataType", "String"}, {"StringValue", message.aws_trace_header}}}};
+        }
         entries.push_back(std::move(entry));
     }
     return json::serialize(json::object{{"QueueUrl", queue_url}, {"Entries", std::move(entries)}});
@@ -127,6 +131,11 @@ std::vector<EntryOutcome> read_send_message_batch(const SqsReply& reply,
                 outcome = {EntryFate::retry, "MD5OfMessageBody does not match the body sent", {}};
             } else if (string_member(*entry, "MD5OfMessageAttributes") != md5_of_message_attributes(sent.attributes)) {
                 outcome = {EntryFate::retry, "MD5OfMessageAttributes does not match the attributes sent", {}};
+            } else if (entry->contains("MD5OfMessageSystemAttributes") &&
+                       string_member(*entry, "MD5OfMessageSystemAttributes") !=
+                           md5_of_message_system_attributes(sent.aws_trace_header)) {
+                // SQS digests the trace header it took; a remote that does not say is taken at its word.
+                outcome = {EntryFate::retry, "MD5OfMessageSystemAttributes does not match the trace header sent", {}};
             }
             settle(outcomes, seen, *index, std::move(outcome));
         }
@@ -186,6 +195,7 @@ ReceivedBatch read_receive_message(const SqsReply& reply) {
         if (const json::value* system = object->if_contains("Attributes"); system != nullptr && system->is_object()) {
             message.message_group_id = string_member(system->get_object(), "MessageGroupId");
             message.message_deduplication_id = string_member(system->get_object(), "MessageDeduplicationId");
+            message.aws_trace_header = string_member(system->get_object(), "AWSTraceHeader");
             const std::string sent = string_member(system->get_object(), "SentTimestamp");
             if (!sent.empty() && sent.size() < 19 && sent.find_first_not_of("0123456789") == std::string::npos) {
                 message.sent_timestamp_ms = std::stoll(sent);

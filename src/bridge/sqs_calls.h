@@ -28,7 +28,9 @@ struct OutgoingMessage {
     MessageAttributes attributes;
     std::string message_group_id;         // FIFO (and fair queues): carried
     std::string message_deduplication_id; // FIFO: set
-    // What SendMessageBatch's 1 MiB counts of it: body, and each attribute's name, type and value.
+    std::string aws_trace_header;         // the AWSTraceHeader message system attribute, if any
+    // What SendMessageBatch's 1 MiB counts of it: body, and each attribute's name, type and value
+    // (SQS leaves the trace header out of message sizes).
     [[nodiscard]] std::size_t batch_bytes() const noexcept;
 };
 
@@ -52,7 +54,8 @@ struct EntryOutcome {
 [[nodiscard]] std::vector<EntryOutcome> read_send_message_batch(const SqsReply& reply,
                                                                 std::span<const OutgoingMessage* const> messages);
 
-// A message received from SQS, checked: its body and attributes match their MD5s.
+// A message received from SQS, checked: its body and attributes match their MD5s (ReceiveMessage
+// gives none for system attributes).
 struct IncomingMessage {
     std::string remote_message_id;
     std::string receipt_handle;
@@ -60,6 +63,7 @@ struct IncomingMessage {
     MessageAttributes attributes;
     std::string message_group_id;         // FIFO
     std::string message_deduplication_id; // FIFO
+    std::string aws_trace_header;         // AWSTraceHeader, if it has one
     std::int64_t sent_timestamp_ms = 0;   // 0 if the remote did not say
 };
 

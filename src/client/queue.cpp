@@ -84,6 +84,7 @@ Result<std::vector<ReceivedMessage>> Queue::receive(const ReceiveRequest& reques
         message.dead_letter_source_queue = std::string(view.dead_letter_source_queue);
         message.message_group_id = std::string(view.message_group_id);
         message.message_deduplication_id = std::string(view.message_deduplication_id);
+        message.aws_trace_header = std::string(view.aws_trace_header);
         message.sequence_number = view.sequence_number;
         message.sent_timestamp_ms = view.sent_timestamp_ms;
         message.first_receive_timestamp_ms = view.first_receive_timestamp_ms;

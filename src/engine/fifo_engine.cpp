@@ -389,9 +389,10 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
         outcome = SendOutcome{};
         if (Status status = sqs::validate_message(entry.body, entry.attributes, maximum_size); !status) {
             outcome.error = status.code();
-        } else if (Status fields = sqs::validate_fifo_fields(entry, true, content_based || !deduplicating);
-                   !fields) {
+        } else if (Status fields = sqs::validate_fifo_fields(entry, true, content_based || !deduplicating); !fields) {
             outcome.error = fields.code();
+        } else if (!entry.aws_trace_header.empty() && !sqs::validate_aws_trace_header(entry.aws_trace_header)) {
+            outcome.error = Errc::invalid_parameter_value;
         } else {
             if (entry.message_deduplication_id.empty() && deduplicating) {
                 content_ids[i] = sqs::content_deduplication_id(entry.body);
@@ -403,8 +404,8 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
                                                               ? std::string_view(content_ids[i])
                                                               : entry.message_deduplication_id;
                 dedup_keys[i] = sqs::deduplication_key(deduplication_id, entry.message_group_id, per_group);
-                __builtin_prefetch(&region_->dedup_entry(static_cast<std::uint32_t>(dedup_keys[i].low) & dedup_mask),
-                                   1, 3);
+                __builtin_prefetch(&region_->dedup_entry(static_cast<std::uint32_t>(dedup_keys[i].low) & dedup_mask), 1,
+                                   3);
             }
             ++valid;
         }
@@ -434,10 +435,9 @@ Status QueueEngine::fifo_send_batch(std::span<const SendEntry> entries, std::spa
         if (outcomes[i].error != Errc::ok) {
             continue;
         }
-        const std::string_view deduplication_id = entry.message_deduplication_id.empty()
-                                                      ? std::string_view(content_ids[i])
-                                                      : entry.message_deduplication_id;
-        const sqs::AttributeTrailer trailer{{}, entry.message_group_id, deduplication_id};
+        const std::string_view deduplication_id =
+            entry.message_deduplication_id.empty() ? std::string_view(content_ids[i]) : entry.message_deduplication_id;
+        const sqs::AttributeTrailer trailer{{}, entry.message_group_id, deduplication_id, entry.aws_trace_header};
         const std::size_t attributes_size = sqs::encoded_attributes_size(entry.attributes, trailer);
         if (const Errc written = write_slot(slot_of[i], word_of[i], entry.body, attributes_size, entry.attributes,
                                             nullptr, trailer, now_ns);

@@ -53,7 +53,6 @@ void fetch_min(std::atomic<std::int64_t>& target, std::int64_t value) noexcept {
     }
 }
 
-
 std::uint64_t blob_tag(std::uint32_t slot, std::uint32_t generation) noexcept {
     return (std::uint64_t{1} << 63) | (std::uint64_t{slot} << 32) | generation;
 }
@@ -451,6 +450,7 @@ MessageView QueueEngine::view_of(std::uint32_t slot, std::uint32_t generation,
             view.dead_letter_source_queue = parts->trailer.dead_letter_source;
             view.message_group_id = parts->trailer.message_group_id;
             view.message_deduplication_id = parts->trailer.message_deduplication_id;
+            view.aws_trace_header = parts->trailer.aws_trace_header;
         }
     }
     if (header_.fifo != 0) {
@@ -518,6 +518,9 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
         if (has_ids) {
             outcome.error = sqs::validate_fifo_fields(entry, false, false).code();
         }
+        if (outcome.error == Errc::ok && !entry.aws_trace_header.empty()) {
+            outcome.error = sqs::validate_aws_trace_header(entry.aws_trace_header).code();
+        }
         if (outcome.error != Errc::ok) {
             continue;
         }
@@ -550,10 +553,11 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
         }
         const std::int64_t delay_s = entry.delay_seconds < 0 ? queue_delay_s : entry.delay_seconds;
         // A MessageGroupId on a standard queue is kept, returned, and names a fair-queue tenant.
-        const sqs::AttributeTrailer trailer{{}, entry.message_group_id, {}};
-        const std::size_t attributes_size = entry.attributes == nullptr && entry.message_group_id.empty()
-                                                ? 0
-                                                : sqs::encoded_attributes_size(entry.attributes, trailer);
+        const sqs::AttributeTrailer trailer{{}, entry.message_group_id, {}, entry.aws_trace_header};
+        const std::size_t attributes_size =
+            entry.attributes == nullptr && entry.message_group_id.empty() && entry.aws_trace_header.empty()
+                ? 0
+                : sqs::encoded_attributes_size(entry.attributes, trailer);
         std::uint32_t slot = 0;
         SlotWord word;
         if (next_free < available) {
@@ -565,8 +569,8 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
             continue;
         }
         SHMQ_CRASH_POINT("send.after_claim");
-        if (const Errc written = write_slot(slot, word, entry.body, attributes_size, entry.attributes, nullptr,
-                                            trailer, now);
+        if (const Errc written =
+                write_slot(slot, word, entry.body, attributes_size, entry.attributes, nullptr, trailer, now);
             written != Errc::ok) {
             abandon_slot(slot, word);
             outcome.error = written;
@@ -602,6 +606,11 @@ Status QueueEngine::explain_entry(const SendEntry& entry) const {
     }
     if (entry.delay_seconds > limits::delay_s_max) {
         return sqs::validate_delay_seconds(entry.delay_seconds);
+    }
+    if (!entry.aws_trace_header.empty()) {
+        if (Status status = sqs::validate_aws_trace_header(entry.aws_trace_header); !status) {
+            return status;
+        }
     }
     const std::uint32_t flags = header_.hot.fifo_flags.load(std::memory_order_relaxed);
     const bool id_optional = (flags & layout::fifo_content_based_deduplication) != 0 ||
@@ -817,7 +826,8 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
             return try_receive(request.max_number_of_messages, visibility_ns, at, slots, generations);
         }
         const std::uint32_t affordable = request.budget->reserve(request.max_number_of_messages, 1);
-        const std::uint32_t taken = affordable == 0 ? 0 : try_receive(affordable, visibility_ns, at, slots, generations);
+        const std::uint32_t taken =
+            affordable == 0 ? 0 : try_receive(affordable, visibility_ns, at, slots, generations);
         if (taken < affordable) {
             request.budget->give_back(affordable - taken);
         }
@@ -1400,7 +1410,8 @@ std::uint32_t QueueEngine::drain(std::uint32_t max, const std::function<bool(con
             message.message_id = view.message_id;
             message.sent_ns = header.sent_ns;
             message.sender_uid = header.sender_uid;
-            message.trailer = {view.dead_letter_source_queue, view.message_group_id, view.message_deduplication_id};
+            message.trailer = {view.dead_letter_source_queue, view.message_group_id, view.message_deduplication_id,
+                               view.aws_trace_header};
             if (move(message)) {
                 (void)delete_message(view.receipt_handle);
                 ++moved_count;

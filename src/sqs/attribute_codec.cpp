@@ -12,7 +12,9 @@ constexpr std::size_t entry_header_bytes = 8;
 constexpr std::uint8_t source_flag = 0x80;
 constexpr std::uint8_t group_flag = 0x40;
 constexpr std::uint8_t dedup_flag = 0x20;
-constexpr std::uint8_t count_mask = 0x1F;
+constexpr std::uint8_t trace_flag = 0x10;
+constexpr std::uint8_t count_mask = 0x0F;
+static_assert(limits::message_attributes_max <= count_mask);
 
 const std::string& value_bytes(const MessageAttributeValue& value) {
     return value.is_binary() ? value.binary_value : value.string_value;
@@ -42,6 +44,7 @@ void put_trailer(std::byte*& cursor, const AttributeTrailer& trailer) {
     put_field(cursor, trailer.dead_letter_source);
     put_field(cursor, trailer.message_group_id);
     put_field(cursor, trailer.message_deduplication_id);
+    put_field(cursor, trailer.aws_trace_header);
 }
 
 std::size_t field_size(std::string_view field) {
@@ -50,13 +53,14 @@ std::size_t field_size(std::string_view field) {
 
 std::size_t trailer_size(const AttributeTrailer& trailer) {
     return field_size(trailer.dead_letter_source) + field_size(trailer.message_group_id) +
-           field_size(trailer.message_deduplication_id);
+           field_size(trailer.message_deduplication_id) + field_size(trailer.aws_trace_header);
 }
 
 std::uint8_t trailer_flags(const AttributeTrailer& trailer) {
     return static_cast<std::uint8_t>((trailer.dead_letter_source.empty() ? 0 : source_flag) |
                                      (trailer.message_group_id.empty() ? 0 : group_flag) |
-                                     (trailer.message_deduplication_id.empty() ? 0 : dedup_flag));
+                                     (trailer.message_deduplication_id.empty() ? 0 : dedup_flag) |
+                                     (trailer.aws_trace_header.empty() ? 0 : trace_flag));
 }
 
 // Takes the last field off rest (bytes then u16 length); false when the lengths do not fit.
@@ -140,6 +144,9 @@ Result<EncodedAttributes> split_attributes(std::string_view encoded) {
     parts.user_count = flags & count_mask;
     std::string_view rest = encoded.substr(1);
     // Fields come off the end in the reverse of their writing order.
+    if ((flags & trace_flag) != 0 && !take_field(rest, parts.trailer.aws_trace_header)) {
+        return corrupt();
+    }
     if ((flags & dedup_flag) != 0 && !take_field(rest, parts.trailer.message_deduplication_id)) {
         return corrupt();
     }

@@ -1,10 +1,14 @@
 // How message attributes are stored in a slot, after the body:
-//   [flags byte: user attribute count (low 5 bits) | 0x80 source | 0x40 group | 0x20 dedup]
+//   [flags byte: user attribute count (low 4 bits) | 0x80 source | 0x40 group | 0x20 dedup
+//                | 0x10 trace]
 //   per attribute: u16 name length, u16 type length, u32 value length, name, type, value bytes
 //   trailer, each field present when its flag is: dead-letter source queue name, message group
-//   id, message deduplication id, each as its bytes followed by its u16 length (read from the end)
-// Attributes are sorted by name, as the map gives them. The trailer carries what SQS reports as
-// DeadLetterQueueSourceArn, MessageGroupId and MessageDeduplicationId.
+//   id, message deduplication id, AWSTraceHeader, each as its bytes followed by its u16 length
+//   (read from the end)
+// Attributes are sorted by name, as the map gives them (at most 10: four bits; 0x10 was never set
+// before the trace flag took it, so bytes written earlier read the same). The trailer carries
+// what SQS reports as DeadLetterQueueSourceArn, MessageGroupId, MessageDeduplicationId and
+// AWSTraceHeader.
 #pragma once
 
 #include <cstddef>
@@ -20,8 +24,10 @@ struct AttributeTrailer {
     std::string_view dead_letter_source;
     std::string_view message_group_id;
     std::string_view message_deduplication_id;
+    std::string_view aws_trace_header;
     [[nodiscard]] bool empty() const noexcept {
-        return dead_letter_source.empty() && message_group_id.empty() && message_deduplication_id.empty();
+        return dead_letter_source.empty() && message_group_id.empty() && message_deduplication_id.empty() &&
+               aws_trace_header.empty();
     }
 };
 

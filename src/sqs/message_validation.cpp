@@ -277,6 +277,37 @@ Status validate_message(std::string_view body, const MessageAttributes* attribut
     return validate_message_characters(body, "message body");
 }
 
+Status validate_aws_trace_header(std::string_view value) {
+    const bool printable = std::all_of(value.begin(), value.end(), [](char c) { return c >= ' ' && c < 0x7f; });
+    if (value.empty() || value.size() > limits::aws_trace_header_bytes_max || !printable) {
+        return invalid_parameter("Value for parameter AWSTraceHeader is invalid. Reason: it must be an X-Ray trace "
+                                 "header of 1 to " +
+                                 std::to_string(limits::aws_trace_header_bytes_max) + " printable ASCII characters.");
+    }
+    return {};
+}
+
+Result<std::string> aws_trace_header_of(const MessageAttributes& message_system_attributes) {
+    std::string trace;
+    for (const auto& [name, value] : message_system_attributes) {
+        if (name != "AWSTraceHeader") {
+            return Error{Errc::invalid_parameter_value, "Message system attribute name '" + name +
+                                                            "' is invalid. The only supported message system "
+                                                            "attribute is AWSTraceHeader."};
+        }
+        if (value.data_type != "String" || value.string_value.empty()) {
+            return Error{Errc::invalid_parameter_value,
+                         "Value for parameter MessageSystemAttribute.AWSTraceHeader is invalid. Reason: its DataType "
+                         "must be String, with a StringValue."};
+        }
+        if (Status checked = validate_aws_trace_header(value.string_value); !checked) {
+            return checked.error();
+        }
+        trace = value.string_value;
+    }
+    return trace;
+}
+
 Status validate_delay_seconds(std::int64_t delay_s) {
     if (delay_s < 0 || delay_s > limits::delay_s_max) {
         return invalid_parameter(

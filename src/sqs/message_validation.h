@@ -28,6 +28,12 @@ namespace shmq::sqs {
 [[nodiscard]] Status validate_message(std::string_view body, const MessageAttributes* attributes,
                                       std::size_t maximum_message_size);
 [[nodiscard]] Status validate_delay_seconds(std::int64_t delay_s);
+// The AWSTraceHeader message system attribute: 1 to limits::aws_trace_header_bytes_max bytes of
+// printable ASCII (an X-Ray trace header is Key=value pairs split by ';').
+[[nodiscard]] Status validate_aws_trace_header(std::string_view value);
+// The trace header a send's MessageSystemAttributes carry: AWSTraceHeader, of DataType String, is
+// the only one SQS takes; empty when there is none.
+[[nodiscard]] Result<std::string> aws_trace_header_of(const MessageAttributes& message_system_attributes);
 // Batch entry ids: [A-Za-z0-9_-]{1,80}, distinct; 1..10 entries.
 [[nodiscard]] Status validate_batch_entry_ids(std::span<const std::string> ids);
 

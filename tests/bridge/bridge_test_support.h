@@ -98,6 +98,13 @@ inline std::vector<ReceivedMessage> drain(const Client& client, const std::strin
     return out;
 }
 
+// The AWSTraceHeader send_numbered gives message i: every third has one.
+inline std::string numbered_trace_header(int i) {
+    return i % 3 == 0 ? "Root=1-5759e988-" + std::to_string(i) + ";Parent=53995c3f42cd8ad8;Sampled=1" : std::string();
+}
+
+// Messages from to to: bodies "<group>message i", attributes n (i) and raw (binary), every third
+// with a trace header (numbered_trace_header).
 inline void send_numbered(Queue& queue, int from, int to, const std::string& group = {}) {
     MessageAttributes attributes;
     attributes["n"] = {"Number", "", ""};
@@ -109,6 +116,8 @@ inline void send_numbered(Queue& queue, int from, int to, const std::string& gro
         entry.body = body;
         entry.attributes = &attributes;
         entry.message_group_id = group;
+        const std::string trace = numbered_trace_header(i);
+        entry.aws_trace_header = trace;
         const std::string dedup = group + std::to_string(i);
         if (!group.empty()) {
             entry.message_deduplication_id = dedup;

@@ -47,6 +47,7 @@ TEST_CASE("forward: a standard queue's messages reach SQS with their attributes 
         const int n = std::stoi(message.attributes.at("n").string_value);
         CHECK(message.body == "message " + std::to_string(n));
         CHECK(message.attributes.at("raw").binary_value == std::string("\0\x7f\xfe", 3));
+        CHECK(message.aws_trace_header == numbered_trace_header(n));
         numbers.insert(n);
     }
     CHECK(arrived.size() == count); // no fault: no duplicate

@@ -73,6 +73,8 @@ TEST_CASE("moto: a standard queue carried out to moto_server and back keeps bodi
         const int n = std::stoi(message.attributes.at("n").string_value);
         CHECK(message.body == "message " + std::to_string(n));
         CHECK(message.attributes.at("n").data_type == "Number");
+        // No AWSTraceHeader: moto 5.2.1 drops MessageSystemAttributes (it answers no
+        // MD5OfMessageSystemAttributes and returns none); the shmqd remote tests carry it.
         CHECK(message.attributes.at("raw").binary_value == std::string("\0\x7f\xfe", 3));
         numbers.insert(n);
     }

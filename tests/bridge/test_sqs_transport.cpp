@@ -4,7 +4,6 @@
 // right key and refused with SQS's errors with a wrong one; many requests run at once on one
 // transport thread; a port nobody listens on is "no response" (retried), never a crash.
 #include <catch2/catch.hpp>
-
 #include <future>
 #include <mutex>
 
@@ -14,7 +13,6 @@
 using namespace shmq;
 using namespace shmq::testing;
 namespace json = boost::json;
-
 
 TEST_CASE("transport: signed JSON-protocol calls are accepted, and a message crosses with its MD5s", "[bridge]") {
     RemoteSqs remote;
@@ -26,6 +24,7 @@ TEST_CASE("transport: signed JSON-protocol calls are accepted, and a message cro
     message.body = std::string(1'048'576 - 100, 'x') + "\xe2\x82\xac";
     message.attributes["trace"] = {"String", "abc", ""};
     message.attributes["blob"] = {"Binary", "", std::string("\0\x01\xff", 3)};
+    message.aws_trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
     const bridge::OutgoingMessage* entries[] = {&message};
     std::promise<bridge::SqsReply> answered;
     transport.submit(remote.endpoint(), "SendMessageBatch", bridge::send_message_batch_body(queue_url, entries),
@@ -37,21 +36,32 @@ TEST_CASE("transport: signed JSON-protocol calls are accepted, and a message cro
     REQUIRE(outcomes.size() == 1);
     CHECK(outcomes[0].fate == bridge::EntryFate::accepted);
     CHECK_FALSE(outcomes[0].remote_message_id.empty());
+    // The trace header's digest is checked too: one that does not match is sent again.
+    const json::object& accepted = reply.json.at("Successful").as_array().at(0).as_object();
+    CHECK(accepted.at("MD5OfMessageSystemAttributes").as_string() ==
+          md5_of_message_system_attributes(message.aws_trace_header));
+    bridge::SqsReply forged = reply;
+    forged.json.as_object()["Successful"].as_array()[0].as_object()["MD5OfMessageSystemAttributes"] =
+        std::string(32, '0');
+    CHECK(bridge::read_send_message_batch(forged, entries)[0].fate == bridge::EntryFate::retry);
 
     // What arrived, read back over HTTP and checked by the pull side's reader.
-    const bridge::SqsReply received = call_remote(transport, remote.endpoint(), "ReceiveMessage",
-                                           json::parse(bridge::receive_message_body(queue_url, 10, 0, 30)).as_object());
+    const bridge::SqsReply received =
+        call_remote(transport, remote.endpoint(), "ReceiveMessage",
+                    json::parse(bridge::receive_message_body(queue_url, 10, 0, 30)).as_object());
     REQUIRE(received.ok());
     const bridge::ReceivedBatch batch = bridge::read_receive_message(received);
     CHECK(batch.refused.empty());
     REQUIRE(batch.messages.size() == 1);
     CHECK(batch.messages[0].body == message.body);
     CHECK(batch.messages[0].attributes == message.attributes);
+    CHECK(batch.messages[0].aws_trace_header == message.aws_trace_header);
     CHECK(batch.messages[0].remote_message_id == outcomes[0].remote_message_id);
 
     const std::string handles[] = {batch.messages[0].receipt_handle};
-    const bridge::SqsReply deleted = call_remote(transport, remote.endpoint(), "DeleteMessageBatch",
-                                          json::parse(bridge::delete_message_batch_body(queue_url, handles)).as_object());
+    const bridge::SqsReply deleted =
+        call_remote(transport, remote.endpoint(), "DeleteMessageBatch",
+                    json::parse(bridge::delete_message_batch_body(queue_url, handles)).as_object());
     REQUIRE(deleted.ok());
     const auto delete_outcomes = bridge::read_batch_result(deleted, 1);
     CHECK(delete_outcomes[0].fate == bridge::EntryFate::accepted);

@@ -437,19 +437,39 @@ class MessageTest(ShmqTestCase):
         run = shmq("delete-message", "--queue-url", url, "--receipt-handle", "bogus")
         self.assert_service_error(run, "ReceiptHandleIsInvalid", "DeleteMessage")
 
-    def test_unimplemented_parameters_are_rejected_clearly(self):
+    def test_aws_trace_header(self):
+        # The AWSTraceHeader message system attribute: sent alone and in batches, digested as
+        # SQS digests it (MD5OfMessageSystemAttributes), returned when asked for.
         _, url = new_queue(self)
-        trace = {"AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1"}}
-        run = shmq("send-message", "--queue-url", url, "--message-body", "x",
+        header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+        trace = {"AWSTraceHeader": {"DataType": "String", "StringValue": header}}
+        run = shmq("send-message", "--queue-url", url, "--message-body", "traced",
                    "--message-system-attributes", json.dumps(trace))
-        self.assert_service_error(run, "AWS.SimpleQueueService.UnsupportedOperation", "SendMessage")
-        self.assertIn("MessageSystemAttributes", run.err)
-        run = shmq("send-message-batch", "--queue-url", url, "--entries",
-                   json.dumps([{"Id": "a", "MessageBody": "x", "MessageSystemAttributes": trace}]))
-        self.assert_service_error(run, "AWS.SimpleQueueService.UnsupportedOperation",
-                                  "SendMessageBatch")
-        # Nothing was sent by the rejected calls.
-        self.assertEqual(shmq("receive-message", "--queue-url", url).out, "")
+        self.assert_ok(run)
+        self.assertEqual(run.json()["MD5OfMessageSystemAttributes"],
+                         md5_of_message_attributes(trace))
+        self.assertEqual(run.keys_in_order(), ["MD5OfMessageBody", "MD5OfMessageSystemAttributes", "MessageId"])
+        # Another name, or another type, fails that entry only.
+        run = shmq("send-message-batch", "--queue-url", url, "--entries", json.dumps([
+            {"Id": "a", "MessageBody": "batched", "MessageSystemAttributes": trace},
+            {"Id": "b", "MessageBody": "x", "MessageSystemAttributes": {"Other": trace["AWSTraceHeader"]}},
+            {"Id": "c", "MessageBody": "x",
+             "MessageSystemAttributes": {"AWSTraceHeader": {"DataType": "Number", "StringValue": "1"}}}]))
+        self.assert_ok(run)
+        self.assertEqual([entry["Id"] for entry in run.json()["Successful"]], ["a"])
+        self.assertIn("MD5OfMessageSystemAttributes", run.json()["Successful"][0])
+        self.assertEqual([(f["Id"], f["Code"]) for f in run.json()["Failed"]],
+                         [("b", "InvalidParameterValue"), ("c", "InvalidParameterValue")])
+        run = shmq("send-message", "--queue-url", url, "--message-body", "x",
+                   "--message-system-attributes", json.dumps({"Other": trace["AWSTraceHeader"]}))
+        self.assert_service_error(run, "InvalidParameterValue", "SendMessage")
+        run = shmq("receive-message", "--queue-url", url, "--max-number-of-messages", "10",
+                   "--message-system-attribute-names", "AWSTraceHeader")
+        self.assert_ok(run)
+        messages = {m["Body"]: m for m in run.json()["Messages"]}
+        self.assertEqual(sorted(messages), ["batched", "traced"])
+        for message in messages.values():
+            self.assertEqual(message["Attributes"], {"AWSTraceHeader": header})
 
 
 def new_fifo_queue(test, content_based=False, **attributes):

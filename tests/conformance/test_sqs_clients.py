@@ -21,12 +21,14 @@ moto_server: see compare_with_moto.sh) and those about shmqd itself are skipped,
 behaviour show as failures.
 """
 
+import hashlib
 import http.client
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -302,6 +304,42 @@ class Messages(unittest.TestCase):
         self.assertEqual([message["Body"] for message in received["Messages"]], [f"m{i}" for i in range(5)])
         self.assertEqual(received["Messages"][0]["Attributes"]["MessageGroupId"], "g")
         self.sqs.delete_queue(QueueUrl=url)
+
+    def test_aws_trace_header_kept_moved_and_returned(self):
+        # Recorded from AWS (test_dead_letter_queue_message_attributes): AWSTraceHeader comes back
+        # as a system attribute, in the dead-letter queue too, beside DeadLetterQueueSourceArn.
+        header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+        trace = {"AWSTraceHeader": {"DataType": "String", "StringValue": header}}
+        digest = hashlib.md5(struct.pack(">I", 14) + b"AWSTraceHeader" + struct.pack(">I", 6) + b"String" + b"\x01" +
+                             struct.pack(">I", len(header)) + header.encode()).hexdigest()
+        dead = self.sqs.create_queue(QueueName="traced-dlq-" + uuid.uuid4().hex[:8])["QueueUrl"]
+        dead_arn = self.sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.sqs.set_queue_attributes(QueueUrl=self.url, Attributes={"RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": dead_arn, "maxReceiveCount": "1"}), "VisibilityTimeout": "0"})
+        sent = self.sqs.send_message(QueueUrl=self.url, MessageBody="traced", MessageSystemAttributes=trace)
+        self.assertEqual(sent["MD5OfMessageSystemAttributes"], digest)
+        batch = self.sqs.send_message_batch(QueueUrl=self.url, Entries=[
+            {"Id": "a", "MessageBody": "batched", "MessageSystemAttributes": trace},
+            {"Id": "b", "MessageBody": "x", "MessageSystemAttributes": {"SenderId": trace["AWSTraceHeader"]}}])
+        self.assertEqual([(entry["Id"], entry["MD5OfMessageSystemAttributes"]) for entry in batch["Successful"]],
+                         [("a", digest)])
+        self.assertEqual([(entry["Id"], entry["Code"]) for entry in batch["Failed"]], [("b", "InvalidParameterValue")])
+        refused = error_of(self.sqs.send_message, QueueUrl=self.url, MessageBody="x",
+                           MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String",
+                                                                       "StringValue": "Root=1\u0001"}})
+        self.assertEqual(refused["Error"]["Code"], "InvalidParameterValue")
+        received = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
+                                            AttributeNames=["AWSTraceHeader"])["Messages"]
+        self.assertEqual(sorted(message["Body"] for message in received), ["batched", "traced"])
+        for message in received:
+            self.assertEqual(message["Attributes"], {"AWSTraceHeader": header})
+        plain = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10)
+        self.assertNotIn("Messages", plain)  # the second receive moved both to the dead-letter queue
+        moved = self.sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+        self.assertEqual(len(moved), 2)
+        for message in moved:
+            self.assertEqual(message["Attributes"]["AWSTraceHeader"], header)
+        self.sqs.delete_queue(QueueUrl=dead)
 
     def test_errors_of_parameters(self):
         # Recorded from AWS: test_send_oversized_message[sqs].

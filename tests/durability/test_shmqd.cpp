@@ -20,6 +20,12 @@ std::string attribute(const Client& client, const std::string& queue, const std:
     return found == attributes->end() ? std::string() : found->second;
 }
 
+// An X-Ray trace header as SDKs write it, told apart per message.
+std::string trace_header(int i) {
+    return "Root=1-5759e988-bd862e3fe1be46a9942727" + std::to_string(10 + i % 90) +
+           ";Parent=53995c3f42cd8ad8;Sampled=1";
+}
+
 } // namespace
 
 TEST_CASE("shmqd: queue definitions survive the loss of shared memory", "[durability]") {
@@ -32,8 +38,8 @@ TEST_CASE("shmqd: queue definitions survive the loss of shared memory", "[durabi
     ChildProcess daemon = start_daemon(ns, data);
     // Created, changed and deleted while it runs.
     REQUIRE(client.create_queue("dlq"));
-    REQUIRE(client.create_queue(
-        "work", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + Client::queue_arn("dlq") + R"(","maxReceiveCount":"3"})"}}));
+    REQUIRE(client.create_queue("work", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + Client::queue_arn("dlq") +
+                                                               R"(","maxReceiveCount":"3"})"}}));
     REQUIRE(client.create_queue("orders.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}}, {},
                                 QueueCapacity{.fifo_deduplication = false}));
     REQUIRE(client.create_queue("short-lived"));
@@ -41,7 +47,6 @@ TEST_CASE("shmqd: queue definitions survive the loss of shared memory", "[durabi
     REQUIRE(client.tag_queue("jobs", {{"env", "test"}}));
     REQUIRE(client.delete_queue("short-lived"));
     stop_daemon(daemon); // SIGTERM: whatever changed last is journaled before it exits
-
 
     wipe_regions(ns);
     auto before = client.list_queues();
@@ -92,7 +97,6 @@ TEST_CASE("shmqd: a SIGKILLed daemon loses no definition it had journaled, a res
     stop_daemon(third);
 }
 
-
 TEST_CASE("shmqd: Durability=async messages survive the loss of shared memory, deleted ones stay deleted",
           "[durability]") {
     testing::TestNamespace ns;
@@ -104,9 +108,12 @@ TEST_CASE("shmqd: Durability=async messages survive the loss of shared memory, d
     REQUIRE(queue);
     std::map<std::string, std::string> sent; // id -> body
     for (int i = 0; i < 500; ++i) {
-        MessageAttributes attributes{{"n", MessageAttributeValue{.data_type = "Number", .string_value = std::to_string(i)}}};
+        MessageAttributes attributes{
+            {"n", MessageAttributeValue{.data_type = "Number", .string_value = std::to_string(i)}}};
         const std::string body = "event-" + std::to_string(i);
-        auto id = queue->send({.body = body, .attributes = i % 2 == 0 ? &attributes : nullptr});
+        const std::string trace = i % 3 == 0 ? trace_header(i) : std::string();
+        auto id =
+            queue->send({.body = body, .attributes = i % 2 == 0 ? &attributes : nullptr, .aws_trace_header = trace});
         REQUIRE(id);
         sent.emplace(id->to_string(), body);
     }
@@ -146,6 +153,7 @@ TEST_CASE("shmqd: Durability=async messages survive the loss of shared memory, d
         } else {
             CHECK(found->second.attributes.empty());
         }
+        CHECK(found->second.aws_trace_header == (i % 3 == 0 ? trace_header(i) : std::string()));
     }
     stop_daemon(restarted);
 }

@@ -5,8 +5,8 @@
 // DelaySeconds or VisibilityTimeout would read as the library's "-1: queue default" sentinel,
 // so they are rejected with SQS's message before the call. MessageGroupId and
 // MessageDeduplicationId go to the library as given (it checks them against the queue type), and
-// so does ReceiveRequestAttemptId; MessageSystemAttributes (AWSTraceHeader) have no place in
-// the library's API yet and are rejected as UnsupportedOperation rather than dropped.
+// so does ReceiveRequestAttemptId. MessageSystemAttributes carry AWSTraceHeader, the only one
+// SQS takes (sqs::aws_trace_header_of says why another is refused).
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
@@ -15,25 +15,30 @@
 #include <utility>
 #include <vector>
 
-#include "arguments.h"
 #include "api/batch_results.h"
 #include "api/message_json.h"
 #include "api/parameter_checks.h"
+#include "arguments.h"
 #include "command.h"
 #include "json_output.h"
 #include "shmq/limits.h"
 #include "shmq/message.h"
+#include "sqs/message_validation.h"
 
 namespace shmq::cli {
 namespace {
 
-Failure not_supported_yet(std::string_view parameter, std::string_view what) {
-    return Failure::service(Errc::unsupported_operation, std::string(parameter) + " is not supported by shmq yet (" +
-                                                             std::string(what) + " is not implemented yet).");
-}
-
-Failure message_system_attributes_not_supported() {
-    return not_supported_yet("MessageSystemAttributes", "AWSTraceHeader");
+// MessageSystemAttributes (JSON as --message-attributes takes): the AWSTraceHeader they carry.
+CliResult<std::string> aws_trace_header_of(std::string_view path, const boost::json::value& value) {
+    auto converted = to_message_attributes(path, value);
+    if (!converted.ok()) {
+        return converted.failure();
+    }
+    auto trace = sqs::aws_trace_header_of(converted.value());
+    if (!trace) {
+        return Failure::service(trace.error());
+    }
+    return std::move(trace).value();
 }
 
 // SendMessage: the MessageId and, for FIFO queues, the SequenceNumber.
@@ -85,7 +90,7 @@ struct SendMessageCommand {
                         "Message attributes: JSON {\"name\": {\"DataType\": \"String\", "
                         "\"StringValue\": \"v\"}} (BinaryValue in base64)");
         add_text_option(parser, message_system_attributes, "--message-system-attributes",
-                        "AWSTraceHeader: not supported yet");
+                        "JSON {\"AWSTraceHeader\": {\"DataType\": \"String\", \"StringValue\": \"Root=...\"}}");
         add_text_option(parser, message_deduplication_id, "--message-deduplication-id",
                         "FIFO queues: deduplication id (optional with ContentBasedDeduplication)");
         add_text_option(parser, message_group_id, "--message-group-id",
@@ -93,9 +98,6 @@ struct SendMessageCommand {
     }
 
     Outcome run(const Client& client, const GlobalOptions& /*globals*/) {
-        if (message_system_attributes.given()) {
-            return message_system_attributes_not_supported();
-        }
         auto body = load_text(message_body);
         if (!body.ok()) {
             return body.failure();
@@ -133,11 +135,28 @@ struct SendMessageCommand {
             }
             attributes = std::move(converted).value();
         }
+        std::string trace;
+        if (message_system_attributes.given()) {
+            auto text = load_text(message_system_attributes);
+            if (!text.ok()) {
+                return text.failure();
+            }
+            auto parsed = parse_structure(message_system_attributes.name, text.value());
+            if (!parsed.ok()) {
+                return parsed.failure();
+            }
+            auto found = aws_trace_header_of("MessageSystemAttributes", parsed.value());
+            if (!found.ok()) {
+                return found.failure();
+            }
+            trace = std::move(found).value();
+        }
         SendEntry entry;
         entry.body = body.value();
         entry.attributes = attributes.empty() ? nullptr : &attributes;
         entry.message_group_id = group_id;
         entry.message_deduplication_id = deduplication_id;
+        entry.aws_trace_header = trace;
         if (delay.value()) {
             if (auto failure = check_delay(*delay.value())) {
                 return *failure;
@@ -156,6 +175,9 @@ struct SendMessageCommand {
         boost::json::object response{{"MD5OfMessageBody", md5_of_body(entry.body)}};
         if (!attributes.empty()) {
             response["MD5OfMessageAttributes"] = md5_of_message_attributes(attributes);
+        }
+        if (!trace.empty()) {
+            response["MD5OfMessageSystemAttributes"] = md5_of_message_system_attributes(trace);
         }
         response["MessageId"] = sent.value().message_id.to_string();
         if (const auto sequence = sequence_number_text(sent.value().sequence_number); !sequence.empty()) {
@@ -187,6 +209,7 @@ struct SendMessageBatchCommand {
         std::int32_t delay_seconds = -1;
         std::string message_group_id;
         std::string message_deduplication_id;
+        std::string aws_trace_header;
         std::optional<Failure> failure;
     };
 
@@ -226,6 +249,7 @@ struct SendMessageBatchCommand {
             entry.delay_seconds = read[index].delay_seconds;
             entry.message_group_id = read[index].message_group_id;
             entry.message_deduplication_id = read[index].message_deduplication_id;
+            entry.aws_trace_header = read[index].aws_trace_header;
             to_send.push_back(entry);
             sent_index.push_back(index);
         }
@@ -252,9 +276,9 @@ struct SendMessageBatchCommand {
                 // The library's own code and text for this entry (e.g. MissingParameter, "The
                 // request must contain the parameter MessageGroupId.").
                 const Status explained = queue.value().explain_send_error(to_send[sent_of[index]], outcome.error);
-                failed.push_back(explained.ok()
-                                     ? api::failed_entry(entry.id, outcome.error, api::default_error_message(outcome.error))
-                                     : api::failed_entry(entry.id, explained.code(), explained.message()));
+                failed.push_back(explained.ok() ? api::failed_entry(entry.id, outcome.error,
+                                                                    api::default_error_message(outcome.error))
+                                                : api::failed_entry(entry.id, explained.code(), explained.message()));
                 continue;
             }
             // Members in the order of SendMessageBatchResultEntry.
@@ -263,6 +287,9 @@ struct SendMessageBatchCommand {
                                        {"MD5OfMessageBody", md5_of_body(entry.body)}};
             if (!entry.attributes.empty()) {
                 result["MD5OfMessageAttributes"] = md5_of_message_attributes(entry.attributes);
+            }
+            if (!entry.aws_trace_header.empty()) {
+                result["MD5OfMessageSystemAttributes"] = md5_of_message_system_attributes(entry.aws_trace_header);
             }
             if (const auto sequence = sequence_number_text(outcome.sequence_number); !sequence.empty()) {
                 result["SequenceNumber"] = sequence;
@@ -281,9 +308,6 @@ struct SendMessageBatchCommand {
                                      {"Id", "MessageBody"});
         if (auto failure = reader.check()) {
             return *failure;
-        }
-        if (reader.has("MessageSystemAttributes")) {
-            return message_system_attributes_not_supported();
         }
         Entry entry;
         auto id = reader.string("Id");
@@ -317,6 +341,15 @@ struct SendMessageBatchCommand {
                 entry.delay_seconds = narrow(*delay.value());
             }
         }
+        if (const auto* system = reader.member("MessageSystemAttributes")) {
+            // A trace header SQS would refuse fails this entry only, as over HTTP.
+            auto trace = aws_trace_header_of(reader.path() + ".MessageSystemAttributes", *system);
+            if (trace.ok()) {
+                entry.aws_trace_header = std::move(trace).value();
+            } else if (!entry.failure) {
+                entry.failure = trace.failure();
+            }
+        }
         return entry;
     }
 };
@@ -335,7 +368,7 @@ struct ReceiveMessageCommand {
         add_list_option(parser, message_system_attribute_names, "--message-system-attribute-names",
                         "System attributes to return: All, SenderId, SentTimestamp, "
                         "ApproximateReceiveCount, ApproximateFirstReceiveTimestamp, MessageDeduplicationId, "
-                        "MessageGroupId, SequenceNumber");
+                        "MessageGroupId, SequenceNumber, AWSTraceHeader");
         add_list_option(parser, message_attribute_names, "--message-attribute-names",
                         "Message attributes to return: All, .*, prefix.*, or names");
         add_text_option(parser, max_number_of_messages, "--max-number-of-messages",
@@ -423,7 +456,6 @@ struct ReceiveMessageCommand {
         }
         return request;
     }
-
 };
 
 // ---------------------------------------------------------------------------------------------

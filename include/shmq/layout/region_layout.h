@@ -62,6 +62,13 @@ inline constexpr std::size_t config_buffer_bytes = 32 * 1024;
 inline constexpr std::size_t queue_name_bytes = 96;
 inline constexpr std::uint32_t blob_none = 0xFFFF'FFFFu;
 inline constexpr std::size_t blob_overhead_max = 4'096; // attribute framing beyond SQS's count
+// That framing at its largest (sqs/attribute_codec.h): the flags byte, each attribute's 8-byte
+// header, and the trailer: a dead-letter source queue name, two FIFO ids of 128 and an
+// AWSTraceHeader, each with its u16 length. None of it counts toward SQS's message size.
+static_assert(1 + limits::message_attributes_max * 8 + (queue_name_bytes + 2) + 2 * (128 + 2) +
+                      (limits::aws_trace_header_bytes_max + 2) <=
+                  blob_overhead_max,
+              "a maximal message with its framing must fit the largest blob class");
 
 // Bytes of one block of blob class c: 256 B, 1 KiB, 4 KiB, 16 KiB, 64 KiB, 256 KiB, then 1 MiB plus
 // room for the attribute framing of a maximal message.
@@ -286,14 +293,14 @@ struct RegionHeader {
     std::uint64_t queue_nonce; // random; receipt handles carry it
     std::int64_t created_ns;
     char name[queue_name_bytes];
-    std::uint32_t fifo; // FifoQueue (fixed at creation)
+    std::uint32_t fifo;        // FifoQueue (fixed at creation)
     std::uint32_t slot_stride; // slot_header_bytes + inline bytes, a multiple of 64
     std::uint32_t reserved_identity_[6];
 
     // --- geometry (offsets from the region start) ---
     std::uint32_t slot_count;
-    std::uint32_t free_ring_capacity;  // power of two >= 2 × slot_count
-    std::uint32_t ready_ring_capacity; // power of two >= 2 × slot_count
+    std::uint32_t free_ring_capacity;     // power of two >= 2 × slot_count
+    std::uint32_t ready_ring_capacity;    // power of two >= 2 × slot_count
     std::uint32_t deferred_ring_capacity; // standard queues: as the ready ring; 0 for FIFO
     std::uint64_t slots_offset;
     std::uint64_t free_ring_offset;
@@ -302,15 +309,15 @@ struct RegionHeader {
     std::uint64_t blob_arena_offset;       // chunk k at blob_arena_offset + k × blob_chunk_bytes
     std::uint32_t blob_chunk_count;        // chunks MessageBytesCapacity buys
     std::uint32_t reserved_blob_;
-    std::uint64_t message_bytes_capacity;  // MessageBytesCapacity as asked for at creation
-    std::uint64_t fifo_offset;          // FifoHeader (fifo_layout.h); 0 for a standard queue
-    std::uint64_t fifo_slots_offset;    // FifoSlot[slot_count]
-    std::uint64_t group_table_offset;   // GroupEntry[group_capacity]
-    std::uint64_t dedup_table_offset;   // DedupEntry[dedup_capacity]
-    std::uint64_t attempt_table_offset; // AttemptEntry[attempt_capacity]
-    std::uint64_t tenant_table_offset;  // TenantTable (tenant_layout.h); 0 for a FIFO queue
-    std::uint64_t tenant_of_offset;     // u16[slot_count]
-    std::uint64_t deferred_ring_offset; // cells of the deferred ring
+    std::uint64_t message_bytes_capacity; // MessageBytesCapacity as asked for at creation
+    std::uint64_t fifo_offset;            // FifoHeader (fifo_layout.h); 0 for a standard queue
+    std::uint64_t fifo_slots_offset;      // FifoSlot[slot_count]
+    std::uint64_t group_table_offset;     // GroupEntry[group_capacity]
+    std::uint64_t dedup_table_offset;     // DedupEntry[dedup_capacity]
+    std::uint64_t attempt_table_offset;   // AttemptEntry[attempt_capacity]
+    std::uint64_t tenant_table_offset;    // TenantTable (tenant_layout.h); 0 for a FIFO queue
+    std::uint64_t tenant_of_offset;       // u16[slot_count]
+    std::uint64_t deferred_ring_offset;   // cells of the deferred ring
     // Durability=async: slots whose message was sent / freed, for shmqd to journal. Ring values
     // as the ready ring's (slot and 8 generation bits). Capacity as the ready ring.
     std::uint64_t journal_sends_offset;
