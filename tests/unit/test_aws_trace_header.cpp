@@ -9,27 +9,15 @@
 
 #include "shmq/limits.h"
 #include "sqs/attribute_codec.h"
+#include "support/queue_calls.h"
 #include "support/test_namespace.h"
 
 using namespace shmq;
+using namespace shmq::testing;
 
 namespace {
 
 constexpr const char* trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
-
-std::vector<ReceivedMessage> receive_now(Queue& queue) {
-    ReceiveRequest request;
-    request.max_number_of_messages = 10;
-    request.wait_time_s = 0;
-    auto received = queue.receive(request);
-    REQUIRE(received);
-    return std::move(received.value());
-}
-
-std::string redrive_to(const std::string& dead_letter, int max_receive_count) {
-    return R"({"deadLetterTargetArn":")" + Client::queue_arn(dead_letter) + R"(","maxReceiveCount":)" +
-           std::to_string(max_receive_count) + "}";
-}
 
 } // namespace
 

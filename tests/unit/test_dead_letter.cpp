@@ -5,27 +5,11 @@
 // own target and targets in a cycle. ManualClock.
 #include <catch2/catch.hpp>
 
+#include "support/queue_calls.h"
 #include "support/test_namespace.h"
 
 using namespace shmq;
-
-namespace {
-
-std::vector<ReceivedMessage> receive_now(Queue& queue, std::uint32_t max = 10) {
-    ReceiveRequest request;
-    request.max_number_of_messages = max;
-    request.wait_time_s = 0;
-    auto received = queue.receive(request);
-    REQUIRE(received);
-    return std::move(received.value());
-}
-
-std::string redrive_to(const std::string& dead_letter, int max_receive_count) {
-    return R"({"deadLetterTargetArn":")" + Client::queue_arn(dead_letter) + R"(","maxReceiveCount":)" +
-           std::to_string(max_receive_count) + "}";
-}
-
-} // namespace
+using namespace shmq::testing;
 
 TEST_CASE("a message received maxReceiveCount times moves to the dead-letter queue", "[unit]") {
     ManualClock clock;

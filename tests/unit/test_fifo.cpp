@@ -10,9 +10,11 @@
 #include "engine/queue_engine.h"
 #include "sqs/attribute_codec.h"
 #include "sqs/fifo_ids.h"
+#include "support/queue_calls.h"
 #include "support/test_namespace.h"
 
 using namespace shmq;
+using namespace shmq::testing;
 
 namespace {
 
@@ -24,16 +26,6 @@ std::string encoded_ids(const sqs::AttributeTrailer& trailer) {
 }
 
 constexpr std::int64_t minute_s = 60;
-
-std::vector<ReceivedMessage> receive_now(Queue& queue, std::uint32_t max = 10, std::int32_t visibility_s = -1) {
-    ReceiveRequest request;
-    request.max_number_of_messages = max;
-    request.wait_time_s = 0;
-    request.visibility_timeout_s = visibility_s;
-    auto received = queue.receive(request);
-    REQUIRE(received);
-    return std::move(received.value());
-}
 
 Result<MessageId> send(Queue& queue, std::string_view body, std::string_view group, std::string_view dedup = {}) {
     SendEntry entry;

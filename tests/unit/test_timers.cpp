@@ -3,21 +3,13 @@
 // an injected ManualClock, so each boundary is checked exactly and instantly.
 #include <catch2/catch.hpp>
 
+#include "support/queue_calls.h"
 #include "support/test_namespace.h"
 
 using namespace shmq;
+using namespace shmq::testing;
 
 namespace {
-
-std::vector<ReceivedMessage> receive_now(Queue& queue, std::uint32_t max = 10, std::int32_t visibility_s = -1) {
-    ReceiveRequest request;
-    request.max_number_of_messages = max;
-    request.wait_time_s = 0;
-    request.visibility_timeout_s = visibility_s;
-    auto received = queue.receive(request);
-    REQUIRE(received);
-    return std::move(received.value());
-}
 
 constexpr std::int64_t ms = 1'000'000;
 

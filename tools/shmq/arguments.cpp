@@ -218,12 +218,16 @@ CliResult<boost::json::value> parse_structure(std::string_view option_name, std:
     return value;
 }
 
-CliResult<StringMap> load_string_map(const TextOption& option) {
+CliResult<boost::json::value> load_structure(const TextOption& option) {
     auto text = load_text(option);
     if (!text.ok()) {
         return text.failure();
     }
-    auto parsed = parse_structure(option.name, text.value());
+    return parse_structure(option.name, text.value());
+}
+
+CliResult<StringMap> load_string_map(const TextOption& option) {
+    auto parsed = load_structure(option);
     if (!parsed.ok()) {
         return parsed.failure();
     }

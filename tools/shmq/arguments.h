@@ -57,6 +57,8 @@ void add_list_option(CLI::App& command, ListOption& option, std::string name, st
 
 // JSON if the text starts with '{' or '[' (after spaces), shorthand otherwise.
 [[nodiscard]] CliResult<boost::json::value> parse_structure(std::string_view option_name, std::string_view text);
+// The option's value (file:// loaded) parsed as parse_structure does.
+[[nodiscard]] CliResult<boost::json::value> load_structure(const TextOption& option);
 
 // A string-to-string map parameter (--attributes, --tags).
 [[nodiscard]] CliResult<StringMap> load_string_map(const TextOption& option);

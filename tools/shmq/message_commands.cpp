@@ -121,11 +121,7 @@ struct SendMessageCommand {
         }
         MessageAttributes attributes;
         if (message_attributes.given()) {
-            auto text = load_text(message_attributes);
-            if (!text.ok()) {
-                return text.failure();
-            }
-            auto parsed = parse_structure(message_attributes.name, text.value());
+            auto parsed = load_structure(message_attributes);
             if (!parsed.ok()) {
                 return parsed.failure();
             }
@@ -137,11 +133,7 @@ struct SendMessageCommand {
         }
         std::string trace;
         if (message_system_attributes.given()) {
-            auto text = load_text(message_system_attributes);
-            if (!text.ok()) {
-                return text.failure();
-            }
-            auto parsed = parse_structure(message_system_attributes.name, text.value());
+            auto parsed = load_structure(message_system_attributes);
             if (!parsed.ok()) {
                 return parsed.failure();
             }
