@@ -146,6 +146,52 @@ region = "eu-west-1"
     CHECK(remote_queue.inspect().ready + remote_queue.inspect().in_flight == 0);
 }
 
+TEST_CASE("shmqd --config bridges: FIFO pulled in order and once through a SIGKILL of shmqd", "[bridge]") {
+    RemoteSqs remote;
+    const std::string remote_url = remote.create_queue("e2e-pulled.fifo", {{"FifoQueue", "true"}});
+    Queue source = std::move(remote.ns().client().open_queue("e2e-pulled.fifo").value());
+    const std::vector<std::string> groups{"u", "v", "w", "x"};
+    constexpr int per_group = 150;
+    for (const std::string& group : groups) {
+        send_numbered(source, 0, per_group, group);
+    }
+    TestNamespace local;
+    DataDir data;
+    const std::string config = write_config(data, R"([queues."e2e-pulled.fifo"]
+attributes = { FifoQueue = true, Durability = "async" }
+
+[bridges.from-remote]
+queue = "e2e-pulled.fifo"
+direction = "pull"
+remote_queue_url = ")" + remote_url + R"("
+region = "eu-west-1"
+visibility_timeout_s = 2
+)");
+    std::optional<ChildProcess> daemon;
+    daemon.emplace(start_daemon(local, data, {"--config", config}, RemoteSqs::credentials_environment()));
+    REQUIRE(eventually([&] { return held_locally(local.client(), "e2e-pulled.fifo") > 0; }));
+    daemon->kill_now(); // mid-stream: messages written here whose remote deletes never went
+    (void)daemon->wait();
+    daemon.emplace(start_daemon(local, data, {"--config", config}, RemoteSqs::credentials_environment()));
+    // What SQS delivers again (its visibility, 2 s, lapsed) carries the same deduplication id,
+    // the remote MessageId, and is dropped here.
+    const auto remote_left = [&] {
+        source.advance_timers();
+        return source.inspect().ready + source.inspect().in_flight;
+    };
+    REQUIRE(eventually([&] { return remote_left() == 0; }));
+    stop_daemon(*daemon);
+    std::map<std::string, std::vector<int>> arrived;
+    for (const ReceivedMessage& message : drain(local.client(), "e2e-pulled.fifo")) {
+        arrived[message.message_group_id].push_back(std::stoi(message.attributes.at("n").string_value));
+    }
+    for (const std::string& group : groups) {
+        std::vector<int> expected(per_group);
+        std::iota(expected.begin(), expected.end(), 0);
+        CHECK(arrived[group] == expected);
+    }
+}
+
 TEST_CASE("bridges refuse to start without their queue, credentials or a region, saying where", "[bridge]") {
     TestNamespace local;
     (void)local.client().create_queue("exists");
