@@ -173,7 +173,8 @@ TEST_CASE("forward: an entry SQS refuses as the sender's fault goes to the local
     REQUIRE(local.ns.client().set_queue_attributes(
         "forward-big", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + Client::queue_arn("forward-dead-2") +
                                               R"(","maxReceiveCount":"5"})"}}));
-    entry.body = long_body + " again";
+    const std::string long_again = long_body + " again";
+    entry.body = long_again;
     REQUIRE(out.send(entry));
     REQUIRE(eventually([&] { return bridge.metrics().failed.load() == 2; }));
     REQUIRE(eventually([&] { return held_locally(local.ns.client(), "forward-big") == 0; }));
@@ -183,7 +184,7 @@ TEST_CASE("forward: an entry SQS refuses as the sender's fault goes to the local
     CHECK(dead[0].body == long_body);
     const std::vector<ReceivedMessage> dead_again = drain(local.ns.client(), "forward-dead-2");
     REQUIRE(dead_again.size() == 1);
-    CHECK(dead_again[0].body == long_body + " again");
+    CHECK(dead_again[0].body == long_again);
     CHECK(local.log.has("moved to dead-letter queue forward-dead "));
     CHECK(local.log.has("moved to dead-letter queue forward-dead-2 "));
     CHECK(bridge.metrics().last_error().find("refused by SQS") != std::string::npos);
