@@ -88,10 +88,10 @@ class BridgeCore {
         const bool slow = !reply.retryable();
         retry_at_ = SteadyClock::now() + (slow ? backoff_.slow() : backoff_.after(failures_));
         metrics.set_circuit(CircuitState::open);
-        note_failure(
-            what + ": " + reply.describe() +
-            (slow ? " (this needs fixing; retried every " + std::to_string(backoff_.cap().count() / 1000) + " s or so)"
-                  : ""));
+        const auto cap_ms = backoff_.cap().count();
+        const std::string pace = cap_ms >= 1000 ? std::to_string(cap_ms / 1000) + " s" : std::to_string(cap_ms) + " ms";
+        note_failure(what + ": " + reply.describe() +
+                     (slow ? " (this needs fixing; retried every " + pace + " or so)" : ""));
     }
 
     void close_circuit() {

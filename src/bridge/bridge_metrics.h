@@ -22,9 +22,12 @@ enum class CircuitState : int {
 
 [[nodiscard]] constexpr const char* circuit_state_name(CircuitState state) noexcept {
     switch (state) {
-    case CircuitState::closed: return "closed";
-    case CircuitState::open: return "open";
-    case CircuitState::half_open: return "half_open";
+    case CircuitState::closed:
+        return "closed";
+    case CircuitState::open:
+        return "open";
+    case CircuitState::half_open:
+        return "half_open";
     }
     return "closed";
 }
@@ -55,11 +58,11 @@ class LatencyHistogram {
 };
 
 struct BridgeMetrics {
-    std::atomic<std::uint64_t> carried{0};       // messages now on the other side (and deleted here)
-    std::atomic<std::uint64_t> retried{0};       // messages sent again after a failure
-    std::atomic<std::uint64_t> failed{0};        // messages refused as the sender's fault
-    std::atomic<std::uint64_t> extended{0};      // visibility renewals of held messages
-    std::atomic<std::uint64_t> requests{0};      // remote requests answered (or failed without one)
+    std::atomic<std::uint64_t> carried{0};        // messages now on the other side (and deleted here)
+    std::atomic<std::uint64_t> retried{0};        // messages sent again after a failure
+    std::atomic<std::uint64_t> failed{0};         // messages refused as the sender's fault
+    std::atomic<std::uint64_t> extended{0};       // visibility renewals of held messages
+    std::atomic<std::uint64_t> requests{0};       // remote requests answered (or failed without one)
     std::atomic<std::uint64_t> request_errors{0}; // of those, the ones that failed
     std::atomic<std::int64_t> requests_in_flight{0};
     std::atomic<std::int64_t> lag_ms{0}; // age of the oldest message the bridge holds and has not carried

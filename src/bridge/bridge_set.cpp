@@ -1,6 +1,8 @@
 // Starting and stopping shmqd's bridges (see bridge_set.h).
 #include "bridge_set.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/url/parse.hpp>
 #include <cctype>
@@ -78,6 +80,12 @@ Result<std::unique_ptr<BridgeSet>> BridgeSet::start(const Client& client, std::v
         endpoint->url = settings.endpoint_url;
         endpoint->region = settings.region;
         endpoint->credentials = std::move(credentials.value());
+        if (!settings.ca_file.empty()) {
+            if (::access(settings.ca_file.c_str(), R_OK) != 0) {
+                return bridge_error(settings, "ca_file", settings.ca_file + " cannot be read");
+            }
+            endpoint->ca_file = settings.ca_file;
+        }
         endpoints.push_back(std::move(endpoint));
     }
     set->transport_ = std::make_unique<SqsTransport>();

@@ -23,6 +23,9 @@ struct BridgeSettings {
     std::string region;           // empty: AWS_REGION, AWS_DEFAULT_REGION, then the profile's
     std::string endpoint_url;     // where requests go; the config file's default: the queue URL's origin
     std::string profile;          // empty: the environment, then AWS_PROFILE or "default"
+    // PEM file of the certificate authorities an https endpoint_url is checked against (a TLS
+    // proxy, an emulator with its own CA); empty: the system's CA store.
+    std::string ca_file;
     // Forward: SendMessageBatch requests at once. Pull: ReceiveMessage long polls at once.
     std::uint32_t requests_in_flight = 4;
     // Forward: how long a batch waits for more messages after its first one.

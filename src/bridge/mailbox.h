@@ -14,8 +14,7 @@
 
 namespace shmq::bridge {
 
-template <class Letter>
-class Mailbox {
+template <class Letter> class Mailbox {
   public:
     void post(Letter&& letter) {
         {
@@ -32,14 +31,12 @@ class Mailbox {
     }
 
     // Sleeps until a letter, a stop or the deadline.
-    template <class TimePoint>
-    void wait(const std::stop_token& stop, TimePoint deadline) {
+    template <class TimePoint> void wait(const std::stop_token& stop, TimePoint deadline) {
         std::unique_lock lock(mutex_);
         arrived_.wait_until(lock, stop, deadline, [&] { return !letters_.empty(); });
     }
     // Sleeps until a letter or the deadline (stopping: the last answers are waited for).
-    template <class TimePoint>
-    void wait(TimePoint deadline) {
+    template <class TimePoint> void wait(TimePoint deadline) {
         std::unique_lock lock(mutex_);
         arrived_.wait_until(lock, deadline, [&] { return !letters_.empty(); });
     }

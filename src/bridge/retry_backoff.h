@@ -25,12 +25,14 @@ class RetryBackoff {
     // The delay after `failures` failures in a row (1 for the first).
     [[nodiscard]] std::chrono::milliseconds after(std::uint32_t failures) {
         const std::uint32_t doublings = std::min<std::uint32_t>(failures, 30);
-        const std::int64_t ceiling = std::min<std::int64_t>(cap_.count(), base_.count() << std::min<std::uint32_t>(doublings, 20));
+        const std::int64_t ceiling =
+            std::min<std::int64_t>(cap_.count(), base_.count() << std::min<std::uint32_t>(doublings, 20));
         return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(0, ceiling)(random_));
     }
     // The delay after a failure that needs a change elsewhere first.
     [[nodiscard]] std::chrono::milliseconds slow() {
-        return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(cap_.count() / 2, cap_.count())(random_));
+        return std::chrono::milliseconds(
+            std::uniform_int_distribution<std::int64_t>(cap_.count() / 2, cap_.count())(random_));
     }
     [[nodiscard]] std::chrono::milliseconds cap() const noexcept { return cap_; }
 

@@ -2,7 +2,6 @@
 #include "sqs_reply.h"
 
 #include <array>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
@@ -26,9 +25,15 @@ bool is_throttling_code(std::string_view code) noexcept {
     static constexpr std::array<std::string_view, 11> codes{
         "OverLimit", // a queue that holds all it can (shmq's MessageCapacity, SQS's in-flight limit): back off
         "ServiceUnavailable",
-        "ThrottlingException",         "Throttling",         "RequestThrottled",
-        "RequestThrottledException",   "TooManyRequestsException", "RequestLimitExceeded",
-        "KMS.ThrottlingException",     "ProvisionedThroughputExceededException", "SlowDown",
+        "ThrottlingException",
+        "Throttling",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "KMS.ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "SlowDown",
     };
     for (std::string_view known : codes) {
         if (code == known) {
@@ -89,6 +94,9 @@ SqsReply read_sqs_reply(long http_status, std::string_view body, std::string_vie
 std::string SqsReply::describe() const {
     if (kind == ReplyKind::no_response) {
         return "no response: " + error_message;
+    }
+    if (http_status == 0) {
+        return "not sent: " + error_message; // refused by the transport (RequestNotSent)
     }
     std::string text = "HTTP " + std::to_string(http_status);
     if (!error_code.empty()) {

@@ -9,11 +9,10 @@
 // when the header came, else the part of __type after '#'.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <string>
 #include <string_view>
-
-#include <boost/json/value.hpp>
 
 namespace shmq::bridge {
 
@@ -22,14 +21,15 @@ enum class ReplyKind {
     throttled,    // a throttling error code (any status): retry after a backoff
     server_error, // HTTP 5xx, or a 200 whose body is not a JSON object: retry after a backoff
     no_response,  // connect or read failure, timeout, reset: retry after a backoff
-    client_error, // any other 4xx: retrying the same request cannot help
+    client_error, // any other 4xx, or a request the transport refuses to send (a certificate that
+                  // does not verify; http_status 0): retrying the same request cannot help
 };
 
 struct SqsReply {
     ReplyKind kind = ReplyKind::no_response;
-    long http_status = 0;     // 0 without a response
-    boost::json::value json;  // the parsed body (the result, or the error), null if none or unreadable
-    std::string error_code;   // errors only
+    long http_status = 0;      // 0 without a response
+    boost::json::value json;   // the parsed body (the result, or the error), null if none or unreadable
+    std::string error_code;    // errors only
     std::string error_message; // errors only; for no_response, what the transport said
     std::chrono::nanoseconds latency{0};
 

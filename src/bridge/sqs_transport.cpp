@@ -2,12 +2,11 @@
 // SqsReply values here and nowhere else.
 #include "sqs_transport.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
+#include <curl/curl.h>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -113,13 +112,17 @@ struct Request {
         headers = curl_slist_append(headers, ("X-Amz-Target: AmazonSQS." + action).c_str());
         if (!remote.credentials.session_token.empty()) {
             // Signed with the rest, as the SDKs send it.
-            headers = curl_slist_append(headers,
-                                        ("X-Amz-Security-Token: " + remote.credentials.session_token).c_str());
+            headers = curl_slist_append(headers, ("X-Amz-Security-Token: " + remote.credentials.session_token).c_str());
         }
         bool ok = headers != nullptr;
-        const auto set = [&](CURLoption option, auto value) { ok = ok && curl_easy_setopt(easy, option, value) == CURLE_OK; };
+        const auto set = [&](CURLoption option, auto value) {
+            ok = ok && curl_easy_setopt(easy, option, value) == CURLE_OK;
+        };
         set(CURLOPT_URL, remote.url.c_str());
         set(CURLOPT_PROTOCOLS_STR, "http,https");
+        if (!remote.ca_file.empty()) {
+            set(CURLOPT_CAINFO, remote.ca_file.c_str()); // peer and host are verified either way
+        }
         set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
         set(CURLOPT_NOSIGNAL, 1L);
         set(CURLOPT_TCP_KEEPALIVE, 1L);
@@ -156,7 +159,14 @@ struct Request {
             reply.error_code = "ReplyTooLong";
             reply.error_message = "the answer was longer than " + std::to_string(reply_bytes_max) + " bytes";
         } else {
-            reply.kind = ReplyKind::no_response;
+            // A certificate that does not verify, a CA file that cannot be read, a URL libcurl
+            // refuses: the same request again cannot help, so it goes at the slow pace.
+            const bool needs_fixing = result == CURLE_PEER_FAILED_VERIFICATION || result == CURLE_SSL_CACERT_BADFILE ||
+                                      result == CURLE_SSL_CERTPROBLEM || result == CURLE_SSL_ISSUER_ERROR ||
+                                      result == CURLE_SSL_PINNEDPUBKEYNOTMATCH || result == CURLE_URL_MALFORMAT ||
+                                      result == CURLE_UNSUPPORTED_PROTOCOL;
+            reply.kind = needs_fixing ? ReplyKind::client_error : ReplyKind::no_response;
+            reply.error_code = needs_fixing ? "RequestNotSent" : "";
             reply.error_message = error_text[0] != '\0' ? error_text : curl_easy_strerror(result);
         }
         reply.latency = std::chrono::steady_clock::now() - started;
@@ -212,8 +222,9 @@ struct SqsTransport::Loop {
             CURL* easy = message->easy_handle;
             const CURLcode result = message->data.result;
             curl_multi_remove_handle(multi, easy);
-            const auto it = std::find_if(running.begin(), running.end(),
-                                         [&](const std::unique_ptr<Request>& request) { return request->easy == easy; });
+            const auto it = std::find_if(running.begin(), running.end(), [&](const std::unique_ptr<Request>& request) {
+                return request->easy == easy;
+            });
             if (it == running.end()) {
                 continue;
             }
@@ -300,6 +311,8 @@ void SqsTransport::submit(std::shared_ptr<const RemoteEndpoint> endpoint, std::s
     curl_multi_wakeup(loop_->multi);
 }
 
-std::size_t SqsTransport::in_flight() const noexcept { return loop_->in_flight.load(std::memory_order_acquire); }
+std::size_t SqsTransport::in_flight() const noexcept {
+    return loop_->in_flight.load(std::memory_order_acquire);
+}
 
 } // namespace shmq::bridge

@@ -26,6 +26,7 @@ struct RemoteEndpoint {
     std::string url;    // the POST target: https://sqs.REGION.amazonaws.com/, or an override
     std::string region; // the signature's scope
     AwsCredentials credentials;
+    std::string ca_file; // https: the CAs its certificate is checked against; empty: the system's
 };
 
 // SQS's own endpoint for a region.

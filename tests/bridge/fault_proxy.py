@@ -2,6 +2,7 @@
 """A small HTTP proxy that injects faults between the bridge and its remote SQS (the bridge tests).
 
 Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --faults throttle:3,500:3,drop:2,slow:2 [--slow-seconds 3]
+                      [--tls-cert PEM --tls-key PEM]
 
 Requests are numbered as they arrive; the fault schedule is consumed in order, one fault per
 request, then every request passes. Faults:
@@ -11,11 +12,14 @@ request, then every request passes. Faults:
   slow      wait --slow-seconds, then forward (the client may have given up: the remote still
             takes the request, as a real slow SQS would)
 A passed request goes upstream with its headers unchanged (the Host the client signed included).
-It prints "listening on http://127.0.0.1:PORT" once ready, and a line per fault on stderr.
+With --tls-cert and --tls-key it serves HTTPS with that certificate (a TLS endpoint in front of
+an HTTP remote). It prints "listening on http[s]://127.0.0.1:PORT" once ready, and a line per
+fault on stderr.
 """
 import argparse
 import http.client
 import http.server
+import ssl
 import sys
 import threading
 import time
@@ -83,19 +87,39 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             pass  # the client gave up on a slow answer
 
 
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        error = sys.exc_info()[1]
+        if isinstance(error, (ssl.SSLError, ConnectionError)):  # a client that refused our certificate
+            print(f"connection from port {client_address[1]} ended: {error}", file=sys.stderr, flush=True)
+        else:
+            super().handle_error(request, client_address)
+
+
 def main():
     global ARGS
     parser = argparse.ArgumentParser()
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--faults", default="")
     parser.add_argument("--slow-seconds", type=float, default=3.0)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     ARGS = parser.parse_args()
     for item in filter(None, ARGS.faults.split(",")):
         kind, _, count = item.partition(":")
         SCHEDULE.extend([kind] * int(count or 1))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    server.daemon_threads = True
-    print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server = Server(("127.0.0.1", 0), Proxy)
+    scheme = "http"
+    if ARGS.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        # The handshake runs in the handler's thread, not in accept(): a client that fails it
+        # (an unknown CA) does not hold up the others.
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        scheme = "https"
+    print(f"listening on {scheme}://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever()
 
 

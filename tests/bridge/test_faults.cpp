@@ -11,6 +11,7 @@
 #include <set>
 
 #include "bridge/bridge_test_support.h"
+#include "bridge/fault_proxy.h"
 #include "bridge/forward_bridge.h"
 #include "bridge/pull_bridge.h"
 
@@ -18,26 +19,6 @@ using namespace shmq;
 using namespace shmq::testing;
 
 namespace {
-
-struct FaultProxy {
-    ChildProcess process;
-    std::string url;
-
-    FaultProxy(const std::string& upstream, const std::string& faults)
-        : process(ChildProcess::exec("/usr/bin/env", {"python3", SHMQ_FAULT_PROXY, "--upstream", upstream, "--faults",
-                                                      faults, "--slow-seconds", "2"})) {
-        const std::string line = process.read_line();
-        REQUIRE(line.starts_with("listening on "));
-        url = line.substr(std::string("listening on ").size());
-    }
-
-    // The remote's endpoint, reached through the proxy.
-    std::shared_ptr<const bridge::RemoteEndpoint> endpoint(const RemoteSqs& remote) const {
-        auto through = std::make_shared<bridge::RemoteEndpoint>(*remote.endpoint());
-        through->url = url + "/";
-        return through;
-    }
-};
 
 bridge::TransportOptions impatient() {
     bridge::TransportOptions options;

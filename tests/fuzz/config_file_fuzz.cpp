@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             !shmq::QueueName::is_valid(remote.substr(remote.rfind('/') + 1)) ||
             remote.ends_with(".fifo") != bridge.local_queue.ends_with(".fifo") ||
             !(bridge.endpoint_url.starts_with("http://") || bridge.endpoint_url.starts_with("https://")) ||
-            bridge.requests_in_flight < 1 || bridge.requests_in_flight > shmq::bridge::BridgeSettings::requests_in_flight_max) {
+            !(bridge.ca_file.empty() || bridge.ca_file.starts_with('/')) || bridge.requests_in_flight < 1 ||
+            bridge.requests_in_flight > shmq::bridge::BridgeSettings::requests_in_flight_max) {
             std::abort();
         }
     }

@@ -6,12 +6,10 @@
 // Method: parse_config on literal texts, read_config_file on files made with given modes,
 // apply_declared_queues on a private namespace.
 #include <catch2/catch.hpp>
-
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 #include "shmqd/config_file.h"
 #include "support/test_namespace.h"
@@ -56,7 +54,7 @@ attributes = { FifoQueue = true, ContentBasedDeduplication = true }
 }
 
 TEST_CASE("config file: every mistake names its file, line, column and key", "[unit]") {
-    CHECK(message_of("[queues.orders]\nattributes = { VisibilityTimeout = 60 \n") .starts_with("shmqd.toml:2:"));
+    CHECK(message_of("[queues.orders]\nattributes = { VisibilityTimeout = 60 \n").starts_with("shmqd.toml:2:"));
     CHECK(message_of("[queue.orders]\n") == "shmqd.toml:1:2: queue: unknown key (known: queues, bridges)");
     CHECK(message_of("[queues.orders]\nattribute = { A = 1 }\n") ==
           "shmqd.toml:2:1: queues.orders.attribute: unknown key (a queue has attributes and tags)");
@@ -67,7 +65,8 @@ TEST_CASE("config file: every mistake names its file, line, column and key", "[u
     CHECK(message_of("[queues.orders]\ntags = \"team\"\n") ==
           "shmqd.toml:2:8: queues.orders.tags: must be a table (name = value, ...)");
     CHECK(message_of("queues = 3\n") == "shmqd.toml:1:10: queues: must be a table of queues ([queues.NAME])");
-    CHECK(message_of("[queues]\norders = 1\n") == "shmqd.toml:2:10: queues.orders: must be a table with attributes and tags");
+    CHECK(message_of("[queues]\norders = 1\n") ==
+          "shmqd.toml:2:10: queues.orders: must be a table with attributes and tags");
     // Names SQS would refuse, paths among them, never reach the namespace.
     for (const char* name : {"\"../escape\"", "\"a b\"", "\"x.fifo.fifo\"", "\"\""}) {
         CAPTURE(name);
@@ -80,8 +79,8 @@ TEST_CASE("config file: every mistake names its file, line, column and key", "[u
 }
 
 TEST_CASE("config file: read only from a regular file of ours that others cannot write", "[unit]") {
-    const std::filesystem::path directory = std::filesystem::temp_directory_path() /
-                                            ("shmq-config-" + std::to_string(::getpid()));
+    const std::filesystem::path directory =
+        std::filesystem::temp_directory_path() / ("shmq-config-" + std::to_string(::getpid()));
     std::filesystem::create_directories(directory);
     const std::string path = (directory / "shmqd.toml").string();
     std::ofstream(path) << "[queues.orders]\n";
@@ -120,7 +119,8 @@ attributes = { FifoQueue = true }
     const Client& client = ns.client();
     auto first = apply_declared_queues(client, config.value());
     REQUIRE(first);
-    CHECK(first.value() == std::vector<std::string>{"queue orders created", "queue ordered.fifo created"}); // file order
+    CHECK(first.value() ==
+          std::vector<std::string>{"queue orders created", "queue ordered.fifo created"}); // file order
     CHECK(client.get_queue_attributes("orders", {"VisibilityTimeout"})->at("VisibilityTimeout") == "60");
     CHECK(client.list_queue_tags("orders")->at("team") == "payments");
 
@@ -155,14 +155,17 @@ attributes = { FifoQueue = true }
     CHECK(not_created.error().message.starts_with("shmqd.toml:1:1: queues.fresh: "));
     CHECK_FALSE(client.get_queue_url("fresh"));
     auto sealed = parse_config("[queues.sealed]\nattributes = { KmsMasterKeyId = \"alias/missing\" }\n", "shmqd.toml");
-    auto no_key = apply_declared_queues(client, sealed.value(), [](std::string_view id) { return id == "alias/known"; });
+    auto no_key =
+        apply_declared_queues(client, sealed.value(), [](std::string_view id) { return id == "alias/known"; });
     REQUIRE_FALSE(no_key);
-    CHECK(no_key.error().message == "shmqd.toml:1:1: queues.sealed.attributes.KmsMasterKeyId: key 'alias/missing' does not "
-                                    "exist in shmqd's key ring (an id, alias/NAME or their ARN)");
+    CHECK(no_key.error().message ==
+          "shmqd.toml:1:1: queues.sealed.attributes.KmsMasterKeyId: key 'alias/missing' does not "
+          "exist in shmqd's key ring (an id, alias/NAME or their ARN)");
     CHECK_FALSE(client.get_queue_url("sealed"));
 
     // A dead-letter queue declared after the queue whose RedrivePolicy names it.
-    const std::string redrive = R"({"deadLetterTargetArn":")" + Client::queue_arn("dead") + R"(","maxReceiveCount":"3"})";
+    const std::string redrive =
+        R"({"deadLetterTargetArn":")" + Client::queue_arn("dead") + R"(","maxReceiveCount":"3"})";
     auto chained = parse_config("[queues.source]\nattributes = { RedrivePolicy = '" + redrive + "' }\n[queues.dead]\n",
                                 "shmqd.toml");
     REQUIRE(chained);
@@ -190,6 +193,7 @@ direction = "pull"
 remote_queue_url = "http://127.0.0.1:9324/000000000000/jobs.fifo"
 region = "us-east-1"
 profile = "local"
+ca_file = "/etc/shmq/local-ca.pem"
 )",
                                "shmqd.toml");
     REQUIRE(parsed);
@@ -209,6 +213,8 @@ profile = "local"
     CHECK(pull.endpoint_url == "http://127.0.0.1:9324/");
     CHECK(pull.region == "us-east-1");
     CHECK(pull.profile == "local");
+    CHECK(pull.ca_file == "/etc/shmq/local-ca.pem");
+    CHECK(forward.ca_file.empty());      // the system's CA store
     CHECK(pull.requests_in_flight == 4); // the defaults
     CHECK(pull.batch_window == std::chrono::milliseconds(10));
     CHECK(pull.visibility_timeout_s == 60);
@@ -217,7 +223,7 @@ profile = "local"
     const std::string url = "remote_queue_url = \"https://sqs.eu-west-1.amazonaws.com/1/q\"\n";
     CHECK(message_of(head + url + "batch_window = 5\n") ==
           "shmqd.toml:5:1: bridges.b.batch_window: unknown key (a bridge has queue, direction, remote_queue_url, "
-          "region, endpoint_url, profile, requests_in_flight, batch_window_ms, visibility_timeout_s)");
+          "region, endpoint_url, ca_file, profile, requests_in_flight, batch_window_ms, visibility_timeout_s)");
     CHECK(message_of("[bridges.b]\ndirection = \"forward\"\n" + url) == "shmqd.toml:1:1: bridges.b.queue: is required: "
                                                                         "the local queue");
     CHECK(message_of("[bridges.b]\nqueue = \"q\"\n" + url) ==
@@ -232,6 +238,8 @@ profile = "local"
     CHECK(message_of(head + url + "visibility_timeout_s = 1\n") ==
           "shmqd.toml:5:24: bridges.b.visibility_timeout_s: must be an integer from 2 to 43200");
     CHECK(message_of(head + url + "region = 3\n") == "shmqd.toml:5:10: bridges.b.region: must be a string");
+    CHECK(message_of(head + url + "ca_file = \"certs/ca.pem\"\n") ==
+          "shmqd.toml:5:11: bridges.b.ca_file: must be an absolute path (a PEM file of certificate authorities)");
     CHECK(message_of(head + url + "endpoint_url = \"file:///etc/passwd\"\n") ==
           "shmqd.toml:5:16: bridges.b.endpoint_url: must be an http:// or https:// URL without user, query or "
           "fragment");

@@ -3,12 +3,12 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/url/parse.hpp>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <string_view>
 #include <toml++/toml.h>
-#include <boost/url/parse.hpp>
 #include <utility>
 
 #include "client/private_directory.h"
@@ -114,7 +114,8 @@ Result<std::string> http_origin(std::string_view text) {
     auto url = boost::urls::parse_absolute_uri(text);
     if (!url || (url->scheme() != "https" && url->scheme() != "http") || !url->has_authority() ||
         url->encoded_host().empty() || url->has_userinfo() || url->has_query() || url->has_fragment()) {
-        return Error{Errc::invalid_parameter_value, "must be an http:// or https:// URL without user, query or fragment"};
+        return Error{Errc::invalid_parameter_value,
+                     "must be an http:// or https:// URL without user, query or fragment"};
     }
     return std::string(url->scheme()) + "://" + std::string(url->encoded_host_and_port()) + "/";
 }
@@ -195,6 +196,12 @@ Result<bridge::BridgeSettings> declared_bridge(const toml::key& name, const toml
             }
         } else if (part == "profile") {
             text(settings.profile);
+        } else if (part == "ca_file") {
+            text(settings.ca_file);
+            if (read && !settings.ca_file.starts_with('/')) {
+                return config_error(place(file, value.source()), where,
+                                    "must be an absolute path (a PEM file of certificate authorities)");
+            }
         } else if (part == "requests_in_flight") {
             auto count = integer_member(value, file, where, 1, bridge::BridgeSettings::requests_in_flight_max);
             if (!count) {
@@ -217,7 +224,7 @@ Result<bridge::BridgeSettings> declared_bridge(const toml::key& name, const toml
         } else {
             return config_error(place(file, part_key.source()), where,
                                 "unknown key (a bridge has queue, direction, remote_queue_url, region, endpoint_url, "
-                                "profile, requests_in_flight, batch_window_ms, visibility_timeout_s)");
+                                "ca_file, profile, requests_in_flight, batch_window_ms, visibility_timeout_s)");
         }
         if (!read) {
             return read.error();
@@ -255,8 +262,7 @@ Result<bridge::BridgeSettings> declared_bridge(const toml::key& name, const toml
 
 // Entries of a [queues] or [bridges] table in the file's order (toml++ lists keys sorted; the
 // file's order is the person's).
-template <class Entry, class Read>
-Result<std::vector<Entry>> in_file_order(const toml::table& table, Read read) {
+template <class Entry, class Read> Result<std::vector<Entry>> in_file_order(const toml::table& table, Read read) {
     std::vector<std::pair<toml::source_position, Entry>> in_order;
     for (const auto& [entry_key, entry_node] : table) {
         auto entry = read(entry_key, entry_node);
@@ -282,7 +288,8 @@ Result<DaemonConfig> parse_config(std::string_view text, const std::string& name
     try {
         document = toml::parse(text, name);
     } catch (const toml::parse_error& error) {
-        return Error{Errc::invalid_parameter_value, place(name, error.source()) + ": " + std::string(error.description())};
+        return Error{Errc::invalid_parameter_value,
+                     place(name, error.source()) + ": " + std::string(error.description())};
     }
     DaemonConfig config;
     for (const auto& [key, node] : document) {
@@ -344,9 +351,9 @@ Result<std::vector<std::string>> apply_declared_queues(const Client& client, con
         // A RedrivePolicy names another queue, maybe declared further down: set in a second pass.
         DeclaredQueue queue = declared;
         queue.attributes.erase("RedrivePolicy");
-        if (const auto kms_key = queue.attributes.find("KmsMasterKeyId");
-            kms_key != queue.attributes.end() && !kms_key->second.empty() && kms_key_exists &&
-            !kms_key_exists(kms_key->second)) {
+        if (const auto kms_key = queue.attributes.find("KmsMasterKeyId"); kms_key != queue.attributes.end() &&
+                                                                          !kms_key->second.empty() && kms_key_exists &&
+                                                                          !kms_key_exists(kms_key->second)) {
             return config_error(queue.where, key + ".attributes.KmsMasterKeyId",
                                 "key '" + kms_key->second +
                                     "' does not exist in shmqd's key ring (an id, alias/NAME or their ARN)");
