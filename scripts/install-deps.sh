@@ -6,7 +6,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   liburing-dev libxxhash-dev libssl-dev libsodium-dev libcurl4-openssl-dev
   libbenchmark-dev catch2 libcli11-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
-  awscli python3-boto3
+  awscli python3-boto3 openssl
   clang libclang-rt-14-dev
 )
 missing=()
