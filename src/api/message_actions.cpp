@@ -313,6 +313,7 @@ SqsService::Response SqsService::receive_message(const json::object& request) {
     }
     receive.receive_request_attempt_id = attempt_id.value();
     SystemAttributeSelection system;
+    system.scope = client_.scope();
     for (const auto* names : {&attribute_names.value(), &system_names.value()}) {
         for (const std::string& attribute : *names) {
             system.add(attribute);

@@ -69,6 +69,10 @@ Result<boost::json::object> message_json(const MessageView& message, const Syste
     if (system.aws_trace_header && !message.aws_trace_header.empty()) {
         attributes["AWSTraceHeader"] = message.aws_trace_header;
     }
+    // Recorded from AWS: a dead-lettered message names the queue it came from.
+    if (system.dead_letter_queue_source_arn && !message.dead_letter_source_queue.empty()) {
+        attributes["DeadLetterQueueSourceArn"] = system.scope.arn_of(message.dead_letter_source_queue);
+    }
     if (!attributes.empty()) {
         json["Attributes"] = std::move(attributes);
     }

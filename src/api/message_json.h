@@ -12,6 +12,7 @@
 
 #include "shmq/message.h"
 #include "shmq/queue.h"
+#include "shmq/queue_name.h"
 
 namespace shmq::api {
 
@@ -26,6 +27,8 @@ struct SystemAttributeSelection {
     bool message_group_id = false;
     bool sequence_number = false;
     bool aws_trace_header = false;
+    bool dead_letter_queue_source_arn = false;
+    QueueScope scope; // names the DeadLetterQueueSourceArn
 
     void add(std::string_view name) {
         const bool all = name == "All";
@@ -38,6 +41,7 @@ struct SystemAttributeSelection {
         message_group_id = message_group_id || all || name == "MessageGroupId";
         sequence_number = sequence_number || all || name == "SequenceNumber";
         aws_trace_header = aws_trace_header || all || name == "AWSTraceHeader";
+        dead_letter_queue_source_arn = dead_letter_queue_source_arn || all || name == "DeadLetterQueueSourceArn";
     }
 };
 

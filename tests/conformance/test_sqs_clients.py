@@ -337,8 +337,11 @@ class Messages(unittest.TestCase):
         self.assertNotIn("Messages", plain)  # the second receive moved both to the dead-letter queue
         moved = self.sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
         self.assertEqual(len(moved), 2)
+        source_arn = self.sqs.get_queue_attributes(QueueUrl=self.url,
+                                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         for message in moved:
             self.assertEqual(message["Attributes"]["AWSTraceHeader"], header)
+            self.assertEqual(message["Attributes"]["DeadLetterQueueSourceArn"], source_arn)
         self.sqs.delete_queue(QueueUrl=dead)
 
     def test_errors_of_parameters(self):

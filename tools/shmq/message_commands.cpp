@@ -360,7 +360,7 @@ struct ReceiveMessageCommand {
         add_list_option(parser, message_system_attribute_names, "--message-system-attribute-names",
                         "System attributes to return: All, SenderId, SentTimestamp, "
                         "ApproximateReceiveCount, ApproximateFirstReceiveTimestamp, MessageDeduplicationId, "
-                        "MessageGroupId, SequenceNumber, AWSTraceHeader");
+                        "MessageGroupId, SequenceNumber, AWSTraceHeader, DeadLetterQueueSourceArn");
         add_list_option(parser, message_attribute_names, "--message-attribute-names",
                         "Message attributes to return: All, .*, prefix.*, or names");
         add_text_option(parser, max_number_of_messages, "--max-number-of-messages",
@@ -381,6 +381,7 @@ struct ReceiveMessageCommand {
             request.value().receive_request_attempt_id = receive_request_attempt_id.value; // lives as long as run()
         }
         api::SystemAttributeSelection system;
+        system.scope = client.scope();
         for (const ListOption* option : {&attribute_names, &message_system_attribute_names}) {
             if (!option->given()) {
                 continue;
