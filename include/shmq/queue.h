@@ -38,6 +38,8 @@ struct QueueInspection {
     std::uint32_t config_version = 0; // moves on with every attribute or tag change
     std::uint64_t ready_ring_head = 0, ready_ring_tail = 0;
     std::uint64_t free_ring_head = 0, free_ring_tail = 0;
+    // Slots by state as SQS counts messages: ready includes the in-flight and delayed messages
+    // whose deadline has passed (visible, though no timer sweep listed them again yet).
     std::uint32_t free = 0, writing = 0, ready = 0, in_flight = 0, delayed = 0, freeing = 0;
     std::uint32_t registered_processes = 0;
     std::uint32_t sleeping_receivers = 0;

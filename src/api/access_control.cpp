@@ -117,8 +117,9 @@ Status SqsService::authorise(std::string_view action, const json::object& reques
     }
     auto policy = policy_of(name.value());
     if (!policy) {
-        // No such queue (or a name that cannot be one): the action says so, as it would to the owner.
-        return owner ? Status{} : policy.status();
+        // No such queue: NonExistentQueue before the action reads any receipt handle, entry or
+        // attribute, as SQS answers. Any other failure the action reports itself to the owner.
+        return owner && policy.code() != Errc::queue_does_not_exist ? Status{} : policy.status();
     }
     const CachedPolicy& cached = *policy.value();
     if (owner && !cached.parsed) {

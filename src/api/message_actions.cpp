@@ -9,6 +9,7 @@
 #include "api/parameter_checks.h"
 #include "api/request_reader.h"
 #include "api/sqs_service.h"
+#include "sqs/fifo_ids.h"
 #include "sqs/message_validation.h"
 
 namespace shmq::api {
@@ -65,6 +66,14 @@ Result<SendRequestEntry> read_send_entry(const json::object& request, bool batch
     }
     if (!delay || !attributes) {
         return !delay ? delay.error() : attributes.error();
+    }
+    // The typed API takes an empty id for none; a door that was sent one empty refuses it, on
+    // FIFO and standard queues alike, as SQS does.
+    if (reader.has("MessageGroupId") && group_id->empty()) {
+        return sqs::invalid_fifo_id("MessageGroupId", "").error();
+    }
+    if (reader.has("MessageDeduplicationId") && deduplication_id->empty()) {
+        return sqs::invalid_fifo_id("MessageDeduplicationId", "").error();
     }
     entry.id = std::move(id).value();
     entry.body = std::move(body).value();

@@ -23,9 +23,14 @@ Error invalid_label(std::string_view label, std::string_view reason) {
             "Value " + std::string(label) + " for parameter Label is invalid. Reason: " + std::string(reason)};
 }
 
+// SQS writes a lone principal or action as a string, several as a list.
+json::value one_or_list(json::array items) {
+    return items.size() == 1 ? std::move(items[0]) : json::value(std::move(items));
+}
+
 Result<json::object> parse_policy(std::string_view policy, std::string_view queue_arn) {
     if (policy.empty()) {
-        return json::object{{"Version", "2012-10-17"},
+        return json::object{{"Version", "2008-10-17"}, // what SQS writes, as recorded
                             {"Id", std::string(queue_arn) + "/SQSDefaultPolicy"},
                             {"Statement", json::array{}}};
     }
@@ -96,8 +101,8 @@ Result<std::string> policy_with_permission(std::string_view policy, std::string_
     }
     statements.push_back(json::object{{"Sid", label},
                                       {"Effect", "Allow"},
-                                      {"Principal", json::object{{"AWS", std::move(principals)}}},
-                                      {"Action", std::move(granted)},
+                                      {"Principal", json::object{{"AWS", one_or_list(std::move(principals))}}},
+                                      {"Action", one_or_list(std::move(granted))},
                                       {"Resource", queue_arn}});
     std::string text = json::serialize(parsed.value());
     if (!sqs::AccessPolicy::parse(text)) {

@@ -1,7 +1,8 @@
 // A queue's access policy (its Policy attribute, IAM policy JSON) as AddPermission and
 // RemovePermission edit it. AddPermission adds one statement per label: {"Sid": label, "Effect":
-// "Allow", "Principal": {"AWS": ["arn:aws:iam::<account>:root", ...]}, "Action": ["SQS:<Action>",
-// ...], "Resource": <queue ARN>}, as SQS does. Enforcement is sqs::AccessPolicy's
+// "Allow", "Principal": {"AWS": "arn:aws:iam::<account>:root" or a list of them}, "Action":
+// "SQS:<Action>" or a list, "Resource": <queue ARN>}, in a policy of Version 2008-10-17 and Id
+// <queue ARN>/SQSDefaultPolicy, as SQS writes it (recorded responses). Enforcement is sqs::AccessPolicy's
 // (src/sqs/access_policy.h), called by SqsService (access_control.cpp).
 #pragma once
 

@@ -488,11 +488,15 @@ Status QueueEngine::send_batch(std::span<const SendEntry> entries, std::span<Sen
     }
     const std::size_t maximum_size = header_.hot.maximum_message_size.load(std::memory_order_relaxed);
     const std::int64_t queue_delay_s = header_.hot.delay_s.load(std::memory_order_relaxed);
+    // SQS refuses a SendMessageBatch whole when its entries add up to more than 1 MiB, bodies
+    // and attributes as it counts them, a single oversized entry included; a lone SendMessage
+    // that is too long is InvalidParameterValue instead (validate_message).
     std::size_t batch_bytes = 0;
     for (const SendEntry& entry : entries) {
-        batch_bytes += entry.body.size();
+        batch_bytes +=
+            entry.attributes == nullptr ? entry.body.size() : sqs::counted_size(entry.body, entry.attributes);
     }
-    if (entries.size() > 1 && batch_bytes > limits::message_size_max) {
+    if (batch_request && batch_bytes > limits::message_size_max) {
         return {Errc::batch_request_too_long, "Batch requests cannot be longer than 1048576 bytes. You have sent " +
                                                   std::to_string(batch_bytes) + " bytes."};
     }
@@ -1443,6 +1447,12 @@ QueueInspection QueueEngine::inspect() const {
     out.ready_ring_tail = region_->ready_ring().tail_hint();
     out.free_ring_head = region_->free_ring().head_hint();
     out.free_ring_tail = region_->free_ring().tail_hint();
+    // A message whose visibility timeout or delay has run out is visible, as SQS counts it, even
+    // before a send or receive moves the timers and lists it ready again.
+    const std::int64_t now = clock_.now_ns();
+    const auto visible_yet = [&](std::uint32_t slot) {
+        return region_->slot(slot).deadline_ns.load(std::memory_order_relaxed) <= now;
+    };
     for (std::uint32_t slot = 0; slot < h.slot_count; ++slot) {
         switch (SlotWord{region_->slot(slot).state.load(std::memory_order_relaxed)}.state()) {
         case SlotState::free:
@@ -1455,10 +1465,10 @@ QueueInspection QueueEngine::inspect() const {
             ++out.ready;
             break;
         case SlotState::delayed:
-            ++out.delayed;
+            ++(visible_yet(slot) ? out.ready : out.delayed);
             break;
         case SlotState::in_flight:
-            ++out.in_flight;
+            ++(visible_yet(slot) ? out.ready : out.in_flight);
             break;
         case SlotState::freeing:
             ++out.freeing;

@@ -20,14 +20,14 @@ layout::FifoKey key_of(const XXH128_hash_t& hash) noexcept {
     return key;
 }
 
-Status invalid_id(std::string_view parameter, std::string_view value) {
+} // namespace
+
+Status invalid_fifo_id(std::string_view parameter, std::string_view value) {
     return {Errc::invalid_parameter_value,
             "Value " + std::string(value) + " for parameter " + std::string(parameter) +
                 " is invalid. Reason: " + std::string(parameter) +
                 " can only include alphanumeric and punctuation characters. 1 to 128 in length."};
 }
-
-} // namespace
 
 bool is_valid_fifo_id(std::string_view id) noexcept {
     if (id.empty() || id.size() > limits::fifo_id_length_max) {
@@ -51,7 +51,7 @@ Status validate_fifo_fields(const SendEntry& entry, bool fifo_queue, bool conten
                         "is not valid for this queue type."};
         }
         if (!entry.message_group_id.empty() && !is_valid_fifo_id(entry.message_group_id)) {
-            return invalid_id("MessageGroupId", entry.message_group_id);
+            return invalid_fifo_id("MessageGroupId", entry.message_group_id);
         }
         return {};
     }
@@ -64,7 +64,7 @@ Status validate_fifo_fields(const SendEntry& entry, bool fifo_queue, bool conten
         return {Errc::missing_parameter, "The request must contain the parameter MessageGroupId."};
     }
     if (!is_valid_fifo_id(entry.message_group_id)) {
-        return invalid_id("MessageGroupId", entry.message_group_id);
+        return invalid_fifo_id("MessageGroupId", entry.message_group_id);
     }
     if (entry.message_deduplication_id.empty()) {
         if (!content_based_deduplication) {
@@ -72,7 +72,7 @@ Status validate_fifo_fields(const SendEntry& entry, bool fifo_queue, bool conten
                                                    "MessageDeduplicationId provided explicitly"};
         }
     } else if (!is_valid_fifo_id(entry.message_deduplication_id)) {
-        return invalid_id("MessageDeduplicationId", entry.message_deduplication_id);
+        return invalid_fifo_id("MessageDeduplicationId", entry.message_deduplication_id);
     }
     return {};
 }

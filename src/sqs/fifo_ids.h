@@ -13,6 +13,9 @@
 namespace shmq::sqs {
 
 [[nodiscard]] bool is_valid_fifo_id(std::string_view id) noexcept;
+// SQS's error for a MessageGroupId or MessageDeduplicationId that is not a valid id (parameter
+// names which), an empty one included.
+[[nodiscard]] Status invalid_fifo_id(std::string_view parameter, std::string_view value);
 // Errors SQS gives for the FIFO fields of a send, given the queue's kind and settings.
 [[nodiscard]] Status validate_fifo_fields(const SendEntry& entry, bool fifo_queue, bool content_based_deduplication);
 [[nodiscard]] std::string content_deduplication_id(std::string_view body);

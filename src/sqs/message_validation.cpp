@@ -250,6 +250,18 @@ Status validate_message_attributes(const MessageAttributes& attributes, std::siz
     return {};
 }
 
+std::size_t counted_size(std::string_view body, const MessageAttributes* attributes) noexcept {
+    std::size_t size = body.size();
+    if (attributes != nullptr) {
+        for (const auto& [name, value] : *attributes) {
+            const bool binary = std::string_view(value.data_type).starts_with("Binary");
+            size +=
+                name.size() + value.data_type.size() + (binary ? value.binary_value.size() : value.string_value.size());
+        }
+    }
+    return size;
+}
+
 Errc check_plain_message(std::string_view body, std::size_t maximum_message_size) noexcept {
     if (body.empty()) {
         return Errc::missing_parameter;

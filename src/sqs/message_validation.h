@@ -24,6 +24,8 @@ namespace shmq::sqs {
 // The hot-path check of a message without attributes: the Errc validate_message would give,
 // without building any text.
 [[nodiscard]] Errc check_plain_message(std::string_view body, std::size_t maximum_message_size) noexcept;
+// The size SQS counts for a message: its body and, for each attribute, name + type + value.
+[[nodiscard]] std::size_t counted_size(std::string_view body, const MessageAttributes* attributes) noexcept;
 // A whole message against the queue's MaximumMessageSize.
 [[nodiscard]] Status validate_message(std::string_view body, const MessageAttributes* attributes,
                                       std::size_t maximum_message_size);

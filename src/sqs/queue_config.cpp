@@ -215,6 +215,10 @@ Status apply_attributes(QueueConfig& config, const QueueAttributes& attributes, 
                         std::string_view queue_name, const QueueScope* scope) {
     // FifoQueue first: other attributes depend on it.
     if (const auto fifo = attributes.find("FifoQueue"); fifo != attributes.end()) {
+        if (!creating && !config.fifo) {
+            // SQS: a standard queue knows no FifoQueue attribute to set, whatever its value.
+            return {Errc::invalid_attribute_name, "Unknown Attribute FifoQueue."};
+        }
         bool value = false;
         if (!parse_bool(fifo->second, value)) {
             return invalid_value("FifoQueue");

@@ -359,6 +359,147 @@ class Messages(unittest.TestCase):
         self.assertEqual(handle["Error"]["Code"], "ReceiptHandleIsInvalid")
 
 
+class DeviationsFromSqs(unittest.TestCase):
+    """Behaviours that once differed from Amazon SQS (issue 13), each as AWS answers it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sqs = client()
+        cls.url = cls.sqs.create_queue(QueueName="deviations")["QueueUrl"]
+        cls.fifo_url = cls.sqs.create_queue(QueueName="deviations.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sqs.delete_queue(QueueUrl=cls.url)
+        cls.sqs.delete_queue(QueueUrl=cls.fifo_url)
+
+    def assert_error(self, response, code, message=None):
+        self.assertEqual(response["Error"]["Code"], code)
+        if message is not None:
+            self.assertEqual(response["Error"]["Message"], message)
+        self.assertEqual(response["ResponseMetadata"]["HTTPStatusCode"], 400)
+
+    def test_a_missing_queue_is_named_before_handles_entries_or_attributes(self):
+        missing = self.url[:self.url.rindex("/") + 1] + "no-such-queue"
+        calls = [
+            (self.sqs.delete_message, dict(ReceiptHandle="garbage")),
+            (self.sqs.change_message_visibility, dict(ReceiptHandle="garbage", VisibilityTimeout=99999)),
+            (self.sqs.delete_message_batch, dict(Entries=[])),
+            (self.sqs.change_message_visibility_batch, dict(Entries=[{"Id": "bad id!", "ReceiptHandle": "x",
+                                                                      "VisibilityTimeout": 1}])),
+            (self.sqs.send_message_batch, dict(Entries=[{"Id": "a", "MessageBody": "x"}] * 11)),
+            (self.sqs.send_message, dict(MessageBody="x", DelaySeconds=901)),
+            (self.sqs.receive_message, dict(MaxNumberOfMessages=50)),
+            (self.sqs.get_queue_attributes, dict(AttributeNames=["NoSuchAttribute"])),
+            (self.sqs.set_queue_attributes, dict(Attributes={"VisibilityTimeout": "-1"})),
+            (self.sqs.tag_queue, dict(Tags={"aws:reserved": "x"})),
+            (self.sqs.add_permission, dict(Label="bad label!", AWSAccountIds=["1"], Actions=["CreateQueue"])),
+        ]
+        for call, arguments in calls:
+            with self.subTest(action=call.__name__):
+                self.assert_error(error_of(call, QueueUrl=missing, **arguments),
+                                  "AWS.SimpleQueueService.NonExistentQueue")
+
+    def test_a_batch_over_one_mib_is_refused_whole(self):
+        # Recorded from AWS: test_send_message_batch_with_oversized_contents[sqs]: bodies and
+        # attributes (name + type + value) add up; one byte over refuses every entry.
+        attributes = {"k": {"DataType": "String", "StringValue": "vv"}}
+        body = "a" * (1024 * 1024 - len("k") - len("String") - len("vv"))
+        over = error_of(self.sqs.send_message_batch, QueueUrl=self.url, Entries=[
+            {"Id": "1", "MessageBody": body, "MessageAttributes": attributes}, {"Id": "2", "MessageBody": "a"}])
+        self.assert_error(over, "AWS.SimpleQueueService.BatchRequestTooLong",
+                          "Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes.")
+        single = error_of(self.sqs.send_message_batch, QueueUrl=self.url,
+                          Entries=[{"Id": "1", "MessageBody": body + "0123456789"}])
+        self.assert_error(single, "AWS.SimpleQueueService.BatchRequestTooLong")
+        self.assertEqual(self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=[
+            "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"], "0")
+        at_limit = self.sqs.send_message_batch(QueueUrl=self.url, Entries=[
+            {"Id": "1", "MessageBody": body, "MessageAttributes": attributes}])
+        self.assertEqual([entry["Id"] for entry in at_limit["Successful"]], ["1"])
+        taken = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10)["Messages"]
+        self.assertEqual(len(taken), 1)
+        self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=taken[0]["ReceiptHandle"])
+
+    def test_empty_lists_as_sdks_send_them(self):
+        # The Query protocol carries these as "Entries=", "AttributeNames=", "TagKeys=".
+        for call in (self.sqs.send_message_batch, self.sqs.delete_message_batch,
+                     self.sqs.change_message_visibility_batch):
+            with self.subTest(action=call.__name__):
+                self.assert_error(error_of(call, QueueUrl=self.url, Entries=[]),
+                                  "AWS.SimpleQueueService.EmptyBatchRequest")
+        answered = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=[])
+        self.assertNotIn("Attributes", answered)
+        self.sqs.tag_queue(QueueUrl=self.url, Tags={"kept": "yes"})
+        self.sqs.untag_queue(QueueUrl=self.url, TagKeys=[])
+        self.assertEqual(self.sqs.list_queue_tags(QueueUrl=self.url)["Tags"], {"kept": "yes"})
+        self.sqs.send_message(QueueUrl=self.url, MessageBody="attributes none")
+        received = self.sqs.receive_message(QueueUrl=self.url, AttributeNames=[], MessageAttributeNames=[])
+        self.assertEqual(received["Messages"][0]["Body"], "attributes none")
+        self.assertNotIn("Attributes", received["Messages"][0])
+        self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=received["Messages"][0]["ReceiptHandle"])
+
+    def test_empty_group_and_deduplication_ids_are_invalid_on_every_queue(self):
+        # Recorded from AWS: test_send_message_to_standard_queue_with_invalid_message_group_id[empty]
+        # and test_message_deduplication_id_invalid[empty].
+        for url in (self.url, self.fifo_url):
+            for parameter in ("MessageGroupId", "MessageDeduplicationId"):
+                with self.subTest(queue=url, parameter=parameter):
+                    ids = {"MessageGroupId": "g", "MessageDeduplicationId": "d"} if url == self.fifo_url else {}
+                    ids[parameter] = ""
+                    self.assert_error(error_of(self.sqs.send_message, QueueUrl=url, MessageBody="x", **ids),
+                                      "InvalidParameterValue",
+                                      "Value  for parameter %s is invalid. Reason: %s can only include "
+                                      "alphanumeric and punctuation characters. 1 to 128 in length."
+                                      % (parameter, parameter))
+                    batch = self.sqs.send_message_batch(QueueUrl=url, Entries=[
+                        {"Id": "empty", "MessageBody": "x", **ids}])
+                    self.assertEqual([entry["Code"] for entry in batch["Failed"]], ["InvalidParameterValue"])
+
+    def test_fifo_queue_is_no_attribute_to_set(self):
+        # Recorded from AWS: test_set_unsupported_attribute_standard and _fifo.
+        for value in ("true", "false"):
+            self.assert_error(error_of(self.sqs.set_queue_attributes, QueueUrl=self.url,
+                                       Attributes={"FifoQueue": value}),
+                              "InvalidAttributeName", "Unknown Attribute FifoQueue.")
+        changed = error_of(self.sqs.set_queue_attributes, QueueUrl=self.fifo_url, Attributes={"FifoQueue": "false"})
+        self.assertEqual(changed["Error"]["Code"], "InvalidAttributeValue")
+        self.assertEqual(changed["Error"]["Message"],
+                         "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+
+    def test_messages_visible_again_count_as_visible(self):
+        url = self.sqs.create_queue(QueueName="visible-again")["QueueUrl"]
+        self.sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "m"} for i in range(3)])
+        self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0)
+        changed = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=600)["Messages"]
+        self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=600)
+        self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=changed[0]["ReceiptHandle"],
+                                           VisibilityTimeout=0)
+        counts = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        self.assertEqual(counts, {"ApproximateNumberOfMessages": "2", "ApproximateNumberOfMessagesNotVisible": "1"})
+        self.sqs.delete_queue(QueueUrl=url)
+
+    def test_add_permission_writes_statements_as_sqs_does(self):
+        # Recorded from AWS: test_sqs_permission_lifecycle[sqs].
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.sqs.add_permission(QueueUrl=self.url, Label="one", AWSAccountIds=["111111111111"],
+                                Actions=["ReceiveMessage"])
+        self.sqs.add_permission(QueueUrl=self.url, Label="two", AWSAccountIds=["222222222222", "111111111111"],
+                                Actions=["SendMessage", "DeleteMessage"])
+        policy = json.loads(self.sqs.get_queue_attributes(QueueUrl=self.url,
+                                                          AttributeNames=["Policy"])["Attributes"]["Policy"])
+        self.assertEqual(policy, {"Version": "2008-10-17", "Id": arn + "/SQSDefaultPolicy", "Statement": [
+            {"Sid": "one", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+             "Action": "SQS:ReceiveMessage", "Resource": arn},
+            {"Sid": "two", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::222222222222:root",
+                                                                    "arn:aws:iam::111111111111:root"]},
+             "Action": ["SQS:SendMessage", "SQS:DeleteMessage"], "Resource": arn}]})
+        self.sqs.remove_permission(QueueUrl=self.url, Label="one")
+        self.sqs.remove_permission(QueueUrl=self.url, Label="two")
+        self.assertNotIn("Attributes", self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["Policy"]))
+
+
 @shmqd_only
 class TwoDoors(unittest.TestCase):
     def test_http_and_shared_memory_reach_the_same_queue(self):
@@ -590,7 +731,7 @@ class Signatures(unittest.TestCase):
                              Actions=["SendMessage"])
         policy = json.loads(owner.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
         self.assertEqual(policy["Statement"][0]["Sid"], "partner-send")
-        self.assertEqual(policy["Statement"][0]["Principal"]["AWS"], ["arn:aws:iam::111122223333:root"])
+        self.assertEqual(policy["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::111122223333:root")
         other.send_message(QueueUrl=url, MessageBody="granted")
         self.assertEqual(error_of(other.receive_message, QueueUrl=url)["Error"]["Code"], "AccessDenied")
         self.assertEqual(error_of(other.create_queue, QueueName="not-theirs")["Error"]["Code"], "AccessDenied")

@@ -186,6 +186,36 @@ TEST_CASE("send batch reports each entry on its own", "[unit]") {
     CHECK(queue.send_batch({}, eleven_outcomes).code() == Errc::empty_batch_request);
 }
 
+TEST_CASE("a send batch over 1 MiB, attributes counted as SQS counts them, is refused whole", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue queue = ns.make_queue("batch-size");
+    const MessageAttributes attributes{{"k", {.data_type = "String", .string_value = "vv"}}};
+    const std::size_t attribute_bytes = 1 + 6 + 2; // name + type + value
+    const std::string body(1024 * 1024 - attribute_bytes, 'a');
+    std::vector<SendOutcome> outcomes(2);
+
+    // Exactly 1 MiB with its attribute: taken. One byte more in a second entry: the whole batch goes.
+    const std::vector<SendEntry> at_limit{{.body = body, .attributes = &attributes}};
+    REQUIRE(queue.send_batch(at_limit, outcomes));
+    CHECK(outcomes[0].error == Errc::ok);
+    const std::vector<SendEntry> over{{.body = body, .attributes = &attributes}, {.body = "b"}};
+    const Status refused = queue.send_batch(over, outcomes);
+    CHECK(refused.code() == Errc::batch_request_too_long);
+    CHECK(refused.error().message ==
+          "Batch requests cannot be longer than 1048576 bytes. You have sent 1048577 bytes.");
+
+    // A single entry over 1 MiB is the batch's fault too, not that entry's alone.
+    const std::vector<SendEntry> one_oversized{{.body = body + "1234567890"}};
+    CHECK(queue.send_batch(one_oversized, outcomes).code() == Errc::batch_request_too_long);
+    // The same message sent alone is a message too long.
+    CHECK(queue.send({.body = body + "1234567890"}).code() == Errc::message_too_long);
+
+    auto received = queue.receive(short_poll());
+    REQUIRE(received);
+    CHECK(received->size() == 1); // only the batch at the limit
+}
+
 TEST_CASE("receive parameters are validated", "[unit]") {
     ManualClock clock;
     testing::TestNamespace ns(&clock);

@@ -53,6 +53,40 @@ TEST_CASE("visibility timeout 0 makes a message visible at once", "[unit]") {
     CHECK(receive_now(queue).size() == 1);
 }
 
+TEST_CASE("a message visible again counts as visible before anyone sends or receives", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue queue = ns.make_queue("counted", {{"VisibilityTimeout", "5"}});
+    std::vector<SendEntry> four(4, SendEntry{.body = "m"});
+    std::vector<SendOutcome> outcomes(4);
+    REQUIRE(queue.send_batch(four, outcomes));
+    REQUIRE(queue.send({.body = "late", .delay_seconds = 3}));
+    REQUIRE(receive_now(queue, 1, 0).size() == 1); // visible at once
+    const auto lapsing = receive_now(queue, 2);    // visible again in 5 s
+    REQUIRE(lapsing.size() == 2);
+    const auto changed = receive_now(queue, 1);
+    REQUIRE(changed.size() == 1);
+    REQUIRE(queue.change_visibility(changed[0].receipt_handle, 0));
+    // Only inspections from here on: no call that would move the queue's timers.
+    QueueInspection counts = queue.inspect();
+    CHECK(counts.ready == 2); // the visibility-0 receive and the visibility-0 change
+    CHECK(counts.in_flight == 2);
+    CHECK(counts.delayed == 1);
+    clock.advance_ns(3'000 * ms);
+    counts = queue.inspect();
+    CHECK(counts.ready == 3);
+    CHECK(counts.delayed == 0);
+    clock.advance_ns(2'000 * ms);
+    counts = queue.inspect();
+    CHECK(counts.ready == 5);
+    CHECK(counts.in_flight == 0);
+    auto attributes = ns.client().get_queue_attributes(
+        "counted", {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"});
+    REQUIRE(attributes);
+    CHECK(attributes->at("ApproximateNumberOfMessages") == "5");
+    CHECK(attributes->at("ApproximateNumberOfMessagesNotVisible") == "0");
+}
+
 TEST_CASE("ChangeMessageVisibility restarts the timer from now", "[unit]") {
     ManualClock clock;
     testing::TestNamespace ns(&clock);

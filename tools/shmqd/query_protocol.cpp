@@ -1,6 +1,7 @@
 // The Query protocol (see query_protocol.h).
 #include "query_protocol.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <map>
@@ -86,6 +87,16 @@ const std::map<std::string, std::string, std::less<>> string_lists{
     {"ActionName", "Actions"},
 };
 
+// An SDK sends an empty list as its model member's name with an empty value ("Entries=",
+// "AttributeNames=", "TagKeys=", "Actions="), not under the flattened name its items take.
+bool is_empty_list(std::string_view name, const Node& node) {
+    if (!node.value || !node.value->empty()) {
+        return false;
+    }
+    return name == "Entries" ||
+           std::any_of(string_lists.begin(), string_lists.end(), [&](const auto& list) { return list.second == name; });
+}
+
 json::value scalar(std::string_view name, const std::string& text) {
     if (integer_members.contains(name)) {
         std::int64_t number = 0;
@@ -126,7 +137,11 @@ json::object structure(const Node& node, std::string_view action, std::optional<
             continue;
         }
         if (child.children.empty()) {
-            out[name] = scalar(name, child.value.value_or(std::string()));
+            if (is_empty_list(name, child)) {
+                out[name] = json::array(); // botocore's empty list: "Entries=" under the model's name
+            } else {
+                out[name] = scalar(name, child.value.value_or(std::string()));
+            }
             continue;
         }
         const bool list_member = string_lists.contains(name) || name == "Attribute" || name == "Tag" ||
