@@ -184,6 +184,13 @@ bool is_sqs_text(std::string_view text) noexcept {
     return true;
 }
 
+Error invalid_character(std::uint32_t code_point, std::string_view what) {
+    return {Errc::invalid_message_contents,
+            "Invalid binary character '" + hex_code_point(code_point) + "' was found in the " + std::string(what) +
+                ", the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 "
+                "to #x10FFFF"};
+}
+
 Status validate_message_characters(std::string_view text, std::string_view what) {
     std::size_t i = printable_ascii_prefix(text);
     while (i < text.size()) {
@@ -195,11 +202,7 @@ Status validate_message_characters(std::string_view text, std::string_view what)
         std::uint32_t cp = 0;
         const std::size_t length = decode_utf8(text, i, cp);
         if (length == 0 || !is_allowed_code_point(cp)) {
-            const std::uint32_t shown = length == 0 ? byte : cp;
-            return {Errc::invalid_message_contents,
-                    "Invalid binary character '" + hex_code_point(shown) + "' was found in the " + std::string(what) +
-                        ", the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | "
-                        "#xE000 to #xFFFD | #x10000 to #x10FFFF"};
+            return invalid_character(length == 0 ? byte : cp, what);
         }
         i += length;
     }

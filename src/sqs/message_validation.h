@@ -15,6 +15,8 @@ namespace shmq::sqs {
 
 // The SQS character set: #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF in valid UTF-8.
 [[nodiscard]] Status validate_message_characters(std::string_view text, std::string_view what);
+// SQS's InvalidMessageContents for a code point outside that set, found in what ("message body").
+[[nodiscard]] Error invalid_character(std::uint32_t code_point, std::string_view what);
 // Attribute count, names, types and values; on success, the size SQS counts (names + types +
 // values) is added to size.
 [[nodiscard]] Status validate_message_attributes(const MessageAttributes& attributes, std::size_t& size);

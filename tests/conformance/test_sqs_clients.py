@@ -568,6 +568,33 @@ class BadRequests(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertIn("UnknownOperationException", json.loads(body)["__type"])
 
+    def test_escaped_lone_surrogates_are_invalid_message_contents(self):
+        url = client().create_queue(QueueName="surrogates")["QueueUrl"]
+        allowed = ", the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | " \
+                  "#x10000 to #x10FFFF"
+        cases = [
+            ('"MessageBody": "a\\ud800b"', "#xD800", "message body"),
+            ('"MessageBody": "a\\uDC00"', "#xDC00", "message body"),
+            ('"MessageBody": "\\ud83d\\ud83d\\ude00"', "#xD83D", "message body"),
+            ('"MessageBody": "x", "MessageAttributes": {"k": {"DataType": "String", "StringValue": "\\udbff"}}',
+             "#xDBFF", "message attribute value"),
+        ]
+        for members, code_point, where in cases:
+            with self.subTest(members=members):
+                status, headers, body = raw_post(('{"QueueUrl": "%s", %s}' % (url, members)).encode(),
+                                                 target="AmazonSQS.SendMessage")
+                self.assertEqual(status, 400)
+                self.assertEqual(headers["x-amzn-query-error"], "InvalidMessageContents;Sender")
+                self.assertEqual(json.loads(body), {
+                    "__type": "com.amazonaws.sqs#InvalidMessageContents",
+                    "message": "Invalid binary character '%s' was found in the %s%s" % (code_point, where, allowed)})
+        # A pair is one character, and an escaped backslash before "u" no escape at all.
+        status, _, _ = raw_post(('{"QueueUrl": "%s", "MessageBody": "\\ud83d\\ude00 \\\\ud800"}' % url).encode(),
+                                target="AmazonSQS.SendMessage")
+        self.assertEqual(status, 200)
+        self.assertEqual(client().receive_message(QueueUrl=url)["Messages"][0]["Body"], "\U0001F600 \\ud800")
+        client().delete_queue(QueueUrl=url)
+
     def test_missing_parameter(self):
         status, headers, body = raw_post(b"{}", target="AmazonSQS.GetQueueUrl")
         self.assertEqual(status, 400)

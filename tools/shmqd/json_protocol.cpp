@@ -4,9 +4,12 @@
 #include <array>
 #include <boost/json.hpp>
 #include <boost/json/monotonic_resource.hpp>
+#include <charconv>
+#include <optional>
 #include <vector>
 
 #include "api/sqs_errors.h"
+#include "sqs/message_validation.h"
 
 namespace shmq::daemon {
 namespace {
@@ -74,6 +77,78 @@ bool is_json_content_type(std::string_view content_type) {
     return true;
 }
 
+// A \uXXXX escape of a UTF-16 surrogate with no partner: what Boost.JSON refuses to decode,
+// and what SQS, which decodes it, then refuses as a character outside its set.
+struct LoneSurrogate {
+    std::uint32_t code_point = 0;
+    std::string member; // the object key the string belongs to
+};
+
+// Replaces every lone surrogate escape of a JSON text with "\u0020" (as long), in one pass over
+// its strings that tracks the last key; returns the first one replaced, if any.
+std::optional<LoneSurrogate> replace_lone_surrogates(std::string& text) {
+    const auto hex4 = [&](std::size_t at) -> std::optional<std::uint32_t> {
+        std::uint32_t value = 0;
+        if (at + 4 > text.size() ||
+            std::from_chars(text.data() + at, text.data() + at + 4, value, 16).ptr != text.data() + at + 4) {
+            return std::nullopt;
+        }
+        return value;
+    };
+    std::optional<LoneSurrogate> first;
+    std::size_t key_start = 0, key_length = 0; // offsets: text changes under a view
+    const auto replace = [&](std::size_t at, std::uint32_t code_point) {
+        if (!first) {
+            first = LoneSurrogate{code_point, text.substr(key_start, key_length)};
+        }
+        text.replace(at, 6, "\\u0020");
+    };
+    for (std::size_t i = 0; i < text.size();) {
+        if (text[i++] != '"') {
+            continue;
+        }
+        const std::size_t start = i;
+        std::optional<std::size_t> lead; // where a leading surrogate waits for its trailing one
+        while (i < text.size() && text[i] != '"') {
+            const bool escape = text[i] == '\\' && i + 1 < text.size();
+            const std::optional<std::uint32_t> unit = escape && text[i + 1] == 'u' ? hex4(i + 2) : std::nullopt;
+            const bool trailing = unit && *unit >= 0xDC00 && *unit <= 0xDFFF;
+            if (lead && !trailing) {
+                replace(*lead, *hex4(*lead + 2));
+            } else if (trailing && !lead) {
+                replace(i, *unit);
+            }
+            lead = unit && *unit >= 0xD800 && *unit <= 0xDBFF ? std::optional<std::size_t>(i) : std::nullopt;
+            i += unit ? 6u : escape ? 2u : 1u;
+        }
+        if (lead) {
+            replace(*lead, *hex4(*lead + 2));
+        }
+        const std::size_t next = text.find_first_not_of(" \t\r\n", i + 1);
+        if (next != std::string::npos && text[next] == ':') {
+            key_start = start;
+            key_length = i - start;
+        }
+        ++i;
+    }
+    return first;
+}
+
+// SQS's error for a request that is JSON but for escaped lone surrogates: the character is
+// outside SQS's set, named for the member SQS checks (bodies and attribute values; any other
+// string holds no such character either). nullopt: the text is broken some other way too.
+std::optional<Error> lone_surrogate_error(std::string_view body) {
+    std::string repaired(body);
+    const auto lone = replace_lone_surrogates(repaired);
+    json::error_code still_broken;
+    if (!lone || (json::parse(repaired, still_broken), still_broken)) {
+        return std::nullopt;
+    }
+    const std::string_view what = lone->member == "MessageBody"   ? "message body"
+                                  : lone->member == "StringValue" ? "message attribute value"
+                                                                  : "request";
+    return sqs::invalid_character(lone->code_point, what);
+}
 
 HttpReply sqs_error(const Error& error) {
     HttpReply reply;
@@ -121,6 +196,14 @@ HttpReply serve_json(api::SqsService& service, std::string_view target, std::str
     json::error_code parse_error;
     json::value request =
         body.empty() ? json::value(json::object(&arena)) : json::parse(body, parse_error, &arena, options);
+    if (parse_error == json::error::illegal_leading_surrogate ||
+        parse_error == json::error::illegal_trailing_surrogate || parse_error == json::error::expected_utf16_escape ||
+        parse_error == json::error::syntax) {
+        // Boost.JSON names a lone surrogate any of these, as where it stopped reading.
+        if (const auto refused = lone_surrogate_error(body)) {
+            return sqs_error(*refused);
+        }
+    }
     if (parse_error || !request.is_object()) {
         const std::string reason = parse_error == json::error::too_deep
                                        ? "it is nested deeper than " + std::to_string(json_depth_max) + " levels"
