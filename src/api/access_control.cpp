@@ -102,7 +102,7 @@ Status SqsService::authorise(std::string_view action, const json::object& reques
     const bool queue_action =
         std::find(std::begin(owner_only_actions), std::end(owner_only_actions), action) == std::end(owner_only_actions);
     if (!owner && !queue_action) {
-        return Error{Errc::access_denied, "Access to the resource " + options_.url_base + "/ is denied."};
+        return Error{Errc::access_denied, "Access to the resource " + std::string(url_base()) + "/ is denied."};
     }
     // The queue the action is about: its URL, or (GetQueueUrl) its name.
     Result<std::string> name = std::string();
@@ -113,7 +113,7 @@ Status SqsService::authorise(std::string_view action, const json::object& reques
     }
     if (!name || name->empty()) {
         // The action reports a missing or malformed queue itself; it names no queue of the owner's.
-        return owner ? Status{} : Status(denied(caller.account, authorised_action(action), options_.url_base, false));
+        return owner ? Status{} : Status(denied(caller.account, authorised_action(action), url_base(), false));
     }
     auto policy = policy_of(name.value());
     if (!policy) {

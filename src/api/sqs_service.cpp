@@ -43,7 +43,7 @@ const std::vector<SqsService::Action>& SqsService::action_table() {
 }
 
 std::string SqsService::url_of(std::string_view queue_name) const {
-    return options_.url_base + "/" + std::string(account_id) + "/" + std::string(queue_name);
+    return std::string(url_base()) + "/" + std::string(account_id) + "/" + std::string(queue_name);
 }
 
 Result<std::string> SqsService::queue_name(const json::object& request) const {
@@ -69,10 +69,11 @@ Result<json::object> SqsService::call(std::string_view action, const json::objec
             if (defer_if(!message_action)) {
                 return json::object{};
             }
-            if (Status allowed = authorise(action, request, caller); !allowed) {
-                return allowed.error();
-            }
-            return (this->*member)(request);
+            caller_url_base_ = caller.url_base; // the caller's view: kept for this call only
+            Status allowed = authorise(action, request, caller);
+            Response response = allowed ? (this->*member)(request) : Response(allowed.error());
+            caller_url_base_ = {};
+            return response;
         }
     }
     return Error{Errc::unsupported_operation, "The action " + std::string(action) + " is not valid for this endpoint."};

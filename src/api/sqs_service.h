@@ -3,8 +3,9 @@
 // the HTTP door into the same queues the shared-memory API opens: a message sent here is received
 // by a libshmq consumer and the other way round.
 //
-// Queue URLs are <url_base>/000000000000/<name> (url_base: the endpoint's own address); a QueueUrl
-// is read by queue_name_from_url (a valid queue name after our account, or nothing). One
+// Queue URLs are <url_base>/000000000000/<name> (url_base: where the caller reached the endpoint,
+// else the endpoint's own address); a QueueUrl is read by queue_name_from_url (a valid queue
+// name after our account, whatever host it names: one queue under every address). One
 // SqsService per thread: it keeps a Queue handle per queue it has used (a handle is used by one
 // thread at a time), reopened when its queue was deleted and created again.
 #pragma once
@@ -37,6 +38,9 @@ struct Caller {
     std::string_view account = account_id; // the signer's account (the owner's when requests are not signed)
     std::string_view source_ip;            // the client's address (the socket peer); empty: unknown
     bool secure_transport = false;         // the request came over TLS
+    // Where the client reached the service ("http://localhost:9324": the request's Host); the
+    // queue URLs of the answer start with it. Empty: ServiceOptions::url_base.
+    std::string_view url_base;
 };
 
 // What a call may do on the calling thread.
@@ -156,8 +160,14 @@ class SqsService {
     [[nodiscard]] Result<boost::json::array> receive_waiting(const Queue& queue, ReceiveRequest request,
                                                              ReceiveOnce&& receive_once);
 
+    // Caller::url_base, or options_.url_base: where this call's queue URLs point.
+    [[nodiscard]] std::string_view url_base() const noexcept {
+        return caller_url_base_.empty() ? std::string_view(options_.url_base) : caller_url_base_;
+    }
+
     const Client& client_;
     ServiceOptions options_;
+    std::string_view caller_url_base_; // the call in progress's Caller::url_base
     std::unordered_map<std::string, Queue> queues_;
     std::unordered_map<std::string, CachedPolicy> policies_; // by queue name, for queues_' handles
     bool deferred_ = false;

@@ -516,6 +516,55 @@ class TwoDoors(unittest.TestCase):
 
 
 @shmqd_only
+class QueueUrls(unittest.TestCase):
+    def test_queue_urls_point_where_the_client_reached_the_endpoint(self):
+        port = ENDPOINT.rsplit(":", 1)[1]
+        by_name = client("http://localhost:%s" % port)
+        url = by_name.create_queue(QueueName="reached-by-name")["QueueUrl"]
+        self.assertEqual(url, "http://localhost:%s/000000000000/reached-by-name" % port)
+        self.assertEqual(client().get_queue_url(QueueName="reached-by-name")["QueueUrl"],
+                         ENDPOINT + "/000000000000/reached-by-name")
+        # One queue under every address.
+        client().send_message(QueueUrl=url, MessageBody="one queue")
+        received = by_name.receive_message(QueueUrl=ENDPOINT + "/000000000000/reached-by-name")["Messages"]
+        self.assertEqual([message["Body"] for message in received], ["one queue"])
+        # A proxy or container name in Host.
+        for host in ("sqs.internal:8080", "queues", "[::1]:9324"):
+            with self.subTest(host=host):
+                status, _, body = raw_post(b'{"QueueNamePrefix": "reached-by"}', extra_headers={"Host": host})
+                self.assertEqual(status, 200)
+                self.assertEqual(json.loads(body)["QueueUrls"], ["http://%s/000000000000/reached-by-name" % host])
+        # A Host that is not a plain host[:port]: the endpoint's own address.
+        for host in ("user@evil.example", "a/b", "x%41y:1", "h:port", "<tag>"):
+            with self.subTest(host=host):
+                status, _, body = raw_post(b'{"QueueNamePrefix": "reached-by"}', extra_headers={"Host": host})
+                if status == 200:
+                    self.assertEqual(json.loads(body)["QueueUrls"], [ENDPOINT + "/000000000000/reached-by-name"])
+                else:
+                    self.assertEqual(status, 400)  # refused as HTTP before any URL was built
+        by_name.delete_queue(QueueUrl=url)
+
+    def test_an_advertised_url_names_every_queue(self):
+        daemon, endpoint = launch("advertised", "--advertise-url", "https://sqs.example.com/")
+        try:
+            url = client(endpoint).create_queue(QueueName="advertised")["QueueUrl"]
+            self.assertEqual(url, "https://sqs.example.com/000000000000/advertised")
+            self.assertEqual(client("http://localhost:" + endpoint.rsplit(":", 1)[1]).list_queues(
+                QueueNamePrefix="advertised")["QueueUrls"], [url])
+            client(endpoint).send_message(QueueUrl=url, MessageBody="via the advertised name")
+            client(endpoint).delete_queue(QueueUrl=url)
+        finally:
+            stop(daemon)
+        for bad in ("sqs.example.com", "ftp://h", "http://user@h", "http://h/path", "http://h?x=1"):
+            with self.subTest(url=bad):
+                refused = subprocess.run([SHMQD, "--data-dir", os.path.join(WORK_DIR, "refused"), "--namespace",
+                                          NAMESPACE, "--listen", "127.0.0.1:0", "--advertise-url", bad],
+                                         capture_output=True, text=True, env=environment(), timeout=60)
+                self.assertEqual(refused.returncode, 2)
+                self.assertIn("--advertise-url wants http(s)://HOST[:PORT]", refused.stderr)
+
+
+@shmqd_only
 class Metrics(unittest.TestCase):
     def test_prometheus_text_per_queue_and_journal(self):
         sqs = client()

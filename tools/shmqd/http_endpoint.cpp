@@ -22,6 +22,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/url/parse.hpp>
 #include <charconv>
 #include <chrono>
 #include <optional>
@@ -208,7 +209,7 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(const Client& client, 
     const std::string host =
         bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
     const std::string address_text = host + ":" + std::to_string(bound.port());
-    state->url_base = "http://" + address_text;
+    state->url_base = options.advertised_url.empty() ? "http://" + address_text : options.advertised_url;
     state->blocking_pool = std::make_unique<BlockingPool>(client, state->options, state->url_base);
     for (unsigned i = 0; i < threads; ++i) {
         state->loops.push_back(std::make_unique<EventLoop>(client, state->options, state->url_base,
@@ -286,6 +287,19 @@ Status parse_listen_address(std::string_view text, EndpointOptions& options) {
     }
     options.host = std::string(host);
     options.port = static_cast<std::uint16_t>(port);
+    return {};
+}
+
+Status parse_advertised_url(std::string_view text, EndpointOptions& options) {
+    const auto url = boost::urls::parse_absolute_uri(text);
+    const bool valid = url && (url->scheme() == "http" || url->scheme() == "https") && url->has_authority() &&
+                       !url->encoded_host().empty() && !url->has_userinfo() &&
+                       (url->encoded_path().empty() || url->encoded_path() == "/") && !url->has_query();
+    if (!valid) {
+        return {Errc::invalid_parameter_value,
+                "--advertise-url wants http(s)://HOST[:PORT], e.g. http://sqs.internal:9324"};
+    }
+    options.advertised_url = std::string(url->scheme()) + "://" + std::string(url->encoded_authority());
     return {};
 }
 

@@ -31,6 +31,9 @@ namespace shmq::daemon {
 struct EndpointOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 9324; // 0: any free port (address() tells which)
+    // --advertise-url: every queue URL starts with it (a proxy's or load balancer's address).
+    // Empty: the request's Host header, when it is a valid host[:port], else the bound address.
+    std::string advertised_url;
     std::size_t header_limit_bytes = 16u << 10; // request line and headers (SigV4's are the largest)
     std::size_t body_limit_bytes = 4u << 20;    // a 1 MiB batch, base64-grown, fits
     std::size_t connections_max = 200;       // also the most long polls waiting at once
@@ -81,5 +84,7 @@ class HttpEndpoint {
 
 // "HOST:PORT" (HOST an IPv4 or IPv6 literal or localhost; [::1]:PORT for IPv6) into options.
 [[nodiscard]] Status parse_listen_address(std::string_view text, EndpointOptions& options);
+// --advertise-url: http(s)://HOST[:PORT], nothing after it but an optional "/".
+[[nodiscard]] Status parse_advertised_url(std::string_view text, EndpointOptions& options);
 
 } // namespace shmq::daemon

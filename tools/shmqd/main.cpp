@@ -62,6 +62,10 @@ int main(int argc, char** argv) {
                    "For power-loss tests: append '<segment> <offset>' to this file as each commit becomes durable");
     app.add_option("--listen", listen, "SQS HTTP endpoint address HOST:PORT (default 127.0.0.1:9324; port 0: any)");
     app.add_flag("--no-listen", no_listen, "Serve no HTTP endpoint (durability only)");
+    std::string advertise_url;
+    app.add_option("--advertise-url", advertise_url,
+                   "Queue URLs start with this http(s)://HOST[:PORT] (a proxy's address; default: the Host a request "
+                   "was sent to)");
     unsigned http_threads = 0;
     app.add_option("--http-threads", http_threads, "Event-loop threads of the HTTP endpoint (default: one per CPU)")
         ->check(CLI::Range(1, 64));
@@ -133,6 +137,12 @@ int main(int argc, char** argv) {
     if (shmq::Status parsed = shmq::daemon::parse_listen_address(listen, endpoint_options); !parsed) {
         std::fprintf(stderr, "shmqd: %s\n", parsed.message().c_str());
         return 2;
+    }
+    if (!advertise_url.empty()) {
+        if (shmq::Status parsed = shmq::daemon::parse_advertised_url(advertise_url, endpoint_options); !parsed) {
+            std::fprintf(stderr, "shmqd: %s\n", parsed.message().c_str());
+            return 2;
+        }
     }
     if (!credentials.empty()) {
         auto verifier = shmq::daemon::SigV4Verifier::from_file(credentials, {.region = region});

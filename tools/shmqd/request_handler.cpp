@@ -1,12 +1,12 @@
 // RequestHandler (see request_handler.h).
 #include "request_handler.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <boost/beast/http/field.hpp>
+#include <boost/url/parse.hpp>
 #include <cctype>
 #include <chrono>
+#include <openssl/crypto.h>
 #include <random>
 #include <string>
 #include <utility>
@@ -18,6 +18,23 @@ namespace shmq::daemon {
 namespace http = boost::beast::http;
 
 namespace {
+
+// The address the client reached us at, from its Host header ("http://localhost:9324"), so that
+// the queue URLs of the answer work from where the client is (behind a proxy, a container name,
+// localhost for 0.0.0.0). Empty when the header is missing or not a plain host[:port] (no user
+// info, no path, nothing percent-encoded): the endpoint's own address is used instead.
+std::string url_base_of_host(const HttpRequest& request, const Peer& peer) {
+    const auto host = request.find(http::field::host);
+    if (host == request.end() || host->value().empty() || host->value().size() > 255) {
+        return {};
+    }
+    const auto authority = boost::urls::parse_authority(host->value());
+    if (!authority || authority->has_userinfo() || authority->encoded_host().empty() ||
+        authority->encoded_host().find('%') != std::string_view::npos) {
+        return {};
+    }
+    return (peer.secure_transport ? "https://" : "http://") + std::string(host->value());
+}
 
 // A refused signature, in the protocol the request speaks (JSON: the JSON-protocol exception
 // name and the x-amzn-query-error header SDKs read the code from; Query: an XML error).
@@ -131,7 +148,8 @@ std::optional<HttpReply> RequestHandler::handle_signed(const HttpRequest& reques
     std::string account(api::account_id); // unsigned requests act as the queues' owner
     const auto refused =
         options_.verifier && !open_path ? check_signature(*options_.verifier, request, account) : std::nullopt;
-    const api::Caller caller{account, peer.address, peer.secure_transport};
+    const std::string url_base = options_.advertised_url.empty() ? url_base_of_host(request, peer) : std::string();
+    const api::Caller caller{account, peer.address, peer.secure_transport, url_base};
     HttpReply reply = refused ? auth_error(request, *refused, request_id) : route(request, request_id, caller);
     if (service_.take_deferred()) {
         return std::nullopt;
