@@ -6,7 +6,12 @@
 // (start, list, cancel) — bounded by MaxNumberOfMessagesPerSecond times the time since it
 // started — so no daemon is needed; shmqd will drive it continuously. Each message is copied to
 // its destination (identity kept) before it is deleted from the dead-letter queue, so a process
-// killed mid-move leaves at most a duplicate, never a loss. SourceArn and DestinationArn name
+// killed mid-move leaves at most a duplicate, never a loss. A task that fails (its destination
+// deleted, or, redriving to sources, a message sent to the dead-letter queue directly and so
+// with no source queue to go back to: SQS documents no answer for it; we fail the task with
+// NonExistentQueue, as SQS does for a deleted destination) leaves that message and every one it
+// has not moved visible in the dead-letter queue at once, receive counts unchanged; a cancelled
+// one stops between batches. SourceArn and DestinationArn name
 // queues of this endpoint's region and account only (parse_queue_arn).
 #include <fcntl.h>
 #include <unistd.h>

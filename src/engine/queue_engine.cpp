@@ -1416,13 +1416,18 @@ std::uint32_t QueueEngine::drain(std::uint32_t max, const std::function<bool(con
             message.sender_uid = header.sender_uid;
             message.trailer = {view.dead_letter_source_queue, view.message_group_id, view.message_deduplication_id,
                                view.aws_trace_header};
-            if (move(message)) {
-                (void)delete_message(view.receipt_handle);
-                ++moved_count;
-            } else {
-                (void)change_visibility(view.receipt_handle, 0);
+            if (!move(message)) {
+                // This message and the rest of the batch stay where they were, visible at once,
+                // and their receive counts as they were: the move was not a receive.
+                for (std::uint32_t k = i; k < count; ++k) {
+                    SlotHeader& untouched = region_->slot(slots[k]);
+                    const std::uint32_t receives = untouched.receive_count.fetch_sub(1, std::memory_order_relaxed);
+                    (void)change_visibility(view_of(slots[k], generations[k], receives - 1).receipt_handle, 0);
+                }
                 return moved_count;
             }
+            (void)delete_message(view.receipt_handle);
+            ++moved_count;
         }
     }
     return moved_count;

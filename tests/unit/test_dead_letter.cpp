@@ -147,6 +147,49 @@ TEST_CASE("a move task sends dead letters back to their own source queues", "[un
     CHECK(dead.inspect().ready == 0);
 }
 
+TEST_CASE("a move task that fails leaves every message it did not move visible, its receive count as it was",
+          "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    const Client& client = ns.client();
+    Queue dead = ns.make_queue("dlq");
+    Queue first = ns.make_queue("first", {{"VisibilityTimeout", "0"}, {"RedrivePolicy", redrive_to("dlq", 1)}});
+    const auto dead_letter = [&](const std::string& body) {
+        REQUIRE(first.send({.body = body}));
+        REQUIRE(receive_now(first).size() == 1);
+        CHECK(receive_now(first).empty()); // moved to dlq
+    };
+    // In the dead-letter queue's order: one with a source, one sent to it directly (no source
+    // queue to go back to: the task fails on it), one with a source again.
+    dead_letter("moves");
+    REQUIRE(dead.send({.body = "no source"}));
+    dead_letter("stays");
+    REQUIRE(dead.inspect().ready == 3);
+
+    REQUIRE(client.start_message_move_task(Client::queue_arn("dlq")));
+    auto tasks = client.list_message_move_tasks(Client::queue_arn("dlq"));
+    REQUIRE(tasks);
+    CHECK(tasks->at(0).status == "FAILED");
+    CHECK(tasks->at(0).failure_reason == "AWS.SimpleQueueService.NonExistentQueue");
+    CHECK(tasks->at(0).approximate_number_of_messages_moved == 1);
+    QueueInspection counts = dead.inspect();
+    CHECK(counts.ready == 2);
+    CHECK(counts.in_flight == 0);
+    // Visible now, not after the task's 30 s hold; the one never received is received for the first time.
+    const auto left = receive_now(dead);
+    REQUIRE(left.size() == 2);
+    for (const ReceivedMessage& message : left) {
+        if (message.body == "no source") {
+            CHECK(message.receive_count == 1);
+        } else {
+            CHECK(message.body == "stays");
+        }
+    }
+    const auto back = receive_now(first);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].body == "moves");
+}
+
 TEST_CASE("a throttled move task runs, can be cancelled, and reports errors", "[unit]") {
     ManualClock clock;
     testing::TestNamespace ns(&clock);
