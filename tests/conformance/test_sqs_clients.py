@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import unittest
+import urllib.parse
 import uuid
 
 import boto3
@@ -141,6 +142,17 @@ def raw_post(body, target="AmazonSQS.ListQueues", extra_headers=None):
     connection.request("POST", "/", body=body, headers=headers)
     response = connection.getresponse()
     return response.status, dict(response.getheaders()), response.read()
+
+
+def query_post(action, **parameters):
+    """A Query-protocol request posted raw (for actions the SDK at hand lacks); the reply's text."""
+    host, port = ENDPOINT[len("http://"):].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    body = urllib.parse.urlencode({"Action": action, "Version": "2012-11-05", **parameters})
+    connection.request("POST", "/", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    text = connection.getresponse().read().decode()
+    connection.close()
+    return text
 
 
 class QueueManagement(unittest.TestCase):
@@ -479,6 +491,37 @@ class DeviationsFromSqs(unittest.TestCase):
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
         self.assertEqual(counts, {"ApproximateNumberOfMessages": "2", "ApproximateNumberOfMessagesNotVisible": "1"})
         self.sqs.delete_queue(QueueUrl=url)
+
+    def test_a_failed_move_task_leaves_what_it_did_not_move_visible(self):
+        dlq = self.sqs.create_queue(QueueName="failed-move-dlq")["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        source = self.sqs.create_queue(QueueName="failed-move-source", Attributes={
+            "VisibilityTimeout": "0", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                                                   "maxReceiveCount": "1"})})["QueueUrl"]
+        self.sqs.send_message(QueueUrl=dlq, MessageBody="sent here directly: no source to go back to")
+        self.sqs.send_message(QueueUrl=source, MessageBody="dead-lettered")
+        self.sqs.receive_message(QueueUrl=source)
+        self.assertNotIn("Messages", self.sqs.receive_message(QueueUrl=source))  # moved to the dlq
+        if hasattr(self.sqs, "start_message_move_task"):
+            self.sqs.start_message_move_task(SourceArn=dlq_arn)
+            task = self.sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+            self.assertEqual(task["Status"], "FAILED")
+            self.assertEqual(task["FailureReason"], "AWS.SimpleQueueService.NonExistentQueue")
+        else:  # Debian's boto3 1.26 (the Query client) predates move tasks: posted raw
+            self.assertIn("<TaskHandle>", query_post("StartMessageMoveTask", SourceArn=dlq_arn))
+            listed = query_post("ListMessageMoveTasks", SourceArn=dlq_arn)
+            self.assertIn("<Status>FAILED</Status>", listed)
+            self.assertIn("<FailureReason>AWS.SimpleQueueService.NonExistentQueue</FailureReason>", listed)
+        counts = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        left = int(counts["ApproximateNumberOfMessages"])
+        self.assertEqual(counts["ApproximateNumberOfMessagesNotVisible"], "0")
+        received = self.sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+        self.assertEqual(len(received), left)
+        direct = [message for message in received if message["Body"].startswith("sent here directly")]
+        self.assertEqual([message["Attributes"]["ApproximateReceiveCount"] for message in direct], ["1"])
+        self.sqs.delete_queue(QueueUrl=source)
+        self.sqs.delete_queue(QueueUrl=dlq)
 
     def test_add_permission_writes_statements_as_sqs_does(self):
         # Recorded from AWS: test_sqs_permission_lifecycle[sqs].
