@@ -5,10 +5,12 @@
 // Receivers, under the group mutex: link arrivals into their groups, then serve groups. A group is
 // a list of its messages in send order (FifoSlot::next_in_group), visible and in flight alike;
 // deletes unlink. A group with messages and none in flight sits in the ready list; a receive pops
-// groups from it and takes messages from each head in order, so while any message of a group is
-// in flight the group is out of the list and nothing later in it is delivered. A visibility
-// timeout, or ChangeMessageVisibility to 0, turns in-flight messages back to READY where they
-// are, at the head of their group, and relists the group when none is left in flight. A group-
+// groups from it and takes messages from each head in order, up to the first one in flight, so
+// while a group's oldest message is in flight the group is out of the list and nothing later in
+// it is delivered. A visibility timeout, or ChangeMessageVisibility to 0, turns in-flight
+// messages back to READY where they are, and relists the group once its oldest message is READY
+// again, even while later ones are still in flight (as SQS does, recorded: the group's visible
+// messages are returned up to the first one in flight). A group-
 // mutex holder killed inside leaves the next locker to rebuild everything from slot states
 // (fifo_repair). Producers and consumers share no lock and no bookkeeping line: only the ring
 // cells and the messages themselves cross between them, as on a standard queue.
@@ -146,14 +148,18 @@ std::uint32_t QueueEngine::ready_pop() noexcept {
     return group;
 }
 
-void QueueEngine::group_release_if_idle(std::uint32_t group) noexcept {
+bool QueueEngine::group_head_ready(const GroupEntry& entry) const noexcept {
+    return entry.head != fifo_none &&
+           SlotWord{region_->slot(entry.head).state.load(std::memory_order_acquire)}.state() == SlotState::ready;
+}
+
+void QueueEngine::group_relist_or_release(std::uint32_t group) noexcept {
     GroupEntry& entry = region_->group_entry(group);
-    if (entry.in_flight != 0) {
-        return; // blocked: nothing later in the group may be delivered yet
-    }
     if (entry.head != fifo_none) {
-        ready_push(group);
-        return;
+        if (group_head_ready(entry)) {
+            ready_push(group);
+        }
+        return; // its oldest message in flight: nothing of the group may be delivered yet
     }
     if (entry.listed != 0) {
         return; // still chained in the ready list: dropped when popped
@@ -234,22 +240,18 @@ void QueueEngine::fifo_make_ready(std::uint32_t slot) noexcept {
         return;
     }
     group_link_sorted(group, slot);
-    if (region_->group_entry(group).in_flight == 0) {
+    if (group_head_ready(region_->group_entry(group))) {
         ready_push(group);
     }
 }
 
-void QueueEngine::fifo_unlink_message(std::uint32_t slot, bool was_in_flight) noexcept {
+void QueueEngine::fifo_unlink_message(std::uint32_t slot) noexcept {
     const std::uint32_t group = region_->fifo_slot(slot).group_index;
     if (group == fifo_none) {
         return;
     }
     group_unlink(group, slot);
-    GroupEntry& entry = region_->group_entry(group);
-    if (was_in_flight && entry.in_flight > 0) {
-        --entry.in_flight;
-    }
-    group_release_if_idle(group);
+    group_relist_or_release(group);
 }
 
 void QueueEngine::fifo_absorb_arrivals(std::uint32_t limit) noexcept {
@@ -657,8 +659,8 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
                 break;
             }
             GroupEntry& entry = region_->group_entry(group);
-            if (entry.state != static_cast<std::uint32_t>(GroupSlotState::used) || entry.in_flight != 0) {
-                group_release_if_idle(group); // a stale listing
+            if (entry.state != static_cast<std::uint32_t>(GroupSlotState::used) || !group_head_ready(entry)) {
+                group_relist_or_release(group); // a stale listing
                 continue;
             }
             // The group's next messages, fetched together (their headers are CASed below).
@@ -701,14 +703,13 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
                     break;
                 }
                 record_receive(header, receive_count, now_ns);
-                SHMQ_CRASH_POINT("fifo.receive.after_claim"); // group mutex held, in_flight not counted
-                ++entry.in_flight;
+                SHMQ_CRASH_POINT("fifo.receive.after_claim"); // group mutex held, the group still listed
                 slots[taken] = slot;
                 generations[taken] = seen.generation();
                 ++taken;
                 slot = next;
             }
-            group_release_if_idle(group);
+            group_relist_or_release(group);
         }
     }
     for (std::uint32_t i = 0; i < dead_count; ++i) {
@@ -891,7 +892,7 @@ Status QueueEngine::fifo_delete_locked(const ReceiptHandle& handle, std::int64_t
         return expired_handle(handle);
     }
     const std::uint32_t group = region_->fifo_slot(handle.slot).group_index;
-    fifo_unlink_message(handle.slot, true);
+    fifo_unlink_message(handle.slot);
     relisted = relisted || (group != fifo_none && region_->group_entry(group).listed != 0);
     return {};
 }
@@ -922,10 +923,8 @@ Status QueueEngine::fifo_change_visibility(const ReceiptHandle& handle, std::int
             header.state.store(seen.with(SlotState::ready).raw, std::memory_order_release);
             const std::uint32_t group = region_->fifo_slot(handle.slot).group_index;
             if (group != fifo_none) {
-                GroupEntry& entry = region_->group_entry(group);
-                entry.in_flight = entry.in_flight > 0 ? entry.in_flight - 1 : 0;
-                group_release_if_idle(group);
-                relisted = entry.listed != 0;
+                group_relist_or_release(group);
+                relisted = region_->group_entry(group).listed != 0;
             }
         } else {
             header.deadline_ns.store(deadline, std::memory_order_relaxed);
@@ -974,7 +973,7 @@ void QueueEngine::fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::
         }
         if (retention_over) {
             if (seen.state() == SlotState::ready) {
-                fifo_unlink_message(slot, false);
+                fifo_unlink_message(slot);
             }
             if (free_message(slot, seen)) {
                 header_.expired_total.fetch_add(1, std::memory_order_relaxed);
@@ -987,9 +986,7 @@ void QueueEngine::fifo_sweep_slot(std::uint32_t slot, std::int64_t now_ns, std::
         } else {
             const std::uint32_t group = region_->fifo_slot(slot).group_index;
             if (group != fifo_none) {
-                GroupEntry& entry = region_->group_entry(group);
-                entry.in_flight = entry.in_flight > 0 ? entry.in_flight - 1 : 0;
-                group_release_if_idle(group);
+                group_relist_or_release(group);
             }
         }
         const std::uint32_t group = region_->fifo_slot(slot).group_index;
@@ -1042,17 +1039,13 @@ void QueueEngine::fifo_repair() {
         if (group == fifo_none) {
             continue;
         }
-        GroupEntry& entry = region_->group_entry(group);
-        if (entry.head == fifo_none) {
+        if (region_->group_entry(group).head == fifo_none) {
             order.push_back(group);
         }
         group_link_sorted(group, slot);
-        if (SlotWord{region_->slot(slot).state.load(std::memory_order_acquire)}.state() == SlotState::in_flight) {
-            ++entry.in_flight;
-        }
     }
     for (const std::uint32_t group : order) {
-        if (region_->group_entry(group).in_flight == 0) {
+        if (group_head_ready(region_->group_entry(group))) {
             ready_push(group);
         }
     }

@@ -231,13 +231,16 @@ class QueueEngine {
     void fifo_repair();
     // Under the lock:
     std::uint32_t group_find_or_insert(const layout::FifoKey& key) noexcept;
-    void group_release_if_idle(std::uint32_t group) noexcept;
+    // Whether the group's oldest message is READY (then the group may be listed and served).
+    [[nodiscard]] bool group_head_ready(const layout::GroupEntry& entry) const noexcept;
+    // Lists the group when its oldest message is READY; releases its entry when it has none.
+    void group_relist_or_release(std::uint32_t group) noexcept;
     void group_link_sorted(std::uint32_t group, std::uint32_t slot) noexcept;
     void group_unlink(std::uint32_t group, std::uint32_t slot) noexcept;
     void ready_push(std::uint32_t group) noexcept;
     std::uint32_t ready_pop() noexcept;
     void fifo_make_ready(std::uint32_t slot) noexcept;
-    void fifo_unlink_message(std::uint32_t slot, bool was_in_flight) noexcept;
+    void fifo_unlink_message(std::uint32_t slot) noexcept;
     // Links up to limit messages senders listed in the arrival (ready) ring into their groups.
     void fifo_absorb_arrivals(std::uint32_t limit) noexcept;
     // Recovery of a dead sender: its published messages that never reached the arrival ring

@@ -523,6 +523,26 @@ class DeviationsFromSqs(unittest.TestCase):
         self.sqs.delete_queue(QueueUrl=source)
         self.sqs.delete_queue(QueueUrl=dlq)
 
+    def test_fifo_group_visible_up_to_its_first_message_in_flight(self):
+        # Recorded from AWS: test_fifo_group_visibility_extends_with_change_message_visibility.
+        url = self.sqs.create_queue(QueueName="visible-prefix.fifo", Attributes={
+            "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+        for body in ("foo", "bar", "baz"):
+            self.sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
+        held = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600)["Messages"]
+        self.assertEqual([message["Body"] for message in held], ["foo", "bar", "baz"])
+        for message in (held[0], held[2]):  # bar stays in flight
+            self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                               VisibilityTimeout=0)
+        again = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600)["Messages"]
+        self.assertEqual([message["Body"] for message in again], ["foo"])
+        self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=held[1]["ReceiptHandle"], VisibilityTimeout=0)
+        self.assertNotIn("Messages", self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10))
+        self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=again[0]["ReceiptHandle"], VisibilityTimeout=0)
+        last = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        self.assertEqual([message["Body"] for message in last], ["foo", "bar", "baz"])
+        self.sqs.delete_queue(QueueUrl=url)
+
     def test_add_permission_writes_statements_as_sqs_does(self):
         # Recorded from AWS: test_sqs_permission_lifecycle[sqs].
         arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -83,10 +83,9 @@ struct GroupEntry {
     std::uint32_t state; // GroupSlotState
     std::uint32_t head;  // first message slot in send order, fifo_none when empty
     std::uint32_t tail;
-    std::uint32_t in_flight;  // messages of this group received and not yet deleted or expired
     std::uint32_t next_ready; // next group in the ready list
-    std::uint32_t listed;     // 1 while in the ready list
-    std::uint32_t reserved_[2];
+    std::uint32_t listed;     // 1 while in the ready list (its head message is READY)
+    std::uint32_t reserved_[3];
 };
 static_assert(sizeof(GroupEntry) == 48, "group entries are small and fixed");
 

@@ -55,7 +55,9 @@ inline constexpr std::uint64_t region_magic = 0x0A31'514D'4853'00FFull; // "\xff
 // 10: journal_wake, the futex word sync senders use to wake an idle shmqd.
 // 11: one blob arena whose chunks size classes carve on demand (MessageBytesCapacity), in place
 //     of seven fixed per-class heaps; blob references name class, chunk and block.
-inline constexpr std::uint32_t layout_version = 11;
+// 12: a FIFO group is served while its oldest message is READY, later ones in flight or not;
+//     GroupEntry keeps no in-flight count.
+inline constexpr std::uint32_t layout_version = 12;
 inline constexpr std::size_t cache_block = 128; // two lines: adjacent-line prefetch pairs them
 inline constexpr std::size_t slot_header_bytes = 64;
 inline constexpr std::size_t config_buffer_bytes = 32 * 1024;
