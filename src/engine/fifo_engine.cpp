@@ -634,7 +634,8 @@ Status QueueEngine::remember_deduplication(const MovedMessage& message) {
 
 std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                             std::array<std::uint32_t, limits::receive_batch_max>& slots,
-                                            std::array<std::uint32_t, limits::receive_batch_max>& generations) {
+                                            std::array<std::uint32_t, limits::receive_batch_max>& generations,
+                                            ReceiveAttempt* attempt) {
     const std::int64_t retention_ns = std::int64_t{header_.hot.retention_s.load(std::memory_order_relaxed)} * ns_per_s;
     const std::uint32_t max_receive_count = header_.hot.max_receive_count.load(std::memory_order_relaxed);
     const std::int64_t deadline = now_ns + visibility_ns;
@@ -648,6 +649,14 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
         FifoLock lock(*this, FifoLock::group);
         if (!lock.locked()) {
             return 0;
+        }
+        if (attempt != nullptr) {
+            // Replayed, or taken and recorded below, under this one lock: a concurrent receive
+            // with the same attempt id finds either nothing yet or all of what this one took.
+            const std::uint32_t replayed = fifo_replay_attempt(*attempt, visibility_ns, now_ns, slots, generations);
+            if (replayed > 0 || attempt->unaffordable) {
+                return replayed;
+            }
         }
         fifo_absorb_arrivals(limits::fifo_arrivals_per_receive);
         // Bounded: each listed group is visited at most once per receive, even if one whose head
@@ -711,6 +720,9 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
             }
             group_relist_or_release(group);
         }
+        if (attempt != nullptr && taken > 0) {
+            fifo_record_attempt(attempt->id, taken, now_ns, slots, generations);
+        }
     }
     for (std::uint32_t i = 0; i < dead_count; ++i) {
         const std::uint32_t slot = dead[i];
@@ -731,16 +743,10 @@ std::uint32_t QueueEngine::fifo_try_receive(std::uint32_t max, std::int64_t visi
 // ---------------------------------------------------------------------------------------------
 // ReceiveRequestAttemptId
 
-std::uint32_t QueueEngine::fifo_replay_attempt(std::string_view attempt_id, std::int64_t visibility_ns,
-                                               std::int64_t now_ns, ReceiveBudget* budget,
+std::uint32_t QueueEngine::fifo_replay_attempt(ReceiveAttempt& attempt, std::int64_t visibility_ns, std::int64_t now_ns,
                                                std::array<std::uint32_t, limits::receive_batch_max>& slots,
-                                               std::array<std::uint32_t, limits::receive_batch_max>& generations,
-                                               bool& unaffordable) {
-    const FifoKey key = sqs::group_key(attempt_id);
-    FifoLock lock(*this, FifoLock::group);
-    if (!lock.locked()) {
-        return 0;
-    }
+                                               std::array<std::uint32_t, limits::receive_batch_max>& generations) {
+    const FifoKey key = sqs::group_key(attempt.id);
     const layout::FifoHeader& fifo = region_->fifo_header();
     const std::uint32_t mask = fifo.attempt_capacity - 1;
     std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;
@@ -766,8 +772,8 @@ std::uint32_t QueueEngine::fifo_replay_attempt(std::string_view attempt_id, std:
             }
         }
         const std::uint32_t count = std::min<std::uint32_t>(entry.count, limits::receive_batch_max);
-        if (budget != nullptr && count > 0 && budget->reserve(count, count) == 0) {
-            unaffordable = true; // all of them or none: a retry returns the same messages
+        if (count > attempt.replay_max) {
+            attempt.unaffordable = true; // all of them or none: a retry returns the same messages
             return 0;
         }
         const std::int64_t deadline = now_ns + visibility_ns;
@@ -789,10 +795,6 @@ void QueueEngine::fifo_record_attempt(std::string_view attempt_id, std::uint32_t
                                       const std::array<std::uint32_t, limits::receive_batch_max>& slots,
                                       const std::array<std::uint32_t, limits::receive_batch_max>& generations) {
     const FifoKey key = sqs::group_key(attempt_id);
-    FifoLock lock(*this, FifoLock::group);
-    if (!lock.locked()) {
-        return;
-    }
     const layout::FifoHeader& fifo = region_->fifo_header();
     const std::uint32_t mask = fifo.attempt_capacity - 1;
     std::uint32_t index = static_cast<std::uint32_t>(key.low) & mask;

@@ -679,9 +679,10 @@ Status QueueEngine::send_moved(const MovedMessage& message) {
 
 std::uint32_t QueueEngine::try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                        std::array<std::uint32_t, limits::receive_batch_max>& slots,
-                                       std::array<std::uint32_t, limits::receive_batch_max>& generations) {
+                                       std::array<std::uint32_t, limits::receive_batch_max>& generations,
+                                       ReceiveAttempt* attempt) {
     if (fifo()) {
-        return fifo_try_receive(max, visibility_ns, now_ns, slots, generations);
+        return fifo_try_receive(max, visibility_ns, now_ns, slots, generations, attempt);
     }
     ReceiveBatch batch{slots, generations};
     batch.now_ns = now_ns;
@@ -807,37 +808,27 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
     std::array<std::uint32_t, limits::receive_batch_max> slots{};
     std::array<std::uint32_t, limits::receive_batch_max> generations{};
     const std::int64_t visibility_ns = visibility_s * ns_per_s;
-    if (attempt) {
-        bool unaffordable = false;
-        const std::uint32_t replayed = fifo_replay_attempt(request.receive_request_attempt_id, visibility_ns, now,
-                                                           request.budget, slots, generations, unaffordable);
-        if (unaffordable) {
-            return 0u; // the same messages again cost more than the budget has now: none (the client retries)
-        }
-        if (replayed > 0) {
-            for (std::uint32_t i = 0; i < replayed; ++i) {
-                const std::uint32_t receive_count =
-                    region_->slot(slots[i]).receive_count.load(std::memory_order_relaxed);
-                visit(context, view_of(slots[i], generations[i], receive_count));
-            }
-            return replayed;
-        }
-    }
+    ReceiveAttempt attempt_of_request{request.receive_request_attempt_id};
+    ReceiveAttempt* const replayable = attempt ? &attempt_of_request : nullptr;
     // Each attempt takes at most what the caller's budget affords right then (see ReceiveBudget);
     // room reserved for messages not taken goes back.
     const auto take = [&](std::int64_t at) -> std::uint32_t {
         if (request.budget == nullptr) {
-            return try_receive(request.max_number_of_messages, visibility_ns, at, slots, generations);
+            return try_receive(request.max_number_of_messages, visibility_ns, at, slots, generations, replayable);
         }
         const std::uint32_t affordable = request.budget->reserve(request.max_number_of_messages, 1);
+        attempt_of_request.replay_max = affordable;
         const std::uint32_t taken =
-            affordable == 0 ? 0 : try_receive(affordable, visibility_ns, at, slots, generations);
+            affordable == 0 ? 0 : try_receive(affordable, visibility_ns, at, slots, generations, replayable);
         if (taken < affordable) {
             request.budget->give_back(affordable - taken);
         }
         return taken;
     };
     std::uint32_t count = take(now);
+    if (attempt_of_request.unaffordable) {
+        return 0u; // the same messages again cost more than the budget has now: none (the client retries)
+    }
     if (count == 0 && finish_due_timers(now)) {
         count = take(now);
     }
@@ -883,9 +874,6 @@ Result<std::uint32_t> QueueEngine::receive(const ReceiveRequest& request, RawVis
                 wait_on(header_.readable, seen, std::max<std::int64_t>(timeout, 1'000));
             }
         }
-    }
-    if (attempt && count > 0) {
-        fifo_record_attempt(request.receive_request_attempt_id, count, clock_.now_ns(), slots, generations);
     }
     for (std::uint32_t i = 0; i < count; ++i) {
         const std::uint32_t receive_count = region_->slot(slots[i]).receive_count.load(std::memory_order_relaxed);

@@ -152,9 +152,17 @@ class QueueEngine {
     // The claim callback of a ready- or deferred-ring pop: READY→IN_FLIGHT into batch.
     [[nodiscard]] ring::ClaimResult claim_for_receive(std::uint32_t value, ReceiveBatch& batch,
                                                       TenantFilter filter) noexcept;
+    // A FIFO receive's ReceiveRequestAttemptId: replayed or recorded in the same critical section
+    // as the take, so concurrent receives that share it all get the same messages.
+    struct ReceiveAttempt {
+        std::string_view id;
+        std::uint32_t replay_max = limits::receive_batch_max; // what a receive budget affords now
+        bool unaffordable = false;                            // the messages to replay are more than replay_max
+    };
     [[nodiscard]] std::uint32_t try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                             std::array<std::uint32_t, limits::receive_batch_max>& slots,
-                                            std::array<std::uint32_t, limits::receive_batch_max>& generations);
+                                            std::array<std::uint32_t, limits::receive_batch_max>& generations,
+                                            ReceiveAttempt* attempt = nullptr);
     [[nodiscard]] bool dead_letter(std::uint32_t slot, layout::SlotWord word, std::int64_t now_ns);
     [[nodiscard]] QueueEngine* dead_letter_queue();
 
@@ -210,13 +218,15 @@ class QueueEngine {
     [[nodiscard]] layout::FifoKey deduplication_key_of(const sqs::AttributeTrailer& trailer) const noexcept;
     [[nodiscard]] std::uint32_t fifo_try_receive(std::uint32_t max, std::int64_t visibility_ns, std::int64_t now_ns,
                                                  std::array<std::uint32_t, limits::receive_batch_max>& slots,
-                                                 std::array<std::uint32_t, limits::receive_batch_max>& generations);
-    // unaffordable: set when budget (if any) refused room for the messages to replay (none were).
-    [[nodiscard]] std::uint32_t fifo_replay_attempt(std::string_view attempt_id, std::int64_t visibility_ns,
-                                                    std::int64_t now_ns, ReceiveBudget* budget,
+                                                 std::array<std::uint32_t, limits::receive_batch_max>& generations,
+                                                 ReceiveAttempt* attempt);
+    // Group mutex held. What the attempt's earlier receive took, again (all of them, or none and
+    // attempt.unaffordable); 0 when it is not remembered or its messages changed.
+    [[nodiscard]] std::uint32_t fifo_replay_attempt(ReceiveAttempt& attempt, std::int64_t visibility_ns,
+                                                    std::int64_t now_ns,
                                                     std::array<std::uint32_t, limits::receive_batch_max>& slots,
-                                                    std::array<std::uint32_t, limits::receive_batch_max>& generations,
-                                                    bool& unaffordable);
+                                                    std::array<std::uint32_t, limits::receive_batch_max>& generations);
+    // Group mutex held: remembers what this attempt took, for its retries.
     void fifo_record_attempt(std::string_view attempt_id, std::uint32_t count, std::int64_t now_ns,
                              const std::array<std::uint32_t, limits::receive_batch_max>& slots,
                              const std::array<std::uint32_t, limits::receive_batch_max>& generations);

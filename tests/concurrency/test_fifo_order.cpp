@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <barrier>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <optional>
@@ -221,4 +222,55 @@ TEST_CASE("FIFO with threads: one handle each, order and exactly-once without fa
     CHECK(deliveries->order_violations.load() == 0);
     CHECK(deliveries->api_failures.load() == 0);
     delete deliveries;
+}
+
+TEST_CASE("FIFO: concurrent receives that share a ReceiveRequestAttemptId all get the same messages",
+          "[concurrency][fifo]") {
+    constexpr std::uint32_t rounds = 100;
+    constexpr std::uint32_t receivers = 4;
+    testing::TestNamespace ns;
+    Queue queue = ns.make_queue("attempts.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}},
+                                QueueCapacity{.slot_count = 2048, .message_bytes_capacity = 0, .permissions = 0600});
+    for (std::uint32_t i = 0; i < rounds * 10; ++i) {
+        REQUIRE(queue.send({.body = "m" + std::to_string(i), .message_group_id = "g" + std::to_string(i % 200)}));
+    }
+    // Each round, every receiver asks at once with the round's attempt id; one of them takes,
+    // the others must be handed exactly what it took.
+    std::vector<std::vector<std::vector<std::string>>> seen(rounds, std::vector<std::vector<std::string>>(receivers));
+    std::atomic<std::uint32_t> failures{0};
+    std::barrier start(receivers);
+    std::vector<std::thread> threads;
+    for (std::uint32_t r = 0; r < receivers; ++r) {
+        threads.emplace_back([&, r] {
+            auto handle = ns.client().open_queue("attempts.fifo");
+            for (std::uint32_t round = 0; round < rounds; ++round) {
+                ReceiveRequest request;
+                request.max_number_of_messages = 10;
+                request.wait_time_s = 0;
+                request.visibility_timeout_s = 600;
+                request.receive_request_attempt_id = "round-" + std::to_string(round);
+                start.arrive_and_wait();
+                auto received = handle->receive(request);
+                if (!received) {
+                    failures.fetch_add(1);
+                    continue;
+                }
+                for (const ReceivedMessage& message : received.value()) {
+                    seen[round][r].push_back(message.message_id.to_string() + " " + message.receipt_handle.to_string());
+                }
+            }
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    CHECK(failures.load() == 0);
+    std::uint32_t differing = 0;
+    for (std::uint32_t round = 0; round < rounds; ++round) {
+        REQUIRE_FALSE(seen[round][0].empty());
+        for (std::uint32_t r = 1; r < receivers; ++r) {
+            differing += seen[round][r] != seen[round][0] ? 1u : 0u;
+        }
+    }
+    CHECK(differing == 0);
 }

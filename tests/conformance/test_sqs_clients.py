@@ -543,6 +543,34 @@ class DeviationsFromSqs(unittest.TestCase):
         self.assertEqual([message["Body"] for message in last], ["foo", "bar", "baz"])
         self.sqs.delete_queue(QueueUrl=url)
 
+    def test_concurrent_receives_sharing_an_attempt_id_get_the_same_messages(self):
+        url = self.sqs.create_queue(QueueName="attempts.fifo", Attributes={
+            "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+        for start in range(0, 60, 10):
+            self.sqs.send_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "MessageBody": "m%d" % i, "MessageGroupId": "g%d" % (i % 20)}
+                for i in range(start, start + 10)])
+        receivers = [client() for _ in range(4)]
+        for round_number in range(5):
+            barrier = threading.Barrier(len(receivers))
+            answers = [None] * len(receivers)
+
+            def receive(index):
+                barrier.wait()
+                answers[index] = [(message["MessageId"], message["ReceiptHandle"]) for message in receivers[
+                    index].receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600,
+                                           ReceiveRequestAttemptId="round-%d" % round_number).get("Messages", [])]
+
+            threads = [threading.Thread(target=receive, args=(index,)) for index in range(len(receivers))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            with self.subTest(round=round_number):
+                self.assertTrue(answers[0])
+                self.assertEqual(answers, [answers[0]] * len(receivers))
+        self.sqs.delete_queue(QueueUrl=url)
+
     def test_add_permission_writes_statements_as_sqs_does(self):
         # Recorded from AWS: test_sqs_permission_lifecycle[sqs].
         arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
