@@ -84,6 +84,9 @@ inline constexpr std::uint32_t spin_before_sleep = 2'000;         // then futex
 // Durability=sync: a sender alone waiting on its queue spins this long either side of the wait
 // it expects (its recent waits), instead of paying a futex wake-up for the whole of it.
 inline constexpr std::int64_t durable_wait_spin_ns = 40'000;
+// How long a Durability=sync send waits for the shmqd serving its namespace to take its queue on
+// (a queue created a moment ago; shmqd's watch interval is 100 ms, slower under sanitizers).
+inline constexpr std::int64_t durable_attach_wait_ns = 5'000'000'000;
 
 static_assert(blob_class_bytes_min << (2 * (blob_class_count - 1)) == message_size_max,
               "the largest blob class must hold the largest message");

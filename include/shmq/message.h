@@ -81,7 +81,8 @@ struct SendOptions {
     bool block_when_full = false;       // false: fail with Errc::queue_full
     std::int64_t block_timeout_ns = -1; // with block_when_full: -1 waits forever
     // Durability=sync: how long to wait for a shmqd when none is journaling the queue (-1:
-    // forever). 0 fails at once with Errc::not_durable, and nothing is enqueued.
+    // forever). 0: when a shmqd serves the namespace, up to limits::durable_attach_wait_ns for it
+    // to take the queue on; when none does, fail at once with Errc::not_durable, nothing enqueued.
     std::int64_t durable_wait_ns = 0;
 };
 

@@ -15,9 +15,9 @@
 #include <cstring>
 #include <sys/stat.h>
 
-#include "client/daemon_marker.h"
 #include "client/private_directory.h"
 #include "engine/config_store.h"
+#include "engine/daemon_marker.h"
 #include "engine/queue_engine.h"
 #include "engine/wait_set.h"
 #include "region/region.h"
@@ -181,7 +181,7 @@ Result<std::string> Client::create_queue(std::string_view text, const QueueAttri
     if (Status status = sqs::apply_attributes(config, attributes, true, name, &scope_); !status) {
         return status.error();
     }
-    if (!attributes.contains("Durability") && client::daemon_serves(namespace_dir_)) {
+    if (!attributes.contains("Durability") && engine::daemon_serves(namespace_dir_)) {
         config.durability = "async"; // a shmqd journals this namespace: queues are durable by default
     }
     QueueCapacity sized = capacity;

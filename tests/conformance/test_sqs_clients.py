@@ -49,16 +49,17 @@ ENDPOINT = None
 DAEMON = None
 
 
-def environment():
-    return dict(os.environ, SHMQ_NAMESPACE=NAMESPACE, SHMQ_SHM_DIR=os.path.join(WORK_DIR, "shm"))
+def environment(namespace=None):
+    return dict(os.environ, SHMQ_NAMESPACE=namespace or NAMESPACE, SHMQ_SHM_DIR=os.path.join(WORK_DIR, "shm"))
 
 
-def launch(name, *extra):
-    """Starts a shmqd on a free port; returns (process, endpoint URL)."""
+def launch(name, *extra, namespace=None):
+    """Starts a shmqd on a free port (in the suite's namespace unless told another); returns
+    (process, endpoint URL)."""
     process = subprocess.Popen(
-        [SHMQD, "--data-dir", os.path.join(WORK_DIR, name), "--namespace", NAMESPACE, "--listen", "127.0.0.1:0",
-         *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment())
+        [SHMQD, "--data-dir", os.path.join(WORK_DIR, name), "--namespace", namespace or NAMESPACE, "--listen",
+         "127.0.0.1:0", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment(namespace))
     listening = process.stdout.readline().strip()
     assert listening.startswith("shmqd listening on "), listening
     assert process.stdout.readline().strip() == "shmqd ready"
@@ -116,8 +117,9 @@ def client(endpoint=None, key="x", secret="x"):
         aws_secret_access_key=secret, config=botocore.config.Config(retries={"max_attempts": 1}))
 
 
-def cli(*args):
-    completed = subprocess.run([SHMQ_CLI, *args], capture_output=True, text=True, env=environment(), timeout=60)
+def cli(*args, namespace=None):
+    completed = subprocess.run([SHMQ_CLI, *args], capture_output=True, text=True, env=environment(namespace),
+                               timeout=60)
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout) if completed.stdout.strip() else {}
 
@@ -653,6 +655,28 @@ class QueueUrls(unittest.TestCase):
                                          capture_output=True, text=True, env=environment(), timeout=60)
                 self.assertEqual(refused.returncode, 2)
                 self.assertIn("--advertise-url wants http(s)://HOST[:PORT]", refused.stderr)
+
+
+@shmqd_only
+class SyncQueuesFromTheCli(unittest.TestCase):
+    def test_the_first_sync_send_after_create_waits_for_shmqd(self):
+        # The CLI process creates the queue and sends at once: shmqd takes the queue on a moment
+        # later, and the send waits for that rather than failing (issue 13). A shmqd of its own:
+        # the namespace's mark is one daemon's, and other scenarios start and stop second ones.
+        namespace = NAMESPACE + "-sync"
+        daemon, endpoint = launch("cli-sync", namespace=namespace)
+        try:
+            for round_number in range(3):
+                name = "cli-sync-%d" % round_number
+                url = cli("create-queue", "--queue-name", name, "--attributes", "Durability=sync",
+                          namespace=namespace)["QueueUrl"]
+                sent = cli("send-message", "--queue-url", url, "--message-body", "first", namespace=namespace)
+                self.assertTrue(sent["MessageId"])
+                url = client(endpoint).get_queue_url(QueueName=name)["QueueUrl"]
+                received = client(endpoint).receive_message(QueueUrl=url)["Messages"]
+                self.assertEqual([message["Body"] for message in received], ["first"])
+        finally:
+            stop(daemon)
 
 
 @shmqd_only

@@ -205,6 +205,26 @@ TEST_CASE("shmqd: sends and deletes made while it was down or SIGKILLed are caug
     stop_daemon(restarted);
 }
 
+TEST_CASE("shmqd: a Durability=sync send to a queue created a moment ago waits for the shmqd serving the namespace",
+          "[durability]") {
+    testing::TestNamespace ns;
+    DataDir data;
+    const Client& client = ns.client();
+    ChildProcess daemon = start_daemon(ns, data);
+    for (int round = 0; round < 5; ++round) {
+        // Sent the moment the queue exists: shmqd has not seen it yet (it attaches new queues on
+        // inotify or its watch interval), so the send waits for it instead of failing.
+        const std::string name = "fresh-" + std::to_string(round);
+        REQUIRE(client.create_queue(name, {{"Durability", "sync"}}));
+        auto queue = client.open_queue(name);
+        REQUIRE(queue);
+        auto sent = queue->send({.body = "first"});
+        REQUIRE(sent);
+        CHECK(queue->inspect().ready == 1);
+    }
+    stop_daemon(daemon);
+}
+
 TEST_CASE("shmqd: a Durability=sync send returns once durable, and fails clearly without a shmqd", "[durability]") {
     testing::TestNamespace ns;
     DataDir data;

@@ -47,14 +47,11 @@ void BlockingPool::submit(Job job) {
 }
 
 api::ServiceOptions BlockingPool::blocking_service_options() const {
-    // A queue created over HTTP a moment ago is attached by this shmqd within its watch interval
-    // (100 ms, sooner on inotify); a Durability=sync send to it waits for that instead of
-    // answering 503 (seen under ThreadSanitizer, where attaching is slow).
-    constexpr std::int64_t sync_attach_wait_ns = 5'000'000'000;
+    // A Durability=sync send to a queue created over HTTP a moment ago waits for this shmqd to
+    // take it on (the library's default, as this shmqd marks the namespace), never answering 503.
     return {.url_base = url_base_,
             .blocking = api::Blocking::allowed,
             .stopping = &stopping_,
-            .send_options = {.durable_wait_ns = sync_attach_wait_ns},
             .kms_key_exists = options_.kms_key_exists};
 }
 

@@ -2,8 +2,6 @@
 #include "daemon.h"
 
 #include <poll.h>
-#include <sys/inotify.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,9 +11,11 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
 
-#include "client/daemon_marker.h"
 #include "client/private_directory.h"
+#include "engine/daemon_marker.h"
 #include "engine/process_liveness.h"
 #include "engine/queue_engine.h"
 #include "engine/wait_set.h"
@@ -70,7 +70,7 @@ Daemon::Daemon(DaemonOptions options, Client client, KeyRing key_ring)
     : options_(std::move(options)), client_(std::move(client)), key_ring_(std::move(key_ring)) {}
 
 Daemon::~Daemon() {
-    client::unmark_daemon(client_.namespace_dir(), static_cast<std::uint32_t>(getpid()));
+    engine::unmark_daemon(client_.namespace_dir(), static_cast<std::uint32_t>(getpid()));
     if (inotify_fd_ >= 0) {
         ::close(inotify_fd_);
     }
@@ -142,7 +142,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const DaemonOptions& options) {
              milliseconds(started, recovered) + ", queues restored in " + milliseconds(recovered, restored) +
              ", queues attached in " + milliseconds(restored, Clock::now()) + ")");
     const auto pid = static_cast<std::uint32_t>(getpid());
-    if (Status status = client::mark_daemon(daemon->client_.namespace_dir(), pid, engine::process_start_ticks(pid));
+    if (Status status = engine::mark_daemon(daemon->client_.namespace_dir(), pid, engine::process_start_ticks(pid));
         !status) {
         return status.error();
     }

@@ -1,5 +1,5 @@
 // shmqd's mark in a namespace directory (see daemon_marker.h).
-#include "client/daemon_marker.h"
+#include "engine/daemon_marker.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 
 #include "engine/process_liveness.h"
 
-namespace shmq::client {
+namespace shmq::engine {
 namespace {
 
 std::string marker_path(const std::string& namespace_dir) {
@@ -65,7 +65,7 @@ void unmark_daemon(const std::string& namespace_dir, std::uint32_t pid) {
 
 bool daemon_serves(const std::string& namespace_dir) {
     const Mark mark = read_mark(namespace_dir);
-    return mark.pid != 0 && engine::process_alive(mark.pid, mark.start_ticks);
+    return mark.pid != 0 && process_alive(mark.pid, mark.start_ticks);
 }
 
-} // namespace shmq::client
+} // namespace shmq::engine
