@@ -565,6 +565,7 @@ Status QueueEngine::fifo_send_moved(const MovedMessage& message) {
         return capacity_error(written);
     }
     region_->slot(slot).sender_uid = message.sender_uid;
+    region_->slot(slot).receive_count.store(message.receive_count, std::memory_order_relaxed);
     std::memcpy(region_->slot(slot).message_id, message.message_id.bytes.data(), 16);
     layout::FifoSlot& fifo_message = region_->fifo_slot(slot);
     fifo_message.group = sqs::group_key(message.trailer.message_group_id);

@@ -424,6 +424,7 @@ MovedMessage QueueEngine::dead_letter_copy(std::uint32_t slot) const {
     std::memcpy(moved.message_id.bytes.data(), header.message_id, 16);
     moved.sent_ns = header.sent_ns; // kept for standard destinations; FIFO ones reset it
     moved.sender_uid = header.sender_uid;
+    moved.receive_count = header.receive_count.load(std::memory_order_relaxed);
     return moved;
 }
 
@@ -664,6 +665,7 @@ Status QueueEngine::send_moved(const MovedMessage& message) {
         return capacity_error(written);
     }
     region_->slot(slot).sender_uid = message.sender_uid;
+    region_->slot(slot).receive_count.store(message.receive_count, std::memory_order_relaxed);
     std::memcpy(region_->slot(slot).message_id, message.message_id.bytes.data(), 16);
     if (!message.trailer.message_group_id.empty()) {
         tenant_remember(slot, message.trailer.message_group_id);

@@ -35,6 +35,9 @@ struct MovedMessage {
     MessageId message_id;
     std::int64_t sent_ns = 0;
     std::uint32_t sender_uid = 0;
+    // A move to a dead-letter queue: the receives so far, which the destination goes on counting
+    // (as SQS does, recorded). 0 for redrives and recoveries: counted afresh.
+    std::uint32_t receive_count = 0;
     // Recovery into a FIFO queue: the message keeps this SequenceNumber and its sent time, and
     // its deduplication id is remembered until sent_ns + the window. 0: a move (a new number).
     std::uint64_t sequence_number = 0;

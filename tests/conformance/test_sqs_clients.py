@@ -492,6 +492,14 @@ class DeviationsFromSqs(unittest.TestCase):
         counts = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
             "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
         self.assertEqual(counts, {"ApproximateNumberOfMessages": "2", "ApproximateNumberOfMessagesNotVisible": "1"})
+        if not OTHER_SERVER:  # shmqd's /metrics counts them the same way
+            host, port = ENDPOINT[len("http://"):].split(":")
+            connection = http.client.HTTPConnection(host, int(port), timeout=30)
+            connection.request("GET", "/metrics")
+            text = connection.getresponse().read().decode()
+            connection.close()
+            self.assertIn('shmq_queue_messages{queue="visible-again",state="ready"} 2\n', text)
+            self.assertIn('shmq_queue_messages{queue="visible-again",state="in_flight"} 1\n', text)
         self.sqs.delete_queue(QueueUrl=url)
 
     def test_a_failed_move_task_leaves_what_it_did_not_move_visible(self):
@@ -572,6 +580,26 @@ class DeviationsFromSqs(unittest.TestCase):
                 self.assertTrue(answers[0])
                 self.assertEqual(answers, [answers[0]] * len(receivers))
         self.sqs.delete_queue(QueueUrl=url)
+
+    def test_dead_letters_go_on_counting_their_receives(self):
+        # Recorded from AWS: test_dead_letter_queue_message_attributes (maxReceiveCount 1: the
+        # dead-letter queue's first receive shows ApproximateReceiveCount 2).
+        dlq = self.sqs.create_queue(QueueName="counting-dlq")["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        source = self.sqs.create_queue(QueueName="counting-source", Attributes={
+            "VisibilityTimeout": "0", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                                                   "maxReceiveCount": "1"})})["QueueUrl"]
+        source_arn = self.sqs.get_queue_attributes(QueueUrl=source,
+                                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.sqs.send_message(QueueUrl=source, MessageBody="message-1")
+        first = self.sqs.receive_message(QueueUrl=source, AttributeNames=["All"])["Messages"]
+        self.assertEqual(first[0]["Attributes"]["ApproximateReceiveCount"], "1")
+        self.assertNotIn("Messages", self.sqs.receive_message(QueueUrl=source))  # moved
+        moved = self.sqs.receive_message(QueueUrl=dlq, AttributeNames=["All"])["Messages"]
+        self.assertEqual(moved[0]["Attributes"]["ApproximateReceiveCount"], "2")
+        self.assertEqual(moved[0]["Attributes"]["DeadLetterQueueSourceArn"], source_arn)
+        self.sqs.delete_queue(QueueUrl=source)
+        self.sqs.delete_queue(QueueUrl=dlq)
 
     def test_add_permission_writes_statements_as_sqs_does(self):
         # Recorded from AWS: test_sqs_permission_lifecycle[sqs].

@@ -85,7 +85,7 @@ TEST_CASE("a queue may be its own dead-letter target, and keeps delivering the m
     REQUIRE(client.set_queue_attributes("self", {{"RedrivePolicy", ""}}));
 }
 
-TEST_CASE("dead-letter targets in a cycle move a message one step per receive", "[unit]") {
+TEST_CASE("dead-letter targets in a cycle move a message one step per receive, its count going on", "[unit]") {
     ManualClock clock;
     testing::TestNamespace ns(&clock);
     const Client& client = ns.client();
@@ -95,21 +95,43 @@ TEST_CASE("dead-letter targets in a cycle move a message one step per receive", 
     REQUIRE(client.set_queue_attributes("b", {{"RedrivePolicy", redrive_to("a", 1)}}));
     auto id = a.send({.body = "hot potato"});
     REQUIRE(id);
-    // Each hop: received once where it is, then moved by the next receive, which returns nothing.
-    Queue* here = &a;
-    Queue* there = &b;
+    auto got = receive_now(a);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].receive_count == 1);
+    clock.advance_s(1);
+    CHECK(receive_now(a).empty()); // its second receive moves it to b
+    // Its receive count goes on in each dead-letter queue (as SQS counts), so past both queues'
+    // maxReceiveCount every receive of the queue holding it moves it one step on, and answers.
+    Queue* here = &b;
+    Queue* there = &a;
     for (int hop = 1; hop <= 4; ++hop) {
-        auto got = receive_now(*here);
-        REQUIRE(got.size() == 1);
-        CHECK(got[0].message_id == id.value());
-        CHECK(got[0].receive_count == 1); // it starts over in each queue
-        clock.advance_s(1);
         CHECK(receive_now(*here).empty());
         std::swap(here, there);
     }
-    CHECK(a.inspect().dead_lettered_total == 2);
+    CHECK(a.inspect().dead_lettered_total == 3);
     CHECK(b.inspect().dead_lettered_total == 2);
-    CHECK(receive_now(*here).size() == 1);
+    CHECK(b.inspect().ready == 1);
+    // Taken off the cycle, it is delivered with every receive counted.
+    REQUIRE(client.set_queue_attributes("b", {{"RedrivePolicy", ""}}));
+    got = receive_now(b);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].message_id == id.value());
+    CHECK(got[0].receive_count == 2);
+}
+
+TEST_CASE("a message moved to a dead-letter queue goes on counting its receives there", "[unit]") {
+    ManualClock clock;
+    testing::TestNamespace ns(&clock);
+    Queue dead = ns.make_queue("dlq");
+    Queue source = ns.make_queue("source", {{"VisibilityTimeout", "0"}, {"RedrivePolicy", redrive_to("dlq", 2)}});
+    REQUIRE(source.send({.body = "m"}));
+    CHECK(receive_now(source).at(0).receive_count == 1);
+    CHECK(receive_now(source).at(0).receive_count == 2);
+    CHECK(receive_now(source).empty()); // the third receive moves it
+    const auto moved = receive_now(dead);
+    REQUIRE(moved.size() == 1);
+    CHECK(moved[0].receive_count == 3);
+    CHECK(moved[0].dead_letter_source_queue == "source");
 }
 
 TEST_CASE("a move task sends dead letters back to their own source queues", "[unit]") {
