@@ -248,7 +248,8 @@ TEST_CASE("FIFO: concurrent receives that share a ReceiveRequestAttemptId all ge
                 request.max_number_of_messages = 10;
                 request.wait_time_s = 0;
                 request.visibility_timeout_s = 600;
-                request.receive_request_attempt_id = "round-" + std::to_string(round);
+                const std::string attempt_id = "round-" + std::to_string(round); // the request views it
+                request.receive_request_attempt_id = attempt_id;
                 start.arrive_and_wait();
                 auto received = handle->receive(request);
                 if (!received) {
