@@ -97,6 +97,17 @@ Result<const SqsService::CachedPolicy*> SqsService::policy_of(const std::string&
     });
 }
 
+void SqsService::forget_deleted_queues() {
+    for (auto it = queues_.begin(); it != queues_.end();) {
+        if (engine_of(it->second).region().header().deleted.load(std::memory_order_acquire) != 0) {
+            policies_.erase(it->first);
+            it = queues_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
 Status SqsService::authorise(std::string_view action, const json::object& request, const Caller& caller) {
     const bool owner = caller.account == account_id;
     const bool queue_action =

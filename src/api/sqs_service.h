@@ -160,6 +160,10 @@ class SqsService {
     [[nodiscard]] Result<boost::json::array> receive_waiting(const Queue& queue, ReceiveRequest request,
                                                              ReceiveOnce&& receive_once);
 
+    // Drops the handles (and cached policies) of queues deleted since they were opened: each maps
+    // its whole region (64 GiB of address space, mostly unbacked), so stale ones would add up
+    // with every queue an endpoint thread ever served. Called before opening another.
+    void forget_deleted_queues();
     // Caller::url_base, or options_.url_base: where this call's queue URLs point.
     [[nodiscard]] std::string_view url_base() const noexcept {
         return caller_url_base_.empty() ? std::string_view(options_.url_base) : caller_url_base_;
@@ -185,6 +189,7 @@ auto SqsService::with_queue(const std::string& name, Operation&& operation)
     for (int attempt = 0;; ++attempt) {
         auto found = queues_.find(name);
         if (found == queues_.end()) {
+            forget_deleted_queues();
             auto opened = client_.open_queue(name);
             if (!opened) {
                 return opened.error();
