@@ -240,9 +240,7 @@ void QueueEngine::fifo_make_ready(std::uint32_t slot) noexcept {
         return;
     }
     group_link_sorted(group, slot);
-    if (group_head_ready(region_->group_entry(group))) {
-        ready_push(group);
-    }
+    group_relist_or_release(group);
 }
 
 void QueueEngine::fifo_unlink_message(std::uint32_t slot) noexcept {

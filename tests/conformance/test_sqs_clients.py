@@ -393,6 +393,16 @@ class DeviationsFromSqs(unittest.TestCase):
             self.assertEqual(response["Error"]["Message"], message)
         self.assertEqual(response["ResponseMetadata"]["HTTPStatusCode"], 400)
 
+    def dead_letter_pair(self, prefix):
+        """A dead-letter queue and a source moving a message there at its second receive:
+        (dlq URL, dlq ARN, source URL)."""
+        dlq = self.sqs.create_queue(QueueName=prefix + "-dlq")["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        source = self.sqs.create_queue(QueueName=prefix + "-source", Attributes={
+            "VisibilityTimeout": "0", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                                                   "maxReceiveCount": "1"})})["QueueUrl"]
+        return dlq, dlq_arn, source
+
     def test_a_missing_queue_is_named_before_handles_entries_or_attributes(self):
         missing = self.url[:self.url.rindex("/") + 1] + "no-such-queue"
         calls = [
@@ -503,11 +513,7 @@ class DeviationsFromSqs(unittest.TestCase):
         self.sqs.delete_queue(QueueUrl=url)
 
     def test_a_failed_move_task_leaves_what_it_did_not_move_visible(self):
-        dlq = self.sqs.create_queue(QueueName="failed-move-dlq")["QueueUrl"]
-        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        source = self.sqs.create_queue(QueueName="failed-move-source", Attributes={
-            "VisibilityTimeout": "0", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                                                   "maxReceiveCount": "1"})})["QueueUrl"]
+        dlq, dlq_arn, source = self.dead_letter_pair("failed-move")
         self.sqs.send_message(QueueUrl=dlq, MessageBody="sent here directly: no source to go back to")
         self.sqs.send_message(QueueUrl=source, MessageBody="dead-lettered")
         self.sqs.receive_message(QueueUrl=source)
@@ -584,11 +590,7 @@ class DeviationsFromSqs(unittest.TestCase):
     def test_dead_letters_go_on_counting_their_receives(self):
         # Recorded from AWS: test_dead_letter_queue_message_attributes (maxReceiveCount 1: the
         # dead-letter queue's first receive shows ApproximateReceiveCount 2).
-        dlq = self.sqs.create_queue(QueueName="counting-dlq")["QueueUrl"]
-        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        source = self.sqs.create_queue(QueueName="counting-source", Attributes={
-            "VisibilityTimeout": "0", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                                                   "maxReceiveCount": "1"})})["QueueUrl"]
+        dlq, dlq_arn, source = self.dead_letter_pair("counting")
         source_arn = self.sqs.get_queue_attributes(QueueUrl=source,
                                                    AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.sqs.send_message(QueueUrl=source, MessageBody="message-1")
